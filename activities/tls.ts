@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector } from 'undici';
+import type { ApiTls } from '../src/spec/cluster';
+
+export class TlsTrustError extends Error {
+  override name = 'TlsTrustError';
+}
+
+/**
+ * An undici dispatcher that trusts the Webapp's certificate the way the spec says: a CA bundle
+ * (normal chain and host-name verification), or a pinned certificate fingerprint.
+ */
+export function createDispatcher(tls: ApiTls): Agent {
+  if (tls.caFile) {
+    let ca: Buffer;
+    try {
+      ca = readFileSync(tls.caFile);
+    } catch (err) {
+      throw new TlsTrustError(
+        `cannot read api.tls.caFile ${tls.caFile}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+    return new Agent({ connect: { ca, servername: tls.serverName }, keepAliveTimeout: 10_000 });
+  }
+  // Pinning: the Webapp's certificate is self-signed, so chain verification cannot succeed; instead
+  // the peer certificate's SHA-256 must equal the pinned one, checked before any request byte is sent.
+  // No TLS session resumption: a resumed session carries no certificate to check.
+  const connector = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
+  return new Agent({
+    keepAliveTimeout: 10_000,
+    connect: (opts, callback) =>
+      connector(opts, (err, socket) => {
+        if (err || !socket) return callback(err ?? new Error('no socket'), null);
+        const seen = (socket as TLSSocket)
+          .getPeerCertificate()
+          .fingerprint256?.replace(/:/g, '')
+          .toUpperCase();
+        if (seen !== tls.pinnedSha256) {
+          socket.destroy();
+          return callback(
+            new TlsTrustError(
+              `certificate of ${opts.hostname} does not match api.tls.pinnedSha256 (server presented ${seen ?? 'none'})`,
+            ),
+            null,
+          );
+        }
+        callback(null, socket);
+      }),
+  });
+}

@@ -1,0 +1,141 @@
+import { Buffer } from 'node:buffer';
+import type { Agent } from 'undici';
+import { request } from 'undici';
+import type { SecretResolver } from '../src/secrets';
+import type { ApiSpec } from '../src/spec/cluster';
+import { createDispatcher } from './tls';
+import { WabaApiError } from './waba-api-errors';
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** Tokens per worker process, keyed by Webapp and user, reused until shortly before they expire. */
+export class TokenCache {
+  private readonly tokens = new Map<string, CachedToken>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(key: string): string | undefined {
+    const hit = this.tokens.get(key);
+    if (hit && hit.expiresAt - 60_000 > this.now()) return hit.token;
+    this.tokens.delete(key);
+    return undefined;
+  }
+  set(key: string, token: string, expiresAt: number): void {
+    this.tokens.set(key, { token, expiresAt });
+  }
+  drop(key: string): void {
+    this.tokens.delete(key);
+  }
+}
+
+export interface WabaApiDeps {
+  secrets: SecretResolver;
+  tokens: TokenCache;
+  /** One dispatcher per Webapp URL + trust settings, so connections are reused. */
+  dispatchers: Map<string, Agent>;
+  requestTimeoutMs: number;
+}
+
+const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+
+function parseExpiry(value: unknown, now: number): number {
+  // "YYYY-MM-DD HH:MM:SS+00:00" (reference §3.1); tokens live 7 days when unreadable.
+  const parsed = typeof value === 'string' ? Date.parse(value.replace(' ', 'T')) : Number.NaN;
+  return Number.isFinite(parsed) ? parsed : now + SEVEN_DAYS_MS;
+}
+
+/** A small client for one Webapp: login with a cached token, then Bearer requests. */
+export class WabaApi {
+  private readonly cacheKey: string;
+  constructor(
+    private readonly api: ApiSpec,
+    private readonly deps: WabaApiDeps,
+  ) {
+    this.cacheKey = `${api.baseUrl}|${api.adminUser}`;
+  }
+
+  private dispatcher(): Agent {
+    const key = `${this.api.baseUrl}|${JSON.stringify(this.api.tls)}`;
+    let agent = this.deps.dispatchers.get(key);
+    if (!agent) {
+      agent = createDispatcher(this.api.tls);
+      this.deps.dispatchers.set(key, agent);
+    }
+    return agent;
+  }
+
+  private async call(
+    operation: string,
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    auth: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    const res = await request(`${this.api.baseUrl}${path}`, {
+      method,
+      dispatcher: this.dispatcher(),
+      headers: { authorization: auth, 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headersTimeout: this.deps.requestTimeoutMs,
+      bodyTimeout: this.deps.requestTimeoutMs,
+    });
+    const text = await res.body.text();
+    let json: unknown = null;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      json = null;
+    }
+    if (res.statusCode >= 400) {
+      const first = (json as { errors?: { code?: unknown; title?: unknown; details?: unknown }[] } | null)
+        ?.errors?.[0];
+      throw new WabaApiError(
+        `${operation} ${this.api.baseUrl}`,
+        res.statusCode,
+        typeof first?.code === 'number' ? first.code : null,
+        typeof first?.title === 'string' ? first.title : null,
+        typeof first?.details === 'string' ? first.details : null,
+      );
+    }
+    return { status: res.statusCode, json };
+  }
+
+  /** POST /v1/users/login with Basic auth (reference §3.1); the token is cached per worker. */
+  async token(): Promise<string> {
+    const cached = this.deps.tokens.get(this.cacheKey);
+    if (cached) return cached;
+    const password = await this.deps.secrets(this.api.passwordRef);
+    const basic = Buffer.from(`${this.api.adminUser}:${password}`).toString('base64');
+    const { json } = await this.call(
+      `login as ${this.api.adminUser} at`,
+      'POST',
+      '/v1/users/login',
+      `Basic ${basic}`,
+    );
+    const user = (json as { users?: { token?: unknown; expires_after?: unknown }[] } | null)?.users?.[0];
+    if (typeof user?.token !== 'string') {
+      throw new WabaApiError(
+        `login at ${this.api.baseUrl}`,
+        502,
+        null,
+        'login answered without a token',
+        null,
+      );
+    }
+    this.deps.tokens.set(this.cacheKey, user.token, parseExpiry(user.expires_after, Date.now()));
+    return user.token;
+  }
+
+  /** A Bearer request; a 401 drops the cached token and logs in once more. */
+  async authorized(operation: string, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) {
+    try {
+      return await this.call(operation, method, path, `Bearer ${await this.token()}`, body);
+    } catch (err) {
+      if (!(err instanceof WabaApiError) || err.status !== 401) throw err;
+      this.deps.tokens.drop(this.cacheKey);
+      return await this.call(operation, method, path, `Bearer ${await this.token()}`, body);
+    }
+  }
+}

@@ -1,0 +1,230 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { PROJECT_ROOT } from './config';
+
+/** Custom search attributes every run sets (DESIGN §2). */
+export const SEARCH_ATTRIBUTES = ['WabaCluster', 'WabaRunbook', 'WabaStep'] as const;
+
+export interface TemporalCli {
+  path: string;
+  source: 'TEMPORAL_CLI_PATH' | 'project tools' | 'PATH';
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Find the official Temporal CLI: TEMPORAL_CLI_PATH, then .tools/bin/temporal, then `temporal` on PATH. */
+export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): TemporalCli | undefined {
+  if (env.TEMPORAL_CLI_PATH) {
+    if (!isExecutable(env.TEMPORAL_CLI_PATH)) {
+      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
+    }
+    return { path: env.TEMPORAL_CLI_PATH, source: 'TEMPORAL_CLI_PATH' };
+  }
+  const tools = path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal');
+  if (isExecutable(tools)) return { path: tools, source: 'project tools' };
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'temporal');
+    if (dir && isExecutable(candidate)) return { path: candidate, source: 'PATH' };
+  }
+  return undefined;
+}
+
+export interface DevServerOptions {
+  ip?: string;
+  port?: number;
+  /** Web UI port, or `false` for a headless server (tests). */
+  uiPort?: number | false;
+  /** SQLite file so runs survive a restart; `null` keeps everything in memory (tests). */
+  dbFile?: string | null;
+  namespace?: string;
+  /** Where the server's own output goes. */
+  logFile?: string;
+  /** Records the server's pid so a later start can stop one left behind by a killed parent. */
+  pidFile?: string;
+  startTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  pid: number | undefined;
+  source: string;
+  stop(): Promise<void>;
+}
+
+function processCommand(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function terminate(pid: number, graceMs = 10_000): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; waited < graceMs && alive(pid); waited += 100) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/** A dev server whose parent was SIGKILLed may still hold the ports and the SQLite file: stop it. */
+async function stopLeftover(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 1 && processCommand(pid)?.includes('start-dev')) {
+    console.warn(`stopping a Temporal dev server left behind by an earlier run (pid ${pid})`);
+    await terminate(pid);
+  }
+  rmSync(pidFile, { force: true });
+}
+
+async function waitReady(address: string, namespace: string, child: ChildProcess, opts: DevServerOptions) {
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const log =
+        opts.logFile && existsSync(opts.logFile) ? readFileSync(opts.logFile, 'utf8').slice(-2000) : '';
+      throw new Error(
+        `the Temporal dev server exited (${child.exitCode ?? child.signalCode}) while starting:\n${log}`,
+      );
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await sleep(250);
+    }
+  }
+  throw new Error(`the Temporal dev server at ${address} was not ready in time: ${String(lastError)}`);
+}
+
+/** Linux: have the kernel stop the server when its parent dies, even by SIGKILL. */
+function withParentDeathSignal(command: string, args: string[]): [string, string[]] {
+  if (process.platform === 'linux' && isExecutable('/usr/bin/setpriv')) {
+    return ['/usr/bin/setpriv', ['--pdeathsig', 'SIGTERM', '--', command, ...args]];
+  }
+  return [command, args];
+}
+
+function devServerArgs(
+  opts: Required<Pick<DevServerOptions, 'ip' | 'port' | 'namespace'>> & DevServerOptions,
+) {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    opts.ip,
+    '--port',
+    String(opts.port),
+    '--namespace',
+    opts.namespace,
+  ];
+  args.push('--log-level', 'warn');
+  if (opts.uiPort === false) args.push('--headless');
+  else args.push('--ui-port', String(opts.uiPort ?? 8233));
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+  return args;
+}
+
+async function startWithSdkDownload(opts: DevServerOptions, ip: string, port: number, namespace: string) {
+  // Last resort on an internet-connected laptop: the SDK downloads the same official CLI.
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const { defineSearchAttributeKey, SearchAttributeType } = await import('@temporalio/common');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'cached-download', downloadDir: path.join(PROJECT_ROOT, '.tools', 'download') },
+      ip,
+      port,
+      namespace,
+      ui: opts.uiPort !== false,
+      uiPort: opts.uiPort === false ? undefined : (opts.uiPort ?? 8233),
+      dbFilename: opts.dbFile ?? undefined,
+      searchAttributes: SEARCH_ATTRIBUTES.map((n) =>
+        defineSearchAttributeKey(n, SearchAttributeType.KEYWORD),
+      ),
+    },
+  });
+  return env;
+}
+
+/** Start `temporal server start-dev` and wait until its namespace answers. */
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port ?? 7233;
+  const namespace = opts.namespace ?? 'default';
+  const address = `${ip}:${port}`;
+  const uiUrl =
+    opts.uiPort === false
+      ? undefined
+      : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${opts.uiPort ?? 8233}`;
+  if (opts.dbFile) mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  if (opts.pidFile) await stopLeftover(opts.pidFile);
+
+  const cli = resolveTemporalCli(opts.env);
+  if (!cli) {
+    console.warn(
+      'Temporal CLI not found (TEMPORAL_CLI_PATH, .tools/bin/temporal, PATH); trying the SDK download',
+    );
+    const env = await startWithSdkDownload(opts, ip, port, namespace);
+    return { address, uiUrl, pid: undefined, source: 'SDK download', stop: () => env.teardown() };
+  }
+
+  const log = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+  const [command, args] = withParentDeathSignal(cli.path, devServerArgs({ ...opts, ip, port, namespace }));
+  // Own process group: a Ctrl-C in the terminal reaches only our process, which drains the worker first.
+  const child = spawn(command, args, { stdio: ['ignore', log, log], detached: true });
+  if (opts.pidFile && child.pid) writeFileSync(opts.pidFile, String(child.pid));
+  try {
+    await waitReady(address, namespace, child, opts);
+  } catch (err) {
+    if (child.pid) await terminate(child.pid);
+    throw err;
+  }
+  return {
+    address,
+    uiUrl,
+    pid: child.pid,
+    source: `${cli.path} (${cli.source})`,
+    async stop() {
+      if (child.pid && child.exitCode === null) await terminate(child.pid);
+      if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+    },
+  };
+}

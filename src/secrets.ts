@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+
+/** Resolves `env:NAME` / `file:/path` references on the worker. Values never leave the worker process. */
+export type SecretResolver = (ref: string) => Promise<string>;
+
+export class SecretError extends Error {
+  override name = 'SecretError';
+}
+
+export function createSecretResolver(env: NodeJS.ProcessEnv = process.env): SecretResolver {
+  return async (ref) => {
+    if (ref.startsWith('env:')) {
+      const name = ref.slice(4);
+      const value = env[name];
+      if (value === undefined || value === '') {
+        throw new SecretError(`secret ${ref}: environment variable ${name} is not set on the worker`);
+      }
+      return value;
+    }
+    if (ref.startsWith('file:')) {
+      const path = ref.slice(5);
+      try {
+        return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new SecretError(`secret ${ref}: cannot read the file on the worker (${code})`);
+      }
+    }
+    throw new SecretError(`secret reference "${ref}" is neither env:NAME nor file:/path`);
+  };
+}

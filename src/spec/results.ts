@@ -1,0 +1,6 @@
+import type { HealthSummary } from './health';
+
+export interface HealthCheckResult extends HealthSummary {
+  cluster: string;
+  checkedAt: string;
+}

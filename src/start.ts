@@ -1,0 +1,55 @@
+// `npm start`: the embedded default. Without TEMPORAL_ADDRESS: a local Temporal dev server (SQLite
+// under .data/, Web UI on 8233) plus the worker; with it: only the worker, against that server.
+import path from 'node:path';
+import { createWorker } from '../workers/worker';
+import { PROJECT_ROOT, temporalConfig } from './config';
+import { type DevServer, startDevServer } from './devserver';
+
+function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${name}=${raw} is not a TCP port`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const config = temporalConfig();
+  let server: DevServer | undefined;
+  let address = config.address;
+  if (!address) {
+    const dataDir = path.resolve(process.env.WABA_DATA_DIR ?? path.join(PROJECT_ROOT, '.data'));
+    server = await startDevServer({
+      ip: process.env.TEMPORAL_DEV_IP ?? '127.0.0.1',
+      port: envPort('TEMPORAL_DEV_PORT', 7233),
+      uiPort: envPort('TEMPORAL_DEV_UI_PORT', 8233),
+      dbFile: path.join(dataDir, 'temporal.sqlite'),
+      namespace: config.namespace,
+      logFile: path.join(dataDir, 'devserver.log'),
+      pidFile: path.join(dataDir, 'devserver.pid'),
+    });
+    address = server.address;
+    console.log(`Temporal dev server ${server.source} at ${address}`);
+    console.log(`Temporal Web UI: ${server.uiUrl}`);
+  }
+  try {
+    const { worker, connection } = await createWorker({ config, address });
+    console.log(`worker polling task queue "${config.taskQueue}"; Ctrl-C stops everything`);
+    try {
+      await worker.run();
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await server?.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface TestCerts {
+  dir: string;
+  caFile: string;
+  key: Buffer;
+  cert: Buffer;
+  /** SHA-256 fingerprint of the server certificate, as `AA:BB:...`. */
+  fingerprint: string;
+}
+
+/** A throwaway CA and a server certificate for localhost/127.0.0.1 it signed, made with openssl. */
+export function makeTestCerts(): TestCerts {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'waba-certs-'));
+  const f = (name: string) => path.join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=waba-test-ca',
+  ]);
+  run(['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost']);
+  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+  ]);
+  const cert = readFileSync(f('server.pem'));
+  return {
+    dir,
+    caFile: f('ca.pem'),
+    key: readFileSync(f('server.key')),
+    cert,
+    fingerprint: new X509Certificate(cert).fingerprint256,
+  };
+}

@@ -1,0 +1,31 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type Activities, createActivities } from '../activities';
+import { connectionOptions, type TemporalConfig } from '../src/config';
+
+export interface CreateWorkerOptions {
+  config: TemporalConfig;
+  address: string;
+  activities?: Activities;
+  /** Prebuilt workflow bundle (tests build it once); otherwise `workflows/index.ts` is bundled. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** A worker on the runbooks task queue with every workflow and activity registered. */
+export async function createWorker(
+  opts: CreateWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
+  const workflowSource = opts.workflowBundle
+    ? { workflowBundle: opts.workflowBundle }
+    : { workflowsPath: require.resolve('../workflows') };
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.config.namespace,
+    taskQueue: opts.config.taskQueue,
+    activities: opts.activities ?? createActivities(),
+    ...workflowSource,
+    // On SIGINT/SIGTERM: stop polling, give running activities this long, then cancel them.
+    shutdownGraceTime: '10s',
+  });
+  return { worker, connection };
+}

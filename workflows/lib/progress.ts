@@ -1,0 +1,78 @@
+import { defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { WabaCluster, WabaRunbook, WabaStep } from './search-attributes';
+
+export interface RunStatus {
+  runbook: string;
+  cluster: string;
+  stage: string;
+  stagesDone: string[];
+  /** Per-host progress, e.g. `{ core1: 'up -d wacore' }`. */
+  hosts: Record<string, string>;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+export const statusQuery = defineQuery<RunStatus>('status');
+
+/**
+ * What a run is doing, kept in three places an operator looks: the `status` query, the `WabaStep`
+ * search attribute (Web UI list) and the current details (Web UI run page).
+ */
+export class Progress {
+  private readonly state: RunStatus;
+  private publishedStep: string | undefined;
+
+  constructor(runbook: string, cluster: string) {
+    this.state = {
+      runbook,
+      cluster,
+      stage: 'validate',
+      stagesDone: [],
+      hosts: {},
+      lastError: null,
+      updatedAt: new Date().toISOString(),
+    };
+    setHandler(statusQuery, () => this.state);
+    upsertSearchAttributes([
+      { key: WabaCluster, value: cluster },
+      { key: WabaRunbook, value: runbook },
+    ]);
+    this.publish();
+  }
+
+  stage(name: string): void {
+    if (this.state.stage !== name) this.state.stagesDone.push(this.state.stage);
+    this.state.stage = name;
+    this.publish();
+  }
+
+  host(name: string, what: string): void {
+    this.state.hosts[name] = what;
+    this.publish();
+  }
+
+  failed(error: unknown): void {
+    this.state.lastError = error instanceof Error ? error.message : String(error);
+    this.publish();
+  }
+
+  private publish(): void {
+    this.state.updatedAt = new Date().toISOString();
+    if (this.publishedStep !== this.state.stage) {
+      upsertSearchAttributes([{ key: WabaStep, value: this.state.stage }]);
+      this.publishedStep = this.state.stage;
+    }
+    setCurrentDetails(renderDetails(this.state));
+  }
+}
+
+/** Markdown for the Web UI's "current details": the stage and a table of hosts. */
+export function renderDetails(s: RunStatus): string {
+  const lines = [`**${s.runbook}** on **${s.cluster}**: ${s.stage}`];
+  const hosts = Object.entries(s.hosts);
+  if (hosts.length > 0) {
+    lines.push('', '| host | progress |', '| --- | --- |', ...hosts.map(([h, p]) => `| ${h} | ${p} |`));
+  }
+  if (s.lastError) lines.push('', `last error: ${s.lastError}`);
+  return lines.join('\n');
+}
