@@ -26,6 +26,6 @@ export function createSecretResolver(env: NodeJS.ProcessEnv = process.env): Secr
         throw new SecretError(`secret ${ref}: cannot read the file on the worker (${code})`);
       }
     }
-    throw new SecretError(`secret reference "${ref}" is neither env:NAME nor file:/path`);
+    throw new SecretError('a secret reference must be env:NAME or file:/path (the value given is not shown)');
   };
 }

@@ -15,6 +15,8 @@ export class FakeWebapp {
   private readonly tokens = new Set<string>();
   private healthReplies: Reply[] = [];
   health: unknown = {};
+  /** Hold each health answer this long (to catch a run mid-activity). */
+  healthDelayMs = 0;
   private server!: https.Server;
   url = '';
 
@@ -57,7 +59,11 @@ export class FakeWebapp {
         if (req.method === 'GET' && req.url === '/v1/health') {
           this.healthCalls++;
           const next = this.healthReplies.shift();
-          return next ? send(next.status, next.body) : send(200, { health: this.health, meta: {} });
+          const answer = () =>
+            next ? send(next.status, next.body) : send(200, { health: this.health, meta: {} });
+          if (this.healthDelayMs > 0) setTimeout(answer, this.healthDelayMs).unref();
+          else answer();
+          return;
         }
         return error(404, 1006, 'Resource not found');
       });

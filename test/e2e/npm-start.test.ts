@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config';
+import { freePort } from '../../src/free-port';
+import type { HealthCheckResult } from '../../src/spec/results';
+import seed from '../fixtures/seed-health.json';
+import { makeTestCerts } from '../support/certs';
+import { FakeWebapp } from '../support/fake-webapp';
+
+const PASSWORD = 'Start-Test-Pa55word';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** `npm start`'s process (node src/start.ts), with its output collected. */
+function startMain(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], { cwd: PROJECT_ROOT, env });
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+  });
+  return { child, output: () => out };
+}
+
+describe('npm start (embedded dev server + worker)', () => {
+  const started: ChildProcess[] = [];
+  const certs = makeTestCerts();
+  const webapp = new FakeWebapp(certs, PASSWORD);
+  afterAll(async () => {
+    for (const c of started) if (c.pid && c.exitCode === null) c.kill('SIGKILL');
+    await webapp.close();
+  });
+
+  it('serves the Web UI, survives a SIGKILL mid-run, and stops cleanly on SIGINT', async () => {
+    await webapp.start();
+    webapp.health = seed['A9-ha-registered'].health;
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'waba-start-'));
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_DEV_PORT: String(port),
+      TEMPORAL_DEV_UI_PORT: String(uiPort),
+      WABA_DATA_DIR: dataDir,
+      WABA_TASK_QUEUE: 'waba-runbooks-start-test',
+      WABA_ADMIN_PASSWORD: PASSWORD,
+    };
+    delete env.TEMPORAL_ADDRESS;
+    const pidFile = path.join(dataDir, 'devserver.pid');
+
+    // 1. First start: dev server + worker; the Web UI answers.
+    const first = startMain(env);
+    started.push(first.child);
+    await until('the first worker', () => first.output().includes('worker polling'), 90_000);
+    expect(first.output()).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}`);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    const serverPid1 = Number(readFileSync(pidFile, 'utf8'));
+
+    // 2. A healthCheck run, caught while its activity waits on the Webapp.
+    webapp.healthDelayMs = 120_000;
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+    const client = new Client({ connection });
+    const workflowId = `lab/healthCheck/start-${Date.now()}`;
+    const input = {
+      cluster: {
+        name: 'lab',
+        hosts: [{ name: 'web1', address: '127.0.0.1', roles: ['webapp'] }],
+        api: { baseUrl: webapp.url, passwordRef: 'env:WABA_ADMIN_PASSWORD', tls: { caFile: certs.caFile } },
+      },
+    };
+    await client.workflow.start('healthCheck', {
+      taskQueue: env.WABA_TASK_QUEUE as string,
+      workflowId,
+      args: [input],
+    });
+    await until('the health call', () => webapp.healthCalls > 0, 30_000);
+    await connection.close();
+
+    // 3. SIGKILL: the worker dies mid-activity; the kernel stops its dev server too (no orphan).
+    first.child.kill('SIGKILL');
+    await until('the dev server to stop after its parent', () => !alive(serverPid1), 15_000);
+
+    // 4. Start again on the same SQLite file: the run is still there and finishes.
+    webapp.healthDelayMs = 0;
+    const second = startMain(env);
+    started.push(second.child);
+    await until('the second worker', () => second.output().includes('worker polling'), 90_000);
+    const connection2 = await Connection.connect({ address: `127.0.0.1:${port}` });
+    const result = (await new Client({ connection: connection2 }).workflow
+      .getHandle(workflowId)
+      .result()) as HealthCheckResult;
+    await connection2.close();
+    expect(result.verdict).toBe('ha-connected');
+    expect(webapp.healthCalls).toBeGreaterThanOrEqual(2);
+
+    // 5. Ctrl-C (SIGINT): worker drains, dev server stops, exit 0, nothing left behind.
+    const serverPid2 = Number(readFileSync(pidFile, 'utf8'));
+    const exited = new Promise<number | null>((resolve) => second.child.on('exit', resolve));
+    second.child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(alive(serverPid2)).toBe(false);
+  }, 240_000);
+});
