@@ -1,0 +1,222 @@
+// Simulator images: one root filesystem (node, busybox, the bundled simulator, the upstream command
+// paths), imported with `docker import` and tagged exactly like the real images for every version.
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { PROJECT_ROOT } from '../../src/config';
+import { CACHE_DIR, SUBNET_PREFIX, VERSIONS } from './paths';
+import { run } from './run';
+
+const IMAGE_DIR = path.join(CACHE_DIR, 'image');
+export const CA_DIR = path.join(CACHE_DIR, 'ca');
+const TLS_DIR = path.join(CACHE_DIR, 'tls');
+export const ROOTFS_TAR = path.join(IMAGE_DIR, 'rootfs.tar');
+export const IMAGE_STAMP = path.join(IMAGE_DIR, 'stamp');
+
+/** The lab CA (the worker trusts it through cluster.json's api.tls.caFile) and the Webapp's certificate. */
+export async function ensureCertificates(): Promise<void> {
+  mkdirSync(CA_DIR, { recursive: true });
+  mkdirSync(TLS_DIR, { recursive: true });
+  const ca = (f: string) => path.join(CA_DIR, f);
+  const tls = (f: string) => path.join(TLS_DIR, f);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  if (!existsSync(ca('ca.pem'))) {
+    await run('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      ca('ca.key'),
+      '-out',
+      ca('ca.pem'),
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=waba-runbooks lab CA',
+    ]);
+  }
+  if (!existsSync(tls('cert.pem'))) {
+    // One certificate for every Webapp the lab may run: all lab addresses and host names.
+    const ips = Array.from({ length: 40 }, (_, i) => `IP:${SUBNET_PREFIX}.${i + 10}`);
+    const names = [
+      'localhost',
+      ...['web', 'master', 'core'].flatMap((p) => Array.from({ length: 9 }, (_, i) => `${p}${i + 1}`)),
+    ];
+    writeFileSync(tls('ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), ...ips].join(',')}\n`);
+    await run('openssl', [
+      'req',
+      ...ec,
+      '-keyout',
+      tls('key.pem'),
+      '-out',
+      tls('req.csr'),
+      '-subj',
+      '/CN=waba-lab-webapp',
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      tls('req.csr'),
+      '-CA',
+      ca('ca.pem'),
+      '-CAkey',
+      ca('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      tls('cert.pem'),
+      '-days',
+      '3650',
+      '-extfile',
+      tls('ext.cnf'),
+    ]);
+  }
+}
+
+async function sharedLibraries(binary: string): Promise<string[]> {
+  const out = await run('ldd', [binary]);
+  return [...out.matchAll(/(\/\S+\.so[.\d]*)/g)].map((m) => m[1] as string);
+}
+
+const LAUNCH = `#!/bin/sh
+# Simulator: the real script starts the WhatsApp Business API node; this one starts the simulator.
+exec /usr/bin/node /opt/whatsapp/sim.js "$@"
+`;
+const WAIT = `#!/bin/sh
+# Simulator: the real script waits for the database, then runs its argument. The simulator waits
+# for the database itself, so this only runs the argument.
+exec "$@"
+`;
+
+/** Build the root filesystem tarball (cached by content). Returns its stamp. */
+export async function buildRootfs(): Promise<string> {
+  await ensureCertificates();
+  const rootfs = path.join(IMAGE_DIR, 'rootfs');
+  rmSync(rootfs, { recursive: true, force: true });
+  const at = (p: string) => path.join(rootfs, p);
+  for (const d of [
+    'bin',
+    'usr/bin',
+    'etc',
+    'tmp',
+    'opt/whatsapp/bin',
+    'opt/whatsapp/lab-tls',
+    'usr/local/wamedia',
+    'root',
+  ]) {
+    mkdirSync(at(d), { recursive: true });
+  }
+  chmodSync(at('tmp'), 0o1777);
+  await build({
+    entryPoints: [path.join(PROJECT_ROOT, 'test/lab/sim/main.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: at('opt/whatsapp/sim.js'),
+    external: ['pg-native'],
+    logLevel: 'warning',
+  });
+  const node = process.execPath;
+  copyFileSync(node, at('usr/bin/node'));
+  chmodSync(at('usr/bin/node'), 0o755);
+  for (const lib of await sharedLibraries(node)) {
+    mkdirSync(path.dirname(at(lib)), { recursive: true });
+    copyFileSync(lib, at(lib));
+  }
+  copyFileSync('/bin/busybox', at('bin/busybox'));
+  chmodSync(at('bin/busybox'), 0o755);
+  for (const applet of (await run('/bin/busybox', ['--list'])).split('\n').filter(Boolean)) {
+    if (applet !== 'busybox') symlinkSync('busybox', at(`bin/${applet}`));
+  }
+  writeFileSync(
+    at('etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nwauser:x:1000:1000:media writer:/tmp:/bin/sh\n',
+  );
+  writeFileSync(at('etc/group'), 'root:x:0:\nwauser:x:1000:\n');
+  writeFileSync(at('opt/whatsapp/bin/launch_within_docker.sh'), LAUNCH, { mode: 0o755 });
+  writeFileSync(at('opt/whatsapp/bin/wait_on_mysql.sh'), WAIT, { mode: 0o755 });
+  writeFileSync(at('opt/whatsapp/bin/wait_on_postgres.sh'), WAIT, { mode: 0o755 });
+  copyFileSync(path.join(TLS_DIR, 'cert.pem'), at('opt/whatsapp/lab-tls/cert.pem'));
+  copyFileSync(path.join(TLS_DIR, 'key.pem'), at('opt/whatsapp/lab-tls/key.pem'));
+
+  const stamp = createHash('sha256')
+    .update(readFileSync(at('opt/whatsapp/sim.js')))
+    .update(readFileSync(path.join(TLS_DIR, 'cert.pem')))
+    .update(LAUNCH + WAIT)
+    .digest('hex')
+    .slice(0, 16);
+  if (!existsSync(ROOTFS_TAR) || !existsSync(IMAGE_STAMP) || readFileSync(IMAGE_STAMP, 'utf8') !== stamp) {
+    await run('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-cf', ROOTFS_TAR, '.']);
+    writeFileSync(IMAGE_STAMP, stamp);
+  }
+  rmSync(rootfs, { recursive: true, force: true });
+  return stamp;
+}
+
+export const imageTags = () =>
+  VERSIONS.flatMap((v) => [
+    { tag: `docker.whatsapp.biz/web:v${v}`, kind: 'web', version: v },
+    { tag: `docker.whatsapp.biz/coreapp:v${v}`, kind: 'coreapp', version: v },
+  ]);
+
+/** Load the images into one host's Docker daemon (skipped when that daemon already has this stamp). */
+export async function loadImages(
+  docker: (args: string[], input?: string) => Promise<string>,
+  stamp: string,
+): Promise<void> {
+  const base = `waba-lab/sim-base:${stamp}`;
+  const have = await docker(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  const missing = imageTags().filter((t) => !have.includes(t.tag));
+  if (have.includes(base) && missing.length === 0) {
+    const label = await docker([
+      'image',
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "waba-lab.stamp"}}',
+      imageTags()[0]?.tag ?? '',
+    ]);
+    if (label.trim() === stamp) return;
+  }
+  if (!have.includes(base)) {
+    await docker([
+      'import',
+      '--change',
+      'CMD ["/opt/whatsapp/bin/launch_within_docker.sh"]',
+      '--change',
+      'ENV PATH=/bin:/usr/bin',
+      ROOTFS_TAR,
+      base,
+    ]);
+  }
+  const holder = (await docker(['create', base])).trim();
+  try {
+    for (const t of imageTags()) {
+      await docker([
+        'commit',
+        '--change',
+        `ENV WA_SIM_IMAGE=${t.kind}`,
+        '--change',
+        `ENV WA_SIM_VERSION=${t.version}`,
+        '--change',
+        `LABEL waba-lab.stamp=${stamp}`,
+        '--change',
+        'CMD ["/opt/whatsapp/bin/launch_within_docker.sh"]',
+        holder,
+        t.tag,
+      ]);
+    }
+  } finally {
+    await docker(['rm', holder]);
+  }
+}
