@@ -159,6 +159,21 @@ export async function down(log: (m: string) => void = console.log): Promise<void
   log('lab down: namespaces, bridge, daemons and files removed');
 }
 
+/** What `down` must not leave: lab namespaces, the bridge, lab daemons. */
+export async function leftovers(): Promise<string[]> {
+  const found: string[] = [];
+  const netns = await run('ip', ['netns', 'list']).catch(() => '');
+  for (const line of netns.split('\n'))
+    if (line.startsWith('wlab-')) found.push(`netns ${line.split(' ')[0]}`);
+  if (await tryRun('ip', ['link', 'show', BRIDGE])) found.push(`bridge ${BRIDGE}`);
+  const ps = await run('ps', ['-eo', 'pid=,args=']);
+  for (const line of ps.split('\n')) {
+    if (line.includes(LAB_DIR) && /dockerd|sshd|mariadbd|postgres|containerd/.test(line))
+      found.push(`process ${line.trim().slice(0, 120)}`);
+  }
+  return found;
+}
+
 export function hostStatus(): {
   name: string;
   address: string;

@@ -15,8 +15,12 @@ export async function run(
       let out = '';
       let err = '';
       const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
       child.on('error', reject);
       child.on('close', (code) => {
         clearTimeout(timer);

@@ -29,6 +29,16 @@ async function writeRow(
   });
 }
 
+/** An app node newer than the schema refuses to serve, and says why (once). */
+function refuse(me: NodeIdentity, schema: string | undefined, log: (m: string) => void): void {
+  if (me.lastStatus !== 'uninitialized') {
+    log(
+      `database schema v${schema ?? 'none'} is older than this node (v${me.version}): run the dbupgrade job of v${me.version}`,
+    );
+  }
+  me.lastStatus = 'uninitialized';
+}
+
 const NOT_INSTANTIATED = {
   code: 1011,
   details: 'Wacore is not instantiated. Please check wacore log for details.',
@@ -61,12 +71,11 @@ async function masterTick(db: Db, me: NodeIdentity, engine: string, log: (m: str
     schema = await schemaCheck(db, me.version);
   }
   if (!schema.ok) {
-    log(
-      `database schema v${schema.schema ?? 'none'} is older than this node (v${me.version}): run the dbupgrade job of v${me.version}`,
-    );
+    refuse(me, schema.schema, log);
     await writeRow(db, me, 'uninitialized');
     return;
   }
+  me.lastStatus = undefined;
   const registered = await isRegistered(db);
   if (primary) {
     await writeRow(db, me, registered ? 'disconnected' : 'unregistered');
@@ -111,9 +120,7 @@ async function assignShards(db: Db, unhealthySeconds: number, log: (m: string) =
 async function coreappTick(db: Db, me: NodeIdentity, log: (m: string) => void): Promise<void> {
   const schema = await schemaCheck(db, me.version);
   if (!schema.ok) {
-    log(
-      `database schema v${schema.schema ?? 'none'} is older than this node (v${me.version}): waiting for the dbupgrade job`,
-    );
+    refuse(me, schema.schema, log);
     await writeRow(db, me, 'uninitialized');
     return;
   }
