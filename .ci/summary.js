@@ -10,10 +10,11 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(0);
 }
+// A file that failed outside any test (a hook, an import) has no failed assertion: count it too.
 const failedSuites = (report.testResults ?? []).filter(
-  (r) => r.status === 'failed' && r.assertionResults?.length === 0,
+  (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
 );
-for (const suite of failedSuites) console.log(`suite failed to run: ${suite.name}: ${suite.message ?? ''}`);
+for (const suite of failedSuites) console.log(`file failed outside its tests: ${suite.name}: ${(suite.message ?? '').slice(0, 300)}`);
 const failed = report.numFailedTests + failedSuites.length;
 const skipped = report.numPendingTests + (report.numTodoTests ?? 0);
 console.log(`${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);

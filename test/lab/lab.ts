@@ -17,7 +17,7 @@ import {
   stopHost,
 } from './hosts';
 import { buildRootfs, loadImages } from './image';
-import { BRIDGE, DB_HOST, LAB_DIR, type LabHost, MEDIA_MOUNT, topology } from './paths';
+import { BRIDGE, DB_HOST, LAB_DIR, type LabHost, MEDIA_MOUNT, topology, UPSTREAM_DIR } from './paths';
 import { run, tryRun } from './run';
 
 export interface LabState {
@@ -73,6 +73,7 @@ export async function preflight(): Promise<void> {
     if (!found) missing.push(`${cmd} (apt-get install ${pkg})`);
   }
   if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}`);
+  if (!existsSync(UPSTREAM_DIR)) throw new Error(`the upstream files are missing: ${UPSTREAM_DIR} (../shared beside the project)`);
   if (!(await tryRun('ip', ['netns', 'list'])))
     throw new Error('`ip netns` does not work here (network namespaces unavailable)');
 }
