@@ -14,7 +14,8 @@ try {
 const failedSuites = (report.testResults ?? []).filter(
   (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
 );
-for (const suite of failedSuites) console.log(`file failed outside its tests: ${suite.name}: ${(suite.message ?? '').slice(0, 300)}`);
+for (const suite of failedSuites)
+  console.log(`file failed outside its tests: ${suite.name}: ${(suite.message ?? '').slice(0, 300)}`);
 const failed = report.numFailedTests + failedSuites.length;
 const skipped = report.numPendingTests + (report.numTodoTests ?? 0);
 console.log(`${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
