@@ -73,7 +73,8 @@ export async function preflight(): Promise<void> {
     if (!found) missing.push(`${cmd} (apt-get install ${pkg})`);
   }
   if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}`);
-  if (!existsSync(UPSTREAM_DIR)) throw new Error(`the upstream files are missing: ${UPSTREAM_DIR} (../shared beside the project)`);
+  if (!existsSync(UPSTREAM_DIR))
+    throw new Error(`the upstream files are missing: ${UPSTREAM_DIR} (../shared beside the project)`);
   if (!(await tryRun('ip', ['netns', 'list'])))
     throw new Error('`ip netns` does not work here (network namespaces unavailable)');
 }
