@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { SecretError } from '../src/secrets';
+import { HostKeyError } from './ssh';
 import { TlsTrustError } from './tls';
 import { toFailure, WabaApiError } from './waba-api-errors';
 
@@ -27,6 +28,7 @@ export function classify(err: unknown, context: string): unknown {
   if (err instanceof WabaApiError) return toFailure(err);
   if (err instanceof SecretError) return nonRetryable('SecretError', err.message);
   if (err instanceof TlsTrustError) return nonRetryable('TlsTrustError', err.message);
+  if (err instanceof HostKeyError) return nonRetryable('HostKeyMismatch', err.message);
   const code = (err as { code?: unknown }).code;
   const cause = (err as { cause?: { code?: unknown } }).cause?.code;
   const tlsCode = [code, cause].find((c): c is string => typeof c === 'string' && TLS_VERIFY_CODES.has(c));

@@ -1,5 +1,7 @@
 import type { Agent } from 'undici';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
+import { hostActivities } from './host-activities';
+import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
 
@@ -8,11 +10,14 @@ export interface ActivityDeps {
   tokens: TokenCache;
   dispatchers: Map<string, Agent>;
   requestTimeoutMs: number;
+  ssh: SshPool;
 }
 
 export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
+  const secrets = overrides.secrets ?? createSecretResolver();
   return {
-    secrets: createSecretResolver(),
+    secrets,
+    ssh: new SshPool(secrets),
     tokens: new TokenCache(),
     dispatchers: new Map(),
     requestTimeoutMs: 20_000,
@@ -24,6 +29,7 @@ export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps
 export function createActivities(deps: ActivityDeps = defaultDeps()) {
   return {
     ...wabaApiActivities(deps),
+    ...hostActivities(deps),
   };
 }
 

@@ -102,18 +102,37 @@ export class WabaApi {
     return { status: res.statusCode, json };
   }
 
-  /** POST /v1/users/login with Basic auth (reference §3.1); the token is cached per worker. */
-  async token(): Promise<string> {
+  /**
+   * POST /v1/users/login with Basic auth (reference §3.1); the token is cached per worker. With
+   * `firstLogin`, a refused login is retried as the product's default admin/secret carrying
+   * `new_password` = the password the spec references: the first-login password change.
+   */
+  async token(firstLogin = false): Promise<string> {
     const cached = this.deps.tokens.get(this.cacheKey);
     if (cached) return cached;
     const password = await this.deps.secrets(this.api.passwordRef);
-    const basic = Buffer.from(`${this.api.adminUser}:${password}`).toString('base64');
-    const { json } = await this.call(
-      `login as ${this.api.adminUser} at`,
-      'POST',
-      '/v1/users/login',
-      `Basic ${basic}`,
-    );
+    const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
+    let json: unknown;
+    try {
+      ({ json } = await this.call(
+        `login as ${this.api.adminUser} at`,
+        'POST',
+        '/v1/users/login',
+        basic(this.api.adminUser, password),
+      ));
+    } catch (err) {
+      const refused = err instanceof WabaApiError && (err.status === 401 || err.code === 1024);
+      if (!firstLogin || !refused || this.api.adminUser !== 'admin') throw err;
+      ({ json } = await this.call(
+        'first login (password change) at',
+        'POST',
+        '/v1/users/login',
+        basic('admin', 'secret'),
+        {
+          new_password: password,
+        },
+      ));
+    }
     const user = (json as { users?: { token?: unknown; expires_after?: unknown }[] } | null)?.users?.[0];
     if (typeof user?.token !== 'string') {
       throw new WabaApiError(

@@ -1,3 +1,4 @@
+export * from './approvals';
 export * from './cluster';
 export * from './common';
 export * from './health';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { shellCommand } from '../../src/shell';
+import { shellCommand } from '../../src/spec/shell';
 import { SSH_DIR } from './hosts';
 import { CA_DIR } from './image';
 import { run } from './run';

@@ -1,0 +1,225 @@
+// Activities that act on cluster hosts over SSH: preflight, setup files, docker-compose.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { SecretResolver } from '../src/secrets';
+import type { ClusterSpec } from '../src/spec/cluster';
+import {
+  type ComposeCall,
+  type ComposeVariant,
+  composeCommand,
+  DETECT_COMPOSE,
+  psCommand,
+} from '../src/spec/commands';
+import { shellQuote } from '../src/spec/shell';
+import { type ContainerState, parseDetect, parsePs } from './compose';
+import { classify } from './failures';
+import { checkDbPassword, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
+import type { SshPool, SshTarget } from './ssh';
+
+export interface HostDeps {
+  secrets: SecretResolver;
+  ssh: SshPool;
+}
+
+export interface HostRequest {
+  cluster: ClusterSpec;
+  host: string;
+}
+
+const fail = (type: string, message: string) =>
+  ApplicationFailure.create({ type, message, nonRetryable: true });
+
+export function sshTarget(cluster: ClusterSpec, name: string): SshTarget {
+  const host = cluster.hosts.find((h) => h.name === name);
+  if (!host) throw fail('UnknownHost', `no host named ${name} in cluster ${cluster.name}`);
+  const hostKey = cluster.ssh?.knownHosts[name];
+  if (!cluster.ssh || !hostKey)
+    throw fail('HostKeyMissing', `cluster.ssh.knownHosts has no pinned key for ${name}; nothing was run`);
+  return {
+    host: name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    sudo: host.sudo,
+    hostKey,
+    privateKeyRef: cluster.ssh.privateKeyRef,
+  };
+}
+
+export function composeFileName(cluster: ClusterSpec): string {
+  if (!cluster.compose) throw fail('InvalidInput', `cluster ${cluster.name} has no compose file`);
+  return path.basename(cluster.compose.file);
+}
+
+export function composeCall(
+  cluster: ClusterSpec,
+  name: string,
+  version: string,
+  variant: ComposeVariant,
+): ComposeCall {
+  const host = cluster.hosts.find((h) => h.name === name);
+  return {
+    workDir: cluster.workDir,
+    file: composeFileName(cluster),
+    externalHostname: host?.externalHostname ?? host?.address ?? name,
+    version,
+    variant,
+  };
+}
+
+export interface PreflightResult {
+  host: string;
+  docker: string;
+  compose: { variant: ComposeVariant; version: string };
+  mediaMode?: string;
+}
+
+export function hostActivities(deps: HostDeps) {
+  const exec = async (cluster: ClusterSpec, host: string, command: string, timeoutMs?: number) =>
+    deps.ssh.exec(sshTarget(cluster, host), command, timeoutMs);
+
+  async function run(
+    cluster: ClusterSpec,
+    host: string,
+    command: string,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<string> {
+    const r = await exec(cluster, host, command, timeoutMs);
+    if (r.code !== 0)
+      throw new Error(`${what} on ${host} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
+    return r.stdout;
+  }
+
+  const guarded =
+    <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
+    async (a: A): Promise<R> => {
+      try {
+        return await fn(a);
+      } catch (err) {
+        throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
+      }
+    };
+
+  return {
+    /** SSH works, Docker and compose are there, the media mount has mode 755. */
+    preflightHost: guarded('preflight', async ({ cluster, host }: HostRequest): Promise<PreflightResult> => {
+      const dockerOut = await exec(cluster, host, "docker version --format '{{.Server.Version}}'");
+      if (dockerOut.code !== 0)
+        throw fail(
+          'PreflightFailed',
+          `docker does not answer on ${host}: ${dockerOut.stderr.trim().slice(-300)}`,
+        );
+      const compose = parseDetect(await run(cluster, host, DETECT_COMPOSE, 'compose detection'));
+      if (!compose)
+        throw fail('PreflightFailed', `neither docker-compose nor docker compose is installed on ${host}`);
+      const result: PreflightResult = { host, docker: dockerOut.stdout.trim(), compose };
+      if (cluster.media?.hostPath) {
+        const dir = cluster.media.hostPath;
+        const modes = await exec(
+          cluster,
+          host,
+          `stat -c '%a %n' ${shellQuote(dir)} ${shellQuote(dir)}/*/ 2>/dev/null`,
+        );
+        if (modes.code !== 0 && !modes.stdout)
+          throw fail('PreflightFailed', `media directory ${dir} does not exist on ${host}`);
+        const wrong = modes.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('755 '));
+        if (wrong.length > 0)
+          throw fail('PreflightFailed', `media mount on ${host} must be mode 755: ${wrong.join('; ')}`);
+        result.mediaMode = '755';
+      }
+      return result;
+    }),
+
+    /** The DB password from its reference, against the seed's forbidden characters. */
+    checkDbSecret: guarded(
+      'database password check',
+      async ({ cluster }: { cluster: ClusterSpec; host?: string }) => {
+        if (!cluster.db) throw fail('InvalidInput', `cluster ${cluster.name} has no db settings`);
+        try {
+          checkDbPassword(await deps.secrets(cluster.db.passwordRef));
+        } catch (err) {
+          if ((err as Error).name === 'DbPasswordError')
+            throw fail('DbPasswordRejected', `cluster.db.passwordRef: ${(err as Error).message}`);
+          throw err;
+        }
+        return { ok: true };
+      },
+    ),
+
+    /** db.env and the compose file in the work dir, each uploaded only when its checksum differs. */
+    uploadSetupFiles: guarded('upload', async ({ cluster, host }: HostRequest) => {
+      if (!cluster.db || !cluster.compose)
+        throw fail('InvalidInput', `cluster ${cluster.name} needs db and compose`);
+      const original = await readFile(cluster.compose.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw fail(
+          'ComposeFileMissing',
+          `cluster.compose.file ${cluster.compose?.file} cannot be read on the worker (${e.code})`,
+        );
+      });
+      if (cluster.compose.sha256 && sha256(original) !== cluster.compose.sha256) {
+        throw fail(
+          'ComposeFileChanged',
+          `cluster.compose.file ${cluster.compose.file} has sha256 ${sha256(original)}, not the expected ${cluster.compose.sha256}`,
+        );
+      }
+      const composeText = cluster.media?.hostPath
+        ? rewriteMediaVolume(original, cluster.media.hostPath)
+        : original;
+      const dbEnv = renderDbEnv(cluster.db, await deps.secrets(cluster.db.passwordRef));
+      const files = [
+        { path: `${cluster.workDir}/${composeFileName(cluster)}`, content: composeText, mode: 0o644 },
+        { path: `${cluster.workDir}/db.env`, content: dbEnv, mode: 0o600 },
+      ];
+      await run(cluster, host, `mkdir -p ${shellQuote(cluster.workDir)}`, 'mkdir');
+      const target = sshTarget(cluster, host);
+      const out = [];
+      for (const f of files) {
+        const want = sha256(f.content);
+        const have = (
+          await exec(cluster, host, `sha256sum ${shellQuote(f.path)} 2>/dev/null | cut -d' ' -f1`)
+        ).stdout.trim();
+        if (have !== want) await deps.ssh.upload(target, Buffer.from(f.content), f.path, f.mode);
+        out.push({ path: f.path, sha256: want, uploaded: have !== want });
+      }
+      return out;
+    }),
+
+    /** `up -d <service>` with both compose variables. */
+    composeUp: guarded(
+      'compose up',
+      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }) => {
+        heartbeat();
+        await run(
+          a.cluster,
+          a.host,
+          composeCommand(composeCall(a.cluster, a.host, a.version, a.variant), ['up', '-d', a.service]),
+          `up -d ${a.service}`,
+          300_000,
+        );
+        return { host: a.host, service: a.service, version: a.version };
+      },
+    ),
+
+    /** Container states of the project on the host (`ps -q` + `docker inspect`). */
+    composePs: guarded(
+      'compose ps',
+      async (
+        a: HostRequest & { version: string; variant: ComposeVariant; service?: string },
+      ): Promise<ContainerState[]> => {
+        return parsePs(
+          await run(
+            a.cluster,
+            a.host,
+            psCommand(composeCall(a.cluster, a.host, a.version, a.variant), a.service),
+            'ps',
+          ),
+        );
+      },
+    ),
+  };
+}

@@ -1,0 +1,187 @@
+// SSH to cluster hosts with ssh2: one pooled connection per host, host keys pinned by the spec,
+// bounded output, timeouts, and uploads that never leave a half-written file at the real path.
+import { createHash, randomBytes } from 'node:crypto';
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import { shellCommand, shellQuote } from '../src/spec/shell';
+
+export interface SshTarget {
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+  sudo: boolean;
+  /** Pinned `<type> <base64>` from the spec's ssh.knownHosts. */
+  hostKey: string;
+  /** Secret reference of the private key, resolved on the worker. */
+  privateKeyRef: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+export class HostKeyError extends Error {
+  override name = 'HostKeyError';
+}
+export class SshConnectError extends Error {
+  override name = 'SshConnectError';
+}
+export class SshTimeoutError extends Error {
+  override name = 'SshTimeoutError';
+}
+
+const fingerprint = (blob: Buffer) =>
+  `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+
+/** Output kept per stream: the last bytes matter most (errors come last). */
+const MAX_OUTPUT = 256 * 1024;
+
+function keep(buf: string, chunk: string): [string, boolean] {
+  const next = buf + chunk;
+  return next.length > MAX_OUTPUT ? [next.slice(-MAX_OUTPUT), true] : [next, false];
+}
+
+export class SshPool {
+  private readonly clients = new Map<string, Promise<Client>>();
+  /** Counters for benchmarks and tests: handshakes made versus commands run. */
+  readonly counters = { handshakes: 0, commands: 0, uploads: 0 };
+
+  constructor(private readonly secrets: (ref: string) => Promise<string>) {}
+
+  private key(t: SshTarget): string {
+    return `${t.user}@${t.address}:${t.port}`;
+  }
+
+  private connect(t: SshTarget): Promise<Client> {
+    const [type, b64] = t.hostKey.split(' ');
+    const pinned = Buffer.from(b64 ?? '', 'base64');
+    return this.secrets(t.privateKeyRef).then(
+      (privateKey) =>
+        new Promise<Client>((resolve, reject) => {
+          const client = new Client();
+          let presented: Buffer | undefined;
+          client
+            .on('ready', () => {
+              this.counters.handshakes++;
+              resolve(client);
+            })
+            .on('error', (err) => {
+              this.clients.delete(this.key(t));
+              if (presented && !presented.equals(pinned)) {
+                reject(
+                  new HostKeyError(
+                    `host key of ${t.host} (${t.address}) does not match ssh.knownHosts.${t.host}: ` +
+                      `pinned ${type} ${fingerprint(pinned)}, presented ${fingerprint(presented)}; nothing was run`,
+                  ),
+                );
+              } else
+                reject(
+                  new SshConnectError(`ssh to ${t.host} (${t.user}@${t.address}:${t.port}): ${err.message}`),
+                );
+            })
+            .on('close', () => this.clients.delete(this.key(t)))
+            .connect({
+              host: t.address,
+              port: t.port,
+              username: t.user,
+              privateKey,
+              readyTimeout: 15_000,
+              keepaliveInterval: 10_000,
+              keepaliveCountMax: 3,
+              // Strict: only the pinned key is accepted; anything else aborts before authentication.
+              hostVerifier: (key: Buffer) => {
+                presented = key;
+                return key.equals(pinned);
+              },
+            });
+        }),
+    );
+  }
+
+  private client(t: SshTarget): Promise<Client> {
+    const k = this.key(t);
+    let c = this.clients.get(k);
+    if (!c) {
+      c = this.connect(t);
+      this.clients.set(k, c);
+      c.catch(() => this.clients.delete(k));
+    }
+    return c;
+  }
+
+  /** Run a command (already quoted by shellCommand) and collect its exit code and bounded output. */
+  async exec(t: SshTarget, command: string, timeoutMs = 120_000): Promise<ExecResult> {
+    const client = await this.client(t);
+    const full = t.sudo ? shellCommand(['sudo', '-n', 'sh', '-c', command]) : command;
+    this.counters.commands++;
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(full, (err, stream: ClientChannel) => {
+        if (err) {
+          this.clients.delete(this.key(t));
+          return reject(new SshConnectError(`ssh exec on ${t.host}: ${err.message}`));
+        }
+        let stdout = '';
+        let stderr = '';
+        let truncated = false;
+        const timer = setTimeout(() => {
+          stream.close();
+          reject(new SshTimeoutError(`command on ${t.host} did not finish within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        stream.on('data', (d: Buffer) => {
+          let cut: boolean;
+          [stdout, cut] = keep(stdout, d.toString('utf8'));
+          truncated ||= cut;
+        });
+        stream.stderr.on('data', (d: Buffer) => {
+          let cut: boolean;
+          [stderr, cut] = keep(stderr, d.toString('utf8'));
+          truncated ||= cut;
+        });
+        stream.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? 255, stdout, stderr, truncated });
+        });
+      });
+    });
+  }
+
+  /**
+   * Upload to a temporary name next to the target, check its sha256 on the host, then rename into
+   * place: the real path holds either the old file or the complete new one, never half of one.
+   */
+  async upload(t: SshTarget, content: Buffer, remotePath: string, mode = 0o644): Promise<string> {
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const tmp = `${remotePath}.upload-${randomBytes(4).toString('hex')}`;
+    const client = await this.client(t);
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+      client.sftp((err, s) =>
+        err ? reject(new SshConnectError(`sftp to ${t.host}: ${err.message}`)) : resolve(s),
+      ),
+    );
+    try {
+      await new Promise<void>((resolve, reject) =>
+        sftp.writeFile(tmp, content, { mode }, (err) =>
+          err ? reject(new Error(`upload to ${t.host}:${tmp}: ${err.message}`)) : resolve(),
+        ),
+      );
+    } finally {
+      sftp.end();
+    }
+    this.counters.uploads++;
+    const check = await this.exec(
+      t,
+      `set -e; sum=$(sha256sum ${shellQuote(tmp)} | cut -d' ' -f1); if [ "$sum" != ${shellQuote(sha256)} ]; then rm -f ${shellQuote(tmp)}; echo "checksum mismatch: $sum" >&2; exit 3; fi; mv -f ${shellQuote(tmp)} ${shellQuote(remotePath)}`,
+    );
+    if (check.code !== 0) throw new Error(`upload to ${t.host}:${remotePath} failed: ${check.stderr.trim()}`);
+    return sha256;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    for (const c of all) (await c.catch(() => undefined))?.end();
+  }
+}

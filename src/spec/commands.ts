@@ -1,0 +1,33 @@
+// Remote command lines for docker-compose, built in one place and quoted by shellQuote. Pure code:
+// workflows use it for the `plan` query, activities to run the same commands.
+import { shellCommand, shellQuote } from './shell';
+
+export type ComposeVariant = 'v1' | 'v2';
+
+export interface ComposeCall {
+  workDir: string;
+  /** File name inside workDir. */
+  file: string;
+  externalHostname: string;
+  version: string;
+  variant: ComposeVariant;
+}
+
+/** The remote command line: `cd <dir> && EXTERNAL_HOSTNAME=.. WA_API_VERSION=.. docker-compose -f <file> <args>`. */
+export function composeCommand(call: ComposeCall, args: string[]): string {
+  const binary = call.variant === 'v2' ? ['docker', 'compose'] : ['docker-compose'];
+  const env = { EXTERNAL_HOSTNAME: call.externalHostname, WA_API_VERSION: call.version };
+  return `cd ${shellQuote(call.workDir)} && ${shellCommand([...binary, '-f', call.file, ...args], env)}`;
+}
+
+/** Detect once per host which compose the host has (v1 preferred: it is what the seed uses). */
+export const DETECT_COMPOSE =
+  'if command -v docker-compose >/dev/null 2>&1; then echo "v1 $(docker-compose version --short 2>/dev/null)"; ' +
+  'elif docker compose version >/dev/null 2>&1; then echo "v2 $(docker compose version --short 2>/dev/null)"; ' +
+  'else echo none; fi';
+
+/** `ps -q` then `docker inspect`: the same structured answer for v1 and v2. */
+export function psCommand(call: ComposeCall, service?: string): string {
+  const ids = composeCommand(call, ['ps', '-q', ...(service ? [service] : [])]);
+  return `ids=$(${ids}) || exit $?; if [ -z "$ids" ]; then echo '[]'; else docker inspect $ids; fi`;
+}

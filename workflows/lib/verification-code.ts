@@ -1,0 +1,135 @@
+import { ApplicationFailure, condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
+import { CodeArgs, Duration, durationMs } from '../../src/spec/approvals';
+import { describeIssues } from '../../src/spec/validate';
+
+export const VERIFICATION_CODE_TIMED_OUT = 'VerificationCodeTimedOut';
+export const CODE_REFUSED = 'VerificationCodeRefused';
+
+export const verificationCodeUpdate = defineUpdate<{ accepted: true }, [CodeArgs]>('verificationCode');
+export const verificationCodeSignal = defineSignal<[CodeArgs]>('verificationCode');
+
+export interface ReceivedCode {
+  code: string;
+  by: string;
+  /** Workflow time, ISO 8601. */
+  at: string;
+}
+
+/** A code that arrived (by Signal) and was not taken. The code itself is never kept. */
+export interface RefusedCode {
+  by: string;
+  at: string;
+  why: string;
+}
+
+/**
+ * The registration verification code (SMS or voice), typed in by a person while the run waits.
+ * Construct it once, at the start of the workflow; then `await wait('15m')` where the code is needed.
+ * The code arrives as Update `verificationCode` (refused by its validator unless well-formed and a
+ * code is awaited right now) or as Signal `verificationCode` (refused ones are listed by `refused()`).
+ * Put only `{by, at}` into status and result objects; the code is for the caller's next step.
+ */
+export class VerificationCode {
+  private waiting = false;
+  private received: ReceivedCode | undefined;
+  private readonly refusals: RefusedCode[] = [];
+  private readonly accepted: { by: string; at: string }[] = [];
+
+  constructor() {
+    setHandler(
+      verificationCodeUpdate,
+      (args: CodeArgs) => {
+        const why = this.check(args);
+        if (why !== null)
+          throw ApplicationFailure.create({ type: CODE_REFUSED, nonRetryable: true, message: why });
+        this.take(args);
+        return { accepted: true as const };
+      },
+      {
+        validator: (args: unknown) => {
+          const why = this.check(args);
+          if (why !== null)
+            throw ApplicationFailure.create({ type: CODE_REFUSED, nonRetryable: true, message: why });
+        },
+        description: 'the verification code the run is waiting for: {code, by}',
+      },
+    );
+    setHandler(
+      verificationCodeSignal,
+      (args: CodeArgs) => {
+        const why = this.check(args);
+        if (why === null) {
+          this.take(args);
+        } else {
+          const by = typeof args === 'object' && args !== null && typeof args.by === 'string' ? args.by : '';
+          this.refusals.push({ by: by.slice(0, 100), at: new Date().toISOString(), why });
+        }
+      },
+      {
+        description: 'the verification code the run is waiting for (refused codes are recorded, not applied)',
+      },
+    );
+  }
+
+  /**
+   * Wait up to `timeout` (e.g. `15m`) for a code; throws a non-retryable `VerificationCodeTimedOut`
+   * failure when none arrived. Codes sent while nothing waits are refused.
+   */
+  async wait(timeout: string): Promise<ReceivedCode> {
+    if (!Duration.safeParse(timeout).success) {
+      throw ApplicationFailure.create({
+        type: 'InvalidInput',
+        nonRetryable: true,
+        message: `verification code timeout: expected a duration like 30s, 15m, 24h, got "${timeout}"`,
+      });
+    }
+    if (this.waiting) {
+      throw ApplicationFailure.create({
+        nonRetryable: true,
+        message: 'already waiting for a verification code',
+      });
+    }
+    this.received = undefined;
+    this.waiting = true;
+    await condition(() => this.received !== undefined, durationMs(timeout), { summary: 'verification code' });
+    this.waiting = false;
+    const got = this.received;
+    this.received = undefined;
+    if (got) return got;
+    throw ApplicationFailure.create({
+      type: VERIFICATION_CODE_TIMED_OUT,
+      nonRetryable: true,
+      message: `no verification code arrived within ${timeout}`,
+    });
+  }
+
+  /** Is a code awaited right now? */
+  awaiting(): boolean {
+    return this.waiting;
+  }
+
+  /** Who sent the accepted codes, and when (never the codes). */
+  receipts(): { by: string; at: string }[] {
+    return this.accepted.map((r) => ({ ...r }));
+  }
+
+  refused(): RefusedCode[] {
+    return this.refusals.map((r) => ({ ...r }));
+  }
+
+  private check(payload: unknown): string | null {
+    const parsed = CodeArgs.safeParse(payload);
+    // describeIssues names fields and rules, never the submitted value.
+    if (!parsed.success) return `malformed verification code: ${describeIssues(parsed.error).join('; ')}`;
+    if (!this.waiting) return 'no verification code is awaited now';
+    return null;
+  }
+
+  private take(args: CodeArgs): void {
+    const at = new Date().toISOString();
+    this.received = { code: args.code, by: args.by, at };
+    this.accepted.push({ by: args.by, at });
+    // One code per wait: anything after this one is refused.
+    this.waiting = false;
+  }
+}
