@@ -92,13 +92,19 @@ export function hostActivities(deps: HostDeps) {
     return r.stdout;
   }
 
+  // Every host activity heartbeats while it runs (a dead worker is noticed within the heartbeat
+  // timeout) and turns its errors into failures the retry policy understands.
   const guarded =
     <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
     async (a: A): Promise<R> => {
+      const beat = setInterval(() => heartbeat(what), 5000);
+      heartbeat(what);
       try {
         return await fn(a);
       } catch (err) {
         throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
+      } finally {
+        clearInterval(beat);
       }
     };
 
@@ -193,7 +199,6 @@ export function hostActivities(deps: HostDeps) {
     composeUp: guarded(
       'compose up',
       async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }) => {
-        heartbeat();
         await run(
           a.cluster,
           a.host,

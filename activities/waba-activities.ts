@@ -19,13 +19,21 @@ export interface RegistrationRequest extends ApiRequest {
   pinRef?: string;
 }
 
-async function registrationBody(secrets: SecretResolver, r: RegistrationRequest) {
-  const body: Record<string, string> = {
-    cc: r.cc,
-    phone_number: r.phoneNumber,
-    method: r.method,
-    cert: (await secrets(r.certRef)).trim(),
-  };
+export interface ShardsRequest extends ApiRequest {
+  cc: string;
+  phoneNumber: string;
+  shards: number;
+  certRef?: string;
+  pinRef?: string;
+}
+
+/** The account fields of a request body, with the certificate and PIN resolved on the worker. */
+async function accountBody(
+  secrets: SecretResolver,
+  r: { cc: string; phoneNumber: string; certRef?: string; pinRef?: string },
+): Promise<Record<string, string>> {
+  const body: Record<string, string> = { cc: r.cc, phone_number: r.phoneNumber };
+  if (r.certRef) body.cert = (await secrets(r.certRef)).trim();
   if (r.pinRef) body.pin = (await secrets(r.pinRef)).trim();
   return body;
 }
@@ -56,7 +64,7 @@ export function wabaApiActivities(deps: WabaApiDeps) {
     /** POST /v1/account: 201 = already registered, 202 = code sent (reference §3.4). */
     async wabaRegister(r: RegistrationRequest): Promise<{ status: 201 | 202; vname: string | null }> {
       return attempt(`registration of cluster ${r.cluster}`, async () => {
-        const body = await registrationBody(deps.secrets, r);
+        const body = { ...(await accountBody(deps.secrets, r)), method: r.method };
         const { status, json } = await new WabaApi(r.api, deps).authorized(
           'POST /v1/account',
           'POST',
@@ -87,12 +95,9 @@ export function wabaApiActivities(deps: WabaApiDeps) {
      * POST /v1/account/shards (reference §3.6). The docs' own advice for 403 is to retry the same
      * request: done here a bounded number of times before the failure goes to Temporal's retry.
      */
-    async wabaSetShards(
-      r: RegistrationRequest & { shards: number },
-    ): Promise<{ status: number; attempts: number }> {
+    async wabaSetShards(r: ShardsRequest): Promise<{ status: number; attempts: number }> {
       return attempt(`set shards on cluster ${r.cluster}`, async () => {
-        const { method: _m, ...reg } = await registrationBody(deps.secrets, r);
-        const body = { ...reg, shards: r.shards };
+        const body = { ...(await accountBody(deps.secrets, r)), shards: r.shards };
         for (let attempts = 1; ; attempts++) {
           try {
             const { status } = await new WabaApi(r.api, deps).authorized(

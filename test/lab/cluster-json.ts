@@ -11,6 +11,8 @@ import { CA_DIR } from './image';
 import { DB_HOST, LAB_DIR, type LabHost, UPSTREAM_DIR } from './paths';
 
 export const ADMIN_PASSWORD_FILE = path.join(LAB_DIR, 'secrets', 'admin-password');
+/** A stand-in for the verified-name certificate from WhatsApp Manager (base64). */
+export const VNAME_CERT_FILE = path.join(LAB_DIR, 'secrets', 'vname-cert');
 export const CLUSTER_JSON = path.join(LAB_DIR, 'cluster.json');
 export const SPARE_HOSTS_JSON = path.join(LAB_DIR, 'spare-hosts.json');
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_PASSWORD_FILE, writeClusterFiles } from './cluster-json';
+import { ADMIN_PASSWORD_FILE, VNAME_CERT_FILE, writeClusterFiles } from './cluster-json';
 import { applyLabSettings, DB_PASSWORD_FILE, type Engine, startDatabases, stopDatabases } from './database';
 import {
   dockerdPid,
@@ -109,6 +109,9 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   // Secrets are generated here and only referenced by path; the DB password avoids ? { } & ~ ! ( ) ^ =.
   secret(DB_PASSWORD_FILE, () => `lab${randomBytes(12).toString('hex')}`);
   secret(ADMIN_PASSWORD_FILE, () => `Lab.${randomBytes(8).toString('hex')}-Aa1`);
+  secret(VNAME_CERT_FILE, () =>
+    Buffer.from(`lab verified name ${randomBytes(8).toString('hex')}`).toString('base64'),
+  );
 
   log('building the simulator image (cached)...');
   const [stamp] = await Promise.all([buildRootfs(), ensureSshKeys(), ensureBridge()]);

@@ -10,6 +10,8 @@ export interface RunStatus {
   hosts: Record<string, string>;
   lastError: string | null;
   updatedAt: string;
+  /** Runbook-specific parts: open gates, decisions, what was found. */
+  [extra: string]: unknown;
 }
 
 export const statusQuery = defineQuery<RunStatus>('status');
@@ -21,6 +23,7 @@ export const statusQuery = defineQuery<RunStatus>('status');
 export class Progress {
   private readonly state: RunStatus;
   private publishedStep: string | undefined;
+  private extra: () => Record<string, unknown> = () => ({});
 
   constructor(runbook: string, cluster: string) {
     this.state = {
@@ -32,12 +35,17 @@ export class Progress {
       lastError: null,
       updatedAt: new Date().toISOString(),
     };
-    setHandler(statusQuery, () => this.state);
+    setHandler(statusQuery, () => ({ ...this.state, ...this.extra() }));
     upsertSearchAttributes([
       { key: WabaCluster, value: cluster },
       { key: WabaRunbook, value: runbook },
     ]);
     this.publish();
+  }
+
+  /** Add runbook-specific parts (gates, decisions) to every `status` answer. */
+  attach(extra: () => Record<string, unknown>): void {
+    this.extra = extra;
   }
 
   stage(name: string): void {

@@ -1,0 +1,88 @@
+// Typed helpers to start runbooks and act on runs: used by the CLI, the ChatOps endpoint and tests.
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { z } from 'zod';
+import { approveUpdate, rejectUpdate } from '../../workflows/lib/approval';
+import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
+import { HealthCheckInput } from '../spec/inputs';
+import { HaSetupInput, MulticonnectExpandInput } from '../spec/runbook-inputs';
+import { check } from '../spec/validate';
+
+/** Every runbook a person can start: its input schema and whether it disrupts the cluster. */
+export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }> = {
+  healthCheck: { schema: HealthCheckInput, disruptive: false },
+  haSetup: { schema: HaSetupInput, disruptive: true },
+  multiconnectExpand: { schema: MulticonnectExpandInput, disruptive: true },
+};
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Disruptive runbooks: one per cluster (`<cluster>/<runbook>`); read-only ones get a timestamp. */
+export function workflowIdFor(runbook: string, cluster: string, now = new Date()): string {
+  const disruptive = RUNBOOKS[runbook]?.disruptive ?? true;
+  return disruptive
+    ? `${cluster}/${runbook}`
+    : `${cluster}/${runbook}/${now.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+export interface Started {
+  workflowId: string;
+  runId: string;
+}
+
+/** Validate locally (the same schema the workflow applies), then start with search attributes set. */
+export async function startRunbook(
+  client: Client,
+  taskQueue: string,
+  runbook: string,
+  input: unknown,
+  workflowId?: string,
+): Promise<Started> {
+  const spec = RUNBOOKS[runbook];
+  if (!spec)
+    throw new InputError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
+  const checked = check(spec.schema, input);
+  if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);
+  const cluster = (checked.value as { cluster: { name: string } }).cluster.name;
+  const id = workflowId ?? workflowIdFor(runbook, cluster);
+  try {
+    const handle = await client.workflow.start(runbook, {
+      taskQueue,
+      workflowId: id,
+      args: [input],
+      // A second concurrent run of a disruptive runbook on the same cluster is refused.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: WabaCluster, value: cluster },
+        { key: WabaRunbook, value: runbook },
+      ],
+      staticSummary: `${runbook} on ${cluster}`,
+    });
+    return { workflowId: id, runId: handle.firstExecutionRunId };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new InputError(
+        `a ${runbook} run is already in progress on cluster ${cluster} (workflow ${id}); wait for it to finish or cancel it before starting another`,
+      );
+    }
+    throw err;
+  }
+}
+
+export const approve = (client: Client, id: string, gate: string, by: string, comment?: string) =>
+  client.workflow
+    .getHandle(id)
+    .executeUpdate(approveUpdate, { args: [{ gate, by, ...(comment ? { comment } : {}) }] });
+
+export const reject = (client: Client, id: string, gate: string, by: string, reason: string) =>
+  client.workflow.getHandle(id).executeUpdate(rejectUpdate, { args: [{ gate, by, reason }] });
+
+export const sendCode = (client: Client, id: string, code: string, by: string) =>
+  client.workflow.getHandle(id).executeUpdate(verificationCodeUpdate, { args: [{ code, by }] });
+
+export const status = (client: Client, id: string) =>
+  client.workflow.getHandle(id).query<Record<string, unknown>>('status');
+export const plan = (client: Client, id: string) => client.workflow.getHandle(id).query<unknown[]>('plan');
