@@ -91,30 +91,37 @@ export function writeDbEnv(engine: 'MYSQL' | 'PGSQL', host: string, port: number
   return file;
 }
 
-/**
- * Start over as an operator would on fresh machines: no container or volume of an earlier run on any
- * host, a fresh simulated database state, and the upstream files plus db.env in ~/biz everywhere.
- */
-export async function freshStart(engine: 'MYSQL' | 'PGSQL'): Promise<void> {
+/** No container, volume or setup file of an earlier run on any host, a fresh simulated DB state. */
+export async function cleanSlate(engine: 'MYSQL' | 'PGSQL'): Promise<void> {
   const { labState } = await import('./lab');
-  const { dbPassword, PORTS, resetDatabase, applyLabSettings } = await import('./database');
-  const { DB_HOST, UPSTREAM_DIR } = await import('./paths');
+  const { resetDatabase, applyLabSettings } = await import('./database');
   const state = labState();
   await Promise.all(
     state.hosts.map((h) =>
       ssh(
         h.address,
-        'cd ~/biz 2>/dev/null && EXTERNAL_HOSTNAME=x WA_API_VERSION=0 docker-compose -f prod-multiconnect-compose.yml down -v; docker rm -f $(docker ps -aq) 2>/dev/null; true',
+        'ids=$(docker ps -aq); [ -z "$ids" ] || docker rm -f $ids >/dev/null; docker volume prune -f >/dev/null; docker network prune -f >/dev/null; rm -rf ~/biz ~/biz-*',
       ),
     ),
   );
   await resetDatabase(engine);
   await applyLabSettings(engine, state.unhealthyInterval);
+}
+
+/**
+ * Start over as an operator would on fresh machines: a clean slate, then the upstream files plus
+ * db.env in ~/biz everywhere.
+ */
+export async function freshStart(engine: 'MYSQL' | 'PGSQL'): Promise<void> {
+  const { labState } = await import('./lab');
+  const { dbPassword, PORTS } = await import('./database');
+  const { DB_HOST, UPSTREAM_DIR } = await import('./paths');
+  await cleanSlate(engine);
   const dbEnv = writeDbEnv(engine, DB_HOST.address, PORTS[engine], dbPassword());
   const files = ['prod-multiconnect-compose.yml', 'dbupgrade-compose.yml'].map((f) =>
     path.join(UPSTREAM_DIR, f),
   );
-  await Promise.all(state.hosts.map((h) => scp(h.address, [...files, dbEnv], 'biz')));
+  await Promise.all(labState().hosts.map((h) => scp(h.address, [...files, dbEnv], 'biz')));
 }
 
 /** Seed step A5 by hand: waweb on Webapp hosts, then masters, then Coreapps (spares left alone). */

@@ -1,0 +1,315 @@
+// haSetup and multiconnectExpand end to end on the lab: real worker process, real SSH, real Docker
+// and docker-compose with the unmodified upstream file, real MariaDB; the operator approves and types
+// the code through the CLI. The worker is SIGKILLed mid-compose and mid-approval and the run finishes.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config';
+import { historyText } from '../support/temporal';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { labUnavailable } from './availability';
+import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON, VNAME_CERT_FILE } from './cluster-json';
+import { DB_PASSWORD_FILE, withLabDb } from './database';
+import { labState, up } from './lab';
+import { cleanSlate, ssh } from './operator';
+import { hostDir } from './paths';
+import { readStats } from './sim/db';
+
+const unavailable = await labUnavailable();
+const execFileAsync = promisify(execFile);
+const TASK_QUEUE = `waba-lab-e2e-${process.pid}`;
+
+async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await read();
+      if (ok(last)) return last;
+    } catch {
+      // a query may fail while no worker is polling
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+    await sleep(150);
+  }
+}
+
+const cliEnv = () => ({
+  ...process.env,
+  TEMPORAL_ADDRESS: inject('temporalAddress'),
+  WABA_TASK_QUEUE: TASK_QUEUE,
+});
+
+/** The operator CLI, as a person runs it. */
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(path.join(PROJECT_ROOT, 'bin/waba-runbooks'), args, {
+      env: cliEnv(),
+    });
+    return { code: 0, out: stdout + stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+function inputFile(name: string, input: unknown): string {
+  const file = path.join(os.tmpdir(), `waba-e2e-${process.pid}-${name}.json`);
+  writeFileSync(file, JSON.stringify(input, null, 2));
+  return file;
+}
+
+const sshLogins = () =>
+  labState().hosts.reduce(
+    (n, h) =>
+      n +
+      (readFileSync(path.join(hostDir(h.name), 'sshd.log'), 'utf8').match(/Accepted publickey/g)?.length ??
+        0),
+    0,
+  );
+
+describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => {
+  let worker: WorkerProcess | undefined;
+  let connection: Connection;
+  let client: Client;
+  const cluster = () => JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
+  const haInput = (overrides: Record<string, unknown> = {}) => ({
+    cluster: cluster(),
+    registration: { cc: '1', phoneNumber: '5550100', method: 'sms', certRef: `file:${VNAME_CERT_FILE}` },
+    approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
+    requestedBy: 'carol',
+    ...overrides,
+  });
+  const stats = () => withLabDb('MYSQL', readStats);
+  const describeRun = (id: string) => client.workflow.getHandle(id).describe();
+  const status = (id: string) =>
+    client.workflow
+      .getHandle(id)
+      .query<{ stage: string; pendingGates: { gate: string }[]; awaitingCode: boolean }>('status');
+  const failureOf = async (id: string) => {
+    const err = await client.workflow
+      .getHandle(id)
+      .result()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    return (cause instanceof ApplicationFailure ? cause : cause?.cause) as ApplicationFailure;
+  };
+  const scheduledActivities = async (id: string) => {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    return (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name
+        ? [e.activityTaskScheduledEventAttributes.activityType.name]
+        : [],
+    );
+  };
+
+  beforeAll(async () => {
+    await up({ log: () => {} });
+    await cleanSlate('MYSQL');
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    client = new Client({ connection });
+    worker = await startWorkerProcess({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      WABA_TASK_QUEUE: TASK_QUEUE,
+    });
+  });
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await connection?.close();
+  });
+
+  it('haSetup: a worker SIGKILLed mid-compose and mid-approval, approval and code through the CLI, one Coreapp connected', async () => {
+    const statsBefore = await stats();
+    const started = await cli('start', 'haSetup', '--input', inputFile('ha', haInput()));
+    expect(started.out).toContain('started haSetup: lab/haSetup');
+    expect(started.code).toBe(0);
+    const id = 'lab/haSetup';
+
+    // (a) SIGKILL while a compose `up -d` is in flight, then a new worker.
+    await until(
+      'a compose up in flight',
+      () => describeRun(id),
+      (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'composeUp'),
+      90_000,
+    );
+    await worker?.kill('SIGKILL');
+    worker = await startWorkerProcess({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      WABA_TASK_QUEUE: TASK_QUEUE,
+    });
+
+    // (b) SIGKILL while the run waits at the approval gate, then a new worker.
+    await until(
+      'the register gate',
+      () => status(id),
+      (s) => s.pendingGates?.some((g) => g.gate === 'register'),
+      180_000,
+    );
+    await worker?.kill('SIGKILL');
+    worker = await startWorkerProcess({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      WABA_TASK_QUEUE: TASK_QUEUE,
+    });
+
+    // The requester may not approve their own run, nor may a stranger; an approver may.
+    const self = await cli('approve', id, '--gate', 'register', '--as', 'carol');
+    expect(self.code).not.toBe(0);
+    expect(self.out).toContain('carol');
+    const approved = await cli(
+      'approve',
+      id,
+      '--gate',
+      'register',
+      '--as',
+      'alice',
+      '--comment',
+      'lab rehearsal',
+    );
+    expect(approved.code).toBe(0);
+    expect(approved.out).toContain('"state": "approved"');
+
+    await until(
+      'the code wait',
+      () => status(id),
+      (s) => s.awaitingCode === true,
+      60_000,
+    );
+    const { stdout: code } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), ['sms-code']);
+    const sent = await cli('code', id, code.trim(), '--as', 'alice');
+    expect(sent.code).toBe(0);
+
+    const result = (await client.workflow.getHandle(id).result()) as {
+      health: { verdict: string };
+      registration: { status: number; codeBy: string };
+    };
+    expect(result.health.verdict).toBe('ha-connected');
+    expect(result.registration).toMatchObject({ status: 202, codeBy: 'alice' });
+    const statsAfter = await stats();
+    expect((statsAfter.register ?? 0) - (statsBefore.register ?? 0)).toBe(1);
+    expect((statsAfter.verify ?? 0) - (statsBefore.verify ?? 0)).toBe(1);
+
+    // Secrets stay on the worker: neither the DB nor the admin password is in the history.
+    const history = historyText(await client.workflow.getHandle(id).fetchHistory());
+    expect(history).not.toContain(readFileSync(DB_PASSWORD_FILE, 'utf8').trim());
+    expect(history).not.toContain(readFileSync(ADMIN_PASSWORD_FILE, 'utf8').trim());
+
+    // The containers really run the upstream file's services, one per host.
+    const web = cluster().hosts[0];
+    expect(await ssh(web.address, 'docker ps --format "{{.Names}} {{.Image}}"')).toContain(
+      'biz_waweb_1 docker.whatsapp.biz/web:v2.23.4',
+    );
+  });
+
+  it('multiconnectExpand: 2 shards, core3 joins as standby; shards set exactly once', async () => {
+    const statsBefore = await stats();
+    const input = {
+      cluster: cluster(),
+      shards: 2,
+      addCoreappHosts: JSON.parse(readFileSync(SPARE_HOSTS_JSON, 'utf8')),
+      registration: { cc: '1', phoneNumber: '5550100', certRef: `file:${VNAME_CERT_FILE}` },
+      approvals: { approvers: ['alice', 'bob'] },
+      requestedBy: 'carol',
+    };
+    const started = await cli('start', 'multiconnectExpand', '--input', inputFile('mc', input));
+    expect(started.code).toBe(0);
+    const id = 'lab/multiconnectExpand';
+    await until(
+      'the shards gate',
+      () => status(id),
+      (s) => s.pendingGates?.some((g) => g.gate === 'shards'),
+      60_000,
+    );
+    expect((await cli('approve', id, '--gate', 'shards', '--as', 'bob')).code).toBe(0);
+    const result = (await client.workflow.getHandle(id).result()) as {
+      health: { verdict: string; nodes: { host: string; gatewayStatus: string }[] };
+    };
+    expect(result.health.verdict).toBe('multiconnect-connected:2');
+    const core3 = labState().hosts.find((h) => h.name === 'core3');
+    expect(result.health.nodes.find((n) => n.host === core3?.address)?.gatewayStatus).toMatch(
+      /disconnected|connected/,
+    );
+    expect(((await stats()).shards ?? 0) - (statsBefore.shards ?? 0)).toBe(1);
+  });
+
+  it('a host-key mismatch fails the run before any command runs', async () => {
+    const c = cluster();
+    c.workDir = '/root/biz-keytest';
+    c.ssh.knownHosts.core1 = c.ssh.knownHosts.web1; // pinned key of another machine
+    const id = `lab/haSetup/keytest-${Date.now()}`;
+    await client.workflow.start('haSetup', {
+      taskQueue: TASK_QUEUE,
+      workflowId: id,
+      args: [haInput({ cluster: c })],
+    });
+    const failure = await failureOf(id);
+    expect(failure.type).toBe('HostKeyMismatch');
+    expect(failure.message).toContain('host key of core1');
+    for (const h of labState().hosts)
+      expect((await ssh(h.address, 'ls -d /root/biz-keytest 2>/dev/null || echo absent')).trim()).toBe(
+        'absent',
+      );
+  });
+
+  it('bad input, a forbidden DB password character and a shell metacharacter in a host name: refused before any SSH connection', async () => {
+    const loginsBefore = sshLogins();
+    // The CLI validates locally and names the field.
+    const bad = haInput();
+    const badHost = (bad.cluster as { hosts: { name: string }[] }).hosts[3];
+    if (badHost) badHost.name = 'core1;reboot';
+    const local = await cli('start', 'haSetup', '--input', inputFile('bad', bad));
+    expect(local.code).toBe(2);
+    expect(local.out).toContain('cluster.hosts[3].name');
+
+    // Started directly (as the Web UI would), the workflow refuses it too, with no activity.
+    const idBad = `lab/haSetup/bad-${Date.now()}`;
+    await client.workflow.start('haSetup', { taskQueue: TASK_QUEUE, workflowId: idBad, args: [bad] });
+    expect((await failureOf(idBad)).type).toBe('InvalidInput');
+    expect(await scheduledActivities(idBad)).toEqual([]);
+
+    const idMalformed = `lab/haSetup/malformed-${Date.now()}`;
+    await client.workflow.start('haSetup', {
+      taskQueue: TASK_QUEUE,
+      workflowId: idMalformed,
+      args: [{ cluster: 'lab' }],
+    });
+    const malformed = await failureOf(idMalformed);
+    expect(malformed.type).toBe('InvalidInput');
+    expect(malformed.message).toContain('registration');
+    expect(await scheduledActivities(idMalformed)).toEqual([]);
+
+    // The DB password is a reference: checked on the worker, first and alone.
+    const pwFile = path.join(os.tmpdir(), `waba-e2e-${process.pid}-badpw`);
+    writeFileSync(pwFile, 'lab(pass)word\n');
+    const c = cluster();
+    c.db.passwordRef = `file:${pwFile}`;
+    const idPw = `lab/haSetup/badpw-${Date.now()}`;
+    await client.workflow.start('haSetup', {
+      taskQueue: TASK_QUEUE,
+      workflowId: idPw,
+      args: [haInput({ cluster: c })],
+    });
+    const pw = await failureOf(idPw);
+    expect(pw.type).toBe('DbPasswordRejected');
+    expect(pw.message).toContain('"("');
+    expect(pw.message).not.toContain('lab(pass)word');
+    expect(await scheduledActivities(idPw)).toEqual(['checkDbSecret']);
+
+    expect(sshLogins()).toBe(loginsBefore);
+  });
+});
