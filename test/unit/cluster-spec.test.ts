@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RUNBOOKS } from '../../src/client/runbooks';
 import { ClusterSpec } from '../../src/spec/cluster';
 import { HealthCheckInput } from '../../src/spec/inputs';
 import { check } from '../../src/spec/validate';
@@ -14,10 +15,16 @@ function problems(cluster: unknown): string[] {
 }
 
 describe('ClusterSpec', () => {
-  it('accepts every example input in examples/', () => {
+  it('accepts every example input in examples/ (README copies them) with its runbook schema', () => {
     const dir = path.join(__dirname, '../../examples');
-    for (const file of readdirSync(dir).filter((f) => f.startsWith('health-check'))) {
-      const r = check(HealthCheckInput, JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+    const runbookOf = (file: string) =>
+      file.replace(/\.json$/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const file of files) {
+      const spec = RUNBOOKS[runbookOf(file)];
+      expect(spec, `a runbook for ${file}`).toBeDefined();
+      const r = check(spec?.schema as never, JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
       expect(r, file).toMatchObject({ ok: true });
     }
   });
