@@ -26,7 +26,7 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts', 'test/support/lab-setup.ts'],
           fileParallelism: false,
           maxWorkers: 1,
-          testTimeout: 180_000,
+          testTimeout: 300_000,
           hookTimeout: 300_000,
           sequence: { groupOrder: 1 },
         },

@@ -1,6 +1,9 @@
+import path from 'node:path';
 import type { Agent } from 'undici';
+import { PROJECT_ROOT } from '../src/config';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
 import { hostActivities } from './host-activities';
+import { lifecycleActivities } from './lifecycle-activities';
 import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
@@ -11,6 +14,8 @@ export interface ActivityDeps {
   dispatchers: Map<string, Agent>;
   requestTimeoutMs: number;
   ssh: SshPool;
+  /** Backups and collected logs on the worker (WABA_ARTIFACTS_DIR, default .data/artifacts). */
+  artifactsDir: string;
 }
 
 export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
@@ -21,6 +26,9 @@ export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps
     tokens: new TokenCache(),
     dispatchers: new Map(),
     requestTimeoutMs: 20_000,
+    artifactsDir: path.resolve(
+      process.env.WABA_ARTIFACTS_DIR ?? path.join(PROJECT_ROOT, '.data', 'artifacts'),
+    ),
     ...overrides,
   };
 }
@@ -30,6 +38,7 @@ export function createActivities(deps: ActivityDeps = defaultDeps()) {
   return {
     ...wabaApiActivities(deps),
     ...hostActivities(deps),
+    ...lifecycleActivities(deps),
   };
 }
 

@@ -1,4 +1,9 @@
 // Every workflow type the worker registers. Workflow code only: deterministic, no I/O.
+export { collectLogs } from './collect-logs';
+export { dbUpgrade } from './db-upgrade';
 export { haSetup } from './ha-setup';
 export { healthCheck } from './health-check';
+export { mediaChown } from './media-chown';
 export { multiconnectExpand } from './multiconnect-expand';
+export { uninstall } from './uninstall';
+export { upgrade } from './upgrade';

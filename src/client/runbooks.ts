@@ -5,6 +5,13 @@ import { approveUpdate, rejectUpdate } from '../../workflows/lib/approval';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
 import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
 import { HealthCheckInput } from '../spec/inputs';
+import {
+  CollectLogsInput,
+  DbUpgradeInput,
+  MediaChownInput,
+  UninstallInput,
+  UpgradeInput,
+} from '../spec/lifecycle-inputs';
 import { HaSetupInput, MulticonnectExpandInput } from '../spec/runbook-inputs';
 import { check } from '../spec/validate';
 
@@ -13,6 +20,11 @@ export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }
   healthCheck: { schema: HealthCheckInput, disruptive: false },
   haSetup: { schema: HaSetupInput, disruptive: true },
   multiconnectExpand: { schema: MulticonnectExpandInput, disruptive: true },
+  upgrade: { schema: UpgradeInput, disruptive: true },
+  dbUpgrade: { schema: DbUpgradeInput, disruptive: true },
+  mediaChown: { schema: MediaChownInput, disruptive: true },
+  uninstall: { schema: UninstallInput, disruptive: true },
+  collectLogs: { schema: CollectLogsInput, disruptive: false },
 };
 
 export class InputError extends Error {

@@ -75,9 +75,11 @@ export const MediaSpec = z
   });
 
 export const ComposeSpec = z.strictObject({
-  /** Path of the compose file on the worker. */
+  /** Path of the compose file on the worker: the file the cluster was started with. */
   file: AbsolutePath,
   sha256: Sha256Hex.optional(),
+  /** The upstream dbupgrade-compose.yml on the worker; default: next to `file`. */
+  dbUpgradeFile: AbsolutePath.optional(),
 });
 
 export const SshSpec = z.strictObject({

@@ -3,6 +3,7 @@ import type { Activities } from '../../activities';
 import { durationMs } from '../../src/spec/approvals';
 import type { ApiSpec } from '../../src/spec/cluster';
 import { type HealthSummary, summarizeHealth } from '../../src/spec/health';
+import { failureText } from './failure-text';
 
 const { wabaHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -33,7 +34,7 @@ export async function waitForHealth(
     } catch (err) {
       if (err instanceof Error && (err as { cause?: { nonRetryable?: boolean } }).cause?.nonRetryable)
         throw err;
-      lastError = err instanceof Error ? err.message : String(err);
+      lastError = failureText(err);
     }
     if (Date.now() >= until) {
       const seen = last

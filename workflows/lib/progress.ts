@@ -1,4 +1,5 @@
 import { defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { failureText } from './failure-text';
 import { WabaCluster, WabaRunbook, WabaStep } from './search-attributes';
 
 export interface RunStatus {
@@ -60,7 +61,7 @@ export class Progress {
   }
 
   failed(error: unknown): void {
-    this.state.lastError = error instanceof Error ? error.message : String(error);
+    this.state.lastError = failureText(error);
     this.publish();
   }
 

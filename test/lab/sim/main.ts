@@ -2,7 +2,7 @@
 // The role comes from the same inputs as the real images (image kind, WA_MASTER_NODE, WA_DB_UPGRADE).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareVersions } from '../../../src/spec/version';
-import { type Db, dbConfigFromEnv, openDb, setKv } from './db';
+import { type Db, dbConfigFromEnv, getKv, openDb, setKv } from './db';
 import { identityFromEnv } from './identity';
 import { prepareMedia, seedMedia } from './media';
 import { runNode } from './node';
@@ -47,7 +47,8 @@ async function dbUpgrade(db: Db): Promise<number> {
   await db.bump('dbupgrade');
   const { schema } = await schemaCheck(db, me.version);
   log(`database upgrade to v${me.version} starting (schema v${schema ?? 'none'})`);
-  await sleep(1000);
+  // The lab may make the job last longer (kv dbupgrade_seconds) to test a worker dying meanwhile.
+  await sleep(1000 * Number((await getKv(db, 'dbupgrade_seconds')) ?? '1'));
   if (await fault(db, 'dbupgrade_fail')) {
     log('ERROR database upgrade failed: injected lab fault dbupgrade_fail');
     return 1;
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
     }
     case 'webapp': {
       prepareMedia(me.version, log);
-      const server = startWebapp(db, me, log);
+      const server = startWebapp(db, me, dbConfigFromEnv(process.env).engine, log);
       await stop;
       server.close();
       process.exit(0);

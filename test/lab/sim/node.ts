@@ -65,7 +65,8 @@ async function masterTick(db: Db, me: NodeIdentity, engine: string, log: (m: str
     await setKv(db, 'schema_version', me.version);
     log(`initialised a new database at schema v${me.version}`);
     schema = await schemaCheck(db, me.version);
-  } else if (primary && !schema.ok && engine === 'PGSQL') {
+  } else if (!schema.ok && schema.schema !== undefined && engine === 'PGSQL') {
+    // On PostgreSQL a master of a newer version upgrades the schema itself (no dbupgrade job).
     await setKv(db, 'schema_version', me.version);
     log(`upgraded the database schema from v${schema.schema} to v${me.version}`);
     schema = await schemaCheck(db, me.version);
@@ -80,7 +81,8 @@ async function masterTick(db: Db, me: NodeIdentity, engine: string, log: (m: str
   if (primary) {
     await writeRow(db, me, registered ? 'disconnected' : 'unregistered');
     if (registered) await assignShards(db, unhealthy_interval, log);
-    await db.exec('DELETE FROM nodes WHERE last_seen < ?', [now - 3 * unhealthy_interval * 1000]);
+    // Forget nodes gone for long (a host cut off stays visible, as an error, for a good while).
+    await db.exec('DELETE FROM nodes WHERE last_seen < ?', [now - 20 * unhealthy_interval * 1000]);
   } else {
     await writeRow(db, me, registered ? 'disconnected' : null, registered ? undefined : NOT_INSTANTIATED);
   }

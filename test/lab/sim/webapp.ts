@@ -72,7 +72,12 @@ function unseal(password: string, blob: string): string {
   return Buffer.concat([decipher.update(raw.subarray(44)), decipher.final()]).toString('utf8');
 }
 
-export function startWebapp(db: Db, me: NodeIdentity, log: (m: string) => void): https.Server {
+export function startWebapp(
+  db: Db,
+  me: NodeIdentity,
+  engine: string,
+  log: (m: string) => void,
+): https.Server {
   const meta = { api_status: 'stable', version: `v${me.version}` };
 
   async function login(req: IncomingMessage, body: Record<string, unknown>) {
@@ -240,7 +245,8 @@ export function startWebapp(db: Db, me: NodeIdentity, log: (m: string) => void):
   async function route(req: IncomingMessage, body: Record<string, unknown>) {
     const url = (req.url ?? '/').split('?')[0];
     const schema = await schemaCheck(db, me.version);
-    if (!schema.ok) {
+    // Before a schema exists, or on MySQL before the dbupgrade job of this version ran.
+    if (!schema.ok && (schema.schema === undefined || engine === 'MYSQL')) {
       log(
         `refusing requests: database schema v${schema.schema ?? 'none'} is older than this Webapp (v${me.version})`,
       );

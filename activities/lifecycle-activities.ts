@@ -1,0 +1,340 @@
+// Activities for the later life of a cluster: settings backup, the dbupgrade job, media chown,
+// `down`, and log collection. Long work runs detached on the host and is polled, so a worker
+// restart re-attaches instead of starting it twice.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import type { ClusterSpec } from '../src/spec/cluster';
+import { type ComposeVariant, composeCommand, psCommand } from '../src/spec/commands';
+import { shellQuote } from '../src/spec/shell';
+import { parsePs } from './compose';
+import { classify } from './failures';
+import { renderDbEnv, sha256 } from './files';
+import { composeCall, type HostDeps, type HostRequest, sshTarget } from './host-activities';
+import { WabaApi, type WabaApiDeps } from './waba-api';
+
+export interface LifecycleDeps extends HostDeps, WabaApiDeps {
+  /** Where backups and collected logs go on the worker. */
+  artifactsDir: string;
+}
+
+const fail = (type: string, message: string) =>
+  ApplicationFailure.create({ type, message, nonRetryable: true });
+export const DBUPGRADE_FILE = 'dbupgrade-compose.yml';
+export const MEDIA_DIRS = ['incoming', 'outgoing', 'shared'] as const;
+/** dbupgrade containers on a host, `up` and one-off `run` alike, found by their compose label. */
+const DBUPGRADE_IDS = 'docker ps -aq --filter label=com.docker.compose.service=dbupgrade';
+const DBUPGRADE_JOBS = `ids=$(${DBUPGRADE_IDS}); if [ -z "$ids" ]; then echo '[]'; else docker inspect $ids; fi`;
+
+function dbUpgradeSource(cluster: ClusterSpec): string {
+  if (!cluster.compose) throw fail('InvalidInput', `cluster ${cluster.name} has no compose settings`);
+  return cluster.compose.dbUpgradeFile ?? path.join(path.dirname(cluster.compose.file), DBUPGRADE_FILE);
+}
+
+export function lifecycleActivities(deps: LifecycleDeps) {
+  const exec = (cluster: ClusterSpec, host: string, command: string, timeoutMs?: number) =>
+    deps.ssh.exec(sshTarget(cluster, host), command, timeoutMs);
+  async function run(
+    cluster: ClusterSpec,
+    host: string,
+    command: string,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<string> {
+    const r = await exec(cluster, host, command, timeoutMs);
+    if (r.code !== 0)
+      throw new Error(`${what} on ${host} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
+    return r.stdout;
+  }
+  const guarded =
+    <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
+    async (a: A): Promise<R> => {
+      const beat = setInterval(() => heartbeat(what), 5000);
+      heartbeat(what);
+      try {
+        return await fn(a);
+      } catch (err) {
+        throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
+      } finally {
+        clearInterval(beat);
+      }
+    };
+  const dbCall = (cluster: ClusterSpec, host: string, version: string, variant: ComposeVariant) => ({
+    ...composeCall(cluster, host, version, variant),
+    file: DBUPGRADE_FILE,
+  });
+
+  return {
+    /**
+     * POST /v1/settings/backup (reference §3.7). The blob (encrypted by the product with the backup
+     * password) is written to the artifacts folder on the worker; only its path and sha256 return.
+     */
+    settingsBackup: guarded(
+      'settings backup',
+      async (a: { cluster: ClusterSpec; passwordRef: string; label: string; host?: string }) => {
+        const password = await deps.secrets(a.passwordRef);
+        const { json } = await new WabaApi(a.cluster.api, deps).authorized(
+          'POST /v1/settings/backup',
+          'POST',
+          '/v1/settings/backup',
+          { password },
+        );
+        const data = (json as { settings?: { data?: unknown } } | null)?.settings?.data;
+        if (typeof data !== 'string' || data === '')
+          throw fail('BackupFailed', 'the backup answer carried no settings.data');
+        const dir = path.join(deps.artifactsDir, a.cluster.name);
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const file = path.join(dir, `settings-backup-${a.label}.json`);
+        const body = JSON.stringify({ cluster: a.cluster.name, version: a.cluster.version, data });
+        await writeFile(file, body, { mode: 0o600 });
+        return { path: file, sha256: sha256(body), bytes: body.length };
+      },
+    ),
+
+    /** dbupgrade-compose.yml and db.env into the work dir of the host that runs the job. */
+    uploadDbUpgradeFiles: guarded('dbupgrade upload', async ({ cluster, host }: HostRequest) => {
+      if (!cluster.db) throw fail('InvalidInput', `cluster ${cluster.name} has no db settings`);
+      const source = dbUpgradeSource(cluster);
+      const text = await readFile(source, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw fail(
+          'ComposeFileMissing',
+          `${source} cannot be read on the worker (${e.code}); set cluster.compose.dbUpgradeFile`,
+        );
+      });
+      await run(cluster, host, `mkdir -p ${shellQuote(cluster.workDir)}`, 'mkdir');
+      const target = sshTarget(cluster, host);
+      const files = [
+        { path: `${cluster.workDir}/${DBUPGRADE_FILE}`, content: text, mode: 0o644 },
+        {
+          path: `${cluster.workDir}/db.env`,
+          content: renderDbEnv(cluster.db, await deps.secrets(cluster.db.passwordRef)),
+          mode: 0o600,
+        },
+      ];
+      for (const f of files) {
+        const have = (
+          await exec(cluster, host, `sha256sum ${shellQuote(f.path)} 2>/dev/null | cut -d' ' -f1`)
+        ).stdout.trim();
+        if (have !== sha256(f.content)) await deps.ssh.upload(target, Buffer.from(f.content), f.path, f.mode);
+      }
+      return { host, files: files.map((f) => f.path) };
+    }),
+
+    /**
+     * Start the dbupgrade job for `version` unless a job of that version is already there (running
+     * or exited): a retried activity re-attaches to it instead of starting a second one.
+     */
+    startDbUpgrade: guarded(
+      'dbupgrade start',
+      async (a: HostRequest & { version: string; variant: ComposeVariant; exitOnSuccess: boolean }) => {
+        const jobs = async () => parsePs(await run(a.cluster, a.host, DBUPGRADE_JOBS, 'dbupgrade lookup'));
+        const existing = await jobs();
+        const mine = existing.find((c) => c.image.endsWith(`:v${a.version}`));
+        if (mine) return { container: mine.id, started: false };
+        if (existing.length > 0)
+          await run(
+            a.cluster,
+            a.host,
+            `docker rm -f ${existing.map((c) => shellQuote(c.id)).join(' ')}`,
+            'dbupgrade rm',
+          );
+        const call = dbCall(a.cluster, a.host, a.version, a.variant);
+        // EXIT_ON_SUCCESS is not in the upstream file: a one-off `run -e` passes it to the container.
+        const args = a.exitOnSuccess
+          ? ['up', '-d', 'dbupgrade']
+          : ['run', '-d', '-e', 'EXIT_ON_SUCCESS=FALSE', 'dbupgrade'];
+        await run(a.cluster, a.host, composeCommand(call, args), 'dbupgrade start', 300_000);
+        const started = (await jobs()).find((c) => c.image.endsWith(`:v${a.version}`));
+        if (!started) throw new Error(`no dbupgrade container of v${a.version} after starting it`);
+        return { container: started.id, started: true };
+      },
+    ),
+
+    /**
+     * `docker wait` for the job's exit code, heartbeating. With EXIT_ON_SUCCESS=FALSE the job never
+     * exits on success: its log says when it is done.
+     */
+    waitDbUpgrade: guarded(
+      'dbupgrade wait',
+      async (a: HostRequest & { container: string; exitOnSuccess: boolean }) => {
+        const id = shellQuote(a.container);
+        if (a.exitOnSuccess) {
+          const code = Number(
+            (await run(a.cluster, a.host, `docker wait ${id}`, 'docker wait', 3_600_000)).trim(),
+          );
+          const logs = (await exec(a.cluster, a.host, `docker logs --tail 20 ${id} 2>&1`)).stdout;
+          return { exitCode: code, lastLines: logs.trim().split('\n').slice(-20) };
+        }
+        for (;;) {
+          const logs = (await exec(a.cluster, a.host, `docker logs --tail 50 ${id} 2>&1`)).stdout;
+          if (/upgrade to v[\d.]+ complete/.test(logs))
+            return { exitCode: 0, lastLines: logs.trim().split('\n').slice(-20) };
+          if (/ERROR/.test(logs)) return { exitCode: 1, lastLines: logs.trim().split('\n').slice(-20) };
+          if (Context.current().cancellationSignal.aborted) throw new Error('cancelled');
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      },
+    ),
+
+    /** Remove the job's containers (a failed job with restart: on-failure would keep restarting). */
+    removeDbUpgrade: guarded('dbupgrade rm', async (a: HostRequest) => {
+      await run(
+        a.cluster,
+        a.host,
+        `ids=$(${DBUPGRADE_IDS}); [ -z "$ids" ] || docker rm -f $ids >/dev/null`,
+        'dbupgrade rm',
+      );
+      return { host: a.host };
+    }),
+
+    /** Start `chown` of the media folders inside the Webapp container, detached; idempotent. */
+    startMediaChown: guarded(
+      'media chown start',
+      async (a: HostRequest & { version: string; variant: ComposeVariant; mediaDir: string }) => {
+        const container = await webContainer(a);
+        const dirs = MEDIA_DIRS.map((d) => shellQuote(`${a.mediaDir}/${d}`)).join(' ');
+        // Only what is not yet root's: a stopped and restarted chown resumes where it left off.
+        const script = `echo $$ > /tmp/waba-chown.pid; rm -f /tmp/waba-chown.exit; find ${dirs} ! -user root -exec chown root {} + ; echo $? > /tmp/waba-chown.exit`;
+        const running = await exec(
+          a.cluster,
+          a.host,
+          `docker exec ${shellQuote(container)} sh -c 'test -f /tmp/waba-chown.pid && ! test -f /tmp/waba-chown.exit && kill -0 $(cat /tmp/waba-chown.pid) 2>/dev/null'`,
+        );
+        const count = `find ${dirs} | wc -l; find ${dirs} ! -user root | wc -l`;
+        const [total, remaining] = (
+          await run(
+            a.cluster,
+            a.host,
+            `docker exec ${shellQuote(container)} sh -c ${shellQuote(count)}`,
+            'count',
+          )
+        )
+          .trim()
+          .split('\n')
+          .map(Number);
+        const before = { total: total ?? 0, remaining: remaining ?? 0 };
+        if (running.code === 0) return { container, started: false, before };
+        // Clear the previous run's markers first, so a poll never reads a stale exit code.
+        await run(
+          a.cluster,
+          a.host,
+          `docker exec ${shellQuote(container)} rm -f /tmp/waba-chown.exit /tmp/waba-chown.pid`,
+          'docker exec',
+        );
+        await run(
+          a.cluster,
+          a.host,
+          `docker exec -d ${shellQuote(container)} sh -c ${shellQuote(script)}`,
+          'docker exec -d',
+        );
+        return { container, started: true, before };
+      },
+    ),
+
+    /** Files in the media folders, how many are not root's yet, and the job's exit code once done. */
+    mediaChownProgress: guarded(
+      'media chown progress',
+      async (a: HostRequest & { container: string; mediaDir: string }) => {
+        const dirs = MEDIA_DIRS.map((d) => shellQuote(`${a.mediaDir}/${d}`)).join(' ');
+        const script = `find ${dirs} | wc -l; find ${dirs} ! -user root | wc -l; cat /tmp/waba-chown.exit 2>/dev/null || echo running`;
+        const out = (
+          await run(
+            a.cluster,
+            a.host,
+            `docker exec ${shellQuote(a.container)} sh -c ${shellQuote(script)}`,
+            'progress',
+          )
+        )
+          .trim()
+          .split('\n');
+        const total = Number(out[0]);
+        const remaining = Number(out[1]);
+        const exit = out[2] === 'running' || out[2] === undefined ? null : Number(out[2]);
+        return { total, remaining, done: total - remaining, exitCode: exit };
+      },
+    ),
+
+    /** Stop a running chown (the window closed); what is done stays done. */
+    stopMediaChown: guarded('media chown stop', async (a: HostRequest & { container: string }) => {
+      await exec(
+        a.cluster,
+        a.host,
+        `docker exec ${shellQuote(a.container)} sh -c 'kill $(cat /tmp/waba-chown.pid) 2>/dev/null; pkill find; pkill chown; true'`,
+      );
+      return { stopped: true };
+    }),
+
+    /** `down` (both variables set), optionally removing volumes; then what is left of the project. */
+    composeDown: guarded(
+      'compose down',
+      async (a: HostRequest & { version: string; variant: ComposeVariant; removeVolumes: boolean }) => {
+        const call = composeCall(a.cluster, a.host, a.version, a.variant);
+        const exists = await exec(a.cluster, a.host, `test -f ${shellQuote(`${call.workDir}/${call.file}`)}`);
+        if (exists.code !== 0) return { host: a.host, ran: false, left: [] as string[] };
+        await run(
+          a.cluster,
+          a.host,
+          composeCommand(call, ['down', ...(a.removeVolumes ? ['-v'] : [])]),
+          'down',
+          300_000,
+        );
+        const left = parsePs(await run(a.cluster, a.host, psCommand(call), 'ps'));
+        return { host: a.host, ran: true, left: left.map((c) => c.name) };
+      },
+    ),
+
+    /** `logs` of one service into a bounded file on the worker, with its error lines counted. */
+    collectServiceLogs: guarded(
+      'logs',
+      async (
+        a: HostRequest & {
+          version: string;
+          variant: ComposeVariant;
+          service: string;
+          since?: string;
+          maxBytes: number;
+          runDir: string;
+        },
+      ) => {
+        const call = composeCall(a.cluster, a.host, a.version, a.variant);
+        const args = ['logs', '--no-color', ...(a.since ? ['--since', a.since] : []), a.service];
+        const r = await exec(
+          a.cluster,
+          a.host,
+          `${composeCommand(call, args)} 2>&1 | tail -c ${Math.floor(a.maxBytes)}`,
+          600_000,
+        );
+        const dir = path.join(deps.artifactsDir, a.runDir);
+        await mkdir(dir, { recursive: true });
+        const file = path.join(dir, `debug_output-${a.host}-${a.service}.txt`);
+        await writeFile(file, r.stdout);
+        const errorLines = r.stdout.split('\n').filter((l) => /\b(ERROR|FATAL|error)\b/.test(l)).length;
+        return {
+          host: a.host,
+          service: a.service,
+          path: file,
+          bytes: Buffer.byteLength(r.stdout),
+          errorLines,
+          sha256: createHash('sha256').update(r.stdout).digest('hex'),
+        };
+      },
+    ),
+  };
+
+  async function webContainer(
+    a: HostRequest & { version: string; variant: ComposeVariant },
+  ): Promise<string> {
+    const states = parsePs(
+      await run(
+        a.cluster,
+        a.host,
+        psCommand(composeCall(a.cluster, a.host, a.version, a.variant), 'waweb'),
+        'ps',
+      ),
+    );
+    const web = states.find((c) => c.running);
+    if (!web) throw new Error(`no running waweb container on ${a.host}`);
+    return web.id;
+  }
+}

@@ -1,0 +1,95 @@
+// Shared by the runbook end-to-end tests on the lab: the operator CLI, bounded waits, input files.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { expect, inject } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config';
+
+export const execFileAsync = promisify(execFile);
+
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await read();
+      if (ok(last)) return last;
+    } catch {
+      // a query fails while no worker polls; keep trying until the deadline
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+    await sleep(150);
+  }
+}
+
+/** The operator CLI, as a person runs it, against the suite's server and the test's task queue. */
+export async function cli(taskQueue: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  const env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), WABA_TASK_QUEUE: taskQueue };
+  try {
+    const { stdout, stderr } = await execFileAsync(path.join(PROJECT_ROOT, 'bin/waba-runbooks'), args, {
+      env,
+    });
+    return { code: 0, out: stdout + stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+export function inputFile(name: string, input: unknown): string {
+  const file = path.join(os.tmpdir(), `waba-e2e-${process.pid}-${name}.json`);
+  writeFileSync(file, JSON.stringify(input, null, 2));
+  return file;
+}
+
+export async function smsCode(engine = 'MYSQL'): Promise<string> {
+  const { stdout } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), [
+    'sms-code',
+    '--engine',
+    engine,
+  ]);
+  return stdout.trim();
+}
+
+export interface RunStatus {
+  stage: string;
+  pendingGates?: { gate: string }[];
+  awaitingCode?: boolean;
+}
+
+export const statusOf = (client: Client, id: string) =>
+  client.workflow.getHandle(id).query<RunStatus>('status');
+
+export const gateOpen = (client: Client, id: string, gate: string, timeoutMs = 120_000) =>
+  until(
+    `gate ${gate} of ${id}`,
+    () => statusOf(client, id),
+    (s) => Boolean(s.pendingGates?.some((g) => g.gate === gate)),
+    timeoutMs,
+  );
+
+/** The ApplicationFailure a failed run ended with. */
+export async function failureOf(client: Client, id: string): Promise<ApplicationFailure> {
+  const err = await client.workflow
+    .getHandle(id)
+    .result()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause: unknown = (err as WorkflowFailedError).cause;
+  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: unknown }).cause;
+  return cause as ApplicationFailure;
+}

@@ -1,0 +1,260 @@
+// upgrade (with dbUpgrade and mediaChown as children), uninstall and collectLogs end to end on the
+// lab, with the unmodified upstream files; MySQL first, then PostgreSQL.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { labUnavailable } from './availability';
+import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, labCluster, VNAME_CERT_FILE } from './cluster-json';
+import { type Engine, withLabDb } from './database';
+import { cli, failureOf, gateOpen, inputFile, smsCode, statusOf, until } from './e2e-support';
+import { cutHost, healHost } from './hosts';
+import { docker, labState, seedMedia, up, webContainer } from './lab';
+import { cleanSlate } from './operator';
+import { readStats, setKv } from './sim/db';
+
+const unavailable = await labUnavailable();
+const TASK_QUEUE = `waba-lab-upgrade-${process.pid}`;
+const approvals = { approvers: ['alice', 'bob'], timeout: '10m' };
+
+describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', () => {
+  let worker: WorkerProcess | undefined;
+  let connection: Connection;
+  let client: Client;
+  const startWorker = async () => {
+    worker = await startWorkerProcess({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      WABA_TASK_QUEUE: TASK_QUEUE,
+    });
+  };
+  const clusterFor = (engine: Engine, version: string) =>
+    engine === 'MYSQL'
+      ? { ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version }
+      : labCluster(labState().hosts, 'PGSQL', version);
+  const stats = (engine: Engine) => withLabDb(engine, readStats);
+  const imagesOn = async (host: string) =>
+    (await docker(host, ['ps', '--format', '{{.Image}}'])).trim().split('\n').filter(Boolean);
+  const appHosts = () => labState().hosts.filter((h) => !h.spare);
+
+  /** haSetup on a clean slate, approved and registered through the client helpers. */
+  async function setUpCluster(engine: Engine, version: string): Promise<void> {
+    await cleanSlate(engine);
+    const input = {
+      cluster: clusterFor(engine, version),
+      registration: { cc: '1', phoneNumber: '5550100', method: 'sms', certRef: `file:${VNAME_CERT_FILE}` },
+      approvals,
+      requestedBy: 'carol',
+    };
+    const { workflowId } = await startRunbook(client, TASK_QUEUE, 'haSetup', input);
+    await gateOpen(client, workflowId, 'register', 180_000);
+    await approve(client, workflowId, 'register', 'alice');
+    await until(
+      'the code wait',
+      () => statusOf(client, workflowId),
+      (s) => s.awaitingCode === true,
+    );
+    await sendCode(client, workflowId, await smsCode(engine), 'alice');
+    const result = (await client.workflow.getHandle(workflowId).result()) as { health: { verdict: string } };
+    expect(result.health.verdict).toBe('ha-connected');
+  }
+
+  function upgradeInput(engine: Engine, from: string, to: string, extra: Record<string, unknown> = {}) {
+    return {
+      cluster: clusterFor(engine, from),
+      toVersion: to,
+      backup: { passwordRef: `file:${ADMIN_PASSWORD_FILE}` },
+      approvals,
+      requestedBy: 'carol',
+      rollback: 'auto',
+      timeouts: { health: '40s', dbUpgrade: '5m' },
+      ...extra,
+    };
+  }
+
+  beforeAll(async () => {
+    await up({ log: () => {} });
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    client = new Client({ connection });
+    await startWorker();
+  });
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await connection?.close();
+  });
+
+  it('MySQL 2.29.1 -> 2.29.3: backup, approval, one dbupgrade job despite a worker SIGKILL, role order, media chowned to root', async () => {
+    await setUpCluster('MYSQL', '2.29.1');
+    const web1 = appHosts().find((h) => h.role === 'webapp') as { name: string };
+    await seedMedia(web1.name, 300);
+    await withLabDb('MYSQL', (db) => setKv(db, 'dbupgrade_seconds', '12'));
+    const before = await stats('MYSQL');
+    const started = await cli(
+      TASK_QUEUE,
+      'start',
+      'upgrade',
+      '--input',
+      inputFile('up1', upgradeInput('MYSQL', '2.29.1', '2.29.3')),
+    );
+    expect(started.code).toBe(0);
+    const id = 'lab/upgrade';
+    await gateOpen(client, id, 'upgrade');
+    expect((await cli(TASK_QUEUE, 'approve', id, '--gate', 'upgrade', '--as', 'bob')).code).toBe(0);
+
+    // SIGKILL the worker while the child's `docker wait` is pending; the new worker re-attaches.
+    await until(
+      'docker wait pending',
+      () => client.workflow.getHandle(`${id}/dbUpgrade`).describe(),
+      (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'waitDbUpgrade'),
+      120_000,
+    );
+    await worker?.kill('SIGKILL');
+    await startWorker();
+
+    const result = (await client.workflow.getHandle(id).result()) as {
+      dbUpgrade: { exitCode: number };
+      hosts: { host: string; from: string; to: string }[];
+      mediaChown: { outcome: string; changed: number };
+      health: { verdict: string };
+      backup: { path: string; sha256: string };
+    };
+    await withLabDb('MYSQL', (db) => setKv(db, 'dbupgrade_seconds', '1'));
+    expect(result.dbUpgrade.exitCode).toBe(0);
+    expect(((await stats('MYSQL')).dbupgrade ?? 0) - (before.dbupgrade ?? 0)).toBe(1);
+    expect(result.hosts.map((h) => h.host)).toEqual(['web1', 'master1', 'master2', 'core1', 'core2']);
+    expect(result.hosts.every((h) => h.from === '2.29.1' && h.to === '2.29.3')).toBe(true);
+    expect(result.health.verdict).toBe('ha-connected');
+    expect(result.mediaChown.outcome).toBe('completed');
+    expect(result.mediaChown.changed).toBeGreaterThanOrEqual(900);
+    const container = await webContainer(web1.name);
+    const notRoot = await docker(web1.name, [
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'find /usr/local/wamedia/incoming /usr/local/wamedia/outgoing /usr/local/wamedia/shared ! -user root | wc -l',
+    ]);
+    expect(notRoot.trim()).toBe('0');
+    expect(existsSync(result.backup.path)).toBe(true);
+    expect(createHash('sha256').update(readFileSync(result.backup.path)).digest('hex')).toBe(
+      result.backup.sha256,
+    );
+    for (const h of appHosts())
+      expect(await imagesOn(h.name)).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
+  });
+
+  it('a failing dbupgrade job leaves every app container on the old version', async () => {
+    await withLabDb('MYSQL', (db) => setKv(db, 'fault.dbupgrade_fail', '1'));
+    try {
+      const { workflowId } = await startRunbook(
+        client,
+        TASK_QUEUE,
+        'upgrade',
+        upgradeInput('MYSQL', '2.29.3', '2.41.2'),
+      );
+      await gateOpen(client, workflowId, 'upgrade');
+      await approve(client, workflowId, 'upgrade', 'alice');
+      const failure = await failureOf(client, workflowId);
+      expect(failure.type).toBe('DbUpgradeFailed');
+      expect(failure.message).toContain('injected lab fault');
+    } finally {
+      await withLabDb('MYSQL', (db) => setKv(db, 'fault.dbupgrade_fail', '0'));
+    }
+    for (const h of appHosts())
+      expect(await imagesOn(h.name)).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
+  });
+
+  it('a health gate that fails (a Coreapp host cut off) rolls the upgraded batch back', async () => {
+    const core2 = appHosts().find((h) => h.name === 'core2') as { name: string };
+    const { workflowId } = await startRunbook(
+      client,
+      TASK_QUEUE,
+      'upgrade',
+      upgradeInput('MYSQL', '2.29.3', '2.41.2', { timeouts: { health: '20s', dbUpgrade: '5m' } }),
+    );
+    await gateOpen(client, workflowId, 'upgrade');
+    await cutHost(core2.name);
+    try {
+      await sleep((labState().unhealthyInterval + 2) * 1000); // core2 is now stale: health is degraded
+      await approve(client, workflowId, 'upgrade', 'alice');
+      const failure = await failureOf(client, workflowId);
+      expect(failure.type).toBe('UpgradeRolledBack');
+      expect(failure.message).toContain('rolled back web1 to v2.29.3');
+    } finally {
+      await healHost(core2.name);
+    }
+    expect(await imagesOn('web1')).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
+    for (const h of appHosts())
+      expect(await imagesOn(h.name)).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
+  });
+
+  it('collectLogs writes one bounded, non-empty file per host and service', async () => {
+    const { workflowId } = await startRunbook(client, TASK_QUEUE, 'collectLogs', {
+      cluster: clusterFor('MYSQL', '2.29.3'),
+      maxBytesPerService: 3000,
+    });
+    const result = (await client.workflow.getHandle(workflowId).result()) as {
+      files: { host: string; service: string; path: string; bytes: number }[];
+    };
+    expect(result.files.map((f) => `${f.host}/${f.service}`).sort()).toEqual([
+      'core1/wacore',
+      'core2/wacore',
+      'master1/master',
+      'master2/master',
+      'web1/waweb',
+    ]);
+    for (const f of result.files) {
+      expect(f.bytes).toBeGreaterThan(0);
+      expect(f.bytes).toBeLessThanOrEqual(3000);
+      expect(readFileSync(f.path).length).toBe(f.bytes);
+      expect(f.path).toMatch(new RegExp(`debug_output-${f.host}-${f.service}\\.txt$`));
+    }
+  });
+
+  it('uninstall with removeVolumes: two gates, no container left; a re-run has nothing to do', async () => {
+    const input = {
+      cluster: clusterFor('MYSQL', '2.29.3'),
+      removeVolumes: true,
+      approvals,
+      requestedBy: 'carol',
+    };
+    const { workflowId } = await startRunbook(client, TASK_QUEUE, 'uninstall', input);
+    await gateOpen(client, workflowId, 'uninstall');
+    await approve(client, workflowId, 'uninstall', 'alice');
+    await gateOpen(client, workflowId, 'remove-data');
+    await approve(client, workflowId, 'remove-data', 'bob');
+    const result = (await client.workflow.getHandle(workflowId).result()) as {
+      nothingToDo: boolean;
+      volumesRemoved: boolean;
+    };
+    expect(result).toMatchObject({ nothingToDo: false, volumesRemoved: true });
+    for (const h of labState().hosts) expect(await imagesOn(h.name)).toEqual([]);
+    const again = await startRunbook(client, TASK_QUEUE, 'uninstall', { ...input, removeVolumes: false });
+    expect(await client.workflow.getHandle(again.workflowId).result()).toMatchObject({ nothingToDo: true });
+  });
+
+  it('PostgreSQL 2.29.1 -> 2.29.3 skips the dbupgrade job', async () => {
+    await setUpCluster('PGSQL', '2.29.1');
+    const before = await stats('PGSQL');
+    const { workflowId } = await startRunbook(
+      client,
+      TASK_QUEUE,
+      'upgrade',
+      upgradeInput('PGSQL', '2.29.1', '2.29.3'),
+    );
+    await gateOpen(client, workflowId, 'upgrade');
+    await approve(client, workflowId, 'upgrade', 'bob');
+    const result = (await client.workflow.getHandle(workflowId).result()) as {
+      dbUpgrade: string;
+      health: { verdict: string };
+    };
+    expect(result.dbUpgrade).toBe('skipped');
+    expect(result.health.verdict).toBe('ha-connected');
+    expect(((await stats('PGSQL')).dbupgrade ?? 0) - (before.dbupgrade ?? 0)).toBe(0);
+    for (const h of appHosts())
+      expect(await imagesOn(h.name)).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
+  });
+});

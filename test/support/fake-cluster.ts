@@ -1,0 +1,522 @@
+// A fake WhatsApp Business API cluster for workflow tests: in-process activities that record every
+// call and answer from a small state (containers up, registered, shards), with scripted health,
+// registration status and injected failures. Plus valid inputs for haSetup and multiconnectExpand,
+// and bounded helpers to drive runs on the suite's dev server.
+import { randomUUID } from 'node:crypto';
+import { activityInfo } from '@temporalio/activity';
+import {
+  type Client,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import type { Activities } from '../../activities';
+import type { ContainerState } from '../../activities/compose';
+import type { ComposeVariant } from '../../src/spec/commands';
+import type { HealthBody } from '../../src/spec/health';
+import type { HaSetupInput, MulticonnectExpandInput, OperableCluster } from '../../src/spec/runbook-inputs';
+import seed from '../fixtures/seed-health.json';
+import { withWorker } from './temporal';
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+export type HaSetupRaw = z.input<typeof HaSetupInput>;
+export type MulticonnectRaw = z.input<typeof MulticonnectExpandInput>;
+export type ClusterRaw = z.input<typeof OperableCluster>;
+export type HostRaw = ClusterRaw['hosts'][number];
+
+/** The five hosts of the seed's HA cluster; EXTERNAL_HOSTNAME is what /v1/health names them by. */
+const HOSTS: HostRaw[] = [
+  { name: 'web1', address: '10.0.0.11', roles: ['webapp'], externalHostname: 'your-webapp1-hostname' },
+  { name: 'master1', address: '10.0.0.21', roles: ['master'], externalHostname: 'your-master1-hostname' },
+  { name: 'master2', address: '10.0.0.22', roles: ['master'], externalHostname: 'your-master2-hostname' },
+  { name: 'core1', address: '10.0.0.31', roles: ['coreapp'], externalHostname: 'your-coreapp1-hostname' },
+  { name: 'core2', address: '10.0.0.32', roles: ['coreapp'], externalHostname: 'your-coreapp2-hostname' },
+];
+
+/** A spare host to add as a Coreapp, e.g. `spareHost('core3')` (reported as your-coreapp3-hostname). */
+export function spareHost(name: string): HostRaw {
+  const n = /\d+$/.exec(name)?.[0] ?? '9';
+  return {
+    name,
+    address: `10.0.0.${30 + Number(n)}`,
+    roles: ['coreapp'],
+    externalHostname: `your-coreapp${n}-hostname`,
+  };
+}
+
+/** A pinned host key line in known_hosts form: `ssh-ed25519 AAAA<base64 filler>`. */
+export function knownHostKey(name: string): string {
+  return `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(`fake host key of ${name}`.padEnd(32, '.')).toString('base64')}`;
+}
+
+export const TIMEOUTS = { code: '20s', health: '15s', containers: '15s' } as const;
+export const REGISTRATION = {
+  cc: '39',
+  phoneNumber: '3331234567',
+  method: 'sms',
+  certRef: 'env:CERT',
+} as const;
+
+/** A valid operable cluster of web1, master1, master2, core1, core2 (plus keys for `extraKeys`). */
+export function clusterSpec(name = 'lab', extraKeys: string[] = []): ClusterRaw {
+  const hosts = HOSTS.map((h) => ({ ...h, roles: [...h.roles] }));
+  return {
+    name,
+    version: '2.23.4',
+    hosts,
+    api: {
+      baseUrl: 'https://10.0.0.11:9090',
+      passwordRef: 'env:WABA_ADMIN_PASSWORD',
+      tls: { pinnedSha256: 'AB'.repeat(32) },
+    },
+    db: { engine: 'MYSQL', host: '10.0.0.5', port: 3306, user: 'waba', passwordRef: 'env:DB_PASSWORD' },
+    compose: { file: '/tmp/x.yml' },
+    ssh: {
+      privateKeyRef: 'env:SSH_KEY',
+      knownHosts: Object.fromEntries(
+        [...hosts.map((h) => h.name), ...extraKeys].map((n) => [n, knownHostKey(n)]),
+      ),
+    },
+  };
+}
+
+export function haSetupInput(patch: Partial<HaSetupRaw> = {}, clusterName = 'lab'): HaSetupRaw {
+  return {
+    cluster: clusterSpec(clusterName),
+    registration: { ...REGISTRATION },
+    approvals: { approvers: ['alice', 'bob'] },
+    requestedBy: 'carol',
+    timeouts: { ...TIMEOUTS },
+    ...patch,
+  };
+}
+
+/** multiconnectExpand on the same cluster; every added host gets its pinned key. */
+export function multiconnectInput(
+  patch: Partial<MulticonnectRaw> & { add?: HostRaw[] } = {},
+  clusterName = 'lab',
+): MulticonnectRaw {
+  const { add = [], ...rest } = patch;
+  return {
+    cluster: clusterSpec(
+      clusterName,
+      add.map((h) => h.name),
+    ),
+    shards: 2,
+    addCoreappHosts: add,
+    registration: {
+      cc: REGISTRATION.cc,
+      phoneNumber: REGISTRATION.phoneNumber,
+      certRef: REGISTRATION.certRef,
+    },
+    approvals: { approvers: ['alice', 'bob'] },
+    requestedBy: 'carol',
+    timeouts: { health: TIMEOUTS.health },
+    ...rest,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health bodies
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export const SEED = {
+  /** A7: the primary master reports unregistered, the other nodes 1011. */
+  unregistered: (): HealthBody => clone(seed['A7-before-registration']),
+  /** A9: exactly one Coreapp connected. */
+  haConnected: (): HealthBody => clone(seed['A9-ha-registered']),
+  /** B2: two shards, two Coreapps connected. */
+  twoShards: (): HealthBody => clone(seed['B2-two-shards']),
+  /** B4: two shards plus your-coreapp3-hostname as standby. */
+  twoShardsPlusStandby: (): HealthBody => clone(seed['B4-two-shards-plus-standby']),
+  /** A9 with the connected Coreapp answering 1011 instead: degraded, no Coreapp connected. */
+  degraded: (): HealthBody => {
+    const body = clone(seed['A9-ha-registered']);
+    (body.health as Record<string, unknown>)['your-coreapp1-hostname:753efb1cf72c'] = {
+      errors: [{ code: 1011, title: 'Service not ready' }],
+    };
+    return body;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The fake cluster
+
+export const FAKE_ACTIVITIES = [
+  'checkDbSecret',
+  'preflightHost',
+  'uploadSetupFiles',
+  'composeUp',
+  'composePs',
+  'wabaLogin',
+  'wabaHealth',
+  'wabaRegister',
+  'wabaVerify',
+  'wabaSetShards',
+] as const;
+export type FakeActivityName = (typeof FAKE_ACTIVITIES)[number];
+export type FakeActivities = Pick<Activities, FakeActivityName>;
+
+export interface FakeCall {
+  /** 1-based order over every activity call of this fake. */
+  seq: number;
+  name: FakeActivityName;
+  host?: string;
+  service?: string;
+  /** Temporal's attempt number (retries count up). */
+  attempt: number;
+  args: Record<string, unknown>;
+  outcome: 'running' | 'ok' | 'failed';
+  error?: string;
+}
+
+export interface FakeState {
+  registered: boolean;
+  /** A code was sent (POST /v1/account answered 202) and not verified yet. */
+  codePending: boolean;
+  shards: number;
+  /** `<host>/<service>` for every container started. */
+  up: Set<string>;
+  /** Hosts whose setup files are in place. */
+  files: Set<string>;
+  /** Polls of GET /v1/health so far. */
+  healthPolls: number;
+}
+
+export type HealthScript = readonly HealthBody[] | ((state: FakeState, poll: number) => HealthBody);
+
+export interface FakeClusterOptions {
+  /** Start as an already set-up cluster: files uploaded, every container up, registered (one shard). */
+  setUp?: boolean;
+  registered?: boolean;
+  shards?: number;
+  /** What POST /v1/account answers for an unregistered number (default 202: code sent). */
+  registerStatus?: 201 | 202;
+  /** Health answers: a sequence (the last one repeats) or a function of the state. Default: {@link stateHealth}. */
+  health?: HealthScript;
+  /** Compose variant a host reports at preflight (default v1). */
+  variants?: Record<string, ComposeVariant>;
+  /** `<host>/<service>` containers that never reach running. */
+  notRunning?: string[];
+}
+
+interface FailureRule {
+  name: FakeActivityName;
+  when: (call: FakeCall) => boolean;
+  remaining: number;
+  error: (call: FakeCall) => Error;
+}
+
+/** A retryable failure (a plain Error, as a dropped SSH connection would throw). */
+export const retryable = (message: string) => () => new Error(message);
+/** A non-retryable failure with a type, as the real activities classify configuration problems. */
+export const nonRetryable = (type: string, message: string) => () =>
+  ApplicationFailure.nonRetryable(message, type);
+
+/**
+ * The default health: A7 until registered, A9 with one shard, B2 with two, B4 once a third Coreapp
+ * container runs.
+ */
+export function stateHealth(state: FakeState): HealthBody {
+  if (!state.registered) return SEED.unregistered();
+  if (state.shards <= 1) return SEED.haConnected();
+  const coreapps = [...state.up].filter((u) => u.endsWith('/wacore')).length;
+  return coreapps >= 3 ? SEED.twoShardsPlusStandby() : SEED.twoShards();
+}
+
+const ALL_UP = ['web1/waweb', 'master1/master', 'master2/master', 'core1/wacore', 'core2/wacore'];
+
+export class FakeCluster {
+  readonly calls: FakeCall[] = [];
+  readonly state: FakeState;
+  readonly activities: FakeActivities;
+  private readonly rules: FailureRule[] = [];
+
+  constructor(private readonly options: FakeClusterOptions = {}) {
+    this.state = {
+      registered: options.registered ?? options.setUp ?? false,
+      codePending: false,
+      shards: options.shards ?? 1,
+      up: new Set(options.setUp ? ALL_UP : []),
+      files: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
+      healthPolls: 0,
+    };
+    this.activities = this.build();
+  }
+
+  /**
+   * Make the next `times` (default 1) calls of `name` matching `when` (e.g. a host) throw `error`,
+   * before they change any state.
+   */
+  fail(
+    name: FakeActivityName,
+    error: (call: FakeCall) => Error,
+    opts: { times?: number; host?: string; when?: (call: FakeCall) => boolean } = {},
+  ): this {
+    this.rules.push({
+      name,
+      error,
+      remaining: opts.times ?? 1,
+      when: (c) => (opts.host === undefined || c.host === opts.host) && (opts.when?.(c) ?? true),
+    });
+    return this;
+  }
+
+  callsOf(name: FakeActivityName): FakeCall[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+
+  /** Activity names in call order, e.g. for "nothing ran after X". */
+  names(): FakeActivityName[] {
+    return this.calls.map((c) => c.name);
+  }
+
+  private record<A extends object, R>(
+    name: FakeActivityName,
+    impl: (a: A, call: FakeCall) => R | Promise<R>,
+  ): (a: A) => Promise<R> {
+    return async (a: A) => {
+      const args = a as Record<string, unknown>;
+      let attempt = 1;
+      try {
+        attempt = activityInfo().attempt;
+      } catch {
+        // called outside an activity (a unit use of the fake): attempt 1
+      }
+      const call: FakeCall = {
+        seq: this.calls.length + 1,
+        name,
+        attempt,
+        args,
+        outcome: 'running',
+        ...(typeof args.host === 'string' ? { host: args.host } : {}),
+        ...(typeof args.service === 'string' ? { service: args.service } : {}),
+      };
+      this.calls.push(call);
+      try {
+        const rule = this.rules.find((r) => r.name === name && r.remaining > 0 && r.when(call));
+        if (rule) {
+          rule.remaining--;
+          throw rule.error(call);
+        }
+        const result = await impl(a, call);
+        call.outcome = 'ok';
+        return result;
+      } catch (err) {
+        call.outcome = 'failed';
+        call.error = err instanceof Error ? err.message : String(err);
+        throw err;
+      }
+    };
+  }
+
+  private build(): FakeActivities {
+    const s = this.state;
+    const o = this.options;
+    type HostArgs = { host: string };
+    return {
+      checkDbSecret: this.record('checkDbSecret', () => ({ ok: true })),
+
+      preflightHost: this.record('preflightHost', ({ host }: HostArgs) => {
+        const variant = o.variants?.[host] ?? 'v1';
+        return {
+          host,
+          docker: '24.0.7',
+          compose: { variant, version: variant === 'v1' ? '1.29.2' : '2.24.0' },
+        };
+      }),
+
+      uploadSetupFiles: this.record('uploadSetupFiles', ({ host }: HostArgs) => {
+        const uploaded = !s.files.has(host);
+        s.files.add(host);
+        return ['/root/biz/x.yml', '/root/biz/db.env'].map((path) => ({
+          path,
+          sha256: 'f'.repeat(64),
+          uploaded,
+        }));
+      }),
+
+      composeUp: this.record(
+        'composeUp',
+        ({ host, service, version }: HostArgs & { service: string; version: string }) => {
+          s.up.add(`${host}/${service}`);
+          return { host, service, version };
+        },
+      ),
+
+      composePs: this.record('composePs', ({ host, version }: HostArgs & { version: string }) =>
+        [...s.up]
+          .filter((u) => u.startsWith(`${host}/`))
+          .map((u): ContainerState => {
+            const service = u.slice(host.length + 1);
+            const running = !o.notRunning?.includes(u);
+            return {
+              service,
+              name: `biz_${service}_1`,
+              id: Buffer.from(u).toString('hex').padEnd(12, '0').slice(0, 12),
+              image: `docker.whatsapp.biz/${service === 'waweb' ? 'web' : 'coreapp'}:v${version}`,
+              state: running ? 'running' : 'restarting',
+              running,
+              exitCode: running ? 0 : 1,
+              restarting: !running,
+            };
+          }),
+      ),
+
+      wabaLogin: this.record('wabaLogin', () => ({ ok: true as const })),
+
+      wabaHealth: this.record('wabaHealth', () => {
+        const poll = s.healthPolls++;
+        const script = o.health ?? stateHealth;
+        if (typeof script === 'function') return script(s, poll);
+        const body = script[Math.min(poll, script.length - 1)];
+        if (!body) throw new Error('fake cluster: empty health script');
+        return clone(body);
+      }),
+
+      wabaRegister: this.record('wabaRegister', () => {
+        if (s.registered) return { status: 201 as const, vname: 'Test Business' };
+        const status = o.registerStatus ?? 202;
+        if (status === 201) s.registered = true;
+        else s.codePending = true;
+        return { status, vname: 'Test Business' };
+      }),
+
+      wabaVerify: this.record('wabaVerify', () => {
+        // The real API refuses a verification nobody asked for: fail loudly if the workflow does that.
+        if (!s.codePending)
+          throw ApplicationFailure.nonRetryable('no code was sent to verify', 'FakeUnexpectedVerify');
+        s.codePending = false;
+        s.registered = true;
+        return { status: 201 };
+      }),
+
+      wabaSetShards: this.record('wabaSetShards', ({ shards }: { shards: number }) => {
+        if (!s.registered)
+          throw ApplicationFailure.nonRetryable('set shards on an unregistered number', 'FakeNotRegistered');
+        s.shards = shards;
+        return { status: 200, attempts: 1 };
+      }),
+    };
+  }
+}
+
+export const fakeCluster = (options?: FakeClusterOptions) => new FakeCluster(options);
+
+// ---------------------------------------------------------------------------------------------
+// Driving runs (every wait bounded)
+
+export interface Scenario {
+  client: Client;
+  taskQueue: string;
+  /** Start `workflowType` with a unique id (`test/<type>/<label>-<uuid>`); terminated at the end if still open. */
+  start(workflowType: string, label: string, input: unknown): Promise<WorkflowHandle>;
+  /** Track a handle started otherwise, so the scenario terminates it at the end. */
+  track(handle: WorkflowHandle): void;
+}
+
+/** A real worker with the fake's activities on a fresh task queue; open runs are terminated afterwards. */
+export async function scenario(fake: FakeCluster, fn: (s: Scenario) => Promise<void>): Promise<void> {
+  await withWorker(fake.activities, async ({ client, taskQueue }) => {
+    const handles: WorkflowHandle[] = [];
+    const s: Scenario = {
+      client,
+      taskQueue,
+      track: (h) => {
+        handles.push(h);
+      },
+      async start(workflowType, label, input) {
+        const handle = await client.workflow.start(workflowType, {
+          taskQueue,
+          workflowId: `test/${workflowType}/${label}-${randomUUID()}`,
+          args: [input],
+          workflowExecutionTimeout: '2m',
+        });
+        handles.push(handle);
+        return handle;
+      },
+    };
+    try {
+      await fn(s);
+    } finally {
+      for (const h of handles) {
+        const d = await h.describe().catch(() => undefined);
+        if (d?.status.name === 'RUNNING') await h.terminate('test over').catch(() => undefined);
+      }
+    }
+  });
+}
+
+/** `promise`, or a clear error after `ms`. */
+export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rejectTimeout) => {
+    timer = setTimeout(() => rejectTimeout(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Poll `read` (e.g. a query) until `ok` holds, for at most `ms` (default 15 s). */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await read();
+      if (ok(value)) return value;
+      last = value;
+    } catch (err) {
+      last = err instanceof Error ? err.message : err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** How a run failed: the error, its direct cause, and the first ApplicationFailure down the chain. */
+export interface RunFailure {
+  error: WorkflowFailedError;
+  cause: Error | undefined;
+  failure: ApplicationFailure;
+}
+
+/** Await a run that must fail (within `ms`, default 40 s). */
+export async function runFailure(handle: WorkflowHandle, ms = 40_000): Promise<RunFailure> {
+  const err = await within(ms, `run ${handle.workflowId}`, handle.result()).then(
+    (value) => new Error(`expected the run to fail, it returned ${JSON.stringify(value)}`),
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WorkflowFailedError)) throw err;
+  let cause: unknown = err.cause;
+  while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  if (!(cause instanceof ApplicationFailure))
+    throw new Error(`the run failed without an ApplicationFailure: ${String(err.cause)}`);
+  return { error: err, cause: err.cause, failure: cause };
+}
+
+/** The failure an Update was refused with (by its validator), within 15 s. */
+export async function updateRefusal(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await within(15_000, 'the update', promise).then(
+    (value) => new Error(`expected the update to be refused, it returned ${JSON.stringify(value)}`),
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+  if (!(err.cause instanceof ApplicationFailure))
+    throw new Error(`refused without a failure: ${String(err)}`);
+  return err.cause;
+}

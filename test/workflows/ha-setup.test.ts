@@ -1,0 +1,629 @@
+// haSetup end to end on the suite's real dev server and a real worker, with the cluster faked
+// in-process (test/support/fake-cluster.ts): every branch of the runbook, every wait bounded.
+import { randomUUID } from 'node:crypto';
+import { ActivityFailure, type WorkflowHandle } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { approve, InputError, plan, reject, sendCode, startRunbook } from '../../src/client/runbooks';
+import type { Decision } from '../../src/spec/approvals';
+import type { HaSetupResult } from '../../workflows/ha-setup';
+import type { PendingGate } from '../../workflows/lib/approval';
+import type { PlanStep } from '../../workflows/lib/plan';
+import type { RunStatus } from '../../workflows/lib/progress';
+import {
+  type FakeCluster,
+  fakeCluster,
+  haSetupInput,
+  nonRetryable,
+  retryable,
+  runFailure,
+  SEED,
+  scenario,
+  TIMEOUTS,
+  until,
+  updateRefusal,
+  within,
+} from '../support/fake-cluster';
+
+interface HaStatus extends RunStatus {
+  pendingGates: PendingGate[];
+  decisions: Decision[];
+  refusedDecisions: unknown[];
+  awaitingCode: boolean;
+}
+
+const statusOf = (h: WorkflowHandle) => h.query<HaStatus>('status');
+
+const gateOpen = (h: WorkflowHandle, gate = 'register') =>
+  until(
+    `gate ${gate} to open`,
+    () => statusOf(h),
+    (s) => s.pendingGates.some((g) => g.gate === gate),
+  );
+
+const awaitingCode = (h: WorkflowHandle) =>
+  until(
+    'the verification code wait',
+    () => statusOf(h),
+    (s) => s.awaitingCode,
+  );
+
+const result = (h: WorkflowHandle, ms = 30_000) =>
+  within(ms, `run ${h.workflowId}`, h.result() as Promise<HaSetupResult>);
+
+/** Activity names in call order, consecutive repeats folded: the run's phases. */
+const phases = (fake: FakeCluster) => fake.names().filter((n, i, all) => n !== all[i - 1]);
+
+const HOSTS = ['web1', 'master1', 'master2', 'core1', 'core2'];
+const EXTERNAL: Record<string, string> = {
+  web1: 'your-webapp1-hostname',
+  master1: 'your-master1-hostname',
+  master2: 'your-master2-hostname',
+  core1: 'your-coreapp1-hostname',
+  core2: 'your-coreapp2-hostname',
+};
+const SETUP_PHASES = ['checkDbSecret', 'preflightHost', 'uploadSetupFiles', 'composeUp', 'composePs'];
+
+describe('haSetup', () => {
+  it('happy path: approval, 202, code by Update, ha-connected; Webapps, then Masters, then Coreapps', async () => {
+    const fake = fakeCluster({ variants: { core2: 'v2' } });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'happy', haSetupInput());
+      const id = handle.workflowId;
+
+      const atGate = await gateOpen(handle);
+      expect(atGate.stage).toBe('waiting for approval: register');
+      expect(atGate.pendingGates).toEqual([
+        {
+          gate: 'register',
+          summary: 'register +39 3331234567 (sms) on cluster lab',
+          openedAt: expect.any(String),
+          approvals: [],
+          needed: 1,
+        },
+      ]);
+      expect(atGate.awaitingCode).toBe(false);
+      expect(fake.callsOf('wabaRegister')).toEqual([]);
+
+      // A code nobody asked for yet is refused.
+      const early = await updateRefusal(sendCode(client, id, '123456', 'alice'));
+      expect(early.message).toBe('no verification code is awaited now');
+
+      expect(await approve(client, id, 'register', 'bob', 'number checked')).toEqual({
+        gate: 'register',
+        accepted: true,
+        approvals: 1,
+        needed: 1,
+        state: 'approved',
+      });
+      const waiting = await awaitingCode(handle);
+      expect(waiting.stage).toBe('waiting for verification code');
+      expect(waiting.pendingGates).toEqual([]);
+      expect(fake.callsOf('wabaRegister')).toHaveLength(1);
+      expect(fake.callsOf('wabaVerify')).toEqual([]);
+
+      expect(await sendCode(client, id, '123456', 'alice')).toEqual({ accepted: true });
+      const out = await result(handle);
+
+      expect(out).toEqual({
+        cluster: 'lab',
+        version: '2.23.4',
+        alreadyRegistered: false,
+        uploads: expect.any(Array),
+        containers: expect.any(Array),
+        registration: { status: 202, codeBy: 'alice', codeAt: expect.any(String) },
+        decisions: [
+          { gate: 'register', kind: 'approve', by: 'bob', at: expect.any(String), comment: 'number checked' },
+        ],
+        health: { verdict: 'ha-connected', reasons: [], nodes: expect.any(Array), connectedCoreapps: 1 },
+      });
+      expect(out.uploads).toHaveLength(10);
+      expect(out.uploads.every((u) => u.uploaded)).toBe(true);
+      expect([...new Set(out.uploads.map((u) => u.host))].sort()).toEqual([...HOSTS].sort());
+      expect(out.containers.map((c) => `${c.host}/${c.service}/${c.state}`).sort()).toEqual(
+        [
+          'core1/wacore/running',
+          'core2/wacore/running',
+          'master1/master/running',
+          'master2/master/running',
+          'web1/waweb/running',
+        ].sort(),
+      );
+      // The code reaches wabaVerify only, never the result.
+      expect(JSON.stringify(out)).not.toContain('123456');
+
+      // Role order: every waweb before any master before any wacore, each with the detected variant.
+      const ups = fake.callsOf('composeUp');
+      expect(ups.map((c) => c.service)).toEqual(['waweb', 'master', 'master', 'wacore', 'wacore']);
+      expect(ups.map((c) => c.host)).toEqual([
+        'web1',
+        expect.stringMatching(/^master[12]$/),
+        expect.stringMatching(/^master[12]$/),
+        expect.stringMatching(/^core[12]$/),
+        expect.stringMatching(/^core[12]$/),
+      ]);
+      expect(new Set(ups.map((c) => c.host)).size).toBe(5);
+      for (const c of ups) {
+        expect(c.args).toMatchObject({ version: '2.23.4', variant: c.host === 'core2' ? 'v2' : 'v1' });
+      }
+
+      // The whole run, phase by phase.
+      expect(phases(fake)).toEqual([
+        ...SETUP_PHASES,
+        'wabaLogin',
+        'wabaHealth',
+        'wabaRegister',
+        'wabaVerify',
+        'wabaHealth',
+      ]);
+      expect(fake.callsOf('checkDbSecret')).toHaveLength(1);
+      expect(
+        fake
+          .callsOf('preflightHost')
+          .map((c) => c.host)
+          .sort(),
+      ).toEqual([...HOSTS].sort());
+      expect(fake.callsOf('wabaLogin')[0]?.args).toMatchObject({ cluster: 'lab', firstLogin: true });
+      expect(fake.callsOf('wabaRegister')[0]?.args).toMatchObject({
+        cluster: 'lab',
+        cc: '39',
+        phoneNumber: '3331234567',
+        method: 'sms',
+        certRef: 'env:CERT',
+      });
+      expect(fake.callsOf('wabaVerify').map((c) => c.args.code)).toEqual(['123456']);
+      expect(fake.calls.every((c) => c.outcome === 'ok' && c.attempt === 1)).toBe(true);
+
+      const done = await statusOf(handle);
+      expect(done.stage).toBe('done: ha-connected');
+      expect(done.stagesDone).toEqual(
+        expect.arrayContaining([
+          'waiting for approval: register',
+          'register',
+          'waiting for verification code',
+          'verify',
+          'health connected',
+        ]),
+      );
+      expect(done.hosts['your-coreapp1-hostname:753efb1cf72c']).toBe('connected');
+      expect(done.awaitingCode).toBe(false);
+      expect(done.lastError).toBeNull();
+    });
+  });
+
+  it('201 at POST /v1/account (already registered) skips the code wait', async () => {
+    const fake = fakeCluster({ registerStatus: 201 });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'reg201', haSetupInput());
+      await gateOpen(handle);
+      await approve(client, handle.workflowId, 'register', 'alice');
+      const out = await result(handle);
+      expect(out.registration).toEqual({ status: 201 });
+      expect(out.alreadyRegistered).toBe(false);
+      expect(out.health.verdict).toBe('ha-connected');
+      expect(fake.callsOf('wabaRegister')).toHaveLength(1);
+      expect(fake.callsOf('wabaVerify')).toEqual([]);
+      const done = await statusOf(handle);
+      expect(done.stagesDone).not.toContain('waiting for verification code');
+      expect(done.awaitingCode).toBe(false);
+    });
+  });
+
+  it('a re-run on a set-up, ha-connected cluster opens no gate and reports alreadyRegistered', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('haSetup', 'rerun', haSetupInput());
+      const out = await result(handle);
+      expect(out).toMatchObject({
+        alreadyRegistered: true,
+        registration: { status: 'skipped' },
+        decisions: [],
+        health: { verdict: 'ha-connected', connectedCoreapps: 1 },
+      });
+      // Files already in place are not uploaded again.
+      expect(out.uploads.every((u) => !u.uploaded)).toBe(true);
+      expect(fake.callsOf('wabaRegister')).toEqual([]);
+      expect(fake.callsOf('wabaVerify')).toEqual([]);
+      expect(phases(fake)).toEqual([...SETUP_PHASES, 'wabaLogin', 'wabaHealth']);
+      const done = await statusOf(handle);
+      expect(done.stagesDone.some((s) => s.startsWith('waiting for approval'))).toBe(false);
+      expect(done.pendingGates).toEqual([]);
+      expect(done.decisions).toEqual([]);
+    });
+  });
+
+  it('a re-run on a cluster already in Multiconnect accepts its multiconnect verdict', async () => {
+    const fake = fakeCluster({ setUp: true, shards: 2 });
+    await scenario(fake, async ({ start }) => {
+      const out = await result(await start('haSetup', 'rerun-mc', haSetupInput()));
+      expect(out.alreadyRegistered).toBe(true);
+      expect(out.registration).toEqual({ status: 'skipped' });
+      expect(out.health.verdict).toBe('multiconnect-connected:2');
+      expect(fake.callsOf('wabaRegister')).toEqual([]);
+    });
+  });
+
+  it('a rejection at the gate fails the run with ApprovalRejected before wabaRegister', async () => {
+    const fake = fakeCluster();
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'reject', haSetupInput());
+      await gateOpen(handle);
+      expect(await reject(client, handle.workflowId, 'register', 'alice', 'wrong number')).toMatchObject({
+        state: 'rejected',
+      });
+      const { failure } = await runFailure(handle);
+      expect(failure.type).toBe('ApprovalRejected');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe('gate "register" rejected by alice: wrong number');
+      expect(fake.callsOf('wabaRegister')).toEqual([]);
+      expect(fake.callsOf('wabaVerify')).toEqual([]);
+      const s = await statusOf(handle);
+      expect(s.pendingGates).toEqual([]);
+      expect(s.lastError).toBe('gate "register" rejected by alice: wrong number');
+      expect(s.decisions).toEqual([
+        { gate: 'register', kind: 'reject', by: 'alice', at: expect.any(String), reason: 'wrong number' },
+      ]);
+    });
+  });
+
+  it('an approval timeout fails the run with ApprovalTimedOut', async () => {
+    const fake = fakeCluster();
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'haSetup',
+        'approval-timeout',
+        haSetupInput({ approvals: { approvers: ['alice', 'bob'], timeout: '2s' } }),
+      );
+      await gateOpen(handle);
+      const opened = Date.now();
+      const { failure } = await runFailure(handle, 20_000);
+      expect(Date.now() - opened).toBeLessThan(12_000);
+      expect(failure.type).toBe('ApprovalTimedOut');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe('gate "register" timed out after 2s with 0 of 1 approval(s)');
+      expect(fake.callsOf('wabaRegister')).toEqual([]);
+    });
+  });
+
+  it('self-approval and a non-approver are refused by the Update; the run keeps waiting', async () => {
+    const fake = fakeCluster({ registerStatus: 201 });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'haSetup',
+        'refused',
+        haSetupInput({ approvals: { approvers: ['alice', 'bob', 'carol'] }, requestedBy: 'carol' }),
+      );
+      const id = handle.workflowId;
+      await gateOpen(handle);
+
+      const self = await updateRefusal(approve(client, id, 'register', 'carol'));
+      expect(self.type).toBe('DecisionRefused');
+      expect(self.message).toBe(
+        'carol requested this run and may not decide its gates (self-approval is off)',
+      );
+      const stranger = await updateRefusal(approve(client, id, 'register', 'mallory'));
+      expect(stranger.type).toBe('DecisionRefused');
+      expect(stranger.message).toBe('mallory is not an approver of this run');
+      const strangerReject = await updateRefusal(reject(client, id, 'register', 'mallory', 'no'));
+      expect(strangerReject.message).toBe('mallory is not an approver of this run');
+
+      // Still waiting at the same gate, nothing applied, nothing registered.
+      await new Promise((r) => setTimeout(r, 1000));
+      const s = await statusOf(handle);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect(s.stage).toBe('waiting for approval: register');
+      expect(s.pendingGates).toEqual([expect.objectContaining({ gate: 'register', approvals: [] })]);
+      expect(s.decisions).toEqual([]);
+      expect(fake.callsOf('wabaRegister')).toEqual([]);
+
+      await approve(client, id, 'register', 'alice');
+      const out = await result(handle);
+      expect(out.decisions.map((d) => (d as Decision).by)).toEqual(['alice']);
+      expect(fake.callsOf('wabaRegister')).toHaveLength(1);
+    });
+  });
+
+  it('no code within timeouts.code fails with VerificationCodeTimedOut; wabaVerify never runs', async () => {
+    const fake = fakeCluster({ registerStatus: 202 });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'haSetup',
+        'code-timeout',
+        haSetupInput({ timeouts: { ...TIMEOUTS, code: '2s' } }),
+      );
+      await gateOpen(handle);
+      await approve(client, handle.workflowId, 'register', 'bob');
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('VerificationCodeTimedOut');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe('no verification code arrived within 2s');
+      expect(fake.callsOf('wabaRegister')).toHaveLength(1);
+      expect(fake.callsOf('wabaVerify')).toEqual([]);
+      expect((await statusOf(handle)).awaitingCode).toBe(false);
+    });
+  });
+
+  it('health that never reaches ha-connected fails with HealthGateFailed within the deadline, naming the last verdict', async () => {
+    const fake = fakeCluster({
+      registerStatus: 201,
+      health: (state) => (state.registered ? SEED.degraded() : SEED.unregistered()),
+    });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'haSetup',
+        'health-gate',
+        haSetupInput({ timeouts: { ...TIMEOUTS, health: '6s' } }),
+      );
+      await gateOpen(handle);
+      const pollsBefore = fake.callsOf('wabaHealth').length;
+      await approve(client, handle.workflowId, 'register', 'alice');
+      const approved = Date.now();
+      const { failure } = await runFailure(handle, 30_000);
+      const elapsed = Date.now() - approved;
+      expect(elapsed).toBeGreaterThanOrEqual(5_500);
+      expect(elapsed).toBeLessThan(15_000);
+      expect(failure.type).toBe('HealthGateFailed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        'health did not reach "exactly one Coreapp connected" within 6s: last verdict degraded ' +
+          '(your-coreapp1-hostname:753efb1cf72c reports error 1011 Service not ready; no Coreapp is connected)',
+      );
+      expect(fake.callsOf('wabaHealth').length - pollsBefore).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  it('containers that never run fail with ContainersNotRunning, naming them, before the API is touched', async () => {
+    const fake = fakeCluster({ notRunning: ['core2/wacore'] });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'haSetup',
+        'not-running',
+        haSetupInput({ timeouts: { ...TIMEOUTS, containers: '2s' } }),
+      );
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('ContainersNotRunning');
+      expect(failure.message).toBe('not running after 2s: core2/wacore');
+      expect(fake.callsOf('composePs').filter((c) => c.host === 'core2').length).toBeGreaterThanOrEqual(2);
+      expect(phases(fake)).toEqual(SETUP_PHASES);
+    });
+  });
+
+  it('a retryable activity failure (composeUp throws once) is retried and the run succeeds', async () => {
+    const fake = fakeCluster({ registerStatus: 201 }).fail(
+      'composeUp',
+      retryable('ssh: connection reset by peer'),
+      { host: 'core1' },
+    );
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'retry', haSetupInput());
+      await gateOpen(handle);
+      await approve(client, handle.workflowId, 'register', 'alice');
+      const out = await result(handle);
+      expect(out.health.verdict).toBe('ha-connected');
+      const core1 = fake.callsOf('composeUp').filter((c) => c.host === 'core1');
+      expect(core1.map((c) => [c.attempt, c.outcome])).toEqual([
+        [1, 'failed'],
+        [2, 'ok'],
+      ]);
+      expect(core1[0]?.error).toBe('ssh: connection reset by peer');
+      // The retry stayed inside the Coreapp step.
+      expect(fake.callsOf('composeUp').map((c) => c.service)).toEqual([
+        'waweb',
+        'master',
+        'master',
+        'wacore',
+        'wacore',
+        'wacore',
+      ]);
+      expect(out.containers.filter((c) => c.service === 'wacore')).toHaveLength(2);
+    });
+  });
+
+  it('a non-retryable preflight failure (HostKeyMismatch) fails the run at once; nothing after preflight runs', async () => {
+    const message = 'host key of master2 does not match cluster.ssh.knownHosts.master2';
+    const fake = fakeCluster().fail('preflightHost', nonRetryable('HostKeyMismatch', message), {
+      host: 'master2',
+    });
+    await scenario(fake, async ({ start }) => {
+      const started = Date.now();
+      const handle = await start('haSetup', 'hostkey', haSetupInput());
+      const { cause, failure } = await runFailure(handle, 20_000);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(cause).toBeInstanceOf(ActivityFailure);
+      expect((cause as ActivityFailure).activityType).toBe('preflightHost');
+      expect(failure.type).toBe('HostKeyMismatch');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(message);
+      expect(fake.callsOf('preflightHost').filter((c) => c.host === 'master2')).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 500));
+      expect([...new Set(fake.names())]).toEqual(['checkDbSecret', 'preflightHost']);
+    });
+  });
+
+  // Progress.failed reports the activity and the cause, not the generic \"Activity task failed\".
+  it('after an activity failure, status.lastError names its cause', async () => {
+    const message = 'host key of master2 does not match cluster.ssh.knownHosts.master2';
+    const fake = fakeCluster().fail('preflightHost', nonRetryable('HostKeyMismatch', message), {
+      host: 'master2',
+    });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('haSetup', 'last-error', haSetupInput());
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('HostKeyMismatch'); // holds today
+      const s = await statusOf(handle);
+      expect(s.stage).toBe('preflight'); // holds today
+      expect(s.lastError).toContain(message); // today: "Activity task failed"
+    });
+  });
+
+  it('a health API failing every retry counts as "not yet"; the next poll decides', async () => {
+    const fake = fakeCluster({ setUp: true }).fail(
+      'wabaHealth',
+      retryable('connect ECONNREFUSED 10.0.0.11:9090'),
+      { times: 3 },
+    );
+    await scenario(fake, async ({ start }) => {
+      const out = await result(await start('haSetup', 'health-flaky', haSetupInput()), 40_000);
+      expect(out.alreadyRegistered).toBe(true);
+      expect(out.health.verdict).toBe('ha-connected');
+      expect(fake.callsOf('wabaHealth').map((c) => [c.attempt, c.outcome])).toEqual([
+        [1, 'failed'],
+        [2, 'failed'],
+        [3, 'failed'],
+        [1, 'ok'],
+        [1, 'ok'],
+      ]);
+    });
+  });
+
+  // The health gate's failure names the cause of the last error.
+  it('when health never answers, HealthGateFailed names the cause of the last error', async () => {
+    const fake = fakeCluster({ setUp: true }).fail(
+      'wabaHealth',
+      retryable('connect ECONNREFUSED 10.0.0.11:9090'),
+      { times: 1000 },
+    );
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'haSetup',
+        'health-down',
+        haSetupInput({ timeouts: { ...TIMEOUTS, health: '4s' } }),
+      );
+      const { failure } = await runFailure(handle, 30_000);
+      // These hold today (see the passing tests above); only the last expectation fails.
+      expect(failure.type).toBe('HealthGateFailed');
+      expect(failure.message).toMatch(
+        /^health did not reach "unregistered or registered" within 4s: no answer \(/,
+      );
+      expect(failure.message).toContain('ECONNREFUSED');
+    });
+  });
+
+  it('a rejected database password (DbPasswordRejected) stops the run before any preflightHost', async () => {
+    const fake = fakeCluster().fail(
+      'checkDbSecret',
+      nonRetryable(
+        'DbPasswordRejected',
+        'cluster.db.passwordRef: the password contains a forbidden character',
+      ),
+    );
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(await start('haSetup', 'dbpw', haSetupInput()), 20_000);
+      expect(failure.type).toBe('DbPasswordRejected');
+      expect(failure.message).toContain('forbidden character');
+      expect(fake.names()).toEqual(['checkDbSecret']);
+    });
+  });
+
+  it('invalid input fails with InvalidInput naming the field, before any activity call', async () => {
+    const fake = fakeCluster();
+    const badName = haSetupInput();
+    (badName.cluster.hosts[3] as { name: string }).name = 'core1;reboot';
+    const noSsh = haSetupInput();
+    delete noSsh.cluster.ssh;
+    await scenario(fake, async ({ start }) => {
+      const started = Date.now();
+      const [name, ssh] = await Promise.all([
+        start('haSetup', 'bad-name', badName).then((h) => runFailure(h, 20_000)),
+        start('haSetup', 'no-ssh', noSsh).then((h) => runFailure(h, 20_000)),
+      ]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(name.failure.type).toBe('InvalidInput');
+      expect(name.failure.nonRetryable).toBe(true);
+      expect(name.failure.message).toContain(
+        'cluster.hosts[3].name: expected a name of lowercase letters, digits, ".", "_" or "-" (max 63)',
+      );
+      expect(ssh.failure.type).toBe('InvalidInput');
+      expect(ssh.failure.message).toContain(
+        'cluster.ssh: required here: the SSH private key reference and pinned host keys',
+      );
+      expect(fake.calls).toEqual([]);
+    });
+  });
+
+  it('while waiting, status shows the open gate and plan lists an up -d command per host with both variables', async () => {
+    const fake = fakeCluster();
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'queries', haSetupInput());
+      const s = await gateOpen(handle);
+      expect(s).toMatchObject({
+        runbook: 'haSetup',
+        cluster: 'lab',
+        stage: 'waiting for approval: register',
+        lastError: null,
+        awaitingCode: false,
+        decisions: [],
+        refusedDecisions: [],
+        pendingGates: [expect.objectContaining({ gate: 'register', needed: 1, approvals: [] })],
+      });
+      expect(s.stagesDone).toEqual(
+        expect.arrayContaining([
+          'preflight',
+          'upload',
+          'start waweb',
+          'start master',
+          'start wacore',
+          'wait running',
+          'health unregistered',
+        ]),
+      );
+      expect(s.hosts).toMatchObject({ web1: 'waweb started', core1: 'wacore started' });
+
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      const ups = steps.filter((p) => p.command?.includes(' up -d '));
+      expect(ups.map((p) => p.host)).toEqual(HOSTS);
+      for (const p of ups) {
+        expect(p.command).toContain(`EXTERNAL_HOSTNAME=${EXTERNAL[p.host as string]} `);
+        expect(p.command).toContain('WA_API_VERSION=2.23.4 ');
+      }
+      expect(ups.find((p) => p.host === 'core1')).toEqual({
+        stage: 'start wacore',
+        host: 'core1',
+        command:
+          'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp1-hostname WA_API_VERSION=2.23.4 docker-compose -f x.yml up -d wacore',
+      });
+      expect(steps.filter((p) => p.stage === 'preflight' && p.host).map((p) => p.host)).toEqual(HOSTS);
+      expect(steps.map((p) => p.stage)).toContain('approval');
+    });
+  });
+
+  it('startRunbook refuses a second concurrent haSetup on the same cluster', async () => {
+    const fake = fakeCluster();
+    const cluster = `dup-${randomUUID().slice(0, 8)}`;
+    const input = haSetupInput({}, cluster);
+    await scenario(fake, async ({ client, taskQueue, track }) => {
+      const first = await startRunbook(client, taskQueue, 'haSetup', input);
+      const handle = client.workflow.getHandle(first.workflowId, first.runId);
+      track(handle);
+      expect(first.workflowId).toBe(`${cluster}/haSetup`);
+      await gateOpen(handle);
+
+      const second = await within(
+        15_000,
+        'the second start',
+        startRunbook(client, taskQueue, 'haSetup', input).then(
+          (s) => new Error(`the second start was accepted: ${JSON.stringify(s)}`),
+          (e: unknown) => e,
+        ),
+      );
+      expect(second).toBeInstanceOf(InputError);
+      expect((second as Error).message).toBe(
+        `a haSetup run is already in progress on cluster ${cluster} (workflow ${cluster}/haSetup); ` +
+          'wait for it to finish or cancel it before starting another',
+      );
+      // The first run is untouched and still the only one.
+      const d = await client.workflow.getHandle(first.workflowId).describe();
+      expect(d.runId).toBe(first.runId);
+      expect(d.status.name).toBe('RUNNING');
+
+      // Invalid input is refused locally, before anything starts.
+      const bad = haSetupInput({}, cluster);
+      delete bad.cluster.ssh;
+      await expect(startRunbook(client, taskQueue, 'haSetup', bad)).rejects.toThrow(
+        /invalid haSetup input:\n {2}cluster\.ssh: required here/,
+      );
+
+      await handle.terminate('test: end the first run');
+      expect((await handle.describe()).status.name).toBe('TERMINATED');
+    });
+  });
+});

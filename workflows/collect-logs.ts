@@ -1,0 +1,67 @@
+// Seed section G: `logs` of every service on every host into bounded files on the worker.
+import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { CollectLogsInput } from '../src/spec/lifecycle-inputs';
+import { detectCompose, longActs } from './lib/hosts';
+import { planQuery, SERVICE_OF_ROLE } from './lib/plan';
+import { Progress } from './lib/progress';
+import { validateInput } from './lib/validate';
+
+export interface CollectLogsResult {
+  cluster: string;
+  files: { host: string; service: string; path: string; bytes: number; errorLines: number }[];
+  summary: Record<string, { bytes: number; errorLines: number }>;
+}
+
+export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
+  const input = validateInput('collectLogs', CollectLogsInput, raw);
+  const { cluster } = input;
+  const progress = new Progress('collectLogs', cluster.name);
+  const wanted = cluster.hosts.flatMap((h) =>
+    h.roles
+      .map((r) => SERVICE_OF_ROLE[r])
+      .filter((s) => !input.services || input.services.includes(s))
+      .map((service) => ({ host: h.name, service })),
+  );
+  setHandler(planQuery, () =>
+    wanted.map((w) => ({
+      stage: 'logs',
+      host: w.host,
+      note: `docker-compose logs ${w.service} (at most ${input.maxBytesPerService} bytes)`,
+    })),
+  );
+  const runDir = `${cluster.name}/logs-${workflowInfo().runId}`;
+  try {
+    progress.stage('logs');
+    const variants = await detectCompose(
+      cluster,
+      cluster.hosts.filter((h) => wanted.some((w) => w.host === h.name)),
+    );
+    const files = await Promise.all(
+      wanted.map(async (w) => {
+        const f = await longActs.collectServiceLogs({
+          cluster,
+          host: w.host,
+          version: cluster.version as string,
+          variant: variants.get(w.host) ?? 'v1',
+          service: w.service,
+          since: input.since,
+          maxBytes: input.maxBytesPerService,
+          runDir,
+        });
+        progress.host(w.host, `${w.service}: ${f.bytes} bytes, ${f.errorLines} error lines`);
+        return { host: f.host, service: f.service, path: f.path, bytes: f.bytes, errorLines: f.errorLines };
+      }),
+    );
+    const summary: CollectLogsResult['summary'] = {};
+    for (const f of files) {
+      const s = (summary[f.service] ??= { bytes: 0, errorLines: 0 });
+      s.bytes += f.bytes;
+      s.errorLines += f.errorLines;
+    }
+    progress.stage('done');
+    return { cluster: cluster.name, files, summary };
+  } catch (err) {
+    progress.failed(err);
+    throw err;
+  }
+}

@@ -1,0 +1,112 @@
+// Seed section D: the zero-downtime MySQL database upgrade job, then the app containers on the new version.
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { DbUpgradeInput } from '../src/spec/lifecycle-inputs';
+import { detectCompose, hostActs, hostsWithRole, longActs } from './lib/hosts';
+import { type PlanStep, planQuery, upSteps } from './lib/plan';
+import { Progress } from './lib/progress';
+import { validateInput } from './lib/validate';
+
+export interface DbUpgradeResult {
+  cluster: string;
+  host: string;
+  toVersion: string;
+  container: string;
+  exitCode: number;
+  restarted: string[];
+}
+
+export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
+  const input = validateInput('dbUpgrade', DbUpgradeInput, raw);
+  const { cluster, toVersion } = input;
+  const progress = new Progress('dbUpgrade', cluster.name);
+  const host = input.host ?? hostsWithRole(cluster, 'master')[0]?.name;
+  if (!host || !cluster.hosts.some((h) => h.name === host)) {
+    throw ApplicationFailure.create({
+      type: 'InvalidInput',
+      nonRetryable: true,
+      message: `invalid dbUpgrade input: host: ${input.host ?? '(default: first master)'} is not a host of cluster ${cluster.name}`,
+    });
+  }
+  const appHosts = {
+    ...cluster,
+    hosts: [...hostsWithRole(cluster, 'webapp'), ...hostsWithRole(cluster, 'coreapp')],
+  };
+  const plan: PlanStep[] = [
+    { stage: 'upload', host, note: `${cluster.workDir}/dbupgrade-compose.yml and db.env` },
+    {
+      stage: 'start job',
+      host,
+      note: `dbupgrade v${toVersion}${input.exitOnSuccess ? '' : ' with EXIT_ON_SUCCESS=FALSE'}`,
+    },
+    {
+      stage: 'wait',
+      host,
+      note: input.exitOnSuccess
+        ? 'docker wait: exit code 0 = success'
+        : 'the job log says the upgrade is complete',
+    },
+    ...(input.restartApps ? upSteps(appHosts, toVersion, ['webapp', 'coreapp']) : []),
+  ];
+  setHandler(planQuery, () => plan);
+  try {
+    progress.stage('preflight');
+    const variants = await detectCompose(
+      cluster,
+      cluster.hosts.filter((h) => h.name === host || (input.restartApps && appHosts.hosts.includes(h))),
+    );
+    const variant = variants.get(host) ?? 'v1';
+    progress.stage('upload');
+    await hostActs.uploadDbUpgradeFiles({ cluster, host });
+    progress.stage('start job');
+    const job = await hostActs.startDbUpgrade({
+      cluster,
+      host,
+      version: toVersion,
+      variant,
+      exitOnSuccess: input.exitOnSuccess,
+    });
+    progress.host(host, `dbupgrade ${job.container}${job.started ? '' : ' (re-attached)'}`);
+    progress.stage('wait for the job');
+    const outcome = await longActs.waitDbUpgrade({
+      cluster,
+      host,
+      container: job.container,
+      exitOnSuccess: input.exitOnSuccess,
+    });
+    if (outcome.exitCode !== 0) {
+      await hostActs.removeDbUpgrade({ cluster, host });
+      throw ApplicationFailure.create({
+        type: 'DbUpgradeFailed',
+        nonRetryable: true,
+        message: `the dbupgrade job of v${toVersion} on ${host} exited ${outcome.exitCode}; app containers left untouched. Last lines:\n${outcome.lastLines.join('\n')}`,
+      });
+    }
+    progress.host(host, 'dbupgrade exited 0');
+    await hostActs.removeDbUpgrade({ cluster, host });
+    const restarted: string[] = [];
+    if (input.restartApps) {
+      for (const role of ['webapp', 'coreapp'] as const) {
+        const service = role === 'webapp' ? 'waweb' : 'wacore';
+        progress.stage(`restart ${service}`);
+        await Promise.all(
+          hostsWithRole(cluster, role).map(async (h) => {
+            await hostActs.composeUp({
+              cluster,
+              host: h.name,
+              service,
+              version: toVersion,
+              variant: variants.get(h.name) ?? 'v1',
+            });
+            restarted.push(`${h.name}/${service}`);
+            progress.host(h.name, `${service} on v${toVersion}`);
+          }),
+        );
+      }
+    }
+    progress.stage('done');
+    return { cluster: cluster.name, host, toVersion, container: job.container, exitCode: 0, restarted };
+  } catch (err) {
+    progress.failed(err);
+    throw err;
+  }
+}

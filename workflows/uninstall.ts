@@ -1,0 +1,114 @@
+// Seed section F: take the cluster down, Coreapps, then Masters, then Webapps, from the compose file
+// the cluster was started with; data only with removeVolumes and a second approval.
+import { setHandler } from '@temporalio/workflow';
+import type { Role } from '../src/spec/cluster';
+import { UninstallInput } from '../src/spec/lifecycle-inputs';
+import { ApprovalGates } from './lib/approval';
+import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
+import { type PlanStep, planQuery } from './lib/plan';
+import { Progress } from './lib/progress';
+import { validateInput } from './lib/validate';
+
+export interface UninstallResult {
+  cluster: string;
+  nothingToDo: boolean;
+  removed: { host: string; containers: string[] }[];
+  volumesRemoved: boolean;
+  decisions: unknown[];
+}
+
+const ORDER: Role[] = ['coreapp', 'master', 'webapp'];
+
+export async function uninstall(raw: unknown): Promise<UninstallResult> {
+  const input = validateInput('uninstall', UninstallInput, raw);
+  const { cluster } = input;
+  const version = cluster.version as string;
+  const progress = new Progress('uninstall', cluster.name);
+  const gates = new ApprovalGates(input.approvals, input.requestedBy, {
+    onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
+  });
+  progress.attach(() => ({
+    pendingGates: gates.pending(),
+    decisions: gates.decisions(),
+    refusedDecisions: gates.refused(),
+  }));
+  const ordered = ORDER.flatMap((r) => hostsWithRole(cluster, r)).filter((h, i, all) => all.indexOf(h) === i);
+  const plan: PlanStep[] = ordered.map((h) => ({
+    stage: 'down',
+    host: h.name,
+    note: 'docker-compose down (EXTERNAL_HOSTNAME and WA_API_VERSION set)',
+  }));
+  if (input.removeVolumes)
+    plan.push({ stage: 'remove data', note: 'down -v on every host, after gate "remove-data"' });
+  setHandler(planQuery, () => plan);
+  try {
+    progress.stage('inventory');
+    const variants = await detectCompose(cluster);
+    const inventory = await Promise.all(
+      ordered.map(async (h) => ({
+        host: h.name,
+        containers: (
+          await hostActs.composePs({ cluster, host: h.name, version, variant: variants.get(h.name) ?? 'v1' })
+        ).map((c) => c.name),
+      })),
+    );
+    const present = inventory.filter((i) => i.containers.length > 0);
+    if (present.length === 0 && !input.removeVolumes) {
+      progress.stage('done: nothing to do, no container of the project on any host');
+      return { cluster: cluster.name, nothingToDo: true, removed: [], volumesRemoved: false, decisions: [] };
+    }
+    await gates.require(
+      'uninstall',
+      `remove from cluster ${cluster.name}: ${present.map((i) => `${i.host}: ${i.containers.join(', ')}`).join('; ') || 'no containers'}`,
+    );
+    for (const role of ORDER) {
+      progress.stage(`down ${role} hosts`);
+      for (const h of hostsWithRole(cluster, role)) {
+        const out = await hostActs.composeDown({
+          cluster,
+          host: h.name,
+          version,
+          variant: variants.get(h.name) ?? 'v1',
+          removeVolumes: false,
+        });
+        progress.host(h.name, out.ran ? 'down' : 'no compose file: nothing to do');
+      }
+    }
+    let volumesRemoved = false;
+    if (input.removeVolumes) {
+      await gates.require(
+        'remove-data',
+        `DELETE the named volumes (media) of cluster ${cluster.name} on ${ordered.map((h) => h.name).join(', ')}`,
+      );
+      progress.stage('remove data');
+      for (const h of ordered)
+        await hostActs.composeDown({
+          cluster,
+          host: h.name,
+          version,
+          variant: variants.get(h.name) ?? 'v1',
+          removeVolumes: true,
+        });
+      volumesRemoved = true;
+    }
+    progress.stage('verify');
+    const left = await Promise.all(
+      ordered.map((h) =>
+        hostActs.composePs({ cluster, host: h.name, version, variant: variants.get(h.name) ?? 'v1' }),
+      ),
+    );
+    const remaining = left.flat().map((c) => c.name);
+    if (remaining.length > 0) throw new Error(`containers left after down: ${remaining.join(', ')}`);
+    progress.stage('done');
+    return {
+      cluster: cluster.name,
+      nothingToDo: false,
+      removed: present,
+      volumesRemoved,
+      decisions: gates.decisions(),
+    };
+  } catch (err) {
+    progress.failed(err);
+    throw err;
+  }
+}
