@@ -108,7 +108,8 @@ export class WabaApi {
    * `new_password` = the password the spec references: the first-login password change.
    */
   async token(firstLogin = false): Promise<string> {
-    const cached = this.deps.tokens.get(this.cacheKey);
+    // A first login always asks the server: a cached token may belong to an earlier installation.
+    const cached = firstLogin ? undefined : this.deps.tokens.get(this.cacheKey);
     if (cached) return cached;
     const password = await this.deps.secrets(this.api.passwordRef);
     const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
