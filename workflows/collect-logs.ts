@@ -54,9 +54,8 @@ export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
     );
     const summary: CollectLogsResult['summary'] = {};
     for (const f of files) {
-      const s = (summary[f.service] ??= { bytes: 0, errorLines: 0 });
-      s.bytes += f.bytes;
-      s.errorLines += f.errorLines;
+      const s = summary[f.service] ?? { bytes: 0, errorLines: 0 };
+      summary[f.service] = { bytes: s.bytes + f.bytes, errorLines: s.errorLines + f.errorLines };
     }
     progress.stage('done');
     return { cluster: cluster.name, files, summary };
