@@ -1,72 +1,28 @@
 // Activities that act on cluster hosts over SSH: preflight, setup files, docker-compose.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { SecretResolver } from '../src/secrets';
 import type { ClusterSpec } from '../src/spec/cluster';
 import {
-  type ComposeCall,
   type ComposeVariant,
   composeCommand,
+  composeFileOf,
   DETECT_COMPOSE,
+  hostComposeCall,
   psCommand,
 } from '../src/spec/commands';
 import { shellQuote } from '../src/spec/shell';
 import { type ContainerState, parseDetect, parsePs } from './compose';
-import { classify } from './failures';
 import { checkDbPassword, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
-import type { SshPool, SshTarget } from './ssh';
+import { fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
 
-export interface HostDeps {
-  secrets: SecretResolver;
-  ssh: SshPool;
-}
-
-export interface HostRequest {
-  cluster: ClusterSpec;
-  host: string;
-}
-
-const fail = (type: string, message: string) =>
-  ApplicationFailure.create({ type, message, nonRetryable: true });
-
-export function sshTarget(cluster: ClusterSpec, name: string): SshTarget {
-  const host = cluster.hosts.find((h) => h.name === name);
-  if (!host) throw fail('UnknownHost', `no host named ${name} in cluster ${cluster.name}`);
-  const hostKey = cluster.ssh?.knownHosts[name];
-  if (!cluster.ssh || !hostKey)
-    throw fail('HostKeyMissing', `cluster.ssh.knownHosts has no pinned key for ${name}; nothing was run`);
-  return {
-    host: name,
-    address: host.address,
-    port: host.port,
-    user: host.user,
-    sudo: host.sudo,
-    hostKey,
-    privateKeyRef: cluster.ssh.privateKeyRef,
-  };
-}
+export type { HostDeps, HostRequest } from './remote';
+export { sshTarget } from './remote';
 
 export function composeFileName(cluster: ClusterSpec): string {
   if (!cluster.compose) throw fail('InvalidInput', `cluster ${cluster.name} has no compose file`);
-  return path.basename(cluster.compose.file);
+  return composeFileOf(cluster);
 }
 
-export function composeCall(
-  cluster: ClusterSpec,
-  name: string,
-  version: string,
-  variant: ComposeVariant,
-): ComposeCall {
-  const host = cluster.hosts.find((h) => h.name === name);
-  return {
-    workDir: cluster.workDir,
-    file: composeFileName(cluster),
-    externalHostname: host?.externalHostname ?? host?.address ?? name,
-    version,
-    variant,
-  };
-}
+export const composeCall = hostComposeCall;
 
 export interface PreflightResult {
   host: string;
@@ -76,37 +32,7 @@ export interface PreflightResult {
 }
 
 export function hostActivities(deps: HostDeps) {
-  const exec = async (cluster: ClusterSpec, host: string, command: string, timeoutMs?: number) =>
-    deps.ssh.exec(sshTarget(cluster, host), command, timeoutMs);
-
-  async function run(
-    cluster: ClusterSpec,
-    host: string,
-    command: string,
-    what: string,
-    timeoutMs?: number,
-  ): Promise<string> {
-    const r = await exec(cluster, host, command, timeoutMs);
-    if (r.code !== 0)
-      throw new Error(`${what} on ${host} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
-    return r.stdout;
-  }
-
-  // Every host activity heartbeats while it runs (a dead worker is noticed within the heartbeat
-  // timeout) and turns its errors into failures the retry policy understands.
-  const guarded =
-    <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
-    async (a: A): Promise<R> => {
-      const beat = setInterval(() => heartbeat(what), 5000);
-      heartbeat(what);
-      try {
-        return await fn(a);
-      } catch (err) {
-        throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
-      } finally {
-        clearInterval(beat);
-      }
-    };
+  const { exec, run, guarded } = remote(deps);
 
   return {
     /** SSH works, Docker and compose are there, the media mount has mode 755. */

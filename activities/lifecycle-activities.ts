@@ -4,14 +4,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { ClusterSpec } from '../src/spec/cluster';
 import { type ComposeVariant, composeCommand, psCommand } from '../src/spec/commands';
 import { shellQuote } from '../src/spec/shell';
 import { parsePs } from './compose';
-import { classify } from './failures';
 import { renderDbEnv, sha256 } from './files';
-import { composeCall, type HostDeps, type HostRequest, sshTarget } from './host-activities';
+import { composeCall } from './host-activities';
+import { fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 
 export interface LifecycleDeps extends HostDeps, WabaApiDeps {
@@ -19,8 +19,6 @@ export interface LifecycleDeps extends HostDeps, WabaApiDeps {
   artifactsDir: string;
 }
 
-const fail = (type: string, message: string) =>
-  ApplicationFailure.create({ type, message, nonRetryable: true });
 export const DBUPGRADE_FILE = 'dbupgrade-compose.yml';
 export const MEDIA_DIRS = ['incoming', 'outgoing', 'shared'] as const;
 /** dbupgrade containers on a host, `up` and one-off `run` alike, found by their compose label. */
@@ -33,33 +31,7 @@ function dbUpgradeSource(cluster: ClusterSpec): string {
 }
 
 export function lifecycleActivities(deps: LifecycleDeps) {
-  const exec = (cluster: ClusterSpec, host: string, command: string, timeoutMs?: number) =>
-    deps.ssh.exec(sshTarget(cluster, host), command, timeoutMs);
-  async function run(
-    cluster: ClusterSpec,
-    host: string,
-    command: string,
-    what: string,
-    timeoutMs?: number,
-  ): Promise<string> {
-    const r = await exec(cluster, host, command, timeoutMs);
-    if (r.code !== 0)
-      throw new Error(`${what} on ${host} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
-    return r.stdout;
-  }
-  const guarded =
-    <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
-    async (a: A): Promise<R> => {
-      const beat = setInterval(() => heartbeat(what), 5000);
-      heartbeat(what);
-      try {
-        return await fn(a);
-      } catch (err) {
-        throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
-      } finally {
-        clearInterval(beat);
-      }
-    };
+  const { exec, run, guarded } = remote(deps);
   const dbCall = (cluster: ClusterSpec, host: string, version: string, variant: ComposeVariant) => ({
     ...composeCall(cluster, host, version, variant),
     file: DBUPGRADE_FILE,

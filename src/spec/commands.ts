@@ -1,5 +1,6 @@
 // Remote command lines for docker-compose, built in one place and quoted by shellQuote. Pure code:
 // workflows use it for the `plan` query, activities to run the same commands.
+import type { ClusterSpec } from './cluster';
 import { shellCommand, shellQuote } from './shell';
 
 export type ComposeVariant = 'v1' | 'v2';
@@ -30,4 +31,27 @@ export const DETECT_COMPOSE =
 export function psCommand(call: ComposeCall, service?: string): string {
   const ids = composeCommand(call, ['ps', '-q', ...(service ? [service] : [])]);
   return `ids=$(${ids}) || exit $?; if [ -z "$ids" ]; then echo '[]'; else docker inspect $ids; fi`;
+}
+
+/** The compose file's name in the remote work dir: the last part of the worker's path. */
+export function composeFileOf(cluster: ClusterSpec): string {
+  const file = cluster.compose?.file ?? 'prod-multiconnect-compose.yml';
+  return file.slice(file.lastIndexOf('/') + 1);
+}
+
+/** How compose is called on one host of the cluster: its work dir, file and EXTERNAL_HOSTNAME. */
+export function hostComposeCall(
+  cluster: ClusterSpec,
+  hostName: string,
+  version: string,
+  variant: ComposeVariant = 'v1',
+): ComposeCall {
+  const host = cluster.hosts.find((h) => h.name === hostName);
+  return {
+    workDir: cluster.workDir,
+    file: composeFileOf(cluster),
+    externalHostname: host?.externalHostname ?? host?.address ?? hostName,
+    version,
+    variant,
+  };
 }

@@ -1,12 +1,9 @@
 // haSetup and multiconnectExpand end to end on the lab: real worker process, real SSH, real Docker
 // and docker-compose with the unmodified upstream file, real MariaDB; the operator approves and types
 // the code through the CLI. The worker is SIGKILLed mid-compose and mid-approval and the run finishes.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,60 +13,14 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON, VNAME_CERT_FILE } from './cluster-json';
 import { DB_PASSWORD_FILE, withLabDb } from './database';
+import { cli, execFileAsync, inputFile, until } from './e2e-support';
 import { labState, up } from './lab';
 import { cleanSlate, ssh } from './operator';
 import { hostDir } from './paths';
 import { readStats } from './sim/db';
 
 const unavailable = await labUnavailable();
-const execFileAsync = promisify(execFile);
 const TASK_QUEUE = `waba-lab-e2e-${process.pid}`;
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-    } catch {
-      // a query may fail while no worker is polling
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
-    await sleep(150);
-  }
-}
-
-const cliEnv = () => ({
-  ...process.env,
-  TEMPORAL_ADDRESS: inject('temporalAddress'),
-  WABA_TASK_QUEUE: TASK_QUEUE,
-});
-
-/** The operator CLI, as a person runs it. */
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(path.join(PROJECT_ROOT, 'bin/waba-runbooks'), args, {
-      env: cliEnv(),
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
-
-function inputFile(name: string, input: unknown): string {
-  const file = path.join(os.tmpdir(), `waba-e2e-${process.pid}-${name}.json`);
-  writeFileSync(file, JSON.stringify(input, null, 2));
-  return file;
-}
 
 const sshLogins = () =>
   labState().hosts.reduce(
@@ -136,7 +87,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
 
   it('haSetup: a worker SIGKILLed mid-compose and mid-approval, approval and code through the CLI, one Coreapp connected', async () => {
     const statsBefore = await stats();
-    const started = await cli('start', 'haSetup', '--input', inputFile('ha', haInput()));
+    const started = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', inputFile('ha', haInput()));
     expect(started.out).toContain('started haSetup: lab/haSetup');
     expect(started.code).toBe(0);
     const id = 'lab/haSetup';
@@ -168,10 +119,11 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     });
 
     // The requester may not approve their own run, nor may a stranger; an approver may.
-    const self = await cli('approve', id, '--gate', 'register', '--as', 'carol');
+    const self = await cli(TASK_QUEUE, 'approve', id, '--gate', 'register', '--as', 'carol');
     expect(self.code).not.toBe(0);
     expect(self.out).toContain('carol');
     const approved = await cli(
+      TASK_QUEUE,
       'approve',
       id,
       '--gate',
@@ -191,7 +143,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       60_000,
     );
     const { stdout: code } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), ['sms-code']);
-    const sent = await cli('code', id, code.trim(), '--as', 'alice');
+    const sent = await cli(TASK_QUEUE, 'code', id, code.trim(), '--as', 'alice');
     expect(sent.code).toBe(0);
 
     const result = (await client.workflow.getHandle(id).result()) as {
@@ -226,7 +178,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       approvals: { approvers: ['alice', 'bob'] },
       requestedBy: 'carol',
     };
-    const started = await cli('start', 'multiconnectExpand', '--input', inputFile('mc', input));
+    const started = await cli(TASK_QUEUE, 'start', 'multiconnectExpand', '--input', inputFile('mc', input));
     expect(started.code).toBe(0);
     const id = 'lab/multiconnectExpand';
     await until(
@@ -235,7 +187,9 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       (s) => s.pendingGates?.some((g) => g.gate === 'shards'),
       60_000,
     );
-    expect((await cli('approve', id, '--gate', 'shards', '--as', 'bob')).code).toBe(0);
+    expect((await cli(TASK_QUEUE, TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob')).code).toBe(
+      0,
+    );
     const result = (await client.workflow.getHandle(id).result()) as {
       health: { verdict: string; nodes: { host: string; gatewayStatus: string }[] };
     };
@@ -272,7 +226,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     const bad = haInput();
     const badHost = (bad.cluster as { hosts: { name: string }[] }).hosts[3];
     if (badHost) badHost.name = 'core1;reboot';
-    const local = await cli('start', 'haSetup', '--input', inputFile('bad', bad));
+    const local = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', inputFile('bad', bad));
     expect(local.code).toBe(2);
     expect(local.out).toContain('cluster.hosts[3].name');
 

@@ -1,7 +1,6 @@
 // The lab's other promises: what lab up hands over, heartbeat-based takeover after a network cut,
 // the injectable API faults, backup/restore, the 2.29.1 media regression, and the schema gate.
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterSpec } from '../../src/spec/cluster';
 import { type HealthBody, summarizeHealth } from '../../src/spec/health';
@@ -9,28 +8,13 @@ import { check } from '../../src/spec/validate';
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON } from './cluster-json';
 import { DB_PASSWORD_FILE, withLabDb } from './database';
+import { until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
 import { docker, labState, seedMedia, up, webContainer } from './lab';
 import { compose, freshStart, registerByHand, ssh, startClusterByHand, WebappClient } from './operator';
 import { readStats, setKv } from './sim/db';
 
 const unavailable = await labUnavailable();
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (ok(last)) return last;
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
 
 const statusOf = (h: HealthBody, address: string) =>
   Object.entries(h.health).find(([k]) => k.startsWith(`${address}:`))?.[1] as
@@ -49,7 +33,7 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
     await startClusterByHand('2.29.1');
     const web = hosts().find((h) => h.role === 'webapp') as { address: string };
     client = new WebappClient(`https://${web.address}:9090`);
-    await waitFor(
+    await until(
       'the Webapp',
       () =>
         client.login(readFileSync(ADMIN_PASSWORD_FILE, 'utf8').trim()).then(
@@ -58,9 +42,9 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
         ),
       Boolean,
     );
-    await waitFor('the primary master', health, (h) => summarizeHealth(h).verdict === 'unregistered');
+    await until('the primary master', health, (h) => summarizeHealth(h).verdict === 'unregistered');
     await registerByHand(client, 'MYSQL');
-    await waitFor('HA', health, (h) => summarizeHealth(h).verdict === 'ha-connected');
+    await until('HA', health, (h) => summarizeHealth(h).verdict === 'ha-connected');
   });
   afterAll(() => client?.close());
 
@@ -97,7 +81,7 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
     const cutAt = Date.now();
     await cutHost(connected.name);
     try {
-      await waitFor(
+      await until(
         'takeover',
         health,
         (h) => statusOf(h, standby.address)?.gateway_status === 'connected',
@@ -110,7 +94,7 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
     } finally {
       await healHost(connected.name);
     }
-    await waitFor(
+    await until(
       'the cut Coreapp back as standby',
       health,
       (h) => statusOf(h, connected.address)?.gateway_status === 'disconnected',
@@ -198,7 +182,7 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
   it('MySQL schema gate: a newer Coreapp waits for the dbupgrade job of its version', async () => {
     const core = hosts().find((h) => h.role === 'coreapp' && !h.spare) as { name: string; address: string };
     await compose(core.address, 'prod-multiconnect-compose.yml', '2.29.3', ['up', '-d', 'wacore']);
-    await waitFor('the new Coreapp to refuse', health, (h) =>
+    await until('the new Coreapp to refuse', health, (h) =>
       Object.entries(h.health).some(
         ([k, n]) =>
           k.startsWith(`${core.address}:`) &&
@@ -216,7 +200,7 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
       `cd ~/biz && export EXTERNAL_HOSTNAME=${master.address} WA_API_VERSION=2.29.3 && docker-compose -f dbupgrade-compose.yml up -d >/dev/null 2>&1 && docker wait $(docker-compose -f dbupgrade-compose.yml ps -q dbupgrade)`,
     );
     expect(exit.trim()).toBe('0');
-    await waitFor('the new Coreapp to serve', health, (h) =>
+    await until('the new Coreapp to serve', health, (h) =>
       Object.entries(h.health).some(
         ([k, n]) =>
           k.startsWith(`${core.address}:`) &&

@@ -3,12 +3,12 @@
 // and the health answers match the seed's; failover and the dbupgrade job behave as documented.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HealthBody, summarizeHealth } from '../../src/spec/health';
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE } from './cluster-json';
 import type { Engine } from './database';
+import { until } from './e2e-support';
 import { labState, up } from './lab';
 import { compose, freshStart, ssh, WebappClient } from './operator';
 import { run } from './run';
@@ -19,22 +19,6 @@ const V = '2.23.4';
 
 async function lab(args: string[]): Promise<string> {
   return run(path.join(__dirname, '../../scripts/lab'), args);
-}
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (ok(last)) return last;
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
 }
 
 const roles = (h: HealthBody) =>
@@ -83,7 +67,7 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
         ssh(web().address, 'cd ~/biz && docker-compose -f prod-multiconnect-compose.yml ps'),
       ).rejects.toThrow(/WA_API_VERSION/);
 
-      await waitFor(
+      await until(
         'the webapp',
         () =>
           client.login(readFileSync(ADMIN_PASSWORD_FILE, 'utf8').trim()).then(
@@ -92,7 +76,7 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
           ),
         (ok) => ok,
       );
-      const a7 = await waitFor(
+      const a7 = await until(
         'A7 health',
         health,
         (h) => Object.keys(h.health).length === 4 && count(roles(h), 'primary_master:unregistered') === 1,
@@ -128,7 +112,7 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
       const code = (await lab(['sms-code', '--engine', engine])).trim();
       expect(code).toMatch(/^\d{6}$/);
       expect((await client.call('POST', '/v1/account/verify', { code })).status).toBe(201);
-      const a9 = await waitFor('A9 health', health, (h) => summarizeHealth(h).verdict === 'ha-connected');
+      const a9 = await until('A9 health', health, (h) => summarizeHealth(h).verdict === 'ha-connected');
       expect(roles(a9).sort()).toEqual([
         'coreapp:connected',
         'coreapp:disconnected',
@@ -155,9 +139,9 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
         shards: 2,
       });
       expect(shards.status).toBe(201);
-      await waitFor('B2 health', health, (h) => summarizeHealth(h).verdict === 'multiconnect-connected:2');
+      await until('B2 health', health, (h) => summarizeHealth(h).verdict === 'multiconnect-connected:2');
       await compose(spare().address, COMPOSE, V, ['up', '-d', 'wacore']);
-      const b4 = await waitFor(
+      const b4 = await until(
         'B4 health',
         health,
         (h) => Object.keys(h.health).length === 5 && count(roles(h), 'coreapp:disconnected') === 1,
@@ -177,7 +161,7 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
         address: string;
       };
       await lab(['stop-host', victim.name]);
-      const after = await waitFor(
+      const after = await until(
         'takeover',
         health,
         (h) =>
@@ -190,7 +174,7 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
       expect(count(roles(after), 'coreapp:connected')).toBe(2);
       await lab(['start-host', victim.name]);
       // Back after the "reboot" (restart: unless-stopped) as a standby.
-      await waitFor('the stopped Coreapp back as standby', health, (h) =>
+      await until('the stopped Coreapp back as standby', health, (h) =>
         Object.entries(h.health).some(
           ([k, n]) =>
             k.startsWith(`${victim.address}:`) &&
@@ -217,7 +201,7 @@ describe.skipIf(unavailable)('the seed procedure by hand on the lab', () => {
         await lab(['fault', 'dbupgrade_fail', 'off', '--engine', engine]);
       }
       // The cluster still serves on 2.23.4 against the upgraded schema (zero downtime).
-      await waitFor(
+      await until(
         'health on the upgraded schema',
         health,
         (h) => summarizeHealth(h).verdict === 'multiconnect-connected:2',

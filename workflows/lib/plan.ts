@@ -1,6 +1,6 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { ClusterSpec, Role } from '../../src/spec/cluster';
-import { type ComposeVariant, composeCommand } from '../../src/spec/commands';
+import { composeCommand, hostComposeCall } from '../../src/spec/commands';
 
 /** One step the run will take: where, and the exact remote command when there is one. */
 export interface PlanStep {
@@ -18,28 +18,6 @@ export const SERVICE_OF_ROLE: Record<Role, 'waweb' | 'master' | 'wacore'> = {
   coreapp: 'wacore',
 };
 
-/** The compose file's name in the remote work dir (the worker path's last part). */
-export function remoteComposeFile(cluster: ClusterSpec): string {
-  const file = cluster.compose?.file ?? 'prod-multiconnect-compose.yml';
-  return file.slice(file.lastIndexOf('/') + 1);
-}
-
-export function hostCompose(
-  cluster: ClusterSpec,
-  hostName: string,
-  version: string,
-  variant: ComposeVariant = 'v1',
-) {
-  const host = cluster.hosts.find((h) => h.name === hostName);
-  return {
-    workDir: cluster.workDir,
-    file: remoteComposeFile(cluster),
-    externalHostname: host?.externalHostname ?? host?.address ?? hostName,
-    version,
-    variant,
-  };
-}
-
 /** The `up -d` commands for every host of the given roles, in role order. */
 export function upSteps(
   cluster: ClusterSpec,
@@ -52,7 +30,11 @@ export function upSteps(
       .map((h) => ({
         stage: `start ${SERVICE_OF_ROLE[role]}`,
         host: h.name,
-        command: composeCommand(hostCompose(cluster, h.name, version), ['up', '-d', SERVICE_OF_ROLE[role]]),
+        command: composeCommand(hostComposeCall(cluster, h.name, version), [
+          'up',
+          '-d',
+          SERVICE_OF_ROLE[role],
+        ]),
       })),
   );
 }
