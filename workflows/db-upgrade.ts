@@ -1,7 +1,14 @@
 // Seed section D: the zero-downtime MySQL database upgrade job, then the app containers on the new version.
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { DbUpgradeInput } from '../src/spec/lifecycle-inputs';
-import { detectCompose, hostActs, hostsWithRole, longActs } from './lib/hosts';
+import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, upSteps } from './lib/plan';
 import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
@@ -67,12 +74,29 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     });
     progress.host(host, `dbupgrade ${job.container}${job.started ? '' : ' (re-attached)'}`);
     progress.stage('wait for the job');
-    const outcome = await longActs.waitDbUpgrade({
-      cluster,
-      host,
-      container: job.container,
-      exitOnSuccess: input.exitOnSuccess,
+    // The whole wait, retries after a worker crash included, is bounded by timeouts.job.
+    const { waitDbUpgrade } = proxyActivities<Activities>({
+      scheduleToCloseTimeout: input.timeouts.job,
+      heartbeatTimeout: '30s',
+      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' },
     });
+    let outcome: { exitCode: number; lastLines: string[] };
+    try {
+      outcome = await waitDbUpgrade({
+        cluster,
+        host,
+        container: job.container,
+        exitOnSuccess: input.exitOnSuccess,
+      });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure)) throw err;
+      await hostActs.removeDbUpgrade({ cluster, host });
+      throw ApplicationFailure.create({
+        type: 'DbUpgradeTimedOut',
+        nonRetryable: true,
+        message: `the dbupgrade job of v${toVersion} on ${host} did not finish within ${input.timeouts.job}; it was removed, app containers left untouched`,
+      });
+    }
     if (outcome.exitCode !== 0) {
       await hostActs.removeDbUpgrade({ cluster, host });
       throw ApplicationFailure.create({

@@ -1,6 +1,6 @@
 // Seed section F: take the cluster down, Coreapps, then Masters, then Webapps, from the compose file
 // the cluster was started with; data only with removeVolumes and a second approval.
-import { setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { Role } from '../src/spec/cluster';
 import { UninstallInput } from '../src/spec/lifecycle-inputs';
 import { ApprovalGates } from './lib/approval';
@@ -98,7 +98,13 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
       ),
     );
     const remaining = left.flat().map((c) => c.name);
-    if (remaining.length > 0) throw new Error(`containers left after down: ${remaining.join(', ')}`);
+    if (remaining.length > 0) {
+      throw ApplicationFailure.create({
+        type: 'ContainersLeft',
+        nonRetryable: true,
+        message: `containers left after down: ${remaining.join(', ')}`,
+      });
+    }
     progress.stage('done');
     return {
       cluster: cluster.name,

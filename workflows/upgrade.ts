@@ -240,6 +240,8 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
         chownChild = handle.result() as Promise<MediaChownResult>;
+        // Awaited at the end; until then a failure of the child must not count as unhandled.
+        chownChild.catch(() => undefined);
       }
     }
 

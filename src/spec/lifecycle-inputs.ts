@@ -27,7 +27,12 @@ export const UpgradeInput = z
   })
   .superRefine((input, ctx) => {
     const from = input.cluster.version;
-    if (from && VERSION_PATTERN.test(from) && compareVersions(input.toVersion, from) <= 0) {
+    if (
+      from &&
+      VERSION_PATTERN.test(from) &&
+      VERSION_PATTERN.test(input.toVersion) &&
+      compareVersions(input.toVersion, from) <= 0
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['toVersion'],

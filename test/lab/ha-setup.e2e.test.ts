@@ -187,9 +187,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       (s) => s.pendingGates?.some((g) => g.gate === 'shards'),
       60_000,
     );
-    expect((await cli(TASK_QUEUE, TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob')).code).toBe(
-      0,
-    );
+    expect((await cli(TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob')).code).toBe(0);
     const result = (await client.workflow.getHandle(id).result()) as {
       health: { verdict: string; nodes: { host: string; gatewayStatus: string }[] };
     };

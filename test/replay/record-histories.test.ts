@@ -5,9 +5,29 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { approve, sendCode } from '../../src/client/runbooks';
 import { resolveTemporalCli } from '../../src/devserver';
 import seed from '../fixtures/seed-health.json';
+import {
+  fakeCluster,
+  haSetupInput,
+  multiconnectInput,
+  spareHost,
+  until,
+  upgradeInput,
+} from '../support/fake-cluster';
 import { withWorker } from '../support/temporal';
+
+/** Save a run's history in the CLI's JSON format, which historyFromJSON reads. */
+function save(workflowId: string, file: string): void {
+  const cli = resolveTemporalCli()?.path ?? 'temporal';
+  const json = execFileSync(
+    cli,
+    ['workflow', 'show', '--address', inject('temporalAddress'), '-w', workflowId, '--output', 'json'],
+    { encoding: 'utf8' },
+  );
+  writeFileSync(path.join(__dirname, '../histories', file), json);
+}
 
 const recording = process.env.RECORD_HISTORIES === '1';
 const input = (baseUrl: string) => ({
@@ -44,6 +64,76 @@ describe.runIf(recording)('record histories', () => {
         const json = execFileSync(cli, [...args, '--output', 'json'], { encoding: 'utf8' });
         writeFileSync(path.join(__dirname, '../histories', file), json);
       }
+    });
+  });
+
+  it('haSetup (approval, code) and multiconnectExpand, with faked activities', async () => {
+    const fake = fakeCluster();
+    await withWorker(fake.activities, async ({ client, taskQueue }) => {
+      const status = (id: string) =>
+        client.workflow
+          .getHandle(id)
+          .query<{ pendingGates?: { gate: string }[]; awaitingCode?: boolean }>('status');
+      const ha = await client.workflow.start('haSetup', {
+        taskQueue,
+        workflowId: 'lab/haSetup/recorded',
+        args: [haSetupInput()],
+      });
+      await until(
+        'the register gate',
+        () => status(ha.workflowId),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
+      await approve(client, ha.workflowId, 'register', 'alice');
+      await until(
+        'the code wait',
+        () => status(ha.workflowId),
+        (s) => s.awaitingCode === true,
+        30_000,
+      );
+      await sendCode(client, ha.workflowId, '123456', 'alice');
+      await ha.result();
+      save(ha.workflowId, 'ha-setup-registered.json');
+
+      const mc = await client.workflow.start('multiconnectExpand', {
+        taskQueue,
+        workflowId: 'lab/multiconnectExpand/recorded',
+        args: [multiconnectInput({ add: [spareHost('core3')] })],
+      });
+      await until(
+        'the shards gate',
+        () => status(mc.workflowId),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
+      await approve(client, mc.workflowId, 'shards', 'alice');
+      await mc.result();
+      save(mc.workflowId, 'multiconnect-expand-two-shards.json');
+    });
+  });
+
+  it('upgrade 2.29.1 -> 2.29.3 (dbUpgrade and mediaChown children), with faked activities', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    await withWorker(fake.activities, async ({ client, taskQueue }) => {
+      const status = (id: string) =>
+        client.workflow.getHandle(id).query<{ pendingGates?: { gate: string }[] }>('status');
+      const up = await client.workflow.start('upgrade', {
+        taskQueue,
+        workflowId: 'lab/upgrade/recorded',
+        args: [upgradeInput()],
+      });
+      await until(
+        'the upgrade gate',
+        () => status(up.workflowId),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
+      await approve(client, up.workflowId, 'upgrade', 'alice');
+      await up.result();
+      save(up.workflowId, 'upgrade-with-children.json');
+      save(`${up.workflowId}/dbUpgrade`, 'db-upgrade-child.json');
+      save(`${up.workflowId}/mediaChown`, 'media-chown-child.json');
     });
   });
 });

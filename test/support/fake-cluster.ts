@@ -1,9 +1,10 @@
 // A fake WhatsApp Business API cluster for workflow tests: in-process activities that record every
-// call and answer from a small state (containers up, registered, shards), with scripted health,
-// registration status and injected failures. Plus valid inputs for haSetup and multiconnectExpand,
-// and bounded helpers to drive runs on the suite's dev server.
-import { randomUUID } from 'node:crypto';
-import { activityInfo } from '@temporalio/activity';
+// call and answer from a small state (containers up and their versions, registered, shards, the
+// database schema, dbupgrade jobs, the media chown, volumes), with scripted health, registration
+// status and injected failures. Plus valid inputs for every runbook, and bounded helpers to drive
+// runs on the suite's dev server.
+import { createHash, randomUUID } from 'node:crypto';
+import { activityInfo, Context, heartbeat } from '@temporalio/activity';
 import {
   type Client,
   WorkflowFailedError,
@@ -16,6 +17,13 @@ import type { Activities } from '../../activities';
 import type { ContainerState } from '../../activities/compose';
 import type { ComposeVariant } from '../../src/spec/commands';
 import type { HealthBody } from '../../src/spec/health';
+import type {
+  CollectLogsInput,
+  DbUpgradeInput,
+  MediaChownInput,
+  UninstallInput,
+  UpgradeInput,
+} from '../../src/spec/lifecycle-inputs';
 import type { HaSetupInput, MulticonnectExpandInput, OperableCluster } from '../../src/spec/runbook-inputs';
 import seed from '../fixtures/seed-health.json';
 import { withWorker } from './temporal';
@@ -120,6 +128,64 @@ export function multiconnectInput(
   };
 }
 
+export type UpgradeRaw = z.input<typeof UpgradeInput>;
+export type DbUpgradeRaw = z.input<typeof DbUpgradeInput>;
+export type MediaChownRaw = z.input<typeof MediaChownInput>;
+export type UninstallRaw = z.input<typeof UninstallInput>;
+export type CollectLogsRaw = z.input<typeof CollectLogsInput>;
+
+/** The cluster of {@link clusterSpec} running `version`, on MySQL (default) or PostgreSQL. */
+export function versionedCluster(
+  version: string,
+  opts: { engine?: 'MYSQL' | 'PGSQL'; name?: string } = {},
+): ClusterRaw {
+  const cluster = clusterSpec(opts.name ?? 'lab');
+  cluster.version = version;
+  if (opts.engine === 'PGSQL') {
+    cluster.db = {
+      engine: 'PGSQL',
+      host: '10.0.0.5',
+      port: 5432,
+      user: 'waba',
+      passwordRef: 'env:DB_PASSWORD',
+    };
+  }
+  return cluster;
+}
+
+const APPROVALS = { approvers: ['alice', 'bob'] };
+
+/** upgrade 2.29.1 -> 2.29.3 on MySQL, approvals by alice or bob, requested by carol; short health deadline. */
+export function upgradeInput(patch: Partial<UpgradeRaw> = {}): UpgradeRaw {
+  return {
+    cluster: versionedCluster('2.29.1'),
+    toVersion: '2.29.3',
+    backup: { passwordRef: 'env:BACKUP_PASSWORD' },
+    approvals: { ...APPROVALS },
+    requestedBy: 'carol',
+    timeouts: { health: '15s', dbUpgrade: '1m' },
+    ...patch,
+  };
+}
+
+/** dbUpgrade of the 2.29.1 MySQL cluster to 2.29.3 (defaults for host, exitOnSuccess, restartApps). */
+export function dbUpgradeInput(patch: Partial<DbUpgradeRaw> = {}): DbUpgradeRaw {
+  return { cluster: versionedCluster('2.29.1'), toVersion: '2.29.3', ...patch };
+}
+
+/** mediaChown on the cluster now running 2.29.3. */
+export function mediaChownInput(patch: Partial<MediaChownRaw> = {}): MediaChownRaw {
+  return { cluster: versionedCluster('2.29.3'), ...patch };
+}
+
+export function uninstallInput(patch: Partial<UninstallRaw> = {}): UninstallRaw {
+  return { cluster: versionedCluster('2.29.3'), approvals: { ...APPROVALS }, requestedBy: 'carol', ...patch };
+}
+
+export function collectLogsInput(patch: Partial<CollectLogsRaw> = {}): CollectLogsRaw {
+  return { cluster: versionedCluster('2.29.3'), ...patch };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Health bodies
 
@@ -158,6 +224,16 @@ export const FAKE_ACTIVITIES = [
   'wabaRegister',
   'wabaVerify',
   'wabaSetShards',
+  'settingsBackup',
+  'uploadDbUpgradeFiles',
+  'startDbUpgrade',
+  'waitDbUpgrade',
+  'removeDbUpgrade',
+  'startMediaChown',
+  'mediaChownProgress',
+  'stopMediaChown',
+  'composeDown',
+  'collectServiceLogs',
 ] as const;
 export type FakeActivityName = (typeof FAKE_ACTIVITIES)[number];
 export type FakeActivities = Pick<Activities, FakeActivityName>;
@@ -170,6 +246,8 @@ export interface FakeCall {
   service?: string;
   /** Temporal's attempt number (retries count up). */
   attempt: number;
+  /** When the call started (Date.now()). */
+  at: number;
   args: Record<string, unknown>;
   outcome: 'running' | 'ok' | 'failed';
   error?: string;
@@ -186,6 +264,42 @@ export interface FakeState {
   files: Set<string>;
   /** Polls of GET /v1/health so far. */
   healthPolls: number;
+  /** The WA_API_VERSION each host's containers run, by host name (composeUp sets it). */
+  versions: Record<string, string>;
+  /** The database schema version (a dbupgrade job that exits 0 sets it). */
+  schemaVersion: string;
+  /** Hosts with dbupgrade-compose.yml and db.env in place. */
+  dbUpgradeFiles: Set<string>;
+  /** dbupgrade job containers on the hosts (removeDbUpgrade removes them). */
+  dbUpgradeJobs: DbUpgradeJob[];
+  /** dbupgrade jobs started so far (a re-attach starts none). */
+  dbUpgradeStarts: number;
+  /** The media chown inside the Webapp container. */
+  chown: ChownState;
+  /** Hosts whose named volumes (media) exist. */
+  volumes: Set<string>;
+  /** Labels of the settings backups taken. */
+  backups: string[];
+}
+
+export interface DbUpgradeJob {
+  host: string;
+  version: string;
+  container: string;
+  exitOnSuccess: boolean;
+  /** null while it runs. */
+  exitCode: number | null;
+}
+
+export interface ChownState {
+  total: number;
+  /** Files not owned by root yet. */
+  remaining: number;
+  running: boolean;
+  /** null while it runs or after it was stopped. */
+  exitCode: number | null;
+  starts: number;
+  stops: number;
 }
 
 export type HealthScript = readonly HealthBody[] | ((state: FakeState, poll: number) => HealthBody);
@@ -203,6 +317,25 @@ export interface FakeClusterOptions {
   variants?: Record<string, ComposeVariant>;
   /** `<host>/<service>` containers that never reach running. */
   notRunning?: string[];
+  /** The version the containers of a set-up cluster run (default 2.23.4). */
+  version?: string;
+  /** The database schema version at the start (default: `version`). */
+  schemaVersion?: string;
+  /** What every dbupgrade job exits with (default 0). */
+  dbUpgradeExitCode?: number;
+  /** The dbupgrade job never exits: waitDbUpgrade heartbeats until cancelled (at most 60 s). */
+  dbUpgradeHangs?: boolean;
+  /** A dbupgrade job container already on a host (a run to re-attach to). */
+  dbUpgradeJob?: { host: string; version: string };
+  /**
+   * Media files: how many, how many are not root's yet, how many each progress poll gives to root
+   * (defaults 1000, 400, 250), and `failWith`: chown exits with this code at the first poll.
+   */
+  media?: { total?: number; remaining?: number; perPoll?: number; failWith?: number };
+  /** Log size and error lines per `<host>/<service>` (default 1024 bytes, 0 error lines). */
+  logs?: Record<string, { bytes: number; errorLines: number }>;
+  /** `<host>/<service>` containers that `down` does not remove. */
+  stuck?: string[];
 }
 
 interface FailureRule {
@@ -210,6 +343,7 @@ interface FailureRule {
   when: (call: FakeCall) => boolean;
   remaining: number;
   error: (call: FakeCall) => Error;
+  after: boolean;
 }
 
 /** A retryable failure (a plain Error, as a dropped SSH connection would throw). */
@@ -231,6 +365,9 @@ export function stateHealth(state: FakeState): HealthBody {
 
 const ALL_UP = ['web1/waweb', 'master1/master', 'master2/master', 'core1/wacore', 'core2/wacore'];
 
+/** The 12-hex-digit container id the fake reports for `<host>/<service>`. */
+export const containerId = (u: string) => Buffer.from(u).toString('hex').padEnd(12, '0').slice(0, 12);
+
 export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
@@ -245,24 +382,51 @@ export class FakeCluster {
       up: new Set(options.setUp ? ALL_UP : []),
       files: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
       healthPolls: 0,
+      versions: Object.fromEntries(
+        options.setUp ? ALL_UP.map((u) => [u.split('/')[0] as string, options.version ?? '2.23.4']) : [],
+      ),
+      schemaVersion: options.schemaVersion ?? options.version ?? '2.23.4',
+      dbUpgradeFiles: new Set(),
+      dbUpgradeJobs: options.dbUpgradeJob
+        ? [
+            {
+              ...options.dbUpgradeJob,
+              container: `dbup${containerId(options.dbUpgradeJob.version)}`.slice(0, 12),
+              exitOnSuccess: true,
+              exitCode: null,
+            },
+          ]
+        : [],
+      dbUpgradeStarts: 0,
+      chown: {
+        total: options.media?.total ?? 1000,
+        remaining: options.media?.remaining ?? 400,
+        running: false,
+        exitCode: null,
+        starts: 0,
+        stops: 0,
+      },
+      volumes: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
+      backups: [],
     };
     this.activities = this.build();
   }
 
   /**
    * Make the next `times` (default 1) calls of `name` matching `when` (e.g. a host) throw `error`,
-   * before they change any state.
+   * before they change any state; with `after`, once they did (the work happened, the answer was lost).
    */
   fail(
     name: FakeActivityName,
     error: (call: FakeCall) => Error,
-    opts: { times?: number; host?: string; when?: (call: FakeCall) => boolean } = {},
+    opts: { times?: number; host?: string; when?: (call: FakeCall) => boolean; after?: boolean } = {},
   ): this {
     this.rules.push({
       name,
       error,
       remaining: opts.times ?? 1,
       when: (c) => (opts.host === undefined || c.host === opts.host) && (opts.when?.(c) ?? true),
+      after: opts.after ?? false,
     });
     return this;
   }
@@ -292,6 +456,7 @@ export class FakeCluster {
         seq: this.calls.length + 1,
         name,
         attempt,
+        at: Date.now(),
         args,
         outcome: 'running',
         ...(typeof args.host === 'string' ? { host: args.host } : {}),
@@ -300,11 +465,10 @@ export class FakeCluster {
       this.calls.push(call);
       try {
         const rule = this.rules.find((r) => r.name === name && r.remaining > 0 && r.when(call));
-        if (rule) {
-          rule.remaining--;
-          throw rule.error(call);
-        }
+        if (rule) rule.remaining--;
+        if (rule && !rule.after) throw rule.error(call);
         const result = await impl(a, call);
+        if (rule) throw rule.error(call);
         call.outcome = 'ok';
         return result;
       } catch (err) {
@@ -345,6 +509,8 @@ export class FakeCluster {
         'composeUp',
         ({ host, service, version }: HostArgs & { service: string; version: string }) => {
           s.up.add(`${host}/${service}`);
+          s.versions[host] = version;
+          s.volumes.add(host);
           return { host, service, version };
         },
       ),
@@ -358,7 +524,7 @@ export class FakeCluster {
             return {
               service,
               name: `biz_${service}_1`,
-              id: Buffer.from(u).toString('hex').padEnd(12, '0').slice(0, 12),
+              id: containerId(u),
               image: `docker.whatsapp.biz/${service === 'waweb' ? 'web' : 'coreapp'}:v${version}`,
               state: running ? 'running' : 'restarting',
               running,
@@ -402,6 +568,174 @@ export class FakeCluster {
         s.shards = shards;
         return { status: 200, attempts: 1 };
       }),
+
+      ...this.buildLifecycle(),
+    };
+  }
+
+  /** settingsBackup, the dbupgrade job, the media chown, `down` and log collection. */
+  private buildLifecycle() {
+    const s = this.state;
+    const o = this.options;
+    type HostArgs = { host: string };
+    type ClusterArgs = { cluster: { name: string; workDir: string } };
+    const media = { perPoll: o.media?.perPoll ?? 250, failWith: o.media?.failWith };
+    const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+    return {
+      settingsBackup: this.record('settingsBackup', ({ cluster, label }: ClusterArgs & { label: string }) => {
+        s.backups.push(label);
+        const body = `backup of ${cluster.name} ${label}`;
+        return {
+          path: `/artifacts/${cluster.name}/settings-backup-${label}.json`,
+          sha256: hash(body),
+          bytes: body.length,
+        };
+      }),
+
+      uploadDbUpgradeFiles: this.record(
+        'uploadDbUpgradeFiles',
+        ({ cluster, host }: ClusterArgs & HostArgs) => {
+          s.dbUpgradeFiles.add(host);
+          return { host, files: [`${cluster.workDir}/dbupgrade-compose.yml`, `${cluster.workDir}/db.env`] };
+        },
+      ),
+
+      startDbUpgrade: this.record(
+        'startDbUpgrade',
+        ({ host, version, exitOnSuccess }: HostArgs & { version: string; exitOnSuccess: boolean }) => {
+          // As the real activity: a job of this version already there (running or exited) is re-attached.
+          const mine = s.dbUpgradeJobs.find((j) => j.host === host && j.version === version);
+          if (mine) return { container: mine.container, started: false };
+          if (!s.dbUpgradeFiles.has(host))
+            throw ApplicationFailure.nonRetryable(
+              `no dbupgrade-compose.yml on ${host}`,
+              'FakeNoDbUpgradeFile',
+            );
+          s.dbUpgradeJobs = s.dbUpgradeJobs.filter((j) => j.host !== host);
+          s.dbUpgradeStarts++;
+          const container = `db${containerId(`${host}/dbupgrade/${s.dbUpgradeStarts}`)}`.slice(0, 12);
+          s.dbUpgradeJobs.push({ host, version, container, exitOnSuccess, exitCode: null });
+          return { container, started: true };
+        },
+      ),
+
+      waitDbUpgrade: this.record(
+        'waitDbUpgrade',
+        async ({ host, container }: HostArgs & { container: string }) => {
+          const job = s.dbUpgradeJobs.find((j) => j.host === host && j.container === container);
+          if (!job)
+            throw ApplicationFailure.nonRetryable(
+              `no dbupgrade container ${container} on ${host}`,
+              'FakeNoSuchJob',
+            );
+          if (o.dbUpgradeHangs) {
+            const deadline = Date.now() + 60_000;
+            let cancelled = () => false;
+            try {
+              const signal = Context.current().cancellationSignal;
+              cancelled = () => signal.aborted;
+            } catch {
+              // outside an activity: just the deadline
+            }
+            while (!cancelled() && Date.now() < deadline) {
+              try {
+                heartbeat('dbupgrade wait');
+              } catch {
+                // outside an activity
+              }
+              await new Promise((r) => setTimeout(r, 500));
+            }
+            throw new Error('fake dbupgrade job: wait abandoned');
+          }
+          const exitCode = o.dbUpgradeExitCode ?? 0;
+          job.exitCode = exitCode;
+          if (exitCode === 0) {
+            s.schemaVersion = job.version;
+            return { exitCode, lastLines: [`upgrade to v${job.version} complete`] };
+          }
+          return {
+            exitCode,
+            lastLines: ['applying migration 42', "ERROR: migration 42 failed: duplicate column 'wa_id'"],
+          };
+        },
+      ),
+
+      removeDbUpgrade: this.record('removeDbUpgrade', ({ host }: HostArgs) => {
+        s.dbUpgradeJobs = s.dbUpgradeJobs.filter((j) => j.host !== host);
+        return { host };
+      }),
+
+      startMediaChown: this.record('startMediaChown', ({ host }: HostArgs) => {
+        if (!s.up.has(`${host}/waweb`)) throw new Error(`no running waweb container on ${host}`);
+        const c = s.chown;
+        const before = { total: c.total, remaining: c.remaining };
+        const container = containerId(`${host}/waweb`);
+        if (c.running) return { container, started: false, before };
+        c.running = true;
+        c.exitCode = null;
+        c.starts++;
+        return { container, started: true, before };
+      }),
+
+      mediaChownProgress: this.record('mediaChownProgress', () => {
+        const c = s.chown;
+        if (c.running) {
+          if (media.failWith !== undefined) {
+            c.remaining = Math.max(1, c.remaining - media.perPoll);
+            c.running = false;
+            c.exitCode = media.failWith;
+          } else {
+            c.remaining = Math.max(0, c.remaining - media.perPoll);
+            if (c.remaining === 0) {
+              c.running = false;
+              c.exitCode = 0;
+            }
+          }
+        }
+        return { total: c.total, remaining: c.remaining, done: c.total - c.remaining, exitCode: c.exitCode };
+      }),
+
+      stopMediaChown: this.record('stopMediaChown', () => {
+        // Killed: no exit code is written, what is done stays done.
+        s.chown.running = false;
+        s.chown.stops++;
+        return { stopped: true };
+      }),
+
+      composeDown: this.record(
+        'composeDown',
+        ({ host, removeVolumes }: HostArgs & { removeVolumes: boolean }) => {
+          if (!s.files.has(host)) return { host, ran: false, left: [] as string[] };
+          for (const u of [...s.up]) {
+            if (u.startsWith(`${host}/`) && !o.stuck?.includes(u)) s.up.delete(u);
+          }
+          if (removeVolumes) s.volumes.delete(host);
+          const left = [...s.up]
+            .filter((u) => u.startsWith(`${host}/`))
+            .map((u) => `biz_${u.slice(host.length + 1)}_1`);
+          return { host, ran: true, left };
+        },
+      ),
+
+      collectServiceLogs: this.record(
+        'collectServiceLogs',
+        ({
+          host,
+          service,
+          maxBytes,
+          runDir,
+        }: HostArgs & { service: string; maxBytes: number; runDir: string }) => {
+          const log = o.logs?.[`${host}/${service}`] ?? { bytes: 1024, errorLines: 0 };
+          return {
+            host,
+            service,
+            path: `/artifacts/${runDir}/debug_output-${host}-${service}.txt`,
+            bytes: Math.min(log.bytes, maxBytes),
+            errorLines: log.errorLines,
+            sha256: hash(`${host}/${service}`),
+          };
+        },
+      ),
     };
   }
 }

@@ -1,0 +1,698 @@
+// dbUpgrade, mediaChown, uninstall and collectLogs end to end on the suite's real dev server and a
+// real worker, with the cluster faked in-process (test/support/fake-cluster.ts). Every wait bounded.
+import {
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { approve, plan, reject } from '../../src/client/runbooks';
+import type { Decision } from '../../src/spec/approvals';
+import type { CollectLogsResult } from '../../workflows/collect-logs';
+import type { DbUpgradeResult } from '../../workflows/db-upgrade';
+import type { PendingGate } from '../../workflows/lib/approval';
+import type { PlanStep } from '../../workflows/lib/plan';
+import type { RunStatus } from '../../workflows/lib/progress';
+import type { MediaChownResult } from '../../workflows/media-chown';
+import type { UninstallResult } from '../../workflows/uninstall';
+import {
+  collectLogsInput,
+  containerId,
+  dbUpgradeInput,
+  type FakeCluster,
+  fakeCluster,
+  mediaChownInput,
+  retryable,
+  runFailure,
+  scenario,
+  uninstallInput,
+  until,
+  within,
+} from '../support/fake-cluster';
+
+interface GateStatus extends RunStatus {
+  pendingGates: PendingGate[];
+  decisions: Decision[];
+  refusedDecisions: unknown[];
+}
+
+const statusOf = (h: WorkflowHandle) => h.query<GateStatus>('status');
+
+const gateOpen = (h: WorkflowHandle, gate: string) =>
+  until(
+    `gate ${gate} to open`,
+    () => statusOf(h),
+    (s) => s.pendingGates.some((g) => g.gate === gate),
+  );
+
+const resultOf = <T>(h: WorkflowHandle, ms = 30_000) =>
+  within(ms, `run ${h.workflowId}`, h.result() as Promise<T>);
+
+/** Activity names in call order, consecutive repeats folded. */
+const phases = (fake: FakeCluster) => fake.names().filter((n, i, all) => n !== all[i - 1]);
+
+const hostsOf = (fake: FakeCluster, name: Parameters<FakeCluster['callsOf']>[0]) =>
+  fake.callsOf(name).map((c) => c.host);
+
+const DOWN_ORDER = ['core1', 'core2', 'master1', 'master2', 'web1'];
+
+describe('dbUpgrade', () => {
+  it('defaults: the first master runs the job, exitOnSuccess false passes through, restartApps restarts webapps then coreapps', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', variants: { core1: 'v2' } });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('dbUpgrade', 'defaults', dbUpgradeInput({ exitOnSuccess: false }));
+      const out = await resultOf<DbUpgradeResult>(handle);
+
+      const container = fake.callsOf('waitDbUpgrade')[0]?.args.container;
+      expect(out).toEqual({
+        cluster: 'lab',
+        host: 'master1',
+        toVersion: '2.29.3',
+        container,
+        exitCode: 0,
+        restarted: [
+          'web1/waweb',
+          expect.stringMatching(/^core[12]\/wacore$/),
+          expect.stringMatching(/^core[12]\/wacore$/),
+        ],
+      });
+      expect([...out.restarted].sort()).toEqual(['core1/wacore', 'core2/wacore', 'web1/waweb']);
+      expect(typeof container).toBe('string');
+
+      expect(phases(fake)).toEqual([
+        'preflightHost',
+        'uploadDbUpgradeFiles',
+        'startDbUpgrade',
+        'waitDbUpgrade',
+        'removeDbUpgrade',
+        'composeUp',
+      ]);
+      // Only the job's host and the hosts to restart are preflighted.
+      expect(hostsOf(fake, 'preflightHost').sort()).toEqual(['core1', 'core2', 'master1', 'web1']);
+      expect(hostsOf(fake, 'uploadDbUpgradeFiles')).toEqual(['master1']);
+      expect(fake.callsOf('startDbUpgrade').map((c) => c.args)).toEqual([
+        expect.objectContaining({ host: 'master1', version: '2.29.3', variant: 'v1', exitOnSuccess: false }),
+      ]);
+      expect(fake.callsOf('waitDbUpgrade').map((c) => c.args)).toEqual([
+        expect.objectContaining({ host: 'master1', container, exitOnSuccess: false }),
+      ]);
+      expect(fake.state.dbUpgradeStarts).toBe(1);
+      expect(fake.state.dbUpgradeJobs).toEqual([]);
+      expect(fake.state.schemaVersion).toBe('2.29.3');
+
+      // Webapps first, then the Coreapps, on the new version with each host's compose variant.
+      const ups = fake.callsOf('composeUp');
+      expect(
+        ups.map((c) => `${c.host} ${c.service} ${String(c.args.version)} ${String(c.args.variant)}`),
+      ).toEqual([
+        'web1 waweb 2.29.3 v1',
+        expect.stringMatching(/^core[12] wacore 2\.29\.3 v[12]$/),
+        expect.stringMatching(/^core[12] wacore 2\.29\.3 v[12]$/),
+      ]);
+      expect(ups.find((c) => c.host === 'core1')?.args.variant).toBe('v2');
+      expect(fake.state.versions).toMatchObject({ web1: '2.29.3', core1: '2.29.3', core2: '2.29.3' });
+
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(steps.slice(0, 3)).toEqual([
+        { stage: 'upload', host: 'master1', note: '/root/biz/dbupgrade-compose.yml and db.env' },
+        { stage: 'start job', host: 'master1', note: 'dbupgrade v2.29.3 with EXIT_ON_SUCCESS=FALSE' },
+        { stage: 'wait', host: 'master1', note: 'the job log says the upgrade is complete' },
+      ]);
+      expect(steps.slice(3).map((p) => `${p.stage} ${p.host}`)).toEqual([
+        'start waweb web1',
+        'start wacore core1',
+        'start wacore core2',
+      ]);
+      const done = await statusOf(handle);
+      expect(done.stage).toBe('done');
+      expect(done.stagesDone).toEqual(
+        expect.arrayContaining([
+          'preflight',
+          'upload',
+          'start job',
+          'wait for the job',
+          'restart waweb',
+          'restart wacore',
+        ]),
+      );
+      expect(done.hosts).toMatchObject({ master1: 'dbupgrade exited 0', web1: 'waweb on v2.29.3' });
+    });
+  });
+
+  it('an explicit host with restartApps false and exitOnSuccess (default) true touches that host only', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'dbUpgrade',
+        'host-no-restart',
+        dbUpgradeInput({ host: 'master2', restartApps: false }),
+      );
+      const out = await resultOf<DbUpgradeResult>(handle);
+      expect(out).toMatchObject({ host: 'master2', exitCode: 0, restarted: [] });
+      expect([...new Set(fake.calls.map((c) => c.host))]).toEqual(['master2']);
+      expect(fake.callsOf('composeUp')).toEqual([]);
+      expect(fake.callsOf('startDbUpgrade')[0]?.args).toMatchObject({ exitOnSuccess: true });
+      expect(fake.callsOf('waitDbUpgrade')[0]?.args).toMatchObject({ exitOnSuccess: true });
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(steps.map((p) => `${p.stage}: ${p.note}`)).toEqual([
+        'upload: /root/biz/dbupgrade-compose.yml and db.env',
+        'start job: dbupgrade v2.29.3',
+        'wait: docker wait: exit code 0 = success',
+      ]);
+    });
+  });
+
+  it('a job of the target version already there is re-attached, not started again', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.1',
+      dbUpgradeJob: { host: 'master1', version: '2.29.3' },
+    });
+    const existing = fake.state.dbUpgradeJobs[0]?.container;
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('dbUpgrade', 'reattach', dbUpgradeInput({ restartApps: false }));
+      const out = await resultOf<DbUpgradeResult>(handle);
+      expect(existing).toEqual(expect.any(String));
+      expect(out.container).toBe(existing);
+      expect(fake.state.dbUpgradeStarts).toBe(0);
+      expect(fake.callsOf('startDbUpgrade')).toHaveLength(1);
+      expect(fake.callsOf('waitDbUpgrade').map((c) => c.args.container)).toEqual([existing]);
+      expect((await statusOf(handle)).hosts.master1).toBe('dbupgrade exited 0');
+      expect(fake.state.schemaVersion).toBe('2.29.3');
+    });
+  });
+
+  it('a start whose answer was lost is retried and re-attaches: the job is started once', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' }).fail(
+      'startDbUpgrade',
+      retryable('ssh: connection reset by peer'),
+      { after: true },
+    );
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('dbUpgrade', 'lost-answer', dbUpgradeInput({ restartApps: false }));
+      const out = await resultOf<DbUpgradeResult>(handle);
+      expect(fake.callsOf('startDbUpgrade').map((c) => [c.attempt, c.outcome])).toEqual([
+        [1, 'failed'],
+        [2, 'ok'],
+      ]);
+      expect(fake.state.dbUpgradeStarts).toBe(1);
+      expect(fake.callsOf('waitDbUpgrade').map((c) => c.args.container)).toEqual([out.container]);
+      const st = await statusOf(handle);
+      expect(st.stagesDone).toContain('start job');
+    });
+  });
+
+  it('a job exiting 1 fails with DbUpgradeFailed and its last lines; the job is removed, the apps untouched', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', dbUpgradeExitCode: 1 });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('dbUpgrade', 'exit1', dbUpgradeInput());
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('DbUpgradeFailed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        'the dbupgrade job of v2.29.3 on master1 exited 1; app containers left untouched. Last lines:\n' +
+          "applying migration 42\nERROR: migration 42 failed: duplicate column 'wa_id'",
+      );
+      expect(phases(fake)).toEqual([
+        'preflightHost',
+        'uploadDbUpgradeFiles',
+        'startDbUpgrade',
+        'waitDbUpgrade',
+        'removeDbUpgrade',
+      ]);
+      expect(fake.state.dbUpgradeJobs).toEqual([]);
+      expect(fake.state.schemaVersion).toBe('2.29.1');
+      expect(fake.state.versions).toMatchObject({ web1: '2.29.1', core1: '2.29.1', core2: '2.29.1' });
+      expect((await statusOf(handle)).lastError).toContain('exited 1');
+    });
+  });
+
+  it('a host that is not in the cluster fails with InvalidInput before any activity', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(
+        await start('dbUpgrade', 'bad-host', dbUpgradeInput({ host: 'core9' })),
+      );
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toBe('invalid dbUpgrade input: host: core9 is not a host of cluster lab');
+      const { failure: version } = await runFailure(
+        await start('dbUpgrade', 'bad-version', dbUpgradeInput({ toVersion: 'latest' })),
+      );
+      expect(version.type).toBe('InvalidInput');
+      expect(version.message).toBe('invalid dbUpgrade input: toVersion: expected a version like 2.29.3');
+      expect(fake.calls).toEqual([]);
+    });
+  });
+
+  it('timeouts.job bounds the wait for a job that never exits', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', dbUpgradeHangs: true });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'dbUpgrade',
+        'job-timeout',
+        dbUpgradeInput({ restartApps: false, timeouts: { job: '3s' } }),
+      );
+      const settled = await within(15_000, `run ${handle.workflowId}`, handle.result()).then(
+        () => new Error('the run succeeded'),
+        (e: unknown) => e,
+      );
+      expect(settled).toBeInstanceOf(WorkflowFailedError);
+      expect(fake.callsOf('composeUp')).toEqual([]);
+    });
+  });
+});
+
+describe('mediaChown', () => {
+  it('completes: chown in the Webapp container, polled until nothing is left; reports changed/total', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', variants: { web1: 'v2' } });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('mediaChown', 'completes', mediaChownInput({ mediaDir: '/srv/wamedia' }));
+      const out = await resultOf<MediaChownResult>(handle);
+      expect(out).toEqual({
+        cluster: 'lab',
+        host: 'web1',
+        total: 1000,
+        changed: 400,
+        outcome: 'completed',
+        runs: 1,
+      });
+      expect(phases(fake)).toEqual(['preflightHost', 'startMediaChown', 'mediaChownProgress']);
+      expect(hostsOf(fake, 'preflightHost')).toEqual(['web1']);
+      expect(fake.callsOf('startMediaChown').map((c) => c.args)).toEqual([
+        expect.objectContaining({ host: 'web1', version: '2.29.3', variant: 'v2', mediaDir: '/srv/wamedia' }),
+      ]);
+      const polls = fake.callsOf('mediaChownProgress');
+      expect(polls).toHaveLength(2);
+      expect(polls.every((c) => c.args.container === containerId('web1/waweb'))).toBe(true);
+      expect(polls[0]?.args.mediaDir).toBe('/srv/wamedia');
+      // The workflow sleeps between polls.
+      expect((polls[1]?.at ?? 0) - (polls[0]?.at ?? 0)).toBeGreaterThanOrEqual(4_000);
+      expect(fake.callsOf('stopMediaChown')).toEqual([]);
+      expect(fake.state.chown).toMatchObject({ remaining: 0, exitCode: 0, starts: 1, stops: 0 });
+
+      const st = await statusOf(handle);
+      expect(st.stage).toBe('done: every media file is owned by root');
+      expect(st.hosts.web1).toMatch(/^1000\/1000 files owned by root, /);
+      expect(await plan(client, handle.workflowId)).toEqual([
+        {
+          stage: 'chown',
+          host: 'web1',
+          command:
+            'docker exec -d <waweb container> chown -R root /srv/wamedia/incoming /srv/wamedia/outgoing /srv/wamedia/shared',
+          note: 'only files not yet owned by root; detached',
+        },
+      ]);
+    });
+  });
+
+  it('when windowEnd passes it stops the chown and continues as new; the follow-up run waits resumeAfter and completes', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      media: { total: 100, remaining: 100, perPoll: 40 },
+    });
+    await scenario(fake, async ({ client, start }) => {
+      const windowEnd = new Date(Date.now() + 2_000).toISOString();
+      const handle = await start(
+        'mediaChown',
+        'window-end',
+        mediaChownInput({ windowEnd, resumeAfter: '2s' }),
+      );
+      const firstRunId = (handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId;
+
+      await until(
+        'the chown to be stopped',
+        async () => fake.callsOf('stopMediaChown').length,
+        (n) => n > 0,
+      );
+      const resuming = await until(
+        'the follow-up run to wait',
+        () => statusOf(handle),
+        (st) => st.stage.startsWith('waiting until '),
+      );
+      const out = await resultOf<MediaChownResult>(handle);
+      expect(out).toMatchObject({ cluster: 'lab', host: 'web1', total: 100, outcome: 'completed', runs: 2 });
+
+      // The run continued as new: a second run, the first one closed as CONTINUED_AS_NEW.
+      const latest = await handle.describe();
+      expect(latest.runId).not.toBe(firstRunId);
+      expect(latest.status.name).toBe('COMPLETED');
+      expect((await client.workflow.getHandle(handle.workflowId, firstRunId).describe()).status.name).toBe(
+        'CONTINUED_AS_NEW',
+      );
+
+      const stop = fake.callsOf('stopMediaChown');
+      expect(stop.map((c) => c.args)).toEqual([
+        expect.objectContaining({ host: 'web1', container: containerId('web1/waweb') }),
+      ]);
+      expect(fake.state.chown).toMatchObject({ starts: 2, stops: 1, remaining: 0, exitCode: 0 });
+      // The follow-up started no earlier than resumeAfter after the stop.
+      const restart = fake.callsOf('startMediaChown')[1];
+      expect((restart?.at ?? 0) - (stop[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_500);
+
+      // Its input: resume at notBefore, window end moved by resumeAfter.
+      const history = await client.workflow.getHandle(handle.workflowId, latest.runId).fetchHistory();
+      const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+      const [nextInput, runs] = payloads.map((p) => JSON.parse(Buffer.from(p.data ?? []).toString('utf8')));
+      expect(runs).toBe(2);
+      expect(nextInput.windowEnd).toBe(new Date(Date.parse(windowEnd) + 2_000).toISOString());
+      expect(resuming.stage).toBe(`waiting until ${nextInput.notBefore} to resume`);
+      expect(Date.parse(nextInput.notBefore)).toBeGreaterThanOrEqual((stop[0]?.at ?? 0) + 1_500);
+      expect(restart?.at ?? 0).toBeGreaterThanOrEqual(Date.parse(nextInput.notBefore) - 50);
+    });
+  });
+
+  it('a chown that exits non-zero fails with MediaChownFailed, naming what is left', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', media: { failWith: 2 } });
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(await start('mediaChown', 'fails', mediaChownInput()), 20_000);
+      expect(failure.type).toBe('MediaChownFailed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe('chown on web1 exited 2 with 150 files not owned by root');
+      expect(fake.callsOf('mediaChownProgress')).toHaveLength(1);
+    });
+  });
+
+  it('invalid input (windowEnd not an ISO time) fails with InvalidInput before any activity', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(
+        await start('mediaChown', 'bad-window', mediaChownInput({ windowEnd: 'tonight' })),
+      );
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toMatch(/^invalid mediaChown input: windowEnd: /);
+      expect(fake.calls).toEqual([]);
+    });
+  });
+});
+
+describe('uninstall', () => {
+  const SUMMARY =
+    'remove from cluster lab: core1: biz_wacore_1; core2: biz_wacore_1; master1: biz_master_1; ' +
+    'master2: biz_master_1; web1: biz_waweb_1';
+
+  it('the gate lists every host and container; after approval, down on Coreapps, then Masters, then Webapps', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', variants: { master2: 'v2' } });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('uninstall', 'happy', uninstallInput());
+      const atGate = await gateOpen(handle, 'uninstall');
+      expect(atGate.pendingGates).toEqual([
+        { gate: 'uninstall', summary: SUMMARY, openedAt: expect.any(String), approvals: [], needed: 1 },
+      ]);
+      expect(fake.callsOf('composeDown')).toEqual([]);
+      expect(hostsOf(fake, 'composePs').sort()).toEqual([...DOWN_ORDER].sort());
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(steps.map((p) => p.host)).toEqual(DOWN_ORDER);
+
+      await approve(client, handle.workflowId, 'uninstall', 'bob');
+      const out = await resultOf<UninstallResult>(handle);
+      expect(out).toEqual({
+        cluster: 'lab',
+        nothingToDo: false,
+        removed: [
+          { host: 'core1', containers: ['biz_wacore_1'] },
+          { host: 'core2', containers: ['biz_wacore_1'] },
+          { host: 'master1', containers: ['biz_master_1'] },
+          { host: 'master2', containers: ['biz_master_1'] },
+          { host: 'web1', containers: ['biz_waweb_1'] },
+        ],
+        volumesRemoved: false,
+        decisions: [{ gate: 'uninstall', kind: 'approve', by: 'bob', at: expect.any(String) }],
+      });
+      const downs = fake.callsOf('composeDown');
+      expect(downs.map((c) => c.host)).toEqual(DOWN_ORDER);
+      for (const c of downs) {
+        expect(c.args).toMatchObject({
+          version: '2.29.3',
+          variant: c.host === 'master2' ? 'v2' : 'v1',
+          removeVolumes: false,
+        });
+      }
+      expect(fake.state.up.size).toBe(0);
+      expect([...fake.state.volumes].sort()).toEqual([...DOWN_ORDER].sort());
+      // Verified afterwards: a second composePs on every host.
+      expect(fake.callsOf('composePs')).toHaveLength(10);
+      expect(phases(fake)).toEqual(['preflightHost', 'composePs', 'composeDown', 'composePs']);
+      expect((await statusOf(handle)).stage).toBe('done');
+    });
+  });
+
+  it('rejected at gate uninstall: ApprovalRejected, composeDown never called', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('uninstall', 'reject', uninstallInput());
+      await gateOpen(handle, 'uninstall');
+      await reject(client, handle.workflowId, 'uninstall', 'alice', 'wrong cluster');
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('ApprovalRejected');
+      expect(failure.message).toBe('gate "uninstall" rejected by alice: wrong cluster');
+      expect(fake.callsOf('composeDown')).toEqual([]);
+      expect(fake.state.up.size).toBe(5);
+    });
+  });
+
+  it('removeVolumes: a second gate remove-data, and only after it down -v on every host', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('uninstall', 'remove-data', uninstallInput({ removeVolumes: true }));
+      const id = handle.workflowId;
+      await gateOpen(handle, 'uninstall');
+      await approve(client, id, 'uninstall', 'alice');
+      const atData = await gateOpen(handle, 'remove-data');
+      expect(atData.pendingGates).toEqual([
+        {
+          gate: 'remove-data',
+          summary: `DELETE the named volumes (media) of cluster lab on ${DOWN_ORDER.join(', ')}`,
+          openedAt: expect.any(String),
+          approvals: [],
+          needed: 1,
+        },
+      ]);
+      // The containers are down, the data is still there.
+      expect(fake.callsOf('composeDown').map((c) => `${c.host} ${String(c.args.removeVolumes)}`)).toEqual(
+        DOWN_ORDER.map((h) => `${h} false`),
+      );
+      expect(fake.state.volumes.size).toBe(5);
+
+      await approve(client, id, 'remove-data', 'bob');
+      const out = await resultOf<UninstallResult>(handle);
+      expect(out.volumesRemoved).toBe(true);
+      expect(out.decisions.map((d) => `${(d as Decision).gate} ${(d as Decision).by}`)).toEqual([
+        'uninstall alice',
+        'remove-data bob',
+      ]);
+      const withVolumes = fake.callsOf('composeDown').filter((c) => c.args.removeVolumes === true);
+      expect(withVolumes.map((c) => c.host)).toEqual(DOWN_ORDER);
+      expect(Math.min(...withVolumes.map((c) => c.seq))).toBeGreaterThan(
+        Math.max(
+          ...fake
+            .callsOf('composeDown')
+            .filter((c) => c.args.removeVolumes === false)
+            .map((c) => c.seq),
+        ),
+      );
+      expect(fake.state.volumes.size).toBe(0);
+    });
+  });
+
+  it('rejected at remove-data: ApprovalRejected; the containers are down, the volumes are left', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('uninstall', 'keep-data', uninstallInput({ removeVolumes: true }));
+      const id = handle.workflowId;
+      await gateOpen(handle, 'uninstall');
+      await approve(client, id, 'uninstall', 'alice');
+      await gateOpen(handle, 'remove-data');
+      await reject(client, id, 'remove-data', 'bob', 'keep the media');
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('ApprovalRejected');
+      expect(failure.message).toBe('gate "remove-data" rejected by bob: keep the media');
+      expect(fake.callsOf('composeDown')).toHaveLength(5);
+      expect(fake.callsOf('composeDown').some((c) => c.args.removeVolumes === true)).toBe(false);
+      expect(fake.state.up.size).toBe(0);
+      expect(fake.state.volumes.size).toBe(5);
+    });
+  });
+
+  it('a re-run on a cluster without containers returns nothingToDo without any gate', async () => {
+    const fake = fakeCluster({ version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('uninstall', 'nothing', uninstallInput());
+      const out = await resultOf<UninstallResult>(handle);
+      expect(out).toEqual({
+        cluster: 'lab',
+        nothingToDo: true,
+        removed: [],
+        volumesRemoved: false,
+        decisions: [],
+      });
+      expect(phases(fake)).toEqual(['preflightHost', 'composePs']);
+      expect(fake.callsOf('composeDown')).toEqual([]);
+      const st = await statusOf(handle);
+      expect(st.stage).toBe('done: nothing to do, no container of the project on any host');
+      expect(st.stagesDone.some((s) => s.startsWith('waiting for approval'))).toBe(false);
+      expect(st.decisions).toEqual([]);
+    });
+  });
+
+  it('no containers but removeVolumes: both gates still guard the data (summary "no containers")', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    fake.state.up.clear(); // already down, the volumes left behind
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('uninstall', 'volumes-only', uninstallInput({ removeVolumes: true }));
+      const id = handle.workflowId;
+      const atGate = await gateOpen(handle, 'uninstall');
+      expect(atGate.pendingGates[0]?.summary).toBe('remove from cluster lab: no containers');
+      await approve(client, id, 'uninstall', 'alice');
+      await gateOpen(handle, 'remove-data');
+      expect(fake.callsOf('composeDown').some((c) => c.args.removeVolumes === true)).toBe(false);
+      await approve(client, id, 'remove-data', 'bob');
+      const out = await resultOf<UninstallResult>(handle);
+      expect(out).toMatchObject({ nothingToDo: false, removed: [], volumesRemoved: true });
+      expect(fake.state.volumes.size).toBe(0);
+    });
+  });
+
+  it('containers left after down fail the run, naming them', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', stuck: ['core1/wacore'] });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('uninstall', 'stuck', uninstallInput());
+      await gateOpen(handle, 'uninstall');
+      await approve(client, handle.workflowId, 'uninstall', 'alice');
+      const { failure } = await runFailure(handle, 15_000);
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain('biz_wacore_1');
+    });
+  });
+});
+
+describe('collectLogs', () => {
+  const LOGS = {
+    'web1/waweb': { bytes: 5000, errorLines: 2 },
+    'master1/master': { bytes: 3000, errorLines: 0 },
+    'master2/master': { bytes: 1000, errorLines: 1 },
+    'core1/wacore': { bytes: 7000, errorLines: 4 },
+    'core2/wacore': { bytes: 2000, errorLines: 3 },
+  };
+
+  it('one collectServiceLogs per host and service; the summary sums bytes and error lines per service', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', logs: LOGS, variants: { core2: 'v2' } });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'collectLogs',
+        'all',
+        collectLogsInput({ since: '2h', maxBytesPerService: 6144 }),
+      );
+      const runId = (handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId;
+      const out = await resultOf<CollectLogsResult>(handle);
+      const runDir = `lab/logs-${runId}`;
+      const calls = fake.callsOf('collectServiceLogs');
+      expect(calls.map((c) => `${c.host}/${c.service}`).sort()).toEqual(Object.keys(LOGS).sort());
+      for (const c of calls) {
+        expect(c.args).toMatchObject({
+          version: '2.29.3',
+          variant: c.host === 'core2' ? 'v2' : 'v1',
+          since: '2h',
+          maxBytes: 6144,
+          runDir,
+        });
+      }
+      expect(out.cluster).toBe('lab');
+      expect(out.files).toEqual([
+        {
+          host: 'web1',
+          service: 'waweb',
+          path: `/artifacts/${runDir}/debug_output-web1-waweb.txt`,
+          bytes: 5000,
+          errorLines: 2,
+        },
+        {
+          host: 'master1',
+          service: 'master',
+          path: `/artifacts/${runDir}/debug_output-master1-master.txt`,
+          bytes: 3000,
+          errorLines: 0,
+        },
+        {
+          host: 'master2',
+          service: 'master',
+          path: `/artifacts/${runDir}/debug_output-master2-master.txt`,
+          bytes: 1000,
+          errorLines: 1,
+        },
+        // at most maxBytesPerService
+        {
+          host: 'core1',
+          service: 'wacore',
+          path: `/artifacts/${runDir}/debug_output-core1-wacore.txt`,
+          bytes: 6144,
+          errorLines: 4,
+        },
+        {
+          host: 'core2',
+          service: 'wacore',
+          path: `/artifacts/${runDir}/debug_output-core2-wacore.txt`,
+          bytes: 2000,
+          errorLines: 3,
+        },
+      ]);
+      expect(out.summary).toEqual({
+        waweb: { bytes: 5000, errorLines: 2 },
+        master: { bytes: 4000, errorLines: 1 },
+        wacore: { bytes: 8144, errorLines: 7 },
+      });
+      const st = await statusOf(handle);
+      expect(st.stage).toBe('done');
+      expect(st.hosts.core1).toBe('wacore: 6144 bytes, 4 error lines');
+    });
+  });
+
+  it('services filters what is collected (and which hosts are preflighted)', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', logs: LOGS });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'collectLogs',
+        'filtered',
+        collectLogsInput({ services: ['wacore', 'waweb'] }),
+      );
+      const out = await resultOf<CollectLogsResult>(handle);
+      expect(
+        fake
+          .callsOf('collectServiceLogs')
+          .map((c) => `${c.host}/${c.service}`)
+          .sort(),
+      ).toEqual(['core1/wacore', 'core2/wacore', 'web1/waweb']);
+      expect(out.files.map((f) => `${f.host}/${f.service}`)).toEqual([
+        'web1/waweb',
+        'core1/wacore',
+        'core2/wacore',
+      ]);
+      expect(fake.callsOf('collectServiceLogs').every((c) => c.args.since === undefined)).toBe(true);
+      expect(fake.callsOf('collectServiceLogs').every((c) => c.args.maxBytes === 5 * 1024 * 1024)).toBe(true);
+      expect(hostsOf(fake, 'preflightHost').sort()).toEqual(['core1', 'core2', 'web1']);
+      expect(out.summary).toEqual({
+        waweb: { bytes: 5000, errorLines: 2 },
+        wacore: { bytes: 9000, errorLines: 7 },
+      });
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(steps.map((p) => `${p.host}: ${p.note}`)).toEqual([
+        'web1: docker-compose logs waweb (at most 5242880 bytes)',
+        'core1: docker-compose logs wacore (at most 5242880 bytes)',
+        'core2: docker-compose logs wacore (at most 5242880 bytes)',
+      ]);
+    });
+  });
+
+  it('invalid since or maxBytesPerService fails with InvalidInput naming the fields', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(
+        await start('collectLogs', 'bad', collectLogsInput({ since: 'yesterday', maxBytesPerService: 10 })),
+      );
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toContain('since: expected a duration like 2h or a timestamp');
+      expect(failure.message).toContain('maxBytesPerService: ');
+      expect(fake.calls).toEqual([]);
+    });
+  });
+});

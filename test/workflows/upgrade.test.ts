@@ -1,0 +1,823 @@
+// upgrade end to end on the suite's real dev server and a real worker, with the cluster faked
+// in-process (test/support/fake-cluster.ts): backup, gate, window, the dbUpgrade and mediaChown
+// children, batches with health gates, and every rollback mode. Every wait bounded.
+import {
+  ChildWorkflowFailure,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { approve, plan, reject } from '../../src/client/runbooks';
+import type { Decision } from '../../src/spec/approvals';
+import type { PendingGate } from '../../workflows/lib/approval';
+import type { PlanStep } from '../../workflows/lib/plan';
+import type { RunStatus } from '../../workflows/lib/progress';
+import { WabaStep } from '../../workflows/lib/search-attributes';
+import type { UpgradeResult } from '../../workflows/upgrade';
+import {
+  type FakeCluster,
+  fakeCluster,
+  nonRetryable,
+  runFailure,
+  type Scenario,
+  SEED,
+  scenario,
+  until,
+  upgradeInput,
+  versionedCluster,
+  within,
+} from '../support/fake-cluster';
+
+interface UpgradeStatus extends RunStatus {
+  fromVersion: string;
+  toVersion: string;
+  pendingGates: PendingGate[];
+  decisions: Decision[];
+  refusedDecisions: unknown[];
+  healthGates: UpgradeResult['gates'];
+}
+
+const statusOf = (h: WorkflowHandle) => h.query<UpgradeStatus>('status');
+
+const gateOpen = (h: WorkflowHandle, gate: string, ms = 20_000) =>
+  until(
+    `gate ${gate} to open`,
+    () => statusOf(h),
+    (s) => s.pendingGates.some((g) => g.gate === gate),
+    ms,
+  );
+
+const result = (h: WorkflowHandle, ms = 40_000) =>
+  within(ms, `run ${h.workflowId}`, h.result() as Promise<UpgradeResult>);
+
+/** The children an upgrade starts, tracked so the scenario terminates them if still open. */
+function trackChildren(s: Scenario, id: string): void {
+  s.track(s.client.workflow.getHandle(`${id}/dbUpgrade`));
+  s.track(s.client.workflow.getHandle(`${id}/mediaChown`));
+}
+
+/** composeUp calls as `host service version`. */
+const ups = (fake: FakeCluster) =>
+  fake.callsOf('composeUp').map((c) => `${c.host} ${c.service} ${String(c.args.version)}`);
+
+const ALL = ['web1', 'master1', 'master2', 'core1', 'core2'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+const EVERY_DAY = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as ('mon' | 'sun')[];
+const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+const nextWholeMinute = (t: number) => Math.ceil(t / 60_000) * 60_000;
+const iso = (t: number) => new Date(t).toISOString();
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What the degraded seed body makes a health gate say with a 2 s deadline. */
+const DEGRADED_2S =
+  'health did not reach "1 Coreapp(s) connected" within 2s: last verdict degraded ' +
+  '(your-coreapp1-hostname:753efb1cf72c reports error 1011 Service not ready; no Coreapp is connected)';
+const MASTER_GATE_FAILED = `health after master on master1 failed: ${DEGRADED_2S}`;
+
+/** A set-up 2.29.3 cluster whose health degrades while master1 runs 2.30.0. */
+const degradesOnMaster = () =>
+  fakeCluster({
+    setUp: true,
+    version: '2.29.3',
+    health: (state) => (state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
+  });
+
+/** upgrade 2.29.3 -> 2.30.0 (MySQL: dbUpgrade child; no mediaChown) with a 2 s health deadline. */
+const rollbackInput = (
+  rollback: 'auto' | 'ask' | 'off',
+  approvals?: { approvers: string[]; timeout: string },
+) =>
+  upgradeInput({
+    cluster: versionedCluster('2.29.3'),
+    toVersion: '2.30.0',
+    rollback,
+    timeouts: { health: '2s', dbUpgrade: '1m' },
+    ...(approvals ? { approvals } : {}),
+  });
+
+/** Event types of the parent's history that matter for ordering: children started and composeUps scheduled. */
+async function historyOrder(h: WorkflowHandle): Promise<string[]> {
+  const history = await h.fetchHistory();
+  const out: string[] = [];
+  for (const e of history.events ?? []) {
+    const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name;
+    if (child) out.push(`child:${child}`);
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity === 'composeUp') out.push('composeUp');
+  }
+  return out;
+}
+
+describe('upgrade', () => {
+  it('happy path MySQL 2.29.1 -> 2.29.3: backup, gate, dbUpgrade child, waweb/master/wacore with health gates, mediaChown child', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', variants: { core2: 'v2' } });
+    await scenario(fake, async (s) => {
+      const { client } = s;
+      const handle = await s.start('upgrade', 'happy', upgradeInput());
+      const id = handle.workflowId;
+      trackChildren(s, id);
+
+      const atGate = await gateOpen(handle, 'upgrade');
+      // The backup is taken before the gate; nothing disruptive has run yet.
+      const label = `v2.29.1-to-v2.29.3-${(handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId.slice(0, 8)}`;
+      const backupPath = `/artifacts/lab/settings-backup-${label}.json`;
+      expect(fake.callsOf('settingsBackup').map((c) => c.args)).toEqual([
+        expect.objectContaining({ passwordRef: 'env:BACKUP_PASSWORD', label }),
+      ]);
+      expect(fake.state.backups).toEqual([label]);
+      expect(atGate.pendingGates).toEqual([
+        {
+          gate: 'upgrade',
+          summary:
+            'upgrade cluster lab from v2.29.1 to v2.29.3: dbupgrade job, then webapps, masters, coreapps ' +
+            `in batches of 1; rollback ask; backup ${backupPath}`,
+          openedAt: expect.any(String),
+          approvals: [],
+          needed: 1,
+        },
+      ]);
+      expect(atGate.stage).toBe('waiting for approval: upgrade');
+      expect(atGate.stagesDone).toEqual(
+        expect.arrayContaining(['pre-upgrade health', 'preflight', 'settings backup']),
+      );
+      expect(atGate.hosts.backup).toMatch(
+        new RegExp(`^${backupPath.replace(/\./g, '\\.')} \\(sha256 [0-9a-f]{12}…\\)$`),
+      );
+      expect(atGate).toMatchObject({ fromVersion: '2.29.1', toVersion: '2.29.3', healthGates: [] });
+      expect([...new Set(fake.names())]).toEqual(['wabaHealth', 'preflightHost', 'settingsBackup']);
+
+      const steps = (await plan(client, id)) as PlanStep[];
+      expect(steps.map((p) => p.stage)).toEqual([
+        'pre-upgrade health',
+        'settings backup',
+        'approval',
+        'dbUpgrade',
+        'start waweb',
+        'start master',
+        'start master',
+        'start wacore',
+        'start wacore',
+        'mediaChown',
+      ]);
+      expect(steps.find((p) => p.host === 'core1')?.command).toBe(
+        'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp1-hostname WA_API_VERSION=2.29.3 docker-compose -f x.yml up -d wacore',
+      );
+
+      await approve(client, id, 'upgrade', 'alice', 'backup checked');
+      const out = await result(handle);
+
+      const gate = (g: string) => ({ gate: g, outcome: 'passed', at: expect.any(String) });
+      expect(out).toEqual({
+        cluster: 'lab',
+        fromVersion: '2.29.1',
+        toVersion: '2.29.3',
+        backup: { path: backupPath, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        dbUpgrade: {
+          cluster: 'lab',
+          host: 'master1',
+          toVersion: '2.29.3',
+          container: expect.any(String),
+          exitCode: 0,
+          restarted: [],
+        },
+        hosts: [
+          { host: 'web1', role: 'webapp', from: '2.29.1', to: '2.29.3' },
+          { host: 'master1', role: 'master', from: '2.29.1', to: '2.29.3' },
+          { host: 'master2', role: 'master', from: '2.29.1', to: '2.29.3' },
+          { host: 'core1', role: 'coreapp', from: '2.29.1', to: '2.29.3' },
+          { host: 'core2', role: 'coreapp', from: '2.29.1', to: '2.29.3' },
+        ],
+        gates: [
+          gate('health after waweb on web1'),
+          gate('health after master on master1'),
+          gate('health after master on master2'),
+          gate('health after wacore on core1'),
+          gate('health after wacore on core2'),
+        ],
+        decisions: [
+          {
+            gate: 'upgrade',
+            kind: 'approve',
+            by: 'alice',
+            at: expect.any(String),
+            comment: 'backup checked',
+          },
+        ],
+        mediaChown: {
+          cluster: 'lab',
+          host: 'web1',
+          total: 1000,
+          changed: 400,
+          outcome: 'completed',
+          runs: 1,
+        },
+        health: { verdict: 'ha-connected', reasons: [], nodes: expect.any(Array), connectedCoreapps: 1 },
+      });
+
+      // Exactly one dbupgrade job, on the first master, finished before the first composeUp.
+      expect(fake.state.dbUpgradeStarts).toBe(1);
+      expect(fake.state.schemaVersion).toBe('2.29.3');
+      expect(fake.state.dbUpgradeJobs).toEqual([]);
+      expect(fake.callsOf('startDbUpgrade').map((c) => c.args)).toEqual([
+        expect.objectContaining({ host: 'master1', version: '2.29.3', variant: 'v1', exitOnSuccess: true }),
+      ]);
+      const firstUp = fake.callsOf('composeUp')[0]?.seq ?? 0;
+      const dbCalls = fake.calls.filter((c) =>
+        ['uploadDbUpgradeFiles', 'startDbUpgrade', 'waitDbUpgrade', 'removeDbUpgrade'].includes(c.name),
+      );
+      expect(dbCalls.map((c) => c.name)).toEqual([
+        'uploadDbUpgradeFiles',
+        'startDbUpgrade',
+        'waitDbUpgrade',
+        'removeDbUpgrade',
+      ]);
+      expect(dbCalls.every((c) => c.seq < firstUp)).toBe(true);
+      expect(out.dbUpgrade).toMatchObject({ container: fake.callsOf('waitDbUpgrade')[0]?.args.container });
+
+      // All Webapps, then the Masters, then the Coreapps, one at a time, on the new version.
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.29.3',
+        'master1 master 2.29.3',
+        'master2 master 2.29.3',
+        'core1 wacore 2.29.3',
+        'core2 wacore 2.29.3',
+      ]);
+      for (const c of fake.callsOf('composeUp')) {
+        expect(c.args.variant).toBe(c.host === 'core2' ? 'v2' : 'v1');
+      }
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.3'])));
+
+      // A health poll after each batch, before the next composeUp.
+      const sequence = fake.calls
+        .filter((c) => c.name === 'composeUp' || c.name === 'wabaHealth')
+        .map((c) => (c.name === 'composeUp' ? `up ${c.host}` : 'health'));
+      expect(sequence).toEqual([
+        'health',
+        'up web1',
+        'health',
+        'up master1',
+        'health',
+        'up master2',
+        'health',
+        'up core1',
+        'health',
+        'up core2',
+        'health',
+        'health',
+      ]);
+
+      // The children: dbUpgrade before any composeUp, mediaChown right after the Webapps.
+      expect(await historyOrder(handle)).toEqual([
+        'child:dbUpgrade',
+        'composeUp',
+        'child:mediaChown',
+        'composeUp',
+        'composeUp',
+        'composeUp',
+        'composeUp',
+      ]);
+      for (const child of ['dbUpgrade', 'mediaChown']) {
+        const d = await client.workflow.getHandle(`${id}/${child}`).describe();
+        expect(d.type).toBe(child);
+        expect(d.status.name).toBe('COMPLETED');
+        expect(d.parentExecution?.workflowId).toBe(id);
+      }
+      const chown = fake.callsOf('startMediaChown');
+      expect(chown.map((c) => c.args)).toEqual([
+        expect.objectContaining({ host: 'web1', version: '2.29.3', mediaDir: '/usr/local/wamedia' }),
+      ]);
+      const web1Up = fake.callsOf('composeUp')[0]?.seq ?? Number.POSITIVE_INFINITY;
+      expect(chown[0]?.seq).toBeGreaterThan(web1Up);
+      expect(fake.state.chown).toMatchObject({ remaining: 0, exitCode: 0, starts: 1, stops: 0 });
+
+      const done = await statusOf(handle);
+      expect(done.stage).toBe('done: v2.29.3, ha-connected');
+      expect(done.stagesDone).toEqual(
+        expect.arrayContaining(['dbUpgrade', 'mediaChown started', 'final health', 'waiting for mediaChown']),
+      );
+      expect(done.healthGates).toEqual(out.gates);
+      expect(done.hosts).toMatchObject({ web1: 'waweb on v2.29.3', core2: 'wacore on v2.29.3' });
+      expect(done.lastError).toBeNull();
+      expect(fake.calls.every((c) => c.outcome === 'ok' && c.attempt === 1)).toBe(true);
+    });
+  });
+
+  it.each([
+    {
+      name: 'PostgreSQL 2.29.1 -> 2.29.3 skips dbUpgrade (mediaChown still runs)',
+      engine: 'PGSQL' as const,
+      from: '2.29.1',
+      to: '2.29.3',
+      db: false,
+      chown: true,
+    },
+    {
+      name: 'MySQL 2.29.3 -> 2.30.0 runs dbUpgrade and needs no mediaChown',
+      engine: 'MYSQL' as const,
+      from: '2.29.3',
+      to: '2.30.0',
+      db: true,
+      chown: false,
+    },
+    {
+      name: 'MySQL 2.21.4 -> 2.22.1 (target before 2.23) skips dbUpgrade',
+      engine: 'MYSQL' as const,
+      from: '2.21.4',
+      to: '2.22.1',
+      db: false,
+      chown: false,
+    },
+  ])('$name', async ({ engine, from, to, db, chown }) => {
+    const fake = fakeCluster({ setUp: true, version: from });
+    await scenario(fake, async (s) => {
+      const handle = await s.start(
+        'upgrade',
+        `${engine}-${to}`,
+        upgradeInput({ cluster: versionedCluster(from, { engine }), toVersion: to }),
+      );
+      trackChildren(s, handle.workflowId);
+      const atGate = await gateOpen(handle, 'upgrade');
+      expect(atGate.pendingGates[0]?.summary.includes('dbupgrade job, then')).toBe(db);
+      const steps = (await plan(s.client, handle.workflowId)) as PlanStep[];
+      expect(steps.some((p) => p.stage === 'dbUpgrade')).toBe(db);
+      expect(steps.some((p) => p.stage === 'mediaChown')).toBe(chown);
+
+      await approve(s.client, handle.workflowId, 'upgrade', 'bob');
+      const out = await result(handle);
+      expect(out.hosts.map((h) => `${h.host} ${h.from}->${h.to}`)).toEqual(
+        ALL.map((h) => `${h} ${from}->${to}`),
+      );
+      expect(ups(fake)).toHaveLength(5);
+      const children = (await historyOrder(handle)).filter((e) => e.startsWith('child:'));
+      if (db) {
+        expect(out.dbUpgrade).toMatchObject({ host: 'master1', toVersion: to, exitCode: 0 });
+        expect(fake.state.dbUpgradeStarts).toBe(1);
+        expect(fake.state.schemaVersion).toBe(to);
+      } else {
+        expect(out.dbUpgrade).toBe('skipped');
+        expect(fake.callsOf('uploadDbUpgradeFiles')).toEqual([]);
+        expect(fake.callsOf('startDbUpgrade')).toEqual([]);
+        expect(fake.state.schemaVersion).toBe(from);
+      }
+      if (chown) {
+        expect(out.mediaChown).toMatchObject({ outcome: 'completed', host: 'web1' });
+        expect(fake.callsOf('startMediaChown')).toHaveLength(1);
+      } else {
+        expect(out.mediaChown).toBe('not needed');
+        expect(fake.callsOf('startMediaChown')).toEqual([]);
+      }
+      expect(children).toEqual([...(db ? ['child:dbUpgrade'] : []), ...(chown ? ['child:mediaChown'] : [])]);
+    });
+  });
+
+  it('validation: a toVersion not newer than cluster.version or badly formed fails with InvalidInput naming toVersion', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    await scenario(fake, async ({ start }) => {
+      const started = Date.now();
+      const [same, older, malformed] = await Promise.all(
+        [
+          ['same', '2.29.1'],
+          ['older', '2.28.9'],
+          ['malformed', '2.29'],
+        ].map(([label, toVersion]) =>
+          start('upgrade', label as string, upgradeInput({ toVersion })).then((h) => runFailure(h, 20_000)),
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const r of [same, older, malformed]) {
+        expect(r?.failure.type).toBe('InvalidInput');
+        expect(r?.failure.nonRetryable).toBe(true);
+      }
+      expect(same?.failure.message).toBe(
+        "invalid upgrade input: toVersion: must be newer than the cluster's current version 2.29.1",
+      );
+      expect(older?.failure.message).toBe(
+        "invalid upgrade input: toVersion: must be newer than the cluster's current version 2.29.1",
+      );
+      // A malformed version is named as such (the "newer" comparison may add a second line for the same field).
+      expect(malformed?.failure.message).toMatch(
+        /^invalid upgrade input: toVersion: expected a version like 2\.29\.3(; toVersion: [^;]+)?$/,
+      );
+      for (const r of [same, older, malformed]) {
+        expect(r?.failure.details?.[0]).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^toVersion: /)]),
+        );
+        expect((r?.failure.details?.[0] as string[]).every((p) => p.startsWith('toVersion: '))).toBe(true);
+      }
+      expect(fake.calls).toEqual([]);
+    });
+  });
+
+  it('a settings backup failure (non-retryable) stops the run before the gate and before any composeUp', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' }).fail(
+      'settingsBackup',
+      nonRetryable('BackupFailed', 'the backup answer carried no settings.data'),
+    );
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'backup-fails', upgradeInput());
+      trackChildren(s, handle.workflowId);
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('BackupFailed');
+      expect(failure.message).toBe('the backup answer carried no settings.data');
+      expect(fake.callsOf('settingsBackup').map((c) => c.attempt)).toEqual([1]);
+      expect([...new Set(fake.names())]).toEqual(['wabaHealth', 'preflightHost', 'settingsBackup']);
+      const st = await statusOf(handle);
+      expect(st.stage).toBe('settings backup');
+      expect(st.stagesDone).not.toContain('waiting for approval: upgrade');
+      expect(st.pendingGates).toEqual([]);
+      expect(st.decisions).toEqual([]);
+      expect(st.lastError).toContain('the backup answer carried no settings.data');
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.1'])));
+    });
+  });
+
+  it('a dbupgrade job exiting 1 fails the run with DbUpgradeFailed (through the child); no composeUp on the new version', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', dbUpgradeExitCode: 1 });
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'dbupgrade-fails', upgradeInput());
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { cause, failure } = await runFailure(handle, 30_000);
+      expect(cause).toBeInstanceOf(ChildWorkflowFailure);
+      expect((cause as ChildWorkflowFailure).execution.workflowId).toBe(`${handle.workflowId}/dbUpgrade`);
+      expect(failure.type).toBe('DbUpgradeFailed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        'the dbupgrade job of v2.29.3 on master1 exited 1; app containers left untouched. Last lines:\n' +
+          "applying migration 42\nERROR: migration 42 failed: duplicate column 'wa_id'",
+      );
+      expect(fake.callsOf('composeUp')).toEqual([]);
+      expect(fake.callsOf('removeDbUpgrade').map((c) => c.host)).toEqual(['master1']);
+      expect(fake.state.dbUpgradeJobs).toEqual([]);
+      expect(fake.state.schemaVersion).toBe('2.29.1');
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.1'])));
+      expect(fake.callsOf('startMediaChown')).toEqual([]);
+      const child = await s.client.workflow.getHandle(`${handle.workflowId}/dbUpgrade`).describe();
+      expect(child.status.name).toBe('FAILED');
+      expect((await statusOf(handle)).stage).toBe('dbUpgrade');
+    });
+  });
+
+  it('rollback auto: a health gate failing after the master batch puts master1 then web1 back on the old version; UpgradeRolledBack', async () => {
+    const fake = degradesOnMaster();
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'rollback-auto', rollbackInput('auto'));
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('UpgradeRolledBack');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(`${MASTER_GATE_FAILED}; rolled back web1, master1 to v2.29.3`);
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master1 master 2.29.3',
+        'web1 waweb 2.29.3',
+      ]);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.3'])));
+      // The schema stays upgraded: the previous version runs on it.
+      expect(fake.state.schemaVersion).toBe('2.30.0');
+      const st = await statusOf(handle);
+      expect(st.stage).toBe('rollback');
+      expect(st.healthGates).toEqual([
+        { gate: 'health after waweb on web1', outcome: 'passed', at: expect.any(String) },
+        {
+          gate: 'health after master on master1',
+          outcome: 'failed',
+          at: expect.any(String),
+          detail: DEGRADED_2S,
+        },
+      ]);
+      expect(st.hosts).toMatchObject({ web1: 'back on v2.29.3', master1: 'back on v2.29.3' });
+      expect(st.decisions.map((d) => d.gate)).toEqual(['upgrade']);
+      expect(st.stagesDone).not.toContain('waiting for approval: rollback');
+    });
+  });
+
+  it('rollback ask, approved: the rollback gate names the hosts; approving it rolls them back (UpgradeRolledBack)', async () => {
+    const fake = degradesOnMaster();
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'rollback-ask-yes', rollbackInput('ask'));
+      const id = handle.workflowId;
+      trackChildren(s, id);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, id, 'upgrade', 'alice');
+      const atGate = await gateOpen(handle, 'rollback', 30_000);
+      expect(atGate.pendingGates).toEqual([
+        {
+          gate: 'rollback',
+          summary: `${MASTER_GATE_FAILED}. Approve to put web1, master1 back on v2.29.3; reject to leave them as they are`,
+          openedAt: expect.any(String),
+          approvals: [],
+          needed: 1,
+        },
+      ]);
+      expect(ups(fake)).toEqual(['web1 waweb 2.30.0', 'master1 master 2.30.0']);
+      await approve(s.client, id, 'rollback', 'bob');
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('UpgradeRolledBack');
+      expect(failure.message).toBe(`${MASTER_GATE_FAILED}; rolled back web1, master1 to v2.29.3`);
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master1 master 2.29.3',
+        'web1 waweb 2.29.3',
+      ]);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.3'])));
+      expect((await statusOf(handle)).decisions.map((d) => `${d.gate} ${d.kind} ${d.by}`)).toEqual([
+        'upgrade approve alice',
+        'rollback approve bob',
+      ]);
+    });
+  });
+
+  it('rollback ask, rejected: UpgradeFailed, the hosts are left as they are', async () => {
+    const fake = degradesOnMaster();
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'rollback-ask-no', rollbackInput('ask'));
+      const id = handle.workflowId;
+      trackChildren(s, id);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, id, 'upgrade', 'alice');
+      await gateOpen(handle, 'rollback', 30_000);
+      await reject(s.client, id, 'rollback', 'bob', 'keep them for debugging');
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('UpgradeFailed');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        `${MASTER_GATE_FAILED}; rollback not done (gate "rollback" rejected by bob: keep them for debugging); ` +
+          'hosts left as they are',
+      );
+      expect(ups(fake)).toEqual(['web1 waweb 2.30.0', 'master1 master 2.30.0']);
+      expect(fake.state.versions).toEqual({
+        web1: '2.30.0',
+        master1: '2.30.0',
+        master2: '2.29.3',
+        core1: '2.29.3',
+        core2: '2.29.3',
+      });
+    });
+  });
+
+  it('rollback ask, timed out: UpgradeFailed, nothing rolled back', async () => {
+    const fake = degradesOnMaster();
+    await scenario(fake, async (s) => {
+      const handle = await s.start(
+        'upgrade',
+        'rollback-ask-timeout',
+        rollbackInput('ask', { approvers: ['alice', 'bob'], timeout: '4s' }),
+      );
+      const id = handle.workflowId;
+      trackChildren(s, id);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, id, 'upgrade', 'alice');
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('UpgradeFailed');
+      expect(failure.message).toBe(
+        `${MASTER_GATE_FAILED}; rollback not done (gate "rollback" timed out after 4s with 0 of 1 approval(s)); ` +
+          'hosts left as they are',
+      );
+      expect(ups(fake)).toEqual(['web1 waweb 2.30.0', 'master1 master 2.30.0']);
+    });
+  });
+
+  it('rollback off: UpgradeFailed at once, no rollback gate, nothing rolled back', async () => {
+    const fake = degradesOnMaster();
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'rollback-off', rollbackInput('off'));
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('UpgradeFailed');
+      expect(failure.message).toBe(`${MASTER_GATE_FAILED}; rollback is off: hosts left as they are`);
+      expect(ups(fake)).toEqual(['web1 waweb 2.30.0', 'master1 master 2.30.0']);
+      expect(fake.state.versions.master1).toBe('2.30.0');
+      const st = await statusOf(handle);
+      expect(st.pendingGates).toEqual([]);
+      expect(st.stagesDone).not.toContain('waiting for approval: rollback');
+      expect(st.stagesDone).not.toContain('rollback');
+    });
+  });
+
+  it('a health API failing non-retryably during a gate fails the run with its cause, without rollback', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    fake.fail('wabaHealth', nonRetryable('TlsTrustError', "the server's certificate is not trusted"), {
+      when: () => fake.state.versions.master1 === '2.30.0',
+    });
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'health-tls', rollbackInput('auto'));
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('TlsTrustError');
+      expect(failure.message).toBe("the server's certificate is not trusted");
+      expect(ups(fake)).toEqual(['web1 waweb 2.30.0', 'master1 master 2.30.0']);
+      expect((await statusOf(handle)).healthGates.map((g) => `${g.gate}: ${g.outcome}`)).toEqual([
+        'health after waweb on web1: passed',
+      ]);
+    });
+  });
+
+  it('maxUnavailable 2 upgrades both masters, then both coreapps, in one batch each', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async (s) => {
+      const handle = await s.start(
+        'upgrade',
+        'max2',
+        upgradeInput({ cluster: versionedCluster('2.29.3'), toVersion: '2.30.0', maxUnavailable: 2 }),
+      );
+      trackChildren(s, handle.workflowId);
+      const atGate = await gateOpen(handle, 'upgrade');
+      expect(atGate.pendingGates[0]?.summary).toContain('in batches of 2');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const out = await result(handle);
+      expect(out.gates.map((g) => `${g.gate}: ${g.outcome}`)).toEqual([
+        'health after waweb on web1: passed',
+        'health after master on master1, master2: passed',
+        'health after wacore on core1, core2: passed',
+      ]);
+      const sequence = fake.calls
+        .filter((c) => c.name === 'composeUp' || c.name === 'wabaHealth')
+        .map((c) => (c.name === 'composeUp' ? `up ${c.service}` : 'health'));
+      expect(sequence).toEqual([
+        'health',
+        'up waweb',
+        'health',
+        'up master',
+        'up master',
+        'health',
+        'up wacore',
+        'up wacore',
+        'health',
+        'health',
+      ]);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.30.0'])));
+      expect(out.hosts.map((h) => h.host).sort()).toEqual([...ALL].sort());
+    });
+  });
+
+  it('a mediaChown child that fails surfaces as MediaChownFailed once every host is upgraded', async () => {
+    // The master gate needs a second poll (3 s later): the child fails while the parent is still upgrading.
+    let degradedOnce = false;
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.1',
+      media: { failWith: 1 },
+      health: (state) => {
+        if (state.versions.master1 !== '2.29.3' || degradedOnce) return SEED.haConnected();
+        degradedOnce = true;
+        return SEED.degraded();
+      },
+    });
+    await scenario(fake, async (s) => {
+      const handle = await s.start(
+        'upgrade',
+        'chown-fails',
+        upgradeInput({ cluster: versionedCluster('2.29.1', { engine: 'PGSQL' }) }),
+      );
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { cause, failure } = await runFailure(handle, 20_000);
+      expect(cause).toBeInstanceOf(ChildWorkflowFailure);
+      expect(failure.type).toBe('MediaChownFailed');
+      expect(failure.message).toBe('chown on web1 exited 1 with 150 files not owned by root');
+      expect(ups(fake)).toHaveLength(5);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.3'])));
+      expect((await statusOf(handle)).stage).toBe('waiting for mediaChown');
+    });
+  });
+
+  it('force with a reason runs outside the window without waiting, and records why', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async (s) => {
+      const now = Date.now();
+      const window = {
+        days: EVERY_DAY,
+        start: hhmm(now + 2 * 3_600_000),
+        end: hhmm(now + 3 * 3_600_000),
+        timeZone: 'UTC',
+      };
+      const reason = 'security fix, approved by the CAB';
+      const handle = await s.start(
+        'upgrade',
+        'forced',
+        upgradeInput({
+          cluster: versionedCluster('2.29.3', { engine: 'PGSQL' }),
+          toVersion: '2.30.0',
+          window,
+          force: { reason },
+        }),
+      );
+      const atGate = await gateOpen(handle, 'upgrade');
+      expect(atGate.hosts.window).toBe(`forced outside the window: ${reason}`);
+      expect(atGate.stagesDone.some((st) => st.startsWith('waiting for window'))).toBe(false);
+      const steps = (await plan(s.client, handle.workflowId)) as PlanStep[];
+      expect(steps[0]).toEqual({
+        stage: 'window',
+        note: `mon,tue,wed,thu,fri,sat,sun ${window.start}-${window.end} UTC (forced: ${reason})`,
+      });
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const out = await result(handle);
+      expect(out.hosts).toHaveLength(5);
+      expect(ups(fake)).toHaveLength(5);
+    });
+  });
+
+  // Both wait for a whole-minute boundary (at most ~65 s each): run them side by side.
+  describe.concurrent('maintenance window', () => {
+    it(
+      'outside the window the run waits for its opening; nothing (no backup, no composeUp) runs before it',
+      {
+        timeout: 110_000,
+      },
+      async () => {
+        const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+        await scenario(fake, async (s) => {
+          const opensAt = nextWholeMinute(Date.now() + 3_000);
+          const window = {
+            days: [DAYS[new Date(opensAt).getUTCDay()] as 'mon'],
+            start: hhmm(opensAt),
+            end: hhmm(opensAt + 10 * 60_000),
+            timeZone: 'UTC',
+          };
+          const handle = await s.start(
+            'upgrade',
+            'window-wait',
+            upgradeInput({
+              cluster: versionedCluster('2.29.3', { engine: 'PGSQL' }),
+              toVersion: '2.30.0',
+              window,
+            }),
+          );
+          const waiting = await until(
+            'the window wait',
+            () => statusOf(handle),
+            (st) => st.stage.startsWith('waiting for window'),
+          );
+          expect(Date.now()).toBeLessThan(opensAt);
+          expect(waiting.stage).toBe(`waiting for window opening at ${iso(opensAt)}`);
+          expect(fake.calls).toEqual([]);
+          const d = await handle.describe();
+          expect(d.typedSearchAttributes.get(WabaStep)).toBe(`waiting for window opening at ${iso(opensAt)}`);
+          const steps = (await plan(s.client, handle.workflowId)) as PlanStep[];
+          expect(steps[0]).toEqual({
+            stage: 'window',
+            note: `${window.days[0]} ${window.start}-${window.end} UTC`,
+          });
+
+          const atGate = await gateOpen(handle, 'upgrade', opensAt - Date.now() + 20_000);
+          expect(atGate.stagesDone).toContain(`waiting for window opening at ${iso(opensAt)}`);
+          expect(fake.callsOf('settingsBackup')).toHaveLength(1);
+          // Nothing at all ran before the opening (workflow time and this clock are the same machine's).
+          expect(fake.calls.every((c) => c.at >= opensAt - 50)).toBe(true);
+          await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+          const out = await result(handle);
+          expect(out.hosts).toHaveLength(5);
+          expect(fake.callsOf('composeUp').every((c) => c.at >= opensAt)).toBe(true);
+        });
+      },
+    );
+
+    it(
+      'an approval given after the window closed waits for the next opening before anything disruptive',
+      {
+        timeout: 110_000,
+      },
+      async () => {
+        const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+        await scenario(fake, async (s) => {
+          const closesAt = nextWholeMinute(Date.now() + 5_000);
+          const opensAt = closesAt - 2 * 60_000;
+          const window = { days: EVERY_DAY, start: hhmm(opensAt), end: hhmm(closesAt), timeZone: 'UTC' };
+          const handle = await s.start('upgrade', 'window-closed-at-approval', upgradeInput({ window }));
+          trackChildren(s, handle.workflowId);
+          const atGate = await gateOpen(handle, 'upgrade');
+          expect(Date.now()).toBeLessThan(closesAt);
+          expect(atGate.stagesDone.some((st) => st.startsWith('waiting for window'))).toBe(false);
+          expect(fake.callsOf('settingsBackup')).toHaveLength(1);
+
+          await sleepMs(Math.max(0, closesAt - Date.now()) + 500);
+          await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+          const next = opensAt + 86_400_000;
+          const waiting = await until(
+            'the second window wait',
+            () => statusOf(handle),
+            (st) => st.stage.startsWith('waiting for window'),
+          );
+          expect(waiting.stage).toBe(`waiting for window opening at ${iso(next)}`);
+          await sleepMs(1_000);
+          expect((await statusOf(handle)).stage).toBe(`waiting for window opening at ${iso(next)}`);
+          expect(fake.callsOf('composeUp')).toEqual([]);
+          expect(fake.callsOf('uploadDbUpgradeFiles')).toEqual([]);
+          expect(fake.callsOf('startDbUpgrade')).toEqual([]);
+          expect((await historyOrder(handle)).filter((e) => e.startsWith('child:'))).toEqual([]);
+        });
+      },
+    );
+  });
+});
