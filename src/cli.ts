@@ -1,7 +1,7 @@
 // The operator CLI: `npx waba-runbooks <command>` (or bin/waba-runbooks). Talks to TEMPORAL_ADDRESS
 // (default: the embedded dev server on localhost:7233).
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import {
   approve,
   InputError,
@@ -12,7 +12,16 @@ import {
   startRunbook,
   status,
 } from './client/runbooks';
-import { connectionOptions, temporalConfig } from './config';
+import {
+  createSchedule,
+  deleteSchedule,
+  describeSchedule,
+  listSchedules,
+  pauseSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+} from './client/schedules';
+import { connectionOptions, type TemporalConfig, temporalConfig } from './config';
 
 const USAGE = `usage: waba-runbooks <command>
   start <runbook> --input file.json [--id WORKFLOW_ID]   validate locally, start, print the id and UI link
@@ -23,6 +32,15 @@ const USAGE = `usage: waba-runbooks <command>
   code <id> <code> --as NAME                             the registration code received by SMS/voice
   result <id>                                            wait for the run and print its result
   list                                                   open runs, by cluster
+  schedule create <runbook> --input file.json --calendar "sun 03:00" --tz Europe/Rome --note "alice: why"
+                  [--id SCHEDULE_ID] [--runs N]          validate locally; start the runbook at those times
+  schedule list [--cluster NAME]                         schedules: calendar, time zone, paused, next run, note
+  schedule describe <id>                                 calendar, policies, note, next and recent runs
+  schedule pause <id> [--note TEXT]
+  schedule unpause <id> [--note TEXT]
+  schedule trigger <id>                                  start the run now (not while one is open)
+  schedule delete <id>                                   (runs already started go on)
+calendar: "<days> <hh:mm>", days: sun..sat, a range mon-fri, a list sat,sun, or * (every day)
 runbooks: ${Object.keys(RUNBOOKS).join(', ')}`;
 
 function opt(args: string[], name: string, required = false): string | undefined {
@@ -38,6 +56,96 @@ function uiLink(namespace: string, id: string): string {
 }
 
 const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+
+function readInput(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(`cannot read ${file} as JSON: ${(err as Error).message}`);
+  }
+}
+
+/** `schedule <subcommand> ...`: Temporal Schedules that start runbooks (src/client/schedules.ts). */
+async function schedule(client: Client, config: TemporalConfig, args: string[]): Promise<void> {
+  try {
+    await scheduleCommand(client, config, args);
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError)
+      throw new InputError(`no schedule "${err.scheduleId}" (see: waba-runbooks schedule list)`);
+    throw err;
+  }
+}
+
+async function scheduleCommand(client: Client, config: TemporalConfig, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const id = () => {
+    if (!rest[0] || rest[0].startsWith('--')) throw new InputError(`missing the schedule id\n${USAGE}`);
+    return rest[0];
+  };
+  switch (sub) {
+    case 'create': {
+      const runbook = rest[0] && !rest[0].startsWith('--') ? rest[0] : '';
+      if (!runbook) throw new InputError(`missing the runbook\n${USAGE}`);
+      const input = readInput(opt(rest, '--input', true) as string);
+      const runs = opt(rest, '--runs');
+      if (runs !== undefined && !/^[1-9]\d*$/.test(runs))
+        throw new InputError(`--runs must be a whole number of at least 1, got "${runs}"`);
+      const scheduleId = opt(rest, '--id');
+      const created = await createSchedule(client, {
+        runbook,
+        input,
+        calendar: opt(rest, '--calendar', true) as string,
+        timeZone: opt(rest, '--tz', true) as string,
+        note: opt(rest, '--note', true) as string,
+        taskQueue: config.taskQueue,
+        ...(scheduleId ? { scheduleId } : {}),
+        ...(runs ? { remainingActions: Number(runs) } : {}),
+      });
+      console.log(`created schedule ${created.scheduleId}: ${runbook} on cluster ${created.cluster}`);
+      console.log(`next runs: ${created.nextRunTimes.slice(0, 3).join(', ') || 'none'}`);
+      console.log(
+        `each run's workflow id is ${created.workflowId}-<scheduled time>; see: waba-runbooks schedule describe ${created.scheduleId}`,
+      );
+      return;
+    }
+    case 'list': {
+      const cluster = opt(rest, '--cluster');
+      for (const s of await listSchedules(client, cluster ? { cluster } : {})) {
+        console.log(
+          [
+            s.scheduleId,
+            s.cluster || '-',
+            s.runbook || '-',
+            `${s.calendar || '-'} ${s.timeZone}`,
+            s.paused ? 'paused' : 'active',
+            s.nextRunTime ?? '-',
+            s.note,
+          ].join('\t'),
+        );
+      }
+      return;
+    }
+    case 'describe':
+      return print(await describeSchedule(client, id()));
+    case 'pause':
+      return print(await pauseSchedule(client, id(), opt(rest, '--note')));
+    case 'unpause':
+      return print(await unpauseSchedule(client, id(), opt(rest, '--note')));
+    case 'trigger': {
+      const t = await triggerSchedule(client, id());
+      if (!t.started) throw new Error(`schedule ${id()}: ${t.reason}`);
+      console.log(`started ${t.workflowId} (run ${t.runId})`);
+      console.log(`Web UI: ${uiLink(config.namespace, t.workflowId)}`);
+      return;
+    }
+    case 'delete':
+      await deleteSchedule(client, id());
+      console.log(`deleted schedule ${id()}`);
+      return;
+    default:
+      throw new InputError(`unknown schedule command "${sub ?? ''}"\n${USAGE}`);
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -56,13 +164,7 @@ async function main(argv: string[]): Promise<void> {
     switch (command) {
       case 'start': {
         const runbook = args[0] ?? '';
-        const file = opt(args, '--input', true) as string;
-        let input: unknown;
-        try {
-          input = JSON.parse(readFileSync(file, 'utf8'));
-        } catch (err) {
-          throw new InputError(`cannot read ${file} as JSON: ${(err as Error).message}`);
-        }
+        const input = readInput(opt(args, '--input', true) as string);
         const started = await startRunbook(client, config.taskQueue, runbook, input, opt(args, '--id'));
         console.log(`started ${runbook}: ${started.workflowId} (run ${started.runId})`);
         console.log(`Web UI: ${uiLink(config.namespace, started.workflowId)}`);
@@ -106,6 +208,8 @@ async function main(argv: string[]): Promise<void> {
         }
         return;
       }
+      case 'schedule':
+        return await schedule(client, config, args);
       default:
         throw new InputError(`unknown command "${command}"\n${USAGE}`);
     }

@@ -59,6 +59,15 @@ export async function startRunbook(
   if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);
   const cluster = (checked.value as { cluster: { name: string } }).cluster.name;
   const id = workflowId ?? workflowIdFor(runbook, cluster);
+  if (spec.disruptive) {
+    // A run started by a schedule carries a time suffix in its id: find it by its search attributes.
+    const query = `WabaCluster = '${cluster}' AND WabaRunbook = '${runbook}' AND ExecutionStatus = 'Running'`;
+    for await (const open of client.workflow.list({ query })) {
+      throw new InputError(
+        `a ${runbook} run is already in progress on cluster ${cluster} (workflow ${open.workflowId}); wait for it to finish or cancel it before starting another`,
+      );
+    }
+  }
   try {
     const handle = await client.workflow.start(runbook, {
       taskQueue,

@@ -1,0 +1,405 @@
+// Temporal Schedules for runbooks (src/client/schedules.ts) on the suite's real dev server: the
+// calendar syntax, create/describe/list/pause/unpause/delete, refusal of bad input, and a triggered
+// upgrade that runs on a real worker with the fake cluster and still stops at its approval gate.
+// Every schedule and run created here is removed at the end; every wait is bounded.
+import { randomUUID } from 'node:crypto';
+import { type Client, ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/client/runbooks';
+import {
+  checkTimeZone,
+  createSchedule,
+  deleteSchedule,
+  describeSchedule,
+  listSchedules,
+  parseCalendar,
+  pauseSchedule,
+  triggerSchedule,
+  unpauseSchedule,
+} from '../../src/client/schedules';
+import type { PendingGate } from '../../workflows/lib/approval';
+import type { RunStatus } from '../../workflows/lib/progress';
+import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import {
+  fakeCluster,
+  scenario,
+  until,
+  upgradeInput,
+  versionedCluster,
+  within,
+} from '../support/fake-cluster';
+import { testClient } from '../support/temporal';
+
+type UpgradeStatus = RunStatus & { pendingGates: PendingGate[] };
+
+/** A cluster name of its own per test, so schedule and workflow ids never collide. */
+const clusterName = () => `sched-${randomUUID().slice(0, 8)}`;
+const upgradeOn = (name: string) => upgradeInput({ cluster: versionedCluster('2.29.1', { name }) });
+
+let client: Client;
+let close: () => Promise<void>;
+const created = new Set<string>();
+
+/** Terminate whatever a schedule started that is still open, then delete the schedule. */
+async function removeSchedule(c: Client, scheduleId: string): Promise<void> {
+  const d = await describeSchedule(c, scheduleId).catch(() => undefined);
+  for (const run of d?.runningRuns ?? []) {
+    await c.workflow
+      .getHandle(run.workflowId)
+      .terminate('schedules test over')
+      .catch(() => undefined);
+  }
+  await deleteSchedule(c, scheduleId).catch((err: unknown) => {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  });
+  created.delete(scheduleId);
+}
+
+beforeAll(async () => {
+  ({ client, close } = await testClient());
+});
+
+afterAll(async () => {
+  for (const id of [...created]) await removeSchedule(client, id);
+  await close();
+});
+
+/** The failure `promise` was refused with (it must be an InputError). */
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    (v) => new Error(`expected a refusal, got ${JSON.stringify(v)}`),
+    (e: unknown) => e,
+  );
+  if (!(err instanceof InputError)) throw err;
+  return err.message;
+}
+
+/** The part of `at` that a calendar in `timeZone` matches: `Sun 03:00`. */
+const localTime = (at: string, timeZone: string) => {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(at));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value;
+  return `${part('weekday')} ${part('hour')}:${part('minute')}`;
+};
+
+describe('parseCalendar', () => {
+  it('reads days and a 24-hour time', () => {
+    expect(parseCalendar('sun 03:00')).toEqual({ dayOfWeek: ['SUNDAY'], hour: 3, minute: 0 });
+    expect(parseCalendar('mon-fri 22:30')).toEqual({
+      dayOfWeek: [{ start: 'MONDAY', end: 'FRIDAY' }],
+      hour: 22,
+      minute: 30,
+    });
+    expect(parseCalendar('sat,sun 4:05')).toEqual({ dayOfWeek: ['SATURDAY', 'SUNDAY'], hour: 4, minute: 5 });
+    expect(parseCalendar('* 02:15')).toEqual({ dayOfWeek: '*', hour: 2, minute: 15 });
+    expect(parseCalendar('  SUN   00:00 ')).toEqual({ dayOfWeek: ['SUNDAY'], hour: 0, minute: 0 });
+    expect(parseCalendar('mon-wed,fri 23:59')).toEqual({
+      dayOfWeek: [{ start: 'MONDAY', end: 'WEDNESDAY' }, 'FRIDAY'],
+      hour: 23,
+      minute: 59,
+    });
+    // A range across the weekend is split where the week wraps.
+    expect(parseCalendar('fri-mon 01:00').dayOfWeek).toEqual([
+      { start: 'FRIDAY', end: 'SATURDAY' },
+      { start: 'SUNDAY', end: 'MONDAY' },
+    ]);
+    expect(parseCalendar('sat-tue 01:00').dayOfWeek).toEqual([
+      'SATURDAY',
+      { start: 'SUNDAY', end: 'TUESDAY' },
+    ]);
+  });
+
+  it('refuses anything else, naming the bad part', () => {
+    const bad = (spec: string) => {
+      try {
+        parseCalendar(spec);
+      } catch (err) {
+        expect(err).toBeInstanceOf(InputError);
+        return (err as Error).message;
+      }
+      throw new Error(`"${spec}" was accepted`);
+    };
+    expect(bad('sun')).toMatch(/^calendar "sun": expected "<days> <hh:mm>"/);
+    expect(bad('sun 03:00 Europe/Rome')).toMatch(/expected "<days> <hh:mm>"/);
+    expect(bad('sunday 03:00')).toMatch(
+      /^calendar "sunday 03:00": unknown day "sunday"; expected a day \(sun,/,
+    );
+    expect(bad('mon-xyz 03:00')).toMatch(/unknown day "xyz"/);
+    expect(bad('sat,,sun 03:00')).toMatch(/empty day in "sat,,sun"/);
+    expect(bad('mon-wed-fri 03:00')).toMatch(/bad day range "mon-wed-fri"/);
+    expect(bad('sun 3pm')).toBe('calendar "sun 3pm": time "3pm" is not hh:mm (24-hour), e.g. 03:00');
+    expect(bad('sun 24:00')).toBe('calendar "sun 24:00": hour 24 in "24:00" is not 00-23');
+    expect(bad('sun 03:60')).toBe('calendar "sun 03:60": minute 60 in "03:60" is not 00-59');
+  });
+
+  it('accepts IANA time zones only', () => {
+    expect(checkTimeZone('Europe/Rome')).toBe('Europe/Rome');
+    expect(checkTimeZone('UTC')).toBe('UTC');
+    expect(checkTimeZone('europe/rome')).toBe('Europe/Rome');
+    expect(checkTimeZone('America/Argentina/Buenos_Aires')).toBe('America/Argentina/Buenos_Aires');
+    for (const tz of ['Mars/Olympus_Mons', '+01:00', 'Europe/Rome; drop', '']) {
+      expect(() => checkTimeZone(tz)).toThrow(`time zone "${tz}" is not an IANA time zone name`);
+    }
+  });
+});
+
+describe('schedules on the dev server', () => {
+  it('create, describe, list, pause, unpause, delete', async () => {
+    const name = clusterName();
+    const input = upgradeOn(name);
+    const made = await createSchedule(client, {
+      runbook: 'upgrade',
+      input,
+      calendar: 'sun 03:00',
+      timeZone: 'Europe/Rome',
+      note: 'alice: monthly upgrade',
+      taskQueue: 'waba-runbooks-test-unpolled',
+    });
+    const id = made.scheduleId;
+    created.add(id);
+    expect(made).toEqual({
+      scheduleId: `${name}/upgrade/schedule`,
+      workflowId: `${name}/upgrade`,
+      cluster: name,
+      nextRunTimes: expect.any(Array),
+    });
+    expect(made.nextRunTimes.length).toBeGreaterThan(0);
+
+    const d = await describeSchedule(client, id);
+    expect(d).toMatchObject({
+      scheduleId: id,
+      runbook: 'upgrade',
+      cluster: name,
+      calendar: 'sun 03:00',
+      timeZone: 'Europe/Rome',
+      workflowId: `${name}/upgrade`,
+      taskQueue: 'waba-runbooks-test-unpolled',
+      overlap: 'SKIP',
+      catchupWindow: '1h',
+      paused: false,
+      note: 'alice: monthly upgrade',
+      createdNote: 'alice: monthly upgrade',
+      recentRuns: [],
+      runningRuns: [],
+      actionsTaken: 0,
+    });
+    expect(d.calendars).toHaveLength(1);
+    expect(d.calendars[0]).toMatchObject({
+      dayOfWeek: [{ start: 'SUNDAY', end: 'SUNDAY', step: 1 }],
+      hour: [{ start: 3, end: 3, step: 1 }],
+      minute: [{ start: 0, end: 0, step: 1 }],
+    });
+    // The server reads the calendar in the time zone: every next run is a Sunday, 03:00 in Rome.
+    expect(d.nextRunTimes.length).toBeGreaterThan(1);
+    for (const at of d.nextRunTimes) expect(localTime(at, 'Europe/Rome')).toBe('Sun 03:00');
+
+    // The action: the runbook, its input, and the search attributes the run carries.
+    const raw = await client.schedule.getHandle(id).describe();
+    expect(raw.action.workflowType).toBe('upgrade');
+    expect(raw.action.args).toEqual([input]);
+    const actionAttributes = raw.action.typedSearchAttributes as TypedSearchAttributes;
+    expect(actionAttributes.get(WabaCluster)).toBe(name);
+    expect(actionAttributes.get(WabaRunbook)).toBe('upgrade');
+    expect(raw.typedSearchAttributes.get(WabaCluster)).toBe(name);
+    expect(raw.policies.catchupWindow).toBe(3_600_000);
+
+    // Listing is eventually consistent: wait (bounded) for it to show up, alone and by cluster.
+    const listed = await until(
+      'the schedule in the list',
+      () => listSchedules(client),
+      (all) => all.some((s) => s.scheduleId === id),
+    );
+    expect(listed.find((s) => s.scheduleId === id)).toEqual({
+      scheduleId: id,
+      runbook: 'upgrade',
+      cluster: name,
+      calendar: 'sun 03:00',
+      timeZone: 'Europe/Rome',
+      paused: false,
+      note: 'alice: monthly upgrade',
+      nextRunTime: d.nextRunTimes[0],
+    });
+    const byCluster = await until(
+      'the schedule listed by cluster',
+      () => listSchedules(client, { cluster: name }),
+      (all) => all.length > 0,
+    );
+    expect(byCluster.map((s) => s.scheduleId)).toEqual([id]);
+    expect(await listSchedules(client, { cluster: `${name}-other` })).toEqual([]);
+
+    // A second schedule with the same id is refused.
+    expect(
+      await refusal(
+        createSchedule(client, {
+          runbook: 'upgrade',
+          input,
+          calendar: 'sat 03:00',
+          timeZone: 'Europe/Rome',
+          note: 'bob: again',
+          taskQueue: 'waba-runbooks-test-unpolled',
+        }),
+      ),
+    ).toBe(`schedule ${id} already exists; delete it first or give another id (--id)`);
+
+    // Another id, and a single scheduled run (a one-off off-peak upgrade).
+    const once = await createSchedule(client, {
+      runbook: 'upgrade',
+      input,
+      calendar: 'sat 02:30',
+      timeZone: 'UTC',
+      note: 'bob: once',
+      taskQueue: 'waba-runbooks-test-unpolled',
+      scheduleId: `${name}/upgrade/once`,
+      remainingActions: 1,
+    });
+    created.add(once.scheduleId);
+    expect(await describeSchedule(client, once.scheduleId)).toMatchObject({
+      scheduleId: `${name}/upgrade/once`,
+      remainingActions: 1,
+      timeZone: 'UTC',
+    });
+    await removeSchedule(client, once.scheduleId);
+
+    const paused = await pauseSchedule(client, id, 'bob: change freeze until Monday');
+    expect(paused).toMatchObject({
+      paused: true,
+      note: 'bob: change freeze until Monday',
+      createdNote: 'alice: monthly upgrade',
+    });
+    expect(await describeSchedule(client, id)).toMatchObject({ paused: true });
+    const unpaused = await unpauseSchedule(client, id, 'bob: freeze over');
+    expect(unpaused).toMatchObject({
+      paused: false,
+      note: 'bob: freeze over',
+      createdNote: 'alice: monthly upgrade',
+    });
+    expect((await pauseSchedule(client, id)).note).toBe('paused with waba-runbooks');
+
+    await deleteSchedule(client, id);
+    created.delete(id);
+    await expect(describeSchedule(client, id)).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await until(
+      'the schedule to leave the list',
+      () => listSchedules(client, { cluster: name }),
+      (all) => all.length === 0,
+    );
+  });
+
+  it('refuses a bad input, calendar, time zone or runbook at create, naming the field, and creates nothing', async () => {
+    const name = clusterName();
+    const good = upgradeOn(name);
+    const base = {
+      runbook: 'upgrade',
+      calendar: 'sun 03:00',
+      timeZone: 'Europe/Rome',
+      note: 'alice: monthly upgrade',
+      taskQueue: 'waba-runbooks-test-unpolled',
+    };
+    const badRole = upgradeOn(name);
+    (badRole.cluster.hosts[0] as { roles: string[] }).roles = ['bogus'];
+    const roleMessage = await refusal(createSchedule(client, { ...base, input: badRole }));
+    expect(roleMessage).toMatch(/^invalid upgrade input:\n {2}cluster\.hosts\[0\]\.roles\[0\]: /);
+
+    const older = await refusal(createSchedule(client, { ...base, input: { ...good, toVersion: '2.23.4' } }));
+    expect(older).toBe(
+      "invalid upgrade input:\n  toVersion: must be newer than the cluster's current version 2.29.1",
+    );
+    const missing = await refusal(
+      createSchedule(client, { ...base, input: { ...good, requestedBy: undefined } }),
+    );
+    expect(missing).toMatch(/^invalid upgrade input:\n {2}requestedBy: /);
+
+    expect(await refusal(createSchedule(client, { ...base, input: good, runbook: 'reboot' }))).toMatch(
+      /^unknown runbook "reboot"; one of: healthCheck, /,
+    );
+    expect(await refusal(createSchedule(client, { ...base, input: good, calendar: 'sunday 03:00' }))).toMatch(
+      /unknown day "sunday"/,
+    );
+    expect(await refusal(createSchedule(client, { ...base, input: good, timeZone: 'CEST+1' }))).toMatch(
+      /time zone "CEST\+1" is not an IANA time zone name/,
+    );
+    expect(await refusal(createSchedule(client, { ...base, input: good, remainingActions: 0 }))).toBe(
+      'remaining actions must be a whole number of at least 1, got 0',
+    );
+    expect(await refusal(createSchedule(client, { ...base, input: good, note: '  ' }))).toMatch(
+      /a schedule needs a note: who created it and why/,
+    );
+    await expect(describeSchedule(client, `${name}/upgrade/schedule`)).rejects.toBeInstanceOf(
+      ScheduleNotFoundError,
+    );
+  });
+
+  it('trigger starts the upgrade with the schedule input; it still stops at its approval gate', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    await scenario(fake, async (s) => {
+      const name = clusterName();
+      const input = upgradeOn(name);
+      const { scheduleId } = await createSchedule(s.client, {
+        runbook: 'upgrade',
+        input,
+        calendar: '* 03:00',
+        timeZone: 'UTC',
+        note: 'alice: nightly upgrade test',
+        taskQueue: s.taskQueue,
+        scheduleId: `test/${name}/upgrade`,
+      });
+      created.add(scheduleId);
+      try {
+        const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
+        if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
+        // The server appends the scheduled time to the schedule's workflow id.
+        expect(triggered.workflowId).toMatch(
+          new RegExp(`^${name}/upgrade-\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`),
+        );
+        const handle: WorkflowHandle = s.client.workflow.getHandle(triggered.workflowId);
+        s.track(handle);
+
+        const atGate = await until(
+          'the upgrade gate to open',
+          () => handle.query<UpgradeStatus>('status'),
+          (st) => st.pendingGates.some((g) => g.gate === 'upgrade'),
+          20_000,
+        );
+        expect(atGate.stage).toBe('waiting for approval: upgrade');
+        expect(atGate.pendingGates.map((g) => g.gate)).toEqual(['upgrade']);
+        expect(atGate.pendingGates[0]?.summary).toMatch(`upgrade cluster ${name} from v2.29.1 to v2.29.3`);
+        // Only the backup ran before the gate: nothing disruptive without a person's approval.
+        expect(fake.callsOf('settingsBackup')).toHaveLength(1);
+        expect(fake.callsOf('composeUp')).toEqual([]);
+        expect(fake.callsOf('startDbUpgrade')).toEqual([]);
+
+        // The run got exactly the schedule's input, and the search attributes of a manual start.
+        const history = await handle.fetchHistory();
+        const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+        const payload = started?.input?.payloads?.[0]?.data;
+        expect(payload && JSON.parse(Buffer.from(payload).toString('utf8'))).toEqual(input);
+        const run = await handle.describe();
+        expect(run.type).toBe('upgrade');
+        expect(run.taskQueue).toBe(s.taskQueue);
+        expect(run.typedSearchAttributes.get(WabaCluster)).toBe(name);
+        expect(run.typedSearchAttributes.get(WabaRunbook)).toBe('upgrade');
+
+        const d = await describeSchedule(s.client, scheduleId);
+        expect(d.runningRuns).toEqual([{ workflowId: triggered.workflowId, runId: triggered.runId }]);
+        expect(d.recentRuns.map((r) => r.workflowId)).toEqual([triggered.workflowId]);
+        expect(d.actionsTaken).toBe(1);
+
+        // A second trigger while that run is open is refused, and starts nothing.
+        expect(await refusal(triggerSchedule(s.client, scheduleId))).toBe(
+          `a upgrade run is already in progress on cluster ${name} (workflow ${triggered.workflowId}); wait for it to finish or cancel it before starting another`,
+        );
+        expect((await describeSchedule(s.client, scheduleId)).actionsTaken).toBe(1);
+
+        await handle.terminate('schedules test over');
+      } finally {
+        await removeSchedule(s.client, scheduleId);
+      }
+    });
+  });
+});
