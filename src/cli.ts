@@ -21,7 +21,7 @@ import {
   triggerSchedule,
   unpauseSchedule,
 } from './client/schedules';
-import { connectionOptions, type TemporalConfig, temporalConfig } from './config';
+import { connectionOptions, dataConverterFromEnv, type TemporalConfig, temporalConfig } from './config';
 
 const USAGE = `usage: waba-runbooks <command>
   start <runbook> --input file.json [--id WORKFLOW_ID]   validate locally, start, print the id and UI link
@@ -154,8 +154,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = temporalConfig();
+  const dataConverter = dataConverterFromEnv(); // the payload codec, when WABA_CODEC_KEYS is set
   const connection = await Connection.connect(connectionOptions(config, config.address ?? 'localhost:7233'));
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   const id = () => {
     if (!args[0] || args[0].startsWith('--')) throw new InputError(`missing the workflow id\n${USAGE}`);
     return args[0];

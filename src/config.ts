@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+export { dataConverterFromEnv } from './codec/keys';
+
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DEFAULT_TASK_QUEUE = 'waba-runbooks';
 

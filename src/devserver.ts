@@ -62,6 +62,8 @@ export interface DevServerOptions {
   pidFile?: string;
   startTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Codec server URL the Web UI calls to decode payloads (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -159,6 +161,7 @@ function devServerArgs(
   if (opts.uiPort === false) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort ?? 8233));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.codecEndpoint && opts.uiPort !== false) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
   return args;
 }
@@ -179,6 +182,9 @@ async function startWithSdkDownload(opts: DevServerOptions, ip: string, port: nu
       searchAttributes: SEARCH_ATTRIBUTES.map((n) =>
         defineSearchAttributeKey(n, SearchAttributeType.KEYWORD),
       ),
+      ...(opts.codecEndpoint && opts.uiPort !== false
+        ? { extraArgs: ['--ui-codec-endpoint', opts.codecEndpoint] }
+        : {}),
     },
   });
   return env;

@@ -2,6 +2,8 @@
 // under .data/, Web UI on 8233) plus the worker; with it: only the worker, against that server.
 import path from 'node:path';
 import { createWorker } from '../workers/worker';
+import { codecFromEnv } from './codec/keys';
+import { codecServerEnv, type RunningCodecServer, startCodecServer } from './codec/server';
 import { PROJECT_ROOT, temporalConfig } from './config';
 import { type DevServer, startDevServer } from './devserver';
 
@@ -16,10 +18,23 @@ function envPort(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const config = temporalConfig();
+  // The payload codec (WABA_CODEC_KEYS / WABA_CODEC_KEYS_FILE); undefined: off, nothing changes.
+  const codec = codecFromEnv();
   let server: DevServer | undefined;
+  let codecServer: RunningCodecServer | undefined;
   let address = config.address;
   if (!address) {
     const dataDir = path.resolve(process.env.WABA_DATA_DIR ?? path.join(PROJECT_ROOT, '.data'));
+    if (codec) {
+      // In-process codec server first, so the Web UI can show decrypted payloads.
+      const uiPort = envPort('TEMPORAL_DEV_UI_PORT', 8233);
+      const settings = codecServerEnv();
+      // Unset WABA_CODEC_CORS_ORIGIN: the embedded Web UI, by either name the browser may use.
+      if (!process.env.WABA_CODEC_CORS_ORIGIN)
+        settings.corsOrigin = [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`];
+      codecServer = await startCodecServer({ codec, ...settings });
+      console.log(`codec server at ${codecServer.url} (payloads encrypted with key "${codec.keyId}")`);
+    }
     server = await startDevServer({
       ip: process.env.TEMPORAL_DEV_IP ?? '127.0.0.1',
       port: envPort('TEMPORAL_DEV_PORT', 7233),
@@ -28,13 +43,21 @@ async function main(): Promise<void> {
       namespace: config.namespace,
       logFile: path.join(dataDir, 'devserver.log'),
       pidFile: path.join(dataDir, 'devserver.pid'),
+      ...(codecServer ? { codecEndpoint: codecServer.url } : {}),
+    }).catch(async (err) => {
+      await codecServer?.close();
+      throw err;
     });
     address = server.address;
     console.log(`Temporal dev server ${server.source} at ${address}`);
     console.log(`Temporal Web UI: ${server.uiUrl}`);
   }
   try {
-    const { worker, connection } = await createWorker({ config, address });
+    const { worker, connection } = await createWorker({
+      config,
+      address,
+      dataConverter: codec ? { payloadCodecs: [codec] } : null,
+    });
     console.log(`worker polling task queue "${config.taskQueue}"; Ctrl-C stops everything`);
     try {
       await worker.run();
@@ -43,6 +66,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await server?.stop();
+    await codecServer?.close();
   }
 }
 

@@ -1,6 +1,7 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type Activities, createActivities } from '../activities';
-import { connectionOptions, type TemporalConfig } from '../src/config';
+import { connectionOptions, dataConverterFromEnv, type TemporalConfig } from '../src/config';
 
 export interface CreateWorkerOptions {
   config: TemporalConfig;
@@ -8,12 +9,17 @@ export interface CreateWorkerOptions {
   activities?: Activities;
   /** Prebuilt workflow bundle (tests build it once); otherwise `workflows/index.ts` is bundled. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload codec etc.; default: from the environment (WABA_CODEC_KEYS), `null` for none. */
+  dataConverter?: DataConverter | null;
 }
 
 /** A worker on the runbooks task queue with every workflow and activity registered. */
 export async function createWorker(
   opts: CreateWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
+  // Read before connecting: a bad codec key fails the start with a clear message.
+  const dataConverter =
+    opts.dataConverter === undefined ? dataConverterFromEnv() : (opts.dataConverter ?? undefined);
   const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
   const workflowSource = opts.workflowBundle
     ? { workflowBundle: opts.workflowBundle }
@@ -24,6 +30,7 @@ export async function createWorker(
     taskQueue: opts.config.taskQueue,
     activities: opts.activities ?? createActivities(),
     ...workflowSource,
+    ...(dataConverter ? { dataConverter } : {}),
     // On SIGINT/SIGTERM: stop polling, give running activities this long, then cancel them.
     shutdownGraceTime: '10s',
   });

@@ -39,6 +39,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   });
   const code = new VerificationCode();
   progress.attach(() => ({
+    requestedBy: input.requestedBy,
     pendingGates: gates.pending(),
     decisions: gates.decisions(),
     refusedDecisions: gates.refused(),

@@ -35,6 +35,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
   });
   progress.attach(() => ({
+    requestedBy: input.requestedBy,
     pendingGates: gates.pending(),
     decisions: gates.decisions(),
     refusedDecisions: gates.refused(),

@@ -28,6 +28,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
   });
   progress.attach(() => ({
+    requestedBy: input.requestedBy,
     pendingGates: gates.pending(),
     decisions: gates.decisions(),
     refusedDecisions: gates.refused(),

@@ -63,6 +63,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
   });
   const gateLog: UpgradeResult['gates'] = [];
   progress.attach(() => ({
+    requestedBy: input.requestedBy,
     fromVersion: from,
     toVersion,
     pendingGates: gates.pending(),
