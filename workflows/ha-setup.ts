@@ -6,10 +6,9 @@ import { durationMs } from '../src/spec/approvals';
 import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
 import { HaSetupInput } from '../src/spec/runbook-inputs';
-import { ApprovalGates } from './lib/approval';
+import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
 import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
-import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
 import { VerificationCode } from './lib/verification-code';
 
@@ -33,16 +32,8 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   const input = validateInput('haSetup', HaSetupInput, raw);
   const { cluster, registration, timeouts } = input;
   const version = cluster.version as string;
-  const progress = new Progress('haSetup', cluster.name);
-  const gates = new ApprovalGates(input.approvals, input.requestedBy, {
-    onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
-  });
   const code = new VerificationCode();
-  progress.attach(() => ({
-    requestedBy: input.requestedBy,
-    pendingGates: gates.pending(),
-    decisions: gates.decisions(),
-    refusedDecisions: gates.refused(),
+  const { progress, gates } = gatedRun('haSetup', cluster.name, input, () => ({
     awaitingCode: code.awaiting(),
   }));
   const apiReq = { cluster: cluster.name, api: cluster.api };

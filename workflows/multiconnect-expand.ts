@@ -3,10 +3,9 @@ import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/wor
 import type { Activities } from '../activities';
 import type { HealthSummary } from '../src/spec/health';
 import { MulticonnectExpandInput } from '../src/spec/runbook-inputs';
-import { ApprovalGates } from './lib/approval';
+import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
 import { type PlanStep, planQuery, upSteps } from './lib/plan';
-import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
@@ -30,16 +29,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
   // The added hosts join the cluster as Coreapps; the rest of the spec (keys, files, db) is shared.
   const cluster = { ...input.cluster, hosts: [...input.cluster.hosts, ...addCoreappHosts] };
   const version = cluster.version as string;
-  const progress = new Progress('multiconnectExpand', cluster.name);
-  const gates = new ApprovalGates(input.approvals, input.requestedBy, {
-    onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
-  });
-  progress.attach(() => ({
-    requestedBy: input.requestedBy,
-    pendingGates: gates.pending(),
-    decisions: gates.decisions(),
-    refusedDecisions: gates.refused(),
-  }));
+  const { progress, gates } = gatedRun('multiconnectExpand', cluster.name, input);
   const apiReq = { cluster: cluster.name, api: cluster.api };
   const target = connectedTarget(shards);
   const plan: PlanStep[] = [

@@ -3,10 +3,9 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { Role } from '../src/spec/cluster';
 import { UninstallInput } from '../src/spec/lifecycle-inputs';
-import { ApprovalGates } from './lib/approval';
+import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery } from './lib/plan';
-import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
 
 export interface UninstallResult {
@@ -23,16 +22,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
   const input = validateInput('uninstall', UninstallInput, raw);
   const { cluster } = input;
   const version = cluster.version as string;
-  const progress = new Progress('uninstall', cluster.name);
-  const gates = new ApprovalGates(input.approvals, input.requestedBy, {
-    onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
-  });
-  progress.attach(() => ({
-    requestedBy: input.requestedBy,
-    pendingGates: gates.pending(),
-    decisions: gates.decisions(),
-    refusedDecisions: gates.refused(),
-  }));
+  const { progress, gates } = gatedRun('uninstall', cluster.name, input);
   const ordered = ORDER.flatMap((r) => hostsWithRole(cluster, r)).filter((h, i, all) => all.indexOf(h) === i);
   const plan: PlanStep[] = ordered.map((h) => ({
     stage: 'down',

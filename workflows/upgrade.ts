@@ -15,11 +15,10 @@ import { UpgradeInput } from '../src/spec/lifecycle-inputs';
 import { compareVersions } from '../src/spec/version';
 import { windowState } from '../src/spec/window';
 import type { DbUpgradeResult } from './db-upgrade';
-import { ApprovalGates } from './lib/approval';
+import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
-import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
 import type { MediaChownResult } from './media-chown';
 
@@ -57,18 +56,10 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
   const { cluster, toVersion, rollback } = input;
   const from = cluster.version as string;
   const id = workflowInfo().workflowId;
-  const progress = new Progress('upgrade', cluster.name);
-  const gates = new ApprovalGates(input.approvals, input.requestedBy, {
-    onOpen: (g) => progress.stage(`waiting for approval: ${g}`),
-  });
   const gateLog: UpgradeResult['gates'] = [];
-  progress.attach(() => ({
-    requestedBy: input.requestedBy,
+  const { progress, gates } = gatedRun('upgrade', cluster.name, input, () => ({
     fromVersion: from,
     toVersion,
-    pendingGates: gates.pending(),
-    decisions: gates.decisions(),
-    refusedDecisions: gates.refused(),
     healthGates: gateLog,
   }));
   const apiReq = { cluster: cluster.name, api: cluster.api };

@@ -56,6 +56,25 @@ function pidIn(file: string): number | undefined {
   return Number.isInteger(pid) && alive(pid) ? pid : undefined;
 }
 
+/** SQL as the database servers' administrators, over their local sockets. */
+const mariadbAdmin = (q: string) =>
+  run('mariadb', ['--no-defaults', `--socket=${MYSQL_SOCKET}`, '-u', 'root', '-e', q]);
+const postgresAdmin = (q: string) =>
+  run('psql', [
+    '-h',
+    PG_SOCKET_DIR,
+    '-p',
+    String(PORTS.PGSQL),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qAtc',
+    q,
+  ]);
+
 export const mysqlPid = () => pidIn(MYSQL_PID);
 export const postgresPid = () => pidIn(path.join(PG_DATA, 'postmaster.pid'));
 
@@ -89,8 +108,7 @@ async function startMariadb(password: string): Promise<void> {
       path.join(DB_DIR, 'mysqld.log'),
     );
   }
-  const sql = (q: string) =>
-    run('mariadb', ['--no-defaults', `--socket=${MYSQL_SOCKET}`, '-u', 'root', '-e', q]);
+  const sql = mariadbAdmin;
   await until('MariaDB', () =>
     sql('SELECT 1').then(
       () => true,
@@ -132,21 +150,7 @@ async function startPostgres(password: string): Promise<void> {
   }
   if (!postgresPid())
     spawnInDbHost([...asPostgres, pgBin('postgres'), '-D', PG_DATA], path.join(DB_DIR, 'postgres.log'));
-  const sql = (q: string) =>
-    run('psql', [
-      '-h',
-      PG_SOCKET_DIR,
-      '-p',
-      String(PORTS.PGSQL),
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-qAtc',
-      q,
-    ]);
+  const sql = postgresAdmin;
   await until('PostgreSQL', () =>
     sql('SELECT 1').then(
       () => true,
@@ -195,26 +199,8 @@ export async function applyLabSettings(engine: Engine, unhealthySeconds: number)
 /** Forget the simulated cluster's state (registration, nodes, stats) on one engine. */
 export async function resetDatabase(engine: Engine): Promise<void> {
   if (engine === 'MYSQL') {
-    await run('mariadb', [
-      '--no-defaults',
-      `--socket=${MYSQL_SOCKET}`,
-      '-u',
-      'root',
-      '-e',
-      `DROP DATABASE IF EXISTS ${SIM_DATABASE}`,
-    ]);
+    await mariadbAdmin(`DROP DATABASE IF EXISTS ${SIM_DATABASE}`);
   } else {
-    await run('psql', [
-      '-h',
-      PG_SOCKET_DIR,
-      '-p',
-      String(PORTS.PGSQL),
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-qAtc',
-      `DROP DATABASE IF EXISTS ${SIM_DATABASE} WITH (FORCE)`,
-    ]);
+    await postgresAdmin(`DROP DATABASE IF EXISTS ${SIM_DATABASE} WITH (FORCE)`);
   }
 }

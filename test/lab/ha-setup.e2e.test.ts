@@ -4,8 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
 import { historyText } from '../support/temporal';
@@ -13,7 +12,7 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON, VNAME_CERT_FILE } from './cluster-json';
 import { DB_PASSWORD_FILE, withLabDb } from './database';
-import { cli, execFileAsync, inputFile, until } from './e2e-support';
+import { cli, execFileAsync, failureOf as failureOfRun, inputFile, until } from './e2e-support';
 import { labState, up } from './lab';
 import { cleanSlate, ssh } from './operator';
 import { hostDir } from './paths';
@@ -49,18 +48,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     client.workflow
       .getHandle(id)
       .query<{ stage: string; pendingGates: { gate: string }[]; awaitingCode: boolean }>('status');
-  const failureOf = async (id: string) => {
-    const err = await client.workflow
-      .getHandle(id)
-      .result()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const cause = (err as WorkflowFailedError).cause;
-    return (cause instanceof ApplicationFailure ? cause : cause?.cause) as ApplicationFailure;
-  };
+  const failureOf = (id: string) => failureOfRun(client, id);
   const scheduledActivities = async (id: string) => {
     const history = await client.workflow.getHandle(id).fetchHistory();
     return (history.events ?? []).flatMap((e) =>
