@@ -29,6 +29,10 @@ export class HostKeyError extends Error {
 export class SshConnectError extends Error {
   override name = 'SshConnectError';
 }
+/** The server refused a new channel on a live connection (e.g. MaxSessions reached). */
+export class ChannelRefusedError extends SshConnectError {
+  override name = 'ChannelRefusedError';
+}
 export class SshTimeoutError extends Error {
   override name = 'SshTimeoutError';
 }
@@ -44,8 +48,34 @@ function keep(buf: string, chunk: string): [string, boolean] {
   return next.length > MAX_OUTPUT ? [next.slice(-MAX_OUTPUT), true] : [next, false];
 }
 
+/**
+ * OpenSSH refuses more than MaxSessions (default 10) channels per connection, and counts a channel
+ * until its teardown finishes on the server; stay below that and queue the rest.
+ */
+const MAX_CHANNELS = 8;
+
+/** A counting semaphore per connection: at most MAX_CHANNELS open channels, the rest wait in order. */
+class ChannelSlots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  async acquire(): Promise<() => void> {
+    if (this.used >= MAX_CHANNELS) await new Promise<void>((r) => this.waiting.push(r));
+    else this.used++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    };
+  }
+}
+
 export class SshPool {
   private readonly clients = new Map<string, Promise<Client>>();
+  private readonly slots = new Map<string, ChannelSlots>();
   /** Counters for benchmarks and tests: handshakes made versus commands run. */
   readonly counters = { handshakes: 0, commands: 0, uploads: 0 };
 
@@ -112,17 +142,39 @@ export class SshPool {
     return c;
   }
 
+  private async slot(t: SshTarget): Promise<() => void> {
+    const k = this.key(t);
+    let s = this.slots.get(k);
+    if (!s) {
+      s = new ChannelSlots();
+      this.slots.set(k, s);
+    }
+    return s.acquire();
+  }
+
   /** Run a command (already quoted by shellCommand) and collect its exit code and bounded output. */
   async exec(t: SshTarget, command: string, timeoutMs = 120_000): Promise<ExecResult> {
+    this.counters.commands++;
+    for (let attempt = 1; ; attempt++) {
+      const release = await this.slot(t);
+      try {
+        return await this.execInSlot(t, command, timeoutMs);
+      } catch (err) {
+        // sshd may still count a just-closed channel against MaxSessions: wait briefly, try again.
+        if (!(err instanceof ChannelRefusedError) || attempt >= 3) throw err;
+      } finally {
+        release();
+      }
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+
+  private async execInSlot(t: SshTarget, command: string, timeoutMs: number): Promise<ExecResult> {
     const client = await this.client(t);
     const full = t.sudo ? shellCommand(['sudo', '-n', 'sh', '-c', command]) : command;
-    this.counters.commands++;
     return new Promise<ExecResult>((resolve, reject) => {
       client.exec(full, (err, stream: ClientChannel) => {
-        if (err) {
-          this.clients.delete(this.key(t));
-          return reject(new SshConnectError(`ssh exec on ${t.host}: ${err.message}`));
-        }
+        if (err) return reject(new ChannelRefusedError(`ssh exec on ${t.host}: ${err.message}`));
         let stdout = '';
         let stderr = '';
         let truncated = false;
@@ -155,20 +207,25 @@ export class SshPool {
   async upload(t: SshTarget, content: Buffer, remotePath: string, mode = 0o644): Promise<string> {
     const sha256 = createHash('sha256').update(content).digest('hex');
     const tmp = `${remotePath}.upload-${randomBytes(4).toString('hex')}`;
-    const client = await this.client(t);
-    const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
-      client.sftp((err, s) =>
-        err ? reject(new SshConnectError(`sftp to ${t.host}: ${err.message}`)) : resolve(s),
-      ),
-    );
+    const release = await this.slot(t);
     try {
-      await new Promise<void>((resolve, reject) =>
-        sftp.writeFile(tmp, content, { mode }, (err) =>
-          err ? reject(new Error(`upload to ${t.host}:${tmp}: ${err.message}`)) : resolve(),
+      const client = await this.client(t);
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+        client.sftp((err, s) =>
+          err ? reject(new SshConnectError(`sftp to ${t.host}: ${err.message}`)) : resolve(s),
         ),
       );
+      try {
+        await new Promise<void>((resolve, reject) =>
+          sftp.writeFile(tmp, content, { mode }, (err) =>
+            err ? reject(new Error(`upload to ${t.host}:${tmp}: ${err.message}`)) : resolve(),
+          ),
+        );
+      } finally {
+        sftp.end();
+      }
     } finally {
-      sftp.end();
+      release();
     }
     this.counters.uploads++;
     const check = await this.exec(
