@@ -136,6 +136,21 @@ export function hostActivities(deps: HostDeps) {
       },
     ),
 
+    /** `stop <service>` (the container stays, `up -d` starts it again); stopping a stopped one is a no-op. */
+    composeStop: guarded(
+      'compose stop',
+      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }) => {
+        await run(
+          a.cluster,
+          a.host,
+          composeCommand(composeCall(a.cluster, a.host, a.version, a.variant), ['stop', a.service]),
+          `stop ${a.service}`,
+          120_000,
+        );
+        return { host: a.host, service: a.service };
+      },
+    ),
+
     /** Container states of the project on the host (`ps -q` + `docker inspect`). */
     composePs: guarded(
       'compose ps',

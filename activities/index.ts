@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from '../src/config';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
 import { hostActivities } from './host-activities';
 import { lifecycleActivities } from './lifecycle-activities';
+import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
 import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   ssh: SshPool;
   /** Backups and collected logs on the worker (WABA_ARTIFACTS_DIR, default .data/artifacts). */
   artifactsDir: string;
+  /** The chat webhook (WABA_NOTIFY_WEBHOOK_URL[_FILE]); undefined: notifications are not sent. */
+  notify: NotifyConfig | undefined;
 }
 
 export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
@@ -29,6 +32,7 @@ export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps
     artifactsDir: path.resolve(
       process.env.WABA_ARTIFACTS_DIR ?? path.join(PROJECT_ROOT, '.data', 'artifacts'),
     ),
+    notify: 'notify' in overrides ? overrides.notify : notifyConfigFromEnv(),
     ...overrides,
   };
 }
@@ -39,6 +43,7 @@ export function createActivities(deps: ActivityDeps = defaultDeps()) {
     ...wabaApiActivities(deps),
     ...hostActivities(deps),
     ...lifecycleActivities(deps),
+    ...notifyActivities(deps),
   };
 }
 

@@ -1,7 +1,9 @@
 // `npm start`: the embedded default. Without TEMPORAL_ADDRESS: a local Temporal dev server (SQLite
 // under .data/, Web UI on 8233) plus the worker; with it: only the worker, against that server.
 import path from 'node:path';
+import { installTelemetry } from '../workers/telemetry';
 import { createWorker } from '../workers/worker';
+import { chatopsConfigured, type RunningChatops, startChatopsFromEnv } from './chatops/from-env';
 import { codecFromEnv } from './codec/keys';
 import { codecServerEnv, type RunningCodecServer, startCodecServer } from './codec/server';
 import { PROJECT_ROOT, temporalConfig } from './config';
@@ -18,6 +20,7 @@ function envPort(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const config = temporalConfig();
+  const telemetry = installTelemetry();
   // The payload codec (WABA_CODEC_KEYS / WABA_CODEC_KEYS_FILE); undefined: off, nothing changes.
   const codec = codecFromEnv();
   let server: DevServer | undefined;
@@ -58,10 +61,18 @@ async function main(): Promise<void> {
       address,
       dataConverter: codec ? { payloadCodecs: [codec] } : null,
     });
-    console.log(`worker polling task queue "${config.taskQueue}"; Ctrl-C stops everything`);
+    let chatops: RunningChatops | undefined;
     try {
+      // The ChatOps endpoint too, when a signing secret says it is wanted.
+      if (chatopsConfigured()) {
+        chatops = await startChatopsFromEnv(process.env, address);
+        console.log(chatops.describe);
+      }
+      if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);
+      console.log(`worker polling task queue "${config.taskQueue}"; Ctrl-C stops everything`);
       await worker.run();
     } finally {
+      await chatops?.close();
       await connection.close();
     }
   } finally {

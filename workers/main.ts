@@ -1,11 +1,14 @@
 // Worker process: `npm run worker` (against TEMPORAL_ADDRESS) or via `npm start`.
 import { temporalConfig } from '../src/config';
+import { installTelemetry } from './telemetry';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = temporalConfig();
   const address = config.address ?? 'localhost:7233';
+  const telemetry = installTelemetry();
   const { worker, connection } = await createWorker({ config, address });
+  if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);
   console.log(
     `worker polling task queue "${config.taskQueue}" in namespace "${config.namespace}" at ${address}`,
   );

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type Activities, createActivities } from '../activities';
+import { activityLogContext } from '../activities/log-context';
 import { connectionOptions, dataConverterFromEnv, type TemporalConfig } from '../src/config';
 
 export interface CreateWorkerOptions {
@@ -12,6 +14,9 @@ export interface CreateWorkerOptions {
   /** Payload codec etc.; default: from the environment (WABA_CODEC_KEYS), `null` for none. */
   dataConverter?: DataConverter | null;
 }
+
+/** Workflow interceptor modules (run counters, log context); bundles must include them too. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [path.join(__dirname, '../workflows/lib/observability.ts')];
 
 /** A worker on the runbooks task queue with every workflow and activity registered. */
 export async function createWorker(
@@ -31,6 +36,7 @@ export async function createWorker(
     activities: opts.activities ?? createActivities(),
     ...workflowSource,
     ...(dataConverter ? { dataConverter } : {}),
+    interceptors: { activity: [activityLogContext], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
     // On SIGINT/SIGTERM: stop polling, give running activities this long, then cancel them.
     shutdownGraceTime: '10s',
   });

@@ -2,6 +2,7 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { CollectLogsInput } from '../src/spec/lifecycle-inputs';
 import { detectCompose, longActs } from './lib/hosts';
+import { RunNotifier } from './lib/notify';
 import { planQuery, SERVICE_OF_ROLE } from './lib/plan';
 import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
@@ -16,6 +17,7 @@ export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
   const input = validateInput('collectLogs', CollectLogsInput, raw);
   const { cluster } = input;
   const progress = new Progress('collectLogs', cluster.name);
+  const notifier = new RunNotifier('collectLogs', cluster.name);
   const wanted = cluster.hosts.flatMap((h) =>
     h.roles
       .map((r) => SERVICE_OF_ROLE[r])
@@ -58,9 +60,14 @@ export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
       summary[f.service] = { bytes: s.bytes + f.bytes, errorLines: s.errorLines + f.errorLines };
     }
     progress.stage('done');
-    return { cluster: cluster.name, files, summary };
+    const errorLines = files.reduce((n, f) => n + f.errorLines, 0);
+    return await notifier.succeeded(
+      { cluster: cluster.name, files, summary },
+      `${files.length} log files under ${runDir} on the worker, ${errorLines} error lines`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

@@ -8,7 +8,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DbUpgradeInput } from '../src/spec/lifecycle-inputs';
+import { runSummary } from '../src/spec/summary';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
+import { RunNotifier } from './lib/notify';
 import { type PlanStep, planQuery, upSteps } from './lib/plan';
 import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
@@ -25,7 +27,8 @@ export interface DbUpgradeResult {
 export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
   const input = validateInput('dbUpgrade', DbUpgradeInput, raw);
   const { cluster, toVersion } = input;
-  const progress = new Progress('dbUpgrade', cluster.name);
+  const progress = new Progress('dbUpgrade', cluster.name, runSummary('dbUpgrade', input));
+  const notifier = new RunNotifier('dbUpgrade', cluster.name);
   const host = input.host ?? hostsWithRole(cluster, 'master')[0]?.name;
   if (!host || !cluster.hosts.some((h) => h.name === host)) {
     throw ApplicationFailure.create({
@@ -128,9 +131,13 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
       }
     }
     progress.stage('done');
-    return { cluster: cluster.name, host, toVersion, container: job.container, exitCode: 0, restarted };
+    return await notifier.succeeded(
+      { cluster: cluster.name, host, toVersion, container: job.container, exitCode: 0, restarted },
+      `dbupgrade job v${toVersion} on ${host} exited 0${restarted.length ? `; restarted ${restarted.join(', ')}` : ''}`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

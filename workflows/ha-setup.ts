@@ -32,8 +32,8 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   const input = validateInput('haSetup', HaSetupInput, raw);
   const { cluster, registration, timeouts } = input;
   const version = cluster.version as string;
-  const code = new VerificationCode();
-  const { progress, gates } = gatedRun('haSetup', cluster.name, input, () => ({
+  const code = new VerificationCode({ onWait: (timeout) => notifier.waitingForCode(timeout) });
+  const { progress, gates, notifier } = gatedRun('haSetup', cluster.name, input, () => ({
     awaitingCode: code.awaiting(),
   }));
   const apiReq = { cluster: cluster.name, api: cluster.api };
@@ -156,18 +156,25 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
       },
     );
     progress.stage(`done: ${health.verdict}`);
-    return {
-      cluster: cluster.name,
-      version,
-      alreadyRegistered,
-      uploads: uploads.map((u) => ({ host: u.host, path: u.path, uploaded: u.uploaded })),
-      containers,
-      registration: reg,
-      decisions: gates.decisions(),
-      health,
-    };
+    const registered = alreadyRegistered
+      ? 'already registered'
+      : `registered +${registration.cc} ${registration.phoneNumber}${reg.codeBy ? ` (code from ${reg.codeBy})` : ''}`;
+    return await notifier.succeeded(
+      {
+        cluster: cluster.name,
+        version,
+        alreadyRegistered,
+        uploads: uploads.map((u) => ({ host: u.host, path: u.path, uploaded: u.uploaded })),
+        containers,
+        registration: reg,
+        decisions: gates.decisions(),
+        health,
+      },
+      `v${version} on ${cluster.hosts.length} hosts, ${registered}; health ${health.verdict}`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

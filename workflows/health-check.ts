@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import { summarizeHealth } from '../src/spec/health';
 import { HealthCheckInput } from '../src/spec/inputs';
 import type { HealthCheckResult } from '../src/spec/results';
+import { RunNotifier } from './lib/notify';
 import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
 
@@ -15,6 +16,7 @@ const { wabaHealth } = proxyActivities<Activities>({
 export async function healthCheck(input: unknown): Promise<HealthCheckResult> {
   const { cluster } = validateInput('healthCheck', HealthCheckInput, input);
   const progress = new Progress('healthCheck', cluster.name);
+  const notifier = new RunNotifier('healthCheck', cluster.name);
   progress.stage('health');
   try {
     const body = await wabaHealth({ cluster: cluster.name, api: cluster.api });
@@ -23,9 +25,13 @@ export async function healthCheck(input: unknown): Promise<HealthCheckResult> {
       progress.host(node.host, node.gatewayStatus ?? `error ${node.errorCode ?? '?'}`);
     }
     progress.stage(`done: ${summary.verdict}`);
-    return { cluster: cluster.name, checkedAt: new Date().toISOString(), ...summary };
+    return await notifier.succeeded(
+      { cluster: cluster.name, checkedAt: new Date().toISOString(), ...summary },
+      `${summary.verdict}${summary.reasons.length ? `: ${summary.reasons.join('; ')}` : ''}`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 // Every workflow type the worker registers. Workflow code only: deterministic, no I/O.
 export { collectLogs } from './collect-logs';
 export { dbUpgrade } from './db-upgrade';
+export { haDrill } from './ha-drill';
 export { haSetup } from './ha-setup';
 export { healthCheck } from './health-check';
 export { mediaChown } from './media-chown';

@@ -5,6 +5,7 @@ import { durationMs } from '../src/spec/approvals';
 import { type MediaChownInput, MediaChownInput as Schema } from '../src/spec/lifecycle-inputs';
 import { shellQuote } from '../src/spec/shell';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
+import { RunNotifier } from './lib/notify';
 import { planQuery } from './lib/plan';
 import { Progress } from './lib/progress';
 import { validateInput } from './lib/validate';
@@ -23,6 +24,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
   const input = validateInput('mediaChown', Schema, raw) as MediaChownInput;
   const { cluster, mediaDir } = input;
   const progress = new Progress('mediaChown', cluster.name);
+  const notifier = new RunNotifier('mediaChown', cluster.name);
   const web = hostsWithRole(cluster, 'webapp')[0];
   if (!web)
     throw ApplicationFailure.create({
@@ -42,6 +44,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
   try {
     if (input.notBefore && Date.parse(input.notBefore) > Date.now()) {
       progress.stage(`waiting until ${input.notBefore} to resume`);
+      notifier.waitingForWindow(input.notBefore);
       await sleep(Date.parse(input.notBefore) - Date.now());
     }
     const version = cluster.version as string;
@@ -87,16 +90,20 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
       });
     }
     progress.stage('done: every media file is owned by root');
-    return {
-      cluster: cluster.name,
-      host: web.name,
-      total: last.total,
-      changed: first.remaining,
-      outcome: 'completed',
-      runs,
-    };
+    return await notifier.succeeded(
+      {
+        cluster: cluster.name,
+        host: web.name,
+        total: last.total,
+        changed: first.remaining,
+        outcome: 'completed' as const,
+        runs,
+      },
+      `every media file on ${web.name} is owned by root (${first.remaining} of ${last.total} changed)`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

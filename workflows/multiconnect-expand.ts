@@ -29,7 +29,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
   // The added hosts join the cluster as Coreapps; the rest of the spec (keys, files, db) is shared.
   const cluster = { ...input.cluster, hosts: [...input.cluster.hosts, ...addCoreappHosts] };
   const version = cluster.version as string;
-  const { progress, gates } = gatedRun('multiconnectExpand', cluster.name, input);
+  const { progress, gates, notifier } = gatedRun('multiconnectExpand', cluster.name, input);
   const apiReq = { cluster: cluster.name, api: cluster.api };
   const target = connectedTarget(shards);
   const plan: PlanStep[] = [
@@ -112,15 +112,14 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     );
     for (const h of addCoreappHosts) progress.host(h.name, 'standby');
     progress.stage(`done: ${health.verdict}`);
-    return {
-      cluster: cluster.name,
-      shards,
-      addedHosts: addCoreappHosts.map((h) => h.name),
-      decisions: gates.decisions(),
-      health,
-    };
+    const added = addCoreappHosts.map((h) => h.name);
+    return await notifier.succeeded(
+      { cluster: cluster.name, shards, addedHosts: added, decisions: gates.decisions(), health },
+      `${shards} shards; ${added.length ? `${added.join(', ')} added as standby` : 'no host added'}; health ${health.verdict}`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

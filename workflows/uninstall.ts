@@ -22,7 +22,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
   const input = validateInput('uninstall', UninstallInput, raw);
   const { cluster } = input;
   const version = cluster.version as string;
-  const { progress, gates } = gatedRun('uninstall', cluster.name, input);
+  const { progress, gates, notifier } = gatedRun('uninstall', cluster.name, input);
   const ordered = ORDER.flatMap((r) => hostsWithRole(cluster, r)).filter((h, i, all) => all.indexOf(h) === i);
   const plan: PlanStep[] = ordered.map((h) => ({
     stage: 'down',
@@ -46,7 +46,10 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     const present = inventory.filter((i) => i.containers.length > 0);
     if (present.length === 0 && !input.removeVolumes) {
       progress.stage('done: nothing to do, no container of the project on any host');
-      return { cluster: cluster.name, nothingToDo: true, removed: [], volumesRemoved: false, decisions: [] };
+      return await notifier.succeeded(
+        { cluster: cluster.name, nothingToDo: true, removed: [], volumesRemoved: false, decisions: [] },
+        'nothing to do: no container of the project on any host',
+      );
     }
     await gates.require(
       'uninstall',
@@ -97,15 +100,19 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
       });
     }
     progress.stage('done');
-    return {
-      cluster: cluster.name,
-      nothingToDo: false,
-      removed: present,
-      volumesRemoved,
-      decisions: gates.decisions(),
-    };
+    return await notifier.succeeded(
+      {
+        cluster: cluster.name,
+        nothingToDo: false,
+        removed: present,
+        volumesRemoved,
+        decisions: gates.decisions(),
+      },
+      `containers removed from ${present.map((p) => p.host).join(', ') || 'no host'}; data ${volumesRemoved ? 'removed' : 'kept'}`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

@@ -19,7 +19,7 @@ import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
-import { validateInput } from './lib/validate';
+import { requireScheduledForPreApproval, validateInput } from './lib/validate';
 import type { MediaChownResult } from './media-chown';
 
 export interface UpgradeResult {
@@ -53,15 +53,17 @@ function batches<T>(items: T[], size: number): T[][] {
 
 export async function upgrade(raw: unknown): Promise<UpgradeResult> {
   const input = validateInput('upgrade', UpgradeInput, raw);
+  requireScheduledForPreApproval('upgrade', input.preApproved);
   const { cluster, toVersion, rollback } = input;
   const from = cluster.version as string;
   const id = workflowInfo().workflowId;
   const gateLog: UpgradeResult['gates'] = [];
-  const { progress, gates } = gatedRun('upgrade', cluster.name, input, () => ({
+  const { progress, gates, notifier } = gatedRun('upgrade', cluster.name, input, () => ({
     fromVersion: from,
     toVersion,
     healthGates: gateLog,
   }));
+  gates.preApprove(input.preApproved);
   const apiReq = { cluster: cluster.name, api: cluster.api };
   const dbUp = needsDbUpgrade(cluster.db?.engine ?? '', toVersion);
   const chown = needsMediaChown(from, toVersion);
@@ -76,7 +78,10 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       : []),
     { stage: 'pre-upgrade health', note: 'registered and healthy' },
     { stage: 'settings backup', note: 'POST /v1/settings/backup, stored on the worker' },
-    { stage: 'approval', note: 'gate "upgrade"' },
+    {
+      stage: 'approval',
+      note: `gate "upgrade"${input.preApproved.length ? ` (pre-approved by ${input.preApproved.map((p) => `${p.by}: ${p.reason}`).join('; ')})` : ''}`,
+    },
     ...(dbUp ? [{ stage: 'dbUpgrade', note: `child workflow: dbupgrade job v${toVersion}` }] : []),
     ...upSteps(cluster, toVersion).map((s) => ({
       ...s,
@@ -103,6 +108,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       const w = windowState(Date.now(), input.window);
       if (w.inside) return;
       progress.stage(`waiting for window opening at ${new Date(w.opensAt).toISOString()}`);
+      notifier.waitingForWindow(w.opensAt);
       await sleep(w.opensAt - Date.now());
     }
   };
@@ -250,20 +256,24 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       mediaChown = await chownChild;
     }
     progress.stage(`done: v${toVersion}, ${health.verdict}`);
-    return {
-      cluster: cluster.name,
-      fromVersion: from,
-      toVersion,
-      backup: { path: backup.path, sha256: backup.sha256 },
-      dbUpgrade: db,
-      hosts: upgraded.map((u) => ({ host: u.host.name, role: u.role, from, to: toVersion })),
-      gates: gateLog,
-      decisions: gates.decisions(),
-      mediaChown,
-      health,
-    };
+    return await notifier.succeeded(
+      {
+        cluster: cluster.name,
+        fromVersion: from,
+        toVersion,
+        backup: { path: backup.path, sha256: backup.sha256 },
+        dbUpgrade: db,
+        hosts: upgraded.map((u) => ({ host: u.host.name, role: u.role, from, to: toVersion })),
+        gates: gateLog,
+        decisions: gates.decisions(),
+        mediaChown,
+        health,
+      },
+      `v${from} → v${toVersion} on ${upgraded.length} hosts${dbUp ? ', database upgraded' : ''}${chownChild ? ', media chown done' : ''}; health ${health.verdict}; backup ${backup.path}`,
+    );
   } catch (err) {
     progress.failed(err);
+    await notifier.failed(err);
     throw err;
   }
 }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { approveUpdate, rejectUpdate } from '../../workflows/lib/approval';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
 import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
+import { HaDrillInput } from '../spec/ha-drill-input';
 import { HealthCheckInput } from '../spec/inputs';
 import {
   CollectLogsInput,
@@ -13,6 +14,7 @@ import {
   UpgradeInput,
 } from '../spec/lifecycle-inputs';
 import { HaSetupInput, MulticonnectExpandInput } from '../spec/runbook-inputs';
+import { runSummary } from '../spec/summary';
 import { check } from '../spec/validate';
 
 /** Every runbook a person can start: its input schema and whether it disrupts the cluster. */
@@ -25,6 +27,7 @@ export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }
   mediaChown: { schema: MediaChownInput, disruptive: true },
   uninstall: { schema: UninstallInput, disruptive: true },
   collectLogs: { schema: CollectLogsInput, disruptive: false },
+  haDrill: { schema: HaDrillInput, disruptive: true },
 };
 
 export class InputError extends Error {
@@ -80,7 +83,7 @@ export async function startRunbook(
         { key: WabaCluster, value: cluster },
         { key: WabaRunbook, value: runbook },
       ],
-      staticSummary: `${runbook} on ${cluster}`,
+      staticSummary: runSummary(runbook, checked.value),
     });
     return { workflowId: id, runId: handle.firstExecutionRunId };
   } catch (err) {

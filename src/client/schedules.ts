@@ -11,6 +11,7 @@ import {
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { runSummary } from '../spec/summary';
 import { check } from '../spec/validate';
 import { InputError, RUNBOOKS } from './runbooks';
 
@@ -191,7 +192,7 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
         args: [input],
         typedSearchAttributes: searchAttributes,
         memo: { scheduleId },
-        staticSummary: `${runbook} on ${cluster} (schedule ${scheduleId})`,
+        staticSummary: `${runSummary(runbook, input)} (schedule ${scheduleId})`,
       },
       policies: {
         overlap: ScheduleOverlapPolicy.SKIP,

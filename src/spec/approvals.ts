@@ -35,6 +35,8 @@ export const ApprovalPolicy = z
     minApprovals: z.number().int().min(1).default(1),
     /** May the person who requested the run approve its gates? */
     allowSelfApproval: z.boolean().default(false),
+    /** May a scheduled run's input carry approvals given in advance (see PreApproval)? */
+    allowPreApproval: z.boolean().default(false),
     timeout: Duration.default('24h'),
   })
   .superRefine((policy, ctx) => {
@@ -50,6 +52,48 @@ export const ApprovalPolicy = z
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
 /** What an operator writes (defaults not yet applied). */
 export type ApprovalPolicyInput = z.input<typeof ApprovalPolicy>;
+
+/**
+ * An approval given in advance by a named approver, in the input of a scheduled run (e.g. a change
+ * approved by the CAB for Sunday's window). Honoured only when the policy allows it and the run was
+ * started by a Schedule; it counts as that approver's approval when the gate opens.
+ */
+export const PreApproval = z.strictObject({
+  gate: z.string().min(1),
+  by: Identity,
+  reason: z.string().min(3, 'say why (e.g. the change ticket)').max(500),
+});
+export type PreApproval = z.infer<typeof PreApproval>;
+
+/** Schema issues of `preApproved` against the policy: allowed at all, approvers, self-approval, gates. */
+export function preApprovalIssues(
+  preApproved: PreApproval[],
+  policy: ApprovalPolicy,
+  requestedBy: string,
+  gates: readonly string[],
+): { path: (string | number)[]; message: string }[] {
+  if (preApproved.length === 0) return [];
+  if (!policy.allowPreApproval)
+    return [
+      { path: ['preApproved'], message: 'approvals.allowPreApproval is false: gates cannot be pre-approved' },
+    ];
+  return preApproved.flatMap((p, i) => {
+    const issues: { path: (string | number)[]; message: string }[] = [];
+    if (!gates.includes(p.gate))
+      issues.push({
+        path: ['preApproved', i, 'gate'],
+        message: `only ${gates.join(', ')} can be pre-approved`,
+      });
+    if (!policy.approvers.includes(p.by))
+      issues.push({ path: ['preApproved', i, 'by'], message: `${p.by} is not in approvals.approvers` });
+    else if (p.by === requestedBy && !policy.allowSelfApproval)
+      issues.push({
+        path: ['preApproved', i, 'by'],
+        message: `${p.by} requested the run and self-approval is off`,
+      });
+    return issues;
+  });
+}
 
 export const ApproveArgs = z.strictObject({
   gate: z.string().min(1),
@@ -83,6 +127,8 @@ export interface Decision {
   at: string;
   comment?: string;
   reason?: string;
+  /** Given in advance in a scheduled run's input. */
+  preApproved?: true;
 }
 
 /** A decision that arrived (by Signal) and was not applied, and why. */

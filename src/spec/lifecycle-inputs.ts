@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApprovalPolicy, Duration, Identity } from './approvals';
+import { ApprovalPolicy, Duration, Identity, PreApproval, preApprovalIssues } from './approvals';
 import { AbsolutePath, Name, SecretRef } from './common';
 import { OperableCluster } from './runbook-inputs';
 import { compareVersions, VERSION_PATTERN } from './version';
@@ -18,6 +18,8 @@ export const UpgradeInput = z
     force: z.strictObject({ reason: z.string().min(3) }).optional(),
     approvals: ApprovalPolicy,
     requestedBy: Identity,
+    /** Approvals given in advance for a scheduled run (gate `upgrade` only; see README). */
+    preApproved: z.array(PreApproval).max(10).default([]),
     rollback: z.enum(['auto', 'ask', 'off']).default('ask'),
     maxUnavailable: z.number().int().min(1).default(1),
     mediaDir: AbsolutePath.default('/usr/local/wamedia'),
@@ -26,6 +28,8 @@ export const UpgradeInput = z
       .default({ health: '10m', dbUpgrade: '30m' }),
   })
   .superRefine((input, ctx) => {
+    for (const issue of preApprovalIssues(input.preApproved, input.approvals, input.requestedBy, ['upgrade']))
+      ctx.addIssue({ code: 'custom', ...issue });
     const from = input.cluster.version;
     if (
       from &&

@@ -57,7 +57,12 @@ describe('npm start (embedded dev server + worker)', () => {
     await webapp.start();
     webapp.health = seed['A9-ha-registered'].health;
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'waba-start-'));
-    const [port, uiPort] = [await freePort(), await freePort()];
+    const [port, uiPort, metricsPort, chatopsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       TEMPORAL_DEV_PORT: String(port),
@@ -65,6 +70,10 @@ describe('npm start (embedded dev server + worker)', () => {
       WABA_DATA_DIR: dataDir,
       WABA_TASK_QUEUE: 'waba-runbooks-start-test',
       WABA_ADMIN_PASSWORD: PASSWORD,
+      WABA_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      // A signing secret configured: npm start serves the ChatOps endpoint too.
+      WABA_CHATOPS_WEBHOOK_SECRET: 'chatops-secret-for-the-start-test',
+      WABA_CHATOPS_PORT: String(chatopsPort),
     };
     delete env.TEMPORAL_ADDRESS;
     const pidFile = path.join(dataDir, 'devserver.pid');
@@ -75,6 +84,8 @@ describe('npm start (embedded dev server + worker)', () => {
     await until('the first worker', () => first.output().includes('worker polling'), 90_000);
     expect(first.output()).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}`);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${chatopsPort}/healthz`)).status).toBe(200);
+    expect(first.output()).toContain(`Prometheus metrics: http://127.0.0.1:${metricsPort}/metrics`);
     const serverPid1 = Number(readFileSync(pidFile, 'utf8'));
 
     // 2. A healthCheck run, caught while its activity waits on the Webapp.
@@ -113,6 +124,17 @@ describe('npm start (embedded dev server + worker)', () => {
     await connection2.close();
     expect(result.verdict).toBe('ha-connected');
     expect(webapp.healthCalls).toBeGreaterThanOrEqual(2);
+
+    // The restarted worker counted the run's success, and logged it as JSON with its ids and step.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^waba_runs_succeeded_total\{[^}]*runbook="healthCheck"[^}]*\} 1$/m);
+    // (the first worker logged the run's stages; the second replayed them silently)
+    const logged = `${first.output()}\n${second.output()}`
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.some((l) => l.workflowId === workflowId && l.cluster === 'lab' && l.step)).toBe(true);
+    expect(`${first.output()}${second.output()}`).not.toContain(PASSWORD);
 
     // 5. Ctrl-C (SIGINT): worker drains, dev server stops, exit 0, nothing left behind.
     const serverPid2 = Number(readFileSync(pidFile, 'utf8'));

@@ -8,7 +8,10 @@ import { promisify } from 'node:util';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { expect, inject } from 'vitest';
+import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
+import { VNAME_CERT_FILE } from './cluster-json';
+import { cleanSlate } from './operator';
 
 export const execFileAsync = promisify(execFile);
 
@@ -92,4 +95,35 @@ export async function failureOf(client: Client, id: string): Promise<Application
   let cause: unknown = (err as WorkflowFailedError).cause;
   while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: unknown }).cause;
   return cause as ApplicationFailure;
+}
+
+export interface HaSetupOutcome {
+  health: { verdict: string; nodes: { host: string; role: string | null; gatewayStatus: string | null }[] };
+}
+
+/** haSetup on a clean slate, approved and registered through the client helpers: one Coreapp connected. */
+export async function setUpHa(
+  client: Client,
+  taskQueue: string,
+  cluster: unknown,
+  engine: 'MYSQL' | 'PGSQL' = 'MYSQL',
+): Promise<HaSetupOutcome> {
+  await cleanSlate(engine);
+  const { workflowId } = await startRunbook(client, taskQueue, 'haSetup', {
+    cluster,
+    registration: { cc: '1', phoneNumber: '5550100', method: 'sms', certRef: `file:${VNAME_CERT_FILE}` },
+    approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
+    requestedBy: 'carol',
+  });
+  await gateOpen(client, workflowId, 'register', 180_000);
+  await approve(client, workflowId, 'register', 'alice');
+  await until(
+    'the code wait',
+    () => statusOf(client, workflowId),
+    (s) => s.awaitingCode === true,
+  );
+  await sendCode(client, workflowId, await smsCode(engine), 'alice');
+  const result = (await client.workflow.getHandle(workflowId).result()) as HaSetupOutcome;
+  expect(result.health.verdict).toBe('ha-connected');
+  return result;
 }

@@ -16,6 +16,7 @@ import {
   until,
   upgradeInput,
 } from '../support/fake-cluster';
+import { failoverHealth, haDrillInput } from '../support/fake-drill';
 import { withWorker } from '../support/temporal';
 
 /** Save a run's history in the CLI's JSON format, which historyFromJSON reads. */
@@ -40,7 +41,10 @@ const input = (baseUrl: string) => ({
 
 describe.runIf(recording)('record histories', () => {
   it('healthCheck: success and invalid input', async () => {
-    const activities = { wabaHealth: async () => ({ health: seed['A9-ha-registered'].health }) };
+    const activities = {
+      wabaHealth: async () => ({ health: seed['A9-ha-registered'].health }),
+      notify: async () => ({ delivered: false as const, reason: 'not configured' as const }),
+    };
     await withWorker(activities, async ({ client, taskQueue }) => {
       const ok = await client.workflow.start('healthCheck', {
         taskQueue,
@@ -134,6 +138,26 @@ describe.runIf(recording)('record histories', () => {
       save(up.workflowId, 'upgrade-with-children.json');
       save(`${up.workflowId}/dbUpgrade`, 'db-upgrade-child.json');
       save(`${up.workflowId}/mediaChown`, 'media-chown-child.json');
+    });
+  });
+
+  it('haDrill: approved, core2 takes over, core1 back as a standby, with faked activities', async () => {
+    const fake = fakeCluster({ setUp: true, health: failoverHealth({ takeoverPolls: 2 }) });
+    await withWorker(fake.activities, async ({ client, taskQueue }) => {
+      const drill = await client.workflow.start('haDrill', {
+        taskQueue,
+        workflowId: 'lab/haDrill/recorded',
+        args: [haDrillInput()],
+      });
+      await until(
+        'the drill gate',
+        () => drill.query<{ pendingGates?: { gate: string }[] }>('status'),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
+      await approve(client, drill.workflowId, 'drill', 'alice');
+      await drill.result();
+      save(drill.workflowId, 'ha-drill-takeover.json');
     });
   });
 });

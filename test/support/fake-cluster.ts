@@ -24,9 +24,9 @@ import type {
   UninstallInput,
   UpgradeInput,
 } from '../../src/spec/lifecycle-inputs';
+import type { NotifyEvent } from '../../src/spec/notify';
 import type { HaSetupInput, MulticonnectExpandInput, OperableCluster } from '../../src/spec/runbook-inputs';
 import seed from '../fixtures/seed-health.json';
-import { withWorker } from './temporal';
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -218,6 +218,7 @@ export const FAKE_ACTIVITIES = [
   'preflightHost',
   'uploadSetupFiles',
   'composeUp',
+  'composeStop',
   'composePs',
   'wabaLogin',
   'wabaHealth',
@@ -336,6 +337,15 @@ export interface FakeClusterOptions {
   logs?: Record<string, { bytes: number; errorLines: number }>;
   /** `<host>/<service>` containers that `down` does not remove. */
   stuck?: string[];
+  /** The chat webhook: every `notify` delivers (default) or every attempt fails (retryable). */
+  notify?: 'delivered' | 'fails';
+}
+
+/** One attempt of the `notify` activity (kept apart from `calls`: notifications are not cluster work). */
+export interface FakeNotification {
+  event: NotifyEvent;
+  attempt: number;
+  delivered: boolean;
 }
 
 interface FailureRule {
@@ -371,7 +381,8 @@ export const containerId = (u: string) => Buffer.from(u).toString('hex').padEnd(
 export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
-  readonly activities: FakeActivities;
+  readonly activities: FakeActivities & Pick<Activities, 'notify'>;
+  readonly notifications: FakeNotification[] = [];
   private readonly rules: FailureRule[] = [];
 
   constructor(private readonly options: FakeClusterOptions = {}) {
@@ -409,7 +420,7 @@ export class FakeCluster {
       volumes: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
       backups: [],
     };
-    this.activities = this.build();
+    this.activities = { ...this.build(), notify: (event) => this.notify(event) };
   }
 
   /**
@@ -515,6 +526,11 @@ export class FakeCluster {
         },
       ),
 
+      composeStop: this.record('composeStop', ({ host, service }: HostArgs & { service: string }) => {
+        s.up.delete(`${host}/${service}`);
+        return { host, service };
+      }),
+
       composePs: this.record('composePs', ({ host, version }: HostArgs & { version: string }) =>
         [...s.up]
           .filter((u) => u.startsWith(`${host}/`))
@@ -571,6 +587,24 @@ export class FakeCluster {
 
       ...this.buildLifecycle(),
     };
+  }
+
+  /** Delivered notifications, e.g. `['gateOpened', 'runSucceeded']` (failed attempts left out). */
+  notified(): NotifyEvent['kind'][] {
+    return this.notifications.filter((n) => n.delivered).map((n) => n.event.kind);
+  }
+
+  private async notify(event: NotifyEvent): Promise<{ delivered: true; status: number }> {
+    let attempt = 1;
+    try {
+      attempt = activityInfo().attempt;
+    } catch {
+      // outside an activity
+    }
+    const delivered = this.options.notify !== 'fails';
+    this.notifications.push({ event, attempt, delivered });
+    if (!delivered) throw new Error('fake webhook: connection refused');
+    return { delivered: true, status: 200 };
   }
 
   /** settingsBackup, the dbupgrade job, the media chown, `down` and log collection. */
@@ -756,6 +790,8 @@ export interface Scenario {
 
 /** A real worker with the fake's activities on a fresh task queue; open runs are terminated afterwards. */
 export async function scenario(fake: FakeCluster, fn: (s: Scenario) => Promise<void>): Promise<void> {
+  // Imported here, not at the top: worker processes outside vitest load this file too.
+  const { withWorker } = await import('./temporal');
   await withWorker(fake.activities, async ({ client, taskQueue }) => {
     const handles: WorkflowHandle[] = [];
     const s: Scenario = {

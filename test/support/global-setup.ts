@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { PROJECT_ROOT } from '../../src/config';
 import { type DevServer, startDevServer } from '../../src/devserver';
 import { freePort } from '../../src/free-port';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,6 +37,7 @@ export default async function setup(project: TestProject) {
   // Bundle the workflows once; every test worker loads the same bundle.
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(PROJECT_ROOT, 'workflows', 'index.ts'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   const bundleDir = path.join(PROJECT_ROOT, '.data', 'test');

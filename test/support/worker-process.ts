@@ -13,11 +13,13 @@ export interface WorkerProcess {
 export async function startWorkerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 90_000,
+  entry = 'workers/main.ts',
 ): Promise<WorkerProcess> {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'workers/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
+    // No Prometheus endpoint unless a test asks for one: a fixed port would clash between workers.
+    env: { ...process.env, WABA_METRICS_ADDRESS: 'off', ...env },
   });
   child.stdout?.on('data', (d) => {
     out += d;

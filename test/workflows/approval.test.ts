@@ -32,6 +32,7 @@ describe('approval schemas', () => {
       approvers: ['alice'],
       minApprovals: 1,
       allowSelfApproval: false,
+      allowPreApproval: false,
       timeout: '24h',
     });
   });

@@ -77,6 +77,7 @@ describe('payload codec end to end (real dev server)', () => {
         activityInput = req;
         return { health: seed['A9-ha-registered'].health };
       },
+      notify: async () => ({ delivered: false, reason: 'not configured' }),
     };
     const workerConnection = await NativeConnection.connect({ address });
     const connection = await Connection.connect({ address });

@@ -596,6 +596,8 @@ describe('haSetup', () => {
       track(handle);
       expect(first.workflowId).toBe(`${cluster}/haSetup`);
       await gateOpen(handle);
+      // The Web UI list shows what the run is about: runbook, cluster and version.
+      expect(await (await handle.describe()).staticSummary()).toBe(`haSetup ${cluster} (v2.23.4)`);
 
       const second = await within(
         15_000,

@@ -18,11 +18,13 @@ import {
   triggerSchedule,
   unpauseSchedule,
 } from '../../src/client/schedules';
+import type { Decision } from '../../src/spec/approvals';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
 import {
   fakeCluster,
+  runFailure,
   scenario,
   until,
   upgradeInput,
@@ -401,5 +403,84 @@ describe('schedules on the dev server', () => {
         await removeSchedule(s.client, scheduleId);
       }
     });
+  });
+
+  it('a pre-approved scheduled upgrade passes its gate by the named approver; a manual start may not', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    await scenario(fake, async (s) => {
+      const name = clusterName();
+      const input = {
+        ...upgradeOn(name),
+        approvals: { approvers: ['alice', 'bob'], allowPreApproval: true },
+        preApproved: [{ gate: 'upgrade', by: 'alice', reason: 'CHG-4711 approved by the CAB' }],
+      };
+      const { scheduleId } = await createSchedule(s.client, {
+        runbook: 'upgrade',
+        input,
+        calendar: 'sun 03:00',
+        timeZone: 'Europe/Rome',
+        note: 'alice: CHG-4711',
+        taskQueue: s.taskQueue,
+        scheduleId: `test/${name}/upgrade-preapproved`,
+      });
+      created.add(scheduleId);
+      try {
+        const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
+        if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
+        const handle: WorkflowHandle = s.client.workflow.getHandle(triggered.workflowId);
+        s.track(handle);
+        await within(60_000, 'the pre-approved upgrade', handle.result());
+        const st = await handle.query<RunStatus & { decisions: Decision[]; pendingGates: PendingGate[] }>(
+          'status',
+        );
+        expect(st.decisions.filter((d) => d.gate === 'upgrade')).toEqual([
+          expect.objectContaining({
+            kind: 'approve',
+            by: 'alice',
+            preApproved: true,
+            comment: 'pre-approved: CHG-4711 approved by the CAB',
+          }),
+        ]);
+        expect(st.stagesDone).not.toContain('waiting for approval: upgrade');
+        expect(fake.callsOf('composeUp').length).toBeGreaterThan(0);
+      } finally {
+        await removeSchedule(s.client, scheduleId);
+      }
+
+      // The same input started by hand fails at once: nobody can skip the gate by naming alice.
+      const manual = await s.start('upgrade', 'manual-preapproved', input);
+      const failure = await runFailure(manual);
+      expect(failure.failure.type).toBe('InvalidInput');
+      expect(failure.failure.message).toMatch(/preApproved: honoured only in runs started by a Schedule/);
+    });
+  });
+
+  it('refuses pre-approvals the policy does not allow, naming the field', async () => {
+    const base = {
+      runbook: 'upgrade',
+      calendar: 'sun 03:00',
+      timeZone: 'Europe/Rome',
+      note: 'alice: CHG-4711',
+      taskQueue: 'unused',
+    };
+    const pre = (by: string, gate = 'upgrade') => [{ gate, by, reason: 'CHG-4711' }];
+    const notAllowed = { ...upgradeOn(clusterName()), preApproved: pre('alice') };
+    expect(await refusal(createSchedule(client, { ...base, input: notAllowed }))).toMatch(
+      /preApproved: approvals.allowPreApproval is false/,
+    );
+    const allowed = (preApproved: unknown) => ({
+      ...upgradeOn(clusterName()),
+      approvals: { approvers: ['alice', 'bob'], allowPreApproval: true },
+      preApproved,
+    });
+    expect(await refusal(createSchedule(client, { ...base, input: allowed(pre('mallory')) }))).toMatch(
+      /preApproved\[0\]\.by: mallory is not in approvals.approvers/,
+    );
+    expect(await refusal(createSchedule(client, { ...base, input: allowed(pre('carol')) }))).toMatch(
+      /carol is not in approvals.approvers/,
+    );
+    expect(
+      await refusal(createSchedule(client, { ...base, input: allowed(pre('alice', 'rollback')) })),
+    ).toMatch(/preApproved\[0\]\.gate: only upgrade can be pre-approved/);
   });
 });

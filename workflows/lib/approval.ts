@@ -1,10 +1,19 @@
-import { ApplicationFailure, condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  defineUpdate,
+  metricMeter,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   type ApprovalPolicy,
   ApproveArgs,
   type Decision,
   type DecisionKind,
   durationMs,
+  type PreApproval,
   type RefusedDecision,
   RejectArgs,
 } from '../../src/spec/approvals';
@@ -15,6 +24,11 @@ export const APPROVAL_REJECTED = 'ApprovalRejected';
 export const APPROVAL_TIMED_OUT = 'ApprovalTimedOut';
 export const DECISION_REFUSED = 'DecisionRefused';
 export const DUPLICATE_GATE = 'DuplicateGate';
+
+/** How long gates wait for people, for Prometheus (seconds, by runbook, gate and outcome). */
+const gateWait = () =>
+  // Made when used: this module is also imported outside workflows (for the Update definitions).
+  metricMeter.createHistogram('waba_gate_wait_seconds', 'float', 's', 'Time an approval gate stayed open');
 
 export type GateState = 'open' | 'approved' | 'rejected';
 export type GateOutcome = 'approved' | 'rejected' | 'timedOut';
@@ -84,6 +98,7 @@ function field(payload: unknown, key: string): string {
 export class ApprovalGates {
   private readonly gates = new Map<string, Gate>();
   private readonly log: Decision[] = [];
+  private readonly advance: PreApproval[] = [];
   private readonly refusals: RefusedDecision[] = [];
   private readonly approvers: ReadonlySet<string>;
   private readonly timeoutMs: number;
@@ -134,6 +149,14 @@ export class ApprovalGates {
   }
 
   /**
+   * Approvals given in advance (already checked against the policy by the input schema); each counts
+   * as its approver's approval the moment its gate opens. Call before `require`.
+   */
+  preApprove(preApproved: PreApproval[]): void {
+    this.advance.push(...preApproved);
+  }
+
+  /**
    * Open `gate` and wait until `minApprovals` distinct approvers approved it (returns their
    * decisions), someone rejected it (throws `ApprovalRejected`) or the policy timeout passed (throws
    * `ApprovalTimedOut`). The gate is closed afterwards in every case. Gate names are unique per run.
@@ -151,12 +174,23 @@ export class ApprovalGates {
     }
     const g: Gate = { gate, summary, openedAt: new Date().toISOString(), state: 'open', approvals: [] };
     this.gates.set(gate, g);
-    this.hooks.onOpen?.(gate, summary);
-
-    await condition(() => g.state !== 'open', this.timeoutMs, { summary: `approval gate ${gate}` });
+    for (const p of this.advance.filter((a) => a.gate === gate && this.approvers.has(a.by))) {
+      if (g.state !== 'open' || g.approvals.some((d) => d.by === p.by)) continue;
+      this.apply('approve', g, { gate, by: p.by, comment: `pre-approved: ${p.reason}` }, true);
+    }
+    // Nobody is asked when the approvals given in advance already suffice.
+    if (g.state === 'open') {
+      this.hooks.onOpen?.(gate, summary);
+      await condition(() => g.state !== 'open', this.timeoutMs, { summary: `approval gate ${gate}` });
+    }
     // The decisions decide, even when the timer fired in the same activation.
     if (g.state === 'open') g.state = 'timedOut';
     this.hooks.onClose?.(gate, g.state);
+    gateWait().record((Date.now() - Date.parse(g.openedAt)) / 1000, {
+      runbook: workflowInfo().workflowType,
+      gate,
+      outcome: g.state,
+    });
 
     if (g.state === 'approved') return g.approvals.map((d) => ({ ...d }));
     if (g.state === 'rejected' && g.rejection) {
@@ -226,8 +260,14 @@ export class ApprovalGates {
     return { ok: true, gate, args };
   }
 
-  private apply(kind: DecisionKind, gate: Gate, args: ApproveArgs | RejectArgs): DecisionResult {
+  private apply(
+    kind: DecisionKind,
+    gate: Gate,
+    args: ApproveArgs | RejectArgs,
+    preApproved = false,
+  ): DecisionResult {
     const decision: Decision = { gate: gate.gate, kind, by: args.by, at: new Date().toISOString() };
+    if (preApproved) decision.preApproved = true;
     if ('comment' in args && args.comment !== undefined) decision.comment = args.comment;
     if ('reason' in args) decision.reason = args.reason;
     this.log.push(decision);

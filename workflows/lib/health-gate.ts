@@ -13,8 +13,8 @@ const { wabaHealth } = proxyActivities<Activities>({
 export const HEALTH_GATE_FAILED = 'HealthGateFailed';
 
 /**
- * Poll GET /v1/health until `ok` holds, within `deadline`; fail with the last verdict and reasons.
- * Transient API errors while nodes restart count as "not yet".
+ * Poll GET /v1/health every `every` until `ok` holds, within `deadline`; fail with the last verdict
+ * and reasons. Transient API errors while nodes restart count as "not yet".
  */
 export async function waitForHealth(
   req: { cluster: string; api: ApiSpec },
@@ -22,6 +22,7 @@ export async function waitForHealth(
   ok: (s: HealthSummary) => boolean,
   deadline: string,
   onPoll?: (s: HealthSummary) => void,
+  every = '3s',
 ): Promise<HealthSummary> {
   const until = Date.now() + durationMs(deadline);
   let last: HealthSummary | undefined;
@@ -46,6 +47,6 @@ export async function waitForHealth(
         message: `health did not reach "${what}" within ${deadline}: ${seen}`,
       });
     }
-    await sleep('3s');
+    await sleep(every);
   }
 }

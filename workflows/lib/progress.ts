@@ -1,5 +1,12 @@
-import { defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  defineQuery,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { failureText } from './failure-text';
+import { setRunContext } from './run-context';
 import { WabaCluster, WabaRunbook, WabaStep } from './search-attributes';
 
 export interface RunStatus {
@@ -26,7 +33,12 @@ export class Progress {
   private publishedStep: string | undefined;
   private extra: () => Record<string, unknown> = () => ({});
 
-  constructor(runbook: string, cluster: string) {
+  /** `summary`: the run's one-line summary (runSummary), the details' headline. */
+  constructor(
+    runbook: string,
+    cluster: string,
+    private readonly summary?: string,
+  ) {
     this.state = {
       runbook,
       cluster,
@@ -62,6 +74,9 @@ export class Progress {
 
   failed(error: unknown): void {
     this.state.lastError = failureText(error);
+    log.warn(
+      `${this.state.runbook} on ${this.state.cluster} failed at ${this.state.stage}: ${this.state.lastError}`,
+    );
     this.publish();
   }
 
@@ -70,14 +85,17 @@ export class Progress {
     if (this.publishedStep !== this.state.stage) {
       upsertSearchAttributes([{ key: WabaStep, value: this.state.stage }]);
       this.publishedStep = this.state.stage;
+      setRunContext({ cluster: this.state.cluster, step: this.state.stage });
+      log.info(`${this.state.runbook} on ${this.state.cluster}: ${this.state.stage}`);
     }
-    setCurrentDetails(renderDetails(this.state));
+    setCurrentDetails(renderDetails(this.state, this.summary));
   }
 }
 
 /** Markdown for the Web UI's "current details": the stage and a table of hosts. */
-export function renderDetails(s: RunStatus): string {
-  const lines = [`**${s.runbook}** on **${s.cluster}**: ${s.stage}`];
+export function renderDetails(s: RunStatus, summary?: string): string {
+  // Runs started from the Web UI have no static summary: the headline says what the run is about.
+  const lines = [`${summary ? `**${summary}**` : `**${s.runbook}** on **${s.cluster}**`}: ${s.stage}`];
   const hosts = Object.entries(s.hosts);
   if (hosts.length > 0) {
     lines.push('', '| host | progress |', '| --- | --- |', ...hosts.map(([h, p]) => `| ${h} | ${p} |`));

@@ -1,6 +1,7 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { check } from '../../src/spec/validate';
+import { TemporalScheduledById } from './search-attributes';
 
 export const INVALID_INPUT = 'InvalidInput';
 
@@ -16,5 +17,19 @@ export function validateInput<S extends z.ZodType>(runbook: string, schema: S, i
     nonRetryable: true,
     message: `invalid ${runbook} input: ${result.problems.join('; ')}`,
     details: [result.problems],
+  });
+}
+
+/**
+ * Approvals given in advance are honoured only in runs a Schedule started (the server sets
+ * TemporalScheduledById; a manual start cannot), so a person starting a run by hand cannot skip
+ * the gate by writing someone else's name into the input.
+ */
+export function requireScheduledForPreApproval(runbook: string, preApproved: readonly unknown[]): void {
+  if (preApproved.length === 0 || workflowInfo().typedSearchAttributes.get(TemporalScheduledById)) return;
+  throw ApplicationFailure.create({
+    type: INVALID_INPUT,
+    nonRetryable: true,
+    message: `invalid ${runbook} input: preApproved: honoured only in runs started by a Schedule; remove it to start by hand`,
   });
 }

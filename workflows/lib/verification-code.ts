@@ -35,7 +35,8 @@ export class VerificationCode {
   private readonly refusals: RefusedCode[] = [];
   private readonly accepted: { by: string; at: string }[] = [];
 
-  constructor() {
+  /** `onWait` runs each time a wait starts (e.g. to tell the chat a code is needed). */
+  constructor(private readonly hooks: { onWait?(timeout: string): void } = {}) {
     setHandler(
       verificationCodeUpdate,
       (args: CodeArgs) => {
@@ -91,6 +92,7 @@ export class VerificationCode {
     }
     this.received = undefined;
     this.waiting = true;
+    this.hooks.onWait?.(timeout);
     await condition(() => this.received !== undefined, durationMs(timeout), { summary: 'verification code' });
     this.waiting = false;
     const got = this.received;

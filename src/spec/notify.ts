@@ -1,0 +1,34 @@
+// What a run tells the chat webhook. Built in workflow code (plain JSON, no secrets), turned into a
+// chat message on the worker by src/notify/slack-message.ts.
+
+/** Which run the notification is about. */
+export interface RunRef {
+  cluster: string;
+  runbook: string;
+  /** The workflow id: what `/waba status <run>` and the buttons name. */
+  workflowId: string;
+}
+
+export type NotifyEvent =
+  | {
+      kind: 'gateOpened';
+      run: RunRef;
+      gate: string;
+      summary: string;
+      requestedBy: string;
+      approvers: string[];
+      minApprovals: number;
+      /** The gate's timeout, e.g. `24h`. */
+      timeout: string;
+    }
+  | { kind: 'waitingForWindow'; run: RunRef /** ISO 8601 */; opensAt: string }
+  | { kind: 'waitingForCode'; run: RunRef /** e.g. `30m` */; timeout: string }
+  | { kind: 'runSucceeded'; run: RunRef; summary: string }
+  | { kind: 'runFailed'; run: RunRef; reason: string };
+
+export type NotifyKind = NotifyEvent['kind'];
+
+/** What the `notify` activity returns: delivered, or why not (never the webhook's address). */
+export type NotifyResult =
+  | { delivered: true; status: number }
+  | { delivered: false; reason: 'not configured' };

@@ -1,0 +1,107 @@
+// The worker's telemetry through its production Runtime and interceptors, in a separate process:
+// Prometheus per-runbook counters and gate wait times, and JSON log lines naming the run, cluster
+// and step. The cluster is faked (test/support/telemetry-worker.ts); the dev server is real.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { approve, reject } from '../../src/client/runbooks';
+import { freePort } from '../../src/free-port';
+import { runFailure, upgradeInput, within } from '../support/fake-cluster';
+import { testClient } from '../support/temporal';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+
+const taskQueue = `telemetry-${randomUUID()}`;
+let worker: WorkerProcess;
+let metricsUrl: string;
+let temporal: Awaited<ReturnType<typeof testClient>>;
+
+beforeAll(async () => {
+  temporal = await testClient();
+  const port = await freePort();
+  metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const address = inject('temporalAddress');
+  worker = await startWorkerProcess(
+    { TEMPORAL_ADDRESS: address, WABA_TASK_QUEUE: taskQueue, WABA_METRICS_ADDRESS: `127.0.0.1:${port}` },
+    90_000,
+    'test/support/telemetry-worker.ts',
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.kill('SIGTERM');
+  await temporal?.close();
+});
+
+/** The value of one Prometheus sample whose labels include all of `labels`; 0 when absent. */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const present = Object.entries(labels).every(([k, v]) => m[2]?.includes(`${k}="${v}"`));
+    if (present) return Number(m[3]);
+  }
+  return 0;
+}
+
+async function gateOpen(id: string): Promise<void> {
+  const handle = temporal.client.workflow.getHandle(id);
+  for (let i = 0; i < 100; i++) {
+    const s = await handle.query<{ pendingGates: unknown[] }>('status').catch(() => undefined);
+    if (s && s.pendingGates.length > 0) return;
+    await sleep(200);
+  }
+  throw new Error(`gate of ${id} did not open in 20 s`);
+}
+
+describe('worker telemetry (Prometheus and JSON logs)', () => {
+  it('counts runs by outcome, times gates, and logs JSON with run id, cluster and step', async () => {
+    const { client } = temporal;
+    const start = (name: string) =>
+      client.workflow.start('upgrade', {
+        taskQueue,
+        workflowId: `lab/upgrade/telemetry-${name}-${randomUUID()}`,
+        args: [upgradeInput()],
+      });
+
+    const approved = await start('approved');
+    await gateOpen(approved.workflowId);
+    await sleep(1200); // a measurable wait at the gate
+    await approve(client, approved.workflowId, 'upgrade', 'alice');
+    await within(60_000, 'the approved upgrade', approved.result());
+
+    const rejected = await start('rejected');
+    await gateOpen(rejected.workflowId);
+    await reject(client, rejected.workflowId, 'upgrade', 'bob', 'not tonight');
+    expect((await runFailure(rejected)).failure.type).toBe('ApprovalRejected');
+
+    // Workflow metrics reach the exporter asynchronously: poll briefly.
+    let text = '';
+    for (let i = 0; i < 50; i++) {
+      text = await (await fetch(metricsUrl)).text();
+      if (sample(text, 'waba_runs_failed_total', { runbook: 'upgrade' }) >= 1) break;
+      await sleep(200);
+    }
+    const upgrade = { runbook: 'upgrade', cluster: 'lab' };
+    expect(sample(text, 'waba_runs_started_total', upgrade)).toBe(2);
+    expect(sample(text, 'waba_runs_succeeded_total', upgrade)).toBe(1);
+    expect(sample(text, 'waba_runs_failed_total', { ...upgrade, cancelled: 'false' })).toBe(1);
+    const gate = { runbook: 'upgrade', gate: 'upgrade' };
+    expect(sample(text, 'waba_gate_wait_seconds_count', { ...gate, outcome: 'approved' })).toBe(1);
+    expect(sample(text, 'waba_gate_wait_seconds_count', { ...gate, outcome: 'rejected' })).toBe(1);
+    expect(sample(text, 'waba_gate_wait_seconds_sum', { ...gate, outcome: 'approved' })).toBeGreaterThan(1);
+    // The SDK's own runtime telemetry is there too.
+    expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
+
+    // Every line the Runtime logged is one JSON object; the runs' lines carry ids, cluster and step.
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ofRun = records.filter((r) => r.workflowId === approved.workflowId);
+    expect(ofRun.length).toBeGreaterThan(0);
+    expect(ofRun.every((r) => typeof r.runId === 'string' && r.cluster === 'lab')).toBe(true);
+    expect(ofRun.map((r) => r.step)).toEqual(expect.arrayContaining(['settings backup']));
+    expect(records.every((r) => typeof r.time === 'string' && typeof r.level === 'string')).toBe(true);
+  }, 150_000);
+});
