@@ -3,6 +3,7 @@
 import {
   ApplicationFailure,
   executeChild,
+  isCancellation,
   ParentClosePolicy,
   setHandler,
   sleep,
@@ -15,6 +16,7 @@ import { UpgradeInput } from '../src/spec/lifecycle-inputs';
 import { compareVersions } from '../src/spec/version';
 import { windowState } from '../src/spec/window';
 import type { DbUpgradeResult } from './db-upgrade';
+import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
@@ -202,7 +204,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       for (const batch of batches(hostsWithRole(cluster, role), input.maxUnavailable)) {
         const names = batch.map((h) => h.name).join(', ');
         progress.stage(`upgrade ${service} on ${names}`);
-        await Promise.all(
+        const ups = await Promise.allSettled(
           batch.map(async (h) => {
             await hostActs.composeUp({
               cluster,
@@ -215,6 +217,21 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
             progress.host(h.name, `${service} on v${toVersion}`);
           }),
         );
+        const upFailure = firstUpFailure(batch, ups);
+        if (upFailure) {
+          // The host may be half-way (container removed, new one not up): it is rolled back too.
+          const why = `up -d ${service} v${toVersion} on ${upFailure.host.name} failed: ${failureText(upFailure.error)}`;
+          for (const h of batch)
+            if (!upgraded.some((u) => u.host.name === h.name)) upgraded.push({ host: h, role });
+          progress.host(upFailure.host.name, `up -d failed`);
+          gateLog.push({
+            gate: `up -d ${service} on ${names}`,
+            outcome: 'failed',
+            at: new Date().toISOString(),
+            detail: why,
+          });
+          await onFailedGate(why);
+        }
         const gate = `health after ${service} on ${names}`;
         try {
           await waitForHealth(
@@ -276,4 +293,21 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     await notifier.failed(err);
     throw err;
   }
+}
+
+/**
+ * The first host of a batch whose `up -d` failed, when the failure is one to roll back for (not a
+ * cancellation of the run, which must end the run as cancelled).
+ */
+function firstUpFailure(
+  batch: HostSpec[],
+  results: PromiseSettledResult<void>[],
+): { host: HostSpec; error: unknown } | undefined {
+  for (const [i, r] of results.entries()) {
+    if (r.status === 'fulfilled') continue;
+    if (isCancellation(r.reason)) throw r.reason;
+    const host = batch[i];
+    if (host) return { host, error: r.reason };
+  }
+  return undefined;
 }

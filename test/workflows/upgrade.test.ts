@@ -459,6 +459,37 @@ describe('upgrade', () => {
     });
   });
 
+  it('rollback auto: an up -d failing on master1 puts master1 then web1 back on the old version; nothing after it runs', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' }).fail(
+      'composeUp',
+      nonRetryable('ComposeFailed', 'docker-compose up -d exited 1: image not found'),
+      { host: 'master1', when: (c) => c.args.version === '2.30.0' },
+    );
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'up-fails', rollbackInput('auto'));
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('UpgradeRolledBack');
+      expect(failure.message).toMatch(
+        /^up -d master v2\.30\.0 on master1 failed: .*image not found.*; rolled back web1, master1 to v2\.29\.3$/,
+      );
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master1 master 2.29.3',
+        'web1 waweb 2.29.3',
+      ]);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.3'])));
+      const st = await statusOf(handle);
+      expect(st.healthGates.map((g) => `${g.gate}: ${g.outcome}`)).toEqual([
+        'health after waweb on web1: passed',
+        'up -d master on master1: failed',
+      ]);
+    });
+  });
+
   it('rollback auto: a health gate failing after the master batch puts master1 then web1 back on the old version; UpgradeRolledBack', async () => {
     const fake = degradesOnMaster();
     await scenario(fake, async (s) => {
