@@ -1,0 +1,45 @@
+// Command line of `npm run bench`.
+
+export const SECTIONS = ['activities', 'fleet', 'ha', 'upgrade'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchArgs {
+  reps: number;
+  fleetRuns: number;
+  activities: number;
+  sections: Section[];
+}
+
+export const USAGE = `usage: npm run bench -- [--reps N] [--fleet N] [--activities N] [--only ${SECTIONS.join(',')}]
+  --reps N        repetitions of A and of B for HA setup and upgrade (default 3)
+  --fleet N       concurrent runs in the fleet section (default 100)
+  --activities N  sequential no-op activities in the overhead section (default 200)
+  --only LIST     run only these sections (SSH reuse comes with "ha")
+Run it under the lab lock: flock -w 3000 /tmp/waba-lab.lock npm run bench`;
+
+function whole(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}\n${USAGE}`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = { reps: 3, fleetRuns: 100, activities: 200, sections: [...SECTIONS] };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--reps') args.reps = whole(flag, value, 1);
+    else if (flag === '--fleet') args.fleetRuns = whole(flag, value, 1);
+    else if (flag === '--activities') args.activities = whole(flag, value, 2);
+    else if (flag === '--only') {
+      const list = (value ?? '').split(',');
+      const bad = list.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+      if (bad.length) throw new Error(`unknown section(s) ${bad.join(', ')}\n${USAGE}`);
+      args.sections = list as Section[];
+    } else if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    i++;
+  }
+  return args;
+}

@@ -1,0 +1,84 @@
+// The lab for the bench: 1 Webapp, 3 Masters, 3 Coreapps on MySQL, no spares; a clean slate before
+// every repetition; down at the end. The caller holds /tmp/waba-lab.lock (the lab is shared).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ClusterSpecInput } from '../src/spec/cluster';
+import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, VNAME_CERT_FILE } from '../test/lab/cluster-json';
+import { DB_PASSWORD_FILE, DB_USER, PORTS } from '../test/lab/database';
+import { SSH_DIR } from '../test/lab/hosts';
+import { CA_DIR } from '../test/lab/image';
+import { down, labState, up } from '../test/lab/lab';
+import { cleanSlate } from '../test/lab/operator';
+import { DB_HOST, type LabHost, topology, UPSTREAM_DIR } from '../test/lab/paths';
+import { onCleanup } from './cleanup';
+
+export const TOPOLOGY = { webs: 1, masters: 3, cores: 3, spares: 0 } as const;
+
+const sameHosts = (a: LabHost[], b: LabHost[]) => JSON.stringify(a) === JSON.stringify(b);
+
+export async function bringUpLab(log: (m: string) => void): Promise<LabHost[]> {
+  const wanted = topology(TOPOLOGY.webs, TOPOLOGY.masters, TOPOLOGY.cores, TOPOLOGY.spares);
+  let existing: LabHost[] | undefined;
+  try {
+    existing = labState().hosts;
+  } catch {
+    existing = undefined; // no lab up
+  }
+  if (existing && !sameHosts(existing, wanted)) {
+    log('a lab with another topology is up: taking it down first');
+    await down(log);
+  }
+  onCleanup('the lab', () => down(log));
+  const state = await up({ engine: 'MYSQL', ...TOPOLOGY, log: () => {} });
+  return state.hosts;
+}
+
+/** Every repetition starts here: no container, volume or setup file on any host, a fresh database. */
+export const cleanLab = () => cleanSlate('MYSQL');
+
+export function labCluster(version: string): ClusterSpecInput {
+  return { ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version };
+}
+
+export const registration = {
+  cc: '1',
+  phoneNumber: '5550100',
+  method: 'sms',
+  certRef: `file:${VNAME_CERT_FILE}`,
+} as const;
+
+/** Read the verification code "sent by SMS" straight from the lab database (a few ms). */
+export function smsCodeCommand(): string {
+  return `MYSQL_PWD="$(cat ${DB_PASSWORD_FILE})" mariadb --no-defaults -h ${DB_HOST.address} -P ${PORTS.MYSQL} -u ${DB_USER} -N -B -e "SELECT v FROM waent_sim.kv WHERE k = 'sms_code'"`;
+}
+
+/** The environment the seed-*.sh scripts read: addresses per role and the lab's files. */
+export function seedScriptEnv(hosts: LabHost[], version: string): Record<string, string> {
+  const of = (role: LabHost['role']) =>
+    hosts
+      .filter((h) => h.role === role && !h.spare)
+      .map((h) => h.address)
+      .join(' ');
+  const web = hosts.find((h) => h.role === 'webapp') as LabHost;
+  return {
+    WEB_HOSTS: of('webapp'),
+    MASTER_HOSTS: of('master'),
+    CORE_HOSTS: of('coreapp'),
+    WA_API_VERSION: version,
+    UPSTREAM_DIR,
+    DB_HOSTNAME: DB_HOST.address,
+    DB_PORT: String(PORTS.MYSQL),
+    DB_USERNAME: DB_USER,
+    DB_PASSWORD_FILE,
+    SSH_KEY: path.join(SSH_DIR, 'id_ed25519'),
+    KNOWN_HOSTS: path.join(SSH_DIR, 'known_hosts'),
+    API_URL: `https://${web.address}:9090`,
+    API_CACERT: path.join(CA_DIR, 'ca.pem'),
+    ADMIN_PASSWORD_FILE,
+    BACKUP_PASSWORD_FILE: ADMIN_PASSWORD_FILE,
+    REG_CC: registration.cc,
+    REG_PHONE: registration.phoneNumber,
+    REG_CERT_FILE: VNAME_CERT_FILE,
+    SMS_CODE_COMMAND: smsCodeCommand(),
+  };
+}

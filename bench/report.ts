@@ -1,0 +1,99 @@
+// The bench's output: a readable table on stdout and the full record as JSON in bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { MachineInfo } from './machine';
+import type { ActivityOverhead } from './sections/activity-overhead';
+import type { FleetResult } from './sections/fleet';
+import type { RunRecord } from './sections/paired-run';
+import type { Spread } from './stats';
+import type { PairedSummary, SshReuse } from './summarize';
+
+export type Outcome<T> = T | { error: string };
+
+export interface BenchResults {
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  settings: Record<string, unknown>;
+  haSetup?: Outcome<{ summary: PairedSummary; runs: RunRecord[] }>;
+  upgrade?: Outcome<{ summary: PairedSummary; runs: RunRecord[] }>;
+  activityOverhead?: Outcome<ActivityOverhead>;
+  sshReuse?: Outcome<SshReuse>;
+  fleet?: Outcome<FleetResult>;
+}
+
+export function writeResults(results: BenchResults, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${results.date}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+const s = (x: Spread, unit = 's') =>
+  `${x.median.toFixed(1)} ${unit} (${x.min.toFixed(1)}–${x.max.toFixed(1)}, n=${x.n})`;
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const failed = (o: object): o is { error: string } => 'error' in o;
+
+function paired(title: string, o: BenchResults['haSetup']): string[] {
+  if (!o) return [];
+  if (failed(o)) return [title, `  FAILED: ${o.error}`];
+  const m = o.summary;
+  return [
+    title,
+    `  A  operator script          ${s(m.a)}`,
+    `  B  runbook                  ${s(m.b)}`,
+    `  B/A                         ${m.ratioBA.toFixed(2)} (per rep ${m.ratioPerRep.min.toFixed(2)}–${m.ratioPerRep.max.toFixed(2)})`,
+    `  critical path (lab, B runs) ${s(m.criticalPathB)}`,
+    `  B overhead over it          ${s(m.overheadB.seconds)} = ${pct(m.overheadB.overCriticalPath)} of the critical path, ${pct(m.overheadB.shareOfWall)} of B`,
+    `  path with compose CLI (B)   ${s(m.criticalPathWithComposeB)}; B overhead over it ${s(m.overheadB.overPathWithCompose)}`,
+    `  A overhead over its own     ${s(m.overheadA.seconds)}`,
+  ];
+}
+
+export function table(r: BenchResults): string {
+  const blocks: string[][] = [
+    [
+      `npm run bench — ${r.startedAt} — ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`,
+    ],
+    paired('1. HA setup (1 Webapp, 3 Masters, 3 Coreapps, MySQL)', r.haSetup),
+    paired('2. Upgrade 2.29.1 -> 2.29.3 with dbupgrade', r.upgrade),
+  ];
+  const ao = r.activityOverhead;
+  if (ao)
+    blocks.push([
+      '3. Per-activity overhead (sequential no-op activities, embedded dev server)',
+      ...(failed(ao)
+        ? [`  FAILED: ${ao.error}`]
+        : [
+            `  ${ao.activities} activities in ${ao.totalSeconds.toFixed(2)} s: per activity median ${ao.perActivityMs.median} ms, p99 ${ao.perActivityMs.p99} ms (max ${ao.perActivityMs.max} ms)`,
+            `  scheduled -> completed: median ${ao.scheduledToCompletedMs.median} ms, p99 ${ao.scheduledToCompletedMs.p99} ms`,
+          ]),
+    ]);
+  const ssh = r.sshReuse;
+  if (ssh)
+    blocks.push([
+      '4. SSH reuse per haSetup run',
+      ...(failed(ssh)
+        ? [`  FAILED: ${ssh.error}`]
+        : [
+            `  B: ${s(ssh.handshakes, 'handshakes')}, ${s(ssh.commands, 'commands')}, ${s(ssh.uploads, 'uploads')}; ${ssh.commandsPerHandshake} commands per handshake`,
+            `  sshd logins seen by the hosts: B ${s(ssh.sshdLoginsB, '')}, A ${s(ssh.sshdLoginsA, '')}`,
+          ]),
+    ]);
+  const f = r.fleet;
+  if (f)
+    blocks.push([
+      '5. Fleet: one worker process, concurrent runs of a fake runbook',
+      ...(failed(f)
+        ? [`  FAILED: ${f.error}`]
+        : [
+            `  ${f.runs} runs x ${f.stepsPerRun} activities of ${f.stepMs} ms: all done in ${f.completionSeconds.toFixed(2)} s`,
+            `  worker RSS idle ${f.workerRssMiB.idle} MiB, peak ${f.workerRssMiB.peak} MiB; schedule-to-start median ${f.scheduleToStartMs.median} ms, p99 ${f.scheduleToStartMs.p99} ms (max ${f.scheduleToStartMs.max} ms)`,
+          ]),
+    ]);
+  return blocks
+    .filter((b) => b.length)
+    .map((b) => b.join('\n'))
+    .join('\n\n');
+}

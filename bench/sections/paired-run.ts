@@ -1,0 +1,52 @@
+// One measured repetition of A (the operator's script) or B (the runbook): the lab's health watched
+// throughout, wall time, SSH logins the hosts saw, and the critical path from the lab's timestamps.
+import type { LabHost } from '../../test/lab/paths';
+import type { CriticalPath } from '../critical-path';
+import { type HealthState, watchHealth } from '../health-watch';
+import { sshdLogins } from '../sshd-logins';
+import { round } from '../stats';
+
+export interface RunRecord {
+  variant: 'A' | 'B';
+  rep: number;
+  seconds: number;
+  criticalPath: CriticalPath;
+  /** SSH logins the lab's sshd logs show during the run. */
+  sshLogins: number;
+  /** B only: the worker's SSH pool counters for this run. */
+  sshPool?: { handshakes: number; commands: number; uploads: number };
+}
+
+export async function measuredRun(
+  hosts: LabHost[],
+  variant: 'A' | 'B',
+  rep: number,
+  run: () => Promise<number>,
+  criticalPath: (timeline: HealthState[], window: { from: number; to: number }) => Promise<CriticalPath>,
+): Promise<RunRecord> {
+  const watch = await watchHealth();
+  const loginsBefore = sshdLogins(hosts);
+  const from = Date.now();
+  let timeline: HealthState[] = [];
+  let seconds: number;
+  try {
+    seconds = await run();
+  } finally {
+    timeline = await watch.stop();
+  }
+  const to = Date.now();
+  const cp = await criticalPath(timeline, { from, to });
+  return {
+    variant,
+    rep,
+    seconds: round(seconds),
+    criticalPath: {
+      ...cp,
+      slowestUp: round(cp.slowestUp),
+      convergence: round(cp.convergence),
+      total: round(cp.total),
+      ...(cp.dbUpgradeJob === undefined ? {} : { dbUpgradeJob: round(cp.dbUpgradeJob) }),
+    },
+    sshLogins: sshdLogins(hosts) - loginsBefore,
+  };
+}

@@ -1,0 +1,55 @@
+// One measured B repetition: a fresh in-process worker, the runbook driven to its end (gate approved
+// and code sent at once), its health verdict checked, SSH counters and the critical path recorded.
+import type { LabHost } from '../../test/lab/paths';
+import { type CriticalPath, withComposeCli } from '../critical-path';
+import type { HealthState } from '../health-watch';
+import { slowestActivity } from '../history';
+import { driveRunbook } from '../runbook-driver';
+import { round } from '../stats';
+import { type BenchTemporal, startRunbooksWorker } from '../temporal';
+import { measuredRun, type RunRecord } from './paired-run';
+
+export interface RunbookRep {
+  runbook: 'haSetup' | 'upgrade';
+  input: unknown;
+  gate: string;
+  criticalPath: (timeline: HealthState[], window: { from: number; to: number }) => Promise<CriticalPath>;
+}
+
+export async function runbookRep(
+  t: BenchTemporal,
+  hosts: LabHost[],
+  rep: number,
+  artifactsDir: string,
+  spec: RunbookRep,
+): Promise<RunRecord> {
+  const worker = await startRunbooksWorker(t, artifactsDir);
+  try {
+    let workflowId = '';
+    const record = await measuredRun(
+      hosts,
+      'B',
+      rep,
+      async () => {
+        const run = await driveRunbook(t.client, spec.runbook, spec.input, spec.gate);
+        workflowId = run.workflowId;
+        const verdict = (run.result as { health?: { verdict?: string } }).health?.verdict;
+        if (verdict !== 'ha-connected') throw new Error(`${spec.runbook} ended with health ${verdict}`);
+        return run.seconds;
+      },
+      spec.criticalPath,
+    );
+    const upCommand = round(await slowestActivity(t.client, workflowId, 'composeUp'));
+    const cp = withComposeCli(record.criticalPath, upCommand);
+    return {
+      ...record,
+      criticalPath: {
+        ...cp,
+        withComposeCli: { slowestUpCommand: upCommand, total: round(cp.withComposeCli?.total ?? Number.NaN) },
+      },
+      sshPool: { ...worker.deps.ssh.counters },
+    };
+  } finally {
+    await worker.stop();
+  }
+}
