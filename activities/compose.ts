@@ -1,9 +1,10 @@
 // Parsing what docker-compose and docker answer on a host.
 import type { ComposeVariant } from '../src/spec/commands';
 
-export function parseDetect(output: string): { variant: ComposeVariant; version: string } | undefined {
+/** `v1` or `v2 <version>` (DETECT_COMPOSE's answer); undefined when the host has neither. */
+export function parseDetect(output: string): { variant: ComposeVariant; version?: string } | undefined {
   const [variant, version] = output.trim().split(/\s+/);
-  if (variant === 'v1' || variant === 'v2') return { variant, version: version ?? 'unknown' };
+  if (variant === 'v1' || variant === 'v2') return version ? { variant, version } : { variant };
   return undefined;
 }
 

@@ -27,7 +27,7 @@ export const composeCall = hostComposeCall;
 export interface PreflightResult {
   host: string;
   docker: string;
-  compose: { variant: ComposeVariant; version: string };
+  compose: { variant: ComposeVariant; version?: string };
   mediaMode?: string;
 }
 

@@ -36,7 +36,11 @@ export async function createWorker(
     activities: opts.activities ?? createActivities(),
     ...workflowSource,
     ...(dataConverter ? { dataConverter } : {}),
-    interceptors: { activity: [activityLogContext], workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    interceptors: {
+      activity: [activityLogContext],
+      // A prebuilt bundle already contains them (bundleWorkflowCode's workflowInterceptorModules).
+      ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
     // On SIGINT/SIGTERM: stop polling, give running activities this long, then cancel them.
     shutdownGraceTime: '10s',
   });

@@ -7,7 +7,7 @@ import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
 import { HaSetupInput } from '../src/spec/runbook-inputs';
 import { gatedRun } from './lib/gated-run';
-import { waitForHealth } from './lib/health-gate';
+import { pollInterval, waitForHealth } from './lib/health-gate';
 import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
 import { validateInput } from './lib/validate';
 import { VerificationCode } from './lib/verification-code';
@@ -186,7 +186,8 @@ async function waitRunning(
   variant: Map<string, ComposeVariant>,
   deadline: string,
 ): Promise<{ host: string; service: string; state: string }[]> {
-  const until = Date.now() + durationMs(deadline);
+  const started = Date.now();
+  const until = started + durationMs(deadline);
   for (;;) {
     const states = await Promise.all(
       cluster.hosts.map(async (h) => ({
@@ -217,6 +218,6 @@ async function waitRunning(
         message: `not running after ${deadline}: ${missing.join(', ')}`,
       });
     }
-    await sleep('3s');
+    await sleep(pollInterval(Date.now() - started));
   }
 }

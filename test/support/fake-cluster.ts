@@ -502,7 +502,7 @@ export class FakeCluster {
         return {
           host,
           docker: '24.0.7',
-          compose: { variant, version: variant === 'v1' ? '1.29.2' : '2.24.0' },
+          compose: variant === 'v1' ? { variant } : { variant, version: '2.24.0' },
         };
       }),
 

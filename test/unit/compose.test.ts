@@ -31,7 +31,8 @@ describe('compose commands', () => {
   });
 
   it('parses detection and inspect output', () => {
-    expect(parseDetect('v1 1.29.2\n')).toEqual({ variant: 'v1', version: '1.29.2' });
+    expect(parseDetect('v1\n')).toEqual({ variant: 'v1' });
+    expect(parseDetect('v2 2.24.0\n')).toEqual({ variant: 'v2', version: '2.24.0' });
     expect(parseDetect('none')).toBeUndefined();
     const inspect = JSON.stringify([
       {

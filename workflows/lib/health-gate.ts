@@ -5,15 +5,17 @@ import type { ApiSpec } from '../../src/spec/cluster';
 import { type HealthSummary, summarizeHealth } from '../../src/spec/health';
 import { failureText } from './failure-text';
 
+// One attempt per poll: the gate's own loop is the retry (every second at first), so a Webapp that
+// is restarting is asked again in 1 s, not after an activity backoff.
 const { wabaHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+  retry: { maximumAttempts: 1 },
 });
 
 export const HEALTH_GATE_FAILED = 'HealthGateFailed';
 
 /**
- * Poll GET /v1/health every `every` until `ok` holds, within `deadline`; fail with the last verdict
+ * Poll GET /v1/health (every `every`, default {@link pollInterval}) until `ok` holds, within `deadline`; fail with the last verdict
  * and reasons. Transient API errors while nodes restart count as "not yet".
  */
 export async function waitForHealth(
@@ -22,9 +24,10 @@ export async function waitForHealth(
   ok: (s: HealthSummary) => boolean,
   deadline: string,
   onPoll?: (s: HealthSummary) => void,
-  every = '3s',
+  every?: string,
 ): Promise<HealthSummary> {
-  const until = Date.now() + durationMs(deadline);
+  const started = Date.now();
+  const until = started + durationMs(deadline);
   let last: HealthSummary | undefined;
   let lastError = '';
   for (;;) {
@@ -47,6 +50,14 @@ export async function waitForHealth(
         message: `health did not reach "${what}" within ${deadline}: ${seen}`,
       });
     }
-    await sleep(every);
+    await sleep(every ?? pollInterval(Date.now() - started));
   }
+}
+
+/**
+ * Nodes usually settle within seconds of a restart: poll every second at first, so a run notices at
+ * once, then every 3 s, so a long wait does not fill the history with polls.
+ */
+export function pollInterval(elapsedMs: number): number {
+  return elapsedMs < 30_000 ? 1_000 : 3_000;
 }
