@@ -248,7 +248,8 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     expect(pw.type).toBe('DbPasswordRejected');
     expect(pw.message).toContain('"("');
     expect(pw.message).not.toContain('lab(pass)word');
-    expect(await scheduledActivities(idPw)).toEqual(['checkDbSecret']);
+    // Nothing touched a host: the secret check, then the failure notification (to the chat webhook).
+    expect(await scheduledActivities(idPw)).toEqual(['checkDbSecret', 'notify']);
 
     expect(sshLogins()).toBe(loginsBefore);
   });
