@@ -5,6 +5,7 @@ import { createSecretResolver, type SecretResolver } from '../src/secrets';
 import { hostActivities } from './host-activities';
 import { lifecycleActivities } from './lifecycle-activities';
 import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
+import { runGuardActivities } from './run-guard';
 import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps = defaultDeps()) {
     ...hostActivities(deps),
     ...lifecycleActivities(deps),
     ...notifyActivities(deps),
+    ...runGuardActivities(),
   };
 }
 

@@ -11,7 +11,7 @@ export interface BenchArgs {
 }
 
 export const USAGE = `usage: npm run bench -- [--reps N] [--fleet N] [--activities N] [--only ${SECTIONS.join(',')}]
-  --reps N        repetitions of A and of B for HA setup and upgrade (default 3)
+  --reps N        repetitions of A and of B (and B2) for HA setup and upgrade (default 3)
   --fleet N       concurrent runs in the fleet section (default 100)
   --activities N  sequential no-op activities in the overhead section (default 200)
   --only LIST     run only these sections (SSH reuse comes with "ha")

@@ -63,7 +63,8 @@ async function main(): Promise<number> {
       topology: { webs: 1, masters: 3, cores: 3, spares: 0, engine: 'MYSQL' },
       setupVersion: '2.23.4',
       upgrade: '2.29.1 -> 2.29.3',
-      healthPollSeconds: { A: 3, B: 3 },
+      // B: every second for the first 30 s of a wait, then every 3 s (workflows/lib/health-gate.ts).
+      healthPollSeconds: { A: 3, B: '1 (first 30 s), then 3' },
       approvalAndCodePollMs: 100,
     },
   };
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
     const { labState } = await import('../test/lab/lab');
     const { bringUpLab } = await import('./lab-session');
     const { haSetupRuns } = await import('./sections/ha-setup');
-    const { upgradeRuns } = await import('./sections/upgrade');
+    const { RUNBOOK_VARIANTS, upgradeRuns } = await import('./sections/upgrade');
     log('bringing up the lab (1 Webapp, 3 Masters, 3 Coreapps, MySQL)...');
     const hosts = await bringUpLab(log);
     results.settings.labUnhealthyIntervalSeconds = labState().unhealthyInterval;
@@ -101,10 +102,12 @@ async function main(): Promise<number> {
       const ha = results.haSetup;
       results.sshReuse = 'error' in ha ? { error: 'no haSetup runs' } : summarizeSsh(ha.runs);
     }
-    if (want('upgrade'))
-      results.upgrade = await attempt('2. upgrade, A and B alternating', () =>
+    if (want('upgrade')) {
+      results.settings.upgradeVariants = RUNBOOK_VARIANTS;
+      results.upgrade = await attempt('2. upgrade, A, B and B2 alternating', () =>
         paired(() => upgradeRuns(t, hosts, args.reps, artifacts, log)),
       );
+    }
   }
 
   results.finishedAt = new Date().toISOString();

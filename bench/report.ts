@@ -6,7 +6,7 @@ import type { ActivityOverhead } from './sections/activity-overhead';
 import type { FleetResult } from './sections/fleet';
 import type { RunRecord } from './sections/paired-run';
 import type { Spread } from './stats';
-import type { PairedSummary, SshReuse } from './summarize';
+import { type PairedSummary, type SshReuse, type VariantSummary, variantB } from './summarize';
 
 export type Outcome<T> = T | { error: string };
 
@@ -15,7 +15,10 @@ export interface BenchResults {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
-  settings: Record<string, unknown>;
+  settings: Record<string, unknown> & {
+    /** Section 2's runbook variants: label -> what each changes of the runbook's input. */
+    upgradeVariants?: Record<string, object>;
+  };
   haSetup?: Outcome<{ summary: PairedSummary; runs: RunRecord[] }>;
   upgrade?: Outcome<{ summary: PairedSummary; runs: RunRecord[] }>;
   activityOverhead?: Outcome<ActivityOverhead>;
@@ -35,19 +38,40 @@ const s = (x: Spread, unit = 's') =>
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 const failed = (o: object): o is { error: string } => 'error' in o;
 
-function paired(title: string, o: BenchResults['haSetup']): string[] {
+const line = (label: string, value: string) => `  ${label.padEnd(30)}${value}`;
+
+/** The lines of one runbook variant: B, or B2 etc. (`patch`: what its input changes of B's). */
+function variantLines(v: string, m: VariantSummary, patch?: object): string[] {
+  const changes = Object.entries(patch ?? {}).map(([k, x]) => `, ${k} ${JSON.stringify(x)}`);
+  const what = `runbook${changes.join('')}`;
+  return [
+    line(`${v.padEnd(3)}${what}`, s(m.wall)),
+    line(
+      `${v}/A`,
+      `${m.ratioToA.toFixed(2)} (per rep ${m.ratioPerRep.min.toFixed(2)}–${m.ratioPerRep.max.toFixed(2)})`,
+    ),
+    line(`critical path (lab, ${v} runs)`, s(m.criticalPath)),
+    line(
+      `${v} overhead over it`,
+      `${s(m.overhead.seconds)} = ${pct(m.overhead.overCriticalPath)} of the critical path, ${pct(m.overhead.shareOfWall)} of ${v}`,
+    ),
+    line(
+      `path with compose CLI (${v})`,
+      `${s(m.criticalPathWithCompose)}; ${v} overhead over it ${s(m.overhead.overPathWithCompose)}`,
+    ),
+  ];
+}
+
+function paired(title: string, o: BenchResults['haSetup'], patches: Record<string, object> = {}): string[] {
   if (!o) return [];
   if (failed(o)) return [title, `  FAILED: ${o.error}`];
   const m = o.summary;
   return [
     title,
-    `  A  operator script          ${s(m.a)}`,
-    `  B  runbook                  ${s(m.b)}`,
-    `  B/A                         ${m.ratioBA.toFixed(2)} (per rep ${m.ratioPerRep.min.toFixed(2)}–${m.ratioPerRep.max.toFixed(2)})`,
-    `  critical path (lab, B runs) ${s(m.criticalPathB)}`,
-    `  B overhead over it          ${s(m.overheadB.seconds)} = ${pct(m.overheadB.overCriticalPath)} of the critical path, ${pct(m.overheadB.shareOfWall)} of B`,
-    `  path with compose CLI (B)   ${s(m.criticalPathWithComposeB)}; B overhead over it ${s(m.overheadB.overPathWithCompose)}`,
-    `  A overhead over its own     ${s(m.overheadA.seconds)}`,
+    line('A  operator script', s(m.a)),
+    ...variantLines('B', variantB(m)),
+    ...Object.entries(m.variants ?? {}).flatMap(([v, vm]) => variantLines(v, vm, patches[v])),
+    line('A overhead over its own', s(m.overheadA.seconds)),
   ];
 }
 
@@ -57,7 +81,7 @@ export function table(r: BenchResults): string {
       `npm run bench — ${r.startedAt} — ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}`,
     ],
     paired('1. HA setup (1 Webapp, 3 Masters, 3 Coreapps, MySQL)', r.haSetup),
-    paired('2. Upgrade 2.29.1 -> 2.29.3 with dbupgrade', r.upgrade),
+    paired('2. Upgrade 2.29.1 -> 2.29.3 with dbupgrade', r.upgrade, r.settings.upgradeVariants),
   ];
   const ao = r.activityOverhead;
   if (ao)

@@ -13,6 +13,7 @@ import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { RunNotifier } from './lib/notify';
 import { type PlanStep, planQuery, upSteps } from './lib/plan';
 import { Progress } from './lib/progress';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface DbUpgradeResult {
@@ -59,6 +60,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
   ];
   setHandler(planQuery, () => plan);
   try {
+    await refuseConcurrentRuns('dbUpgrade', cluster.name);
     progress.stage('preflight');
     const variants = await detectCompose(
       cluster,

@@ -22,6 +22,7 @@ import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { hostActs } from './lib/hosts';
 import { type PlanStep, planQuery } from './lib/plan';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 /** Health is read this often while the takeover is measured: the measurement's resolution. */
@@ -86,6 +87,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
   };
 
   try {
+    await refuseConcurrentRuns('haDrill', cluster.name);
     enter('health precheck');
     const before = await waitForHealth(apiReq, 'an answer', () => true, '1m', record);
     const choice = chooseTarget(cluster.hosts, before, input.target);

@@ -9,6 +9,7 @@ import { HaSetupInput } from '../src/spec/runbook-inputs';
 import { gatedRun } from './lib/gated-run';
 import { pollInterval, waitForHealth } from './lib/health-gate';
 import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 import { VerificationCode } from './lib/verification-code';
 
@@ -63,6 +64,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   setHandler(planQuery, () => plan);
 
   try {
+    await refuseConcurrentRuns('haSetup', cluster.name);
     progress.stage('preflight');
     // The password check runs first and alone: a bad password stops the run before any SSH connection.
     await hosts.checkDbSecret({ cluster });

@@ -8,6 +8,7 @@ import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { RunNotifier } from './lib/notify';
 import { planQuery } from './lib/plan';
 import { Progress } from './lib/progress';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface MediaChownResult {
@@ -42,6 +43,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     },
   ]);
   try {
+    await refuseConcurrentRuns('mediaChown', cluster.name);
     if (input.notBefore && Date.parse(input.notBefore) > Date.now()) {
       progress.stage(`waiting until ${input.notBefore} to resume`);
       notifier.waitingForWindow(input.notBefore);

@@ -6,6 +6,7 @@ import { MulticonnectExpandInput } from '../src/spec/runbook-inputs';
 import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
 import { type PlanStep, planQuery, upSteps } from './lib/plan';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
@@ -47,6 +48,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
   setHandler(planQuery, () => plan);
 
   try {
+    await refuseConcurrentRuns('multiconnectExpand', cluster.name);
     progress.stage('health precheck');
     const before = await waitForHealth(apiReq, 'registered and healthy', () => true, '1m');
     if (before.verdict === 'unregistered' || before.verdict === 'degraded') {

@@ -6,6 +6,7 @@ import { UninstallInput } from '../src/spec/lifecycle-inputs';
 import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery } from './lib/plan';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface UninstallResult {
@@ -33,6 +34,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     plan.push({ stage: 'remove data', note: 'down -v on every host, after gate "remove-data"' });
   setHandler(planQuery, () => plan);
   try {
+    await refuseConcurrentRuns('uninstall', cluster.name);
     progress.stage('inventory');
     const variants = await detectCompose(cluster);
     const inventory = await Promise.all(

@@ -21,6 +21,7 @@ import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
+import { refuseConcurrentRuns } from './lib/run-guard';
 import { requireScheduledForPreApproval, validateInput } from './lib/validate';
 import type { MediaChownResult } from './media-chown';
 
@@ -117,6 +118,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
 
   const upgraded: { host: HostSpec; role: Role }[] = [];
   try {
+    await refuseConcurrentRuns('upgrade', cluster.name);
     await waitForWindow();
     progress.stage('pre-upgrade health');
     const before = await waitForHealth(

@@ -6,20 +6,23 @@ import { type HealthState, watchHealth } from '../health-watch';
 import { sshdLogins } from '../sshd-logins';
 import { round } from '../stats';
 
+/** A = the operator's script; B = the runbook with the bench's input; B2, ... = the same runbook, input patched. */
+export type Variant = 'A' | 'B' | `B${number}`;
+
 export interface RunRecord {
-  variant: 'A' | 'B';
+  variant: Variant;
   rep: number;
   seconds: number;
   criticalPath: CriticalPath;
   /** SSH logins the lab's sshd logs show during the run. */
   sshLogins: number;
-  /** B only: the worker's SSH pool counters for this run. */
+  /** Runbook runs only: the worker's SSH pool counters for this run. */
   sshPool?: { handshakes: number; commands: number; uploads: number };
 }
 
 export async function measuredRun(
   hosts: LabHost[],
-  variant: 'A' | 'B',
+  variant: Variant,
   rep: number,
   run: () => Promise<number>,
   criticalPath: (timeline: HealthState[], window: { from: number; to: number }) => Promise<CriticalPath>,

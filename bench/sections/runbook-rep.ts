@@ -1,5 +1,6 @@
-// One measured B repetition: a fresh in-process worker, the runbook driven to its end (gate approved
-// and code sent at once), its health verdict checked, SSH counters and the critical path recorded.
+// One measured runbook repetition (B, or a variant of it such as B2): a fresh in-process worker, the
+// runbook driven to its end (gate approved and code sent at once), its health verdict checked, SSH
+// counters and the critical path recorded.
 import type { LabHost } from '../../test/lab/paths';
 import { type CriticalPath, withComposeCli } from '../critical-path';
 import type { HealthState } from '../health-watch';
@@ -7,10 +8,12 @@ import { slowestActivity } from '../history';
 import { driveRunbook } from '../runbook-driver';
 import { round } from '../stats';
 import { type BenchTemporal, startRunbooksWorker } from '../temporal';
-import { measuredRun, type RunRecord } from './paired-run';
+import { measuredRun, type RunRecord, type Variant } from './paired-run';
 
 export interface RunbookRep {
   runbook: 'haSetup' | 'upgrade';
+  /** The record's label: 'B' unless given. */
+  variant?: Variant;
   input: unknown;
   gate: string;
   criticalPath: (timeline: HealthState[], window: { from: number; to: number }) => Promise<CriticalPath>;
@@ -28,7 +31,7 @@ export async function runbookRep(
     let workflowId = '';
     const record = await measuredRun(
       hosts,
-      'B',
+      spec.variant ?? 'B',
       rep,
       async () => {
         const run = await driveRunbook(t.client, spec.runbook, spec.input, spec.gate);

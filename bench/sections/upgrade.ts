@@ -1,16 +1,22 @@
 // Section 2: upgrade 2.29.1 -> 2.29.3 on MySQL (dbupgrade job, media chown), A = seed-upgrade.sh,
-// B = the upgrade runbook, alternating; every repetition starts from a fresh 2.29.1 cluster.
+// B = the upgrade runbook with its defaults, B2 = the same with `maxUnavailable: 2`, alternating;
+// every repetition starts from a fresh 2.29.1 cluster.
 import { ADMIN_PASSWORD_FILE } from '../../test/lab/cluster-json';
 import type { LabHost } from '../../test/lab/paths';
 import { upgradeCriticalPath } from '../critical-path';
 import { cleanLab, labCluster, seedScriptEnv } from '../lab-session';
 import { runSeedScript } from '../seed-script';
 import type { BenchTemporal } from '../temporal';
-import { measuredRun, type RunRecord } from './paired-run';
+import { measuredRun, type RunRecord, type Variant } from './paired-run';
 import { runbookRep } from './runbook-rep';
 
 export const FROM = '2.29.1';
 export const TO = '2.29.3';
+
+/** The runbook's variants, each a patch of its input: B = the defaults (`maxUnavailable: 1`, one host
+ * at a time); B2 = batches of 2 hosts per role (of 3 Masters and 3 Coreapps one keeps serving). */
+export const RUNBOOK_VARIANTS: Record<RunbookVariant, object> = { B: {}, B2: { maxUnavailable: 2 } };
+type RunbookVariant = Exclude<Variant, 'A'>;
 
 function upgradeInput() {
   return {
@@ -46,11 +52,18 @@ async function runA(hosts: LabHost[], rep: number): Promise<RunRecord> {
   );
 }
 
-const runB = (t: BenchTemporal, hosts: LabHost[], rep: number, artifactsDir: string) =>
+const runB = (
+  t: BenchTemporal,
+  hosts: LabHost[],
+  rep: number,
+  artifactsDir: string,
+  variant: RunbookVariant,
+) =>
   freshCluster(hosts).then(() =>
     runbookRep(t, hosts, rep, artifactsDir, {
       runbook: 'upgrade',
-      input: upgradeInput(),
+      variant,
+      input: { ...upgradeInput(), ...RUNBOOK_VARIANTS[variant] },
       gate: 'upgrade',
       criticalPath: critical(hosts),
     }),
@@ -67,9 +80,12 @@ export async function upgradeRuns(
   for (let rep = 1; rep <= reps; rep++) {
     const a = await runA(hosts, rep);
     log(`  upgrade rep ${rep}/${reps}: A ${a.seconds.toFixed(1)} s`);
-    const b = await runB(t, hosts, rep, artifactsDir);
-    log(`  upgrade rep ${rep}/${reps}: B ${b.seconds.toFixed(1)} s`);
-    records.push(a, b);
+    records.push(a);
+    for (const variant of Object.keys(RUNBOOK_VARIANTS) as RunbookVariant[]) {
+      const b = await runB(t, hosts, rep, artifactsDir, variant);
+      log(`  upgrade rep ${rep}/${reps}: ${variant} ${b.seconds.toFixed(1)} s`);
+      records.push(b);
+    }
   }
   return records;
 }

@@ -248,8 +248,8 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     expect(pw.type).toBe('DbPasswordRejected');
     expect(pw.message).toContain('"("');
     expect(pw.message).not.toContain('lab(pass)word');
-    // Nothing touched a host: the secret check, then the failure notification (to the chat webhook).
-    expect(await scheduledActivities(idPw)).toEqual(['checkDbSecret', 'notify']);
+    // Nothing touched a host: the run guard, the secret check, the failure notification (chat).
+    expect(await scheduledActivities(idPw)).toEqual(['openDisruptiveRuns', 'checkDbSecret', 'notify']);
 
     expect(sshLogins()).toBe(loginsBefore);
   });

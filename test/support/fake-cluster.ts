@@ -15,6 +15,7 @@ import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Activities } from '../../activities';
 import type { ContainerState } from '../../activities/compose';
+import type { OpenRun } from '../../activities/run-guard';
 import type { ComposeVariant } from '../../src/spec/commands';
 import type { HealthBody } from '../../src/spec/health';
 import type {
@@ -339,6 +340,8 @@ export interface FakeClusterOptions {
   stuck?: string[];
   /** The chat webhook: every `notify` delivers (default) or every attempt fails (retryable). */
   notify?: 'delivered' | 'fails';
+  /** Other disruptive runs open on the cluster, as the run guard's visibility query would list them. */
+  openRuns?: OpenRun[];
 }
 
 /** One attempt of the `notify` activity (kept apart from `calls`: notifications are not cluster work). */
@@ -381,7 +384,7 @@ export const containerId = (u: string) => Buffer.from(u).toString('hex').padEnd(
 export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
-  readonly activities: FakeActivities & Pick<Activities, 'notify'>;
+  readonly activities: FakeActivities & Pick<Activities, 'notify' | 'openDisruptiveRuns'>;
   readonly notifications: FakeNotification[] = [];
   private readonly rules: FailureRule[] = [];
 
@@ -420,7 +423,12 @@ export class FakeCluster {
       volumes: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
       backups: [],
     };
-    this.activities = { ...this.build(), notify: (event) => this.notify(event) };
+    this.activities = {
+      ...this.build(),
+      notify: (event) => this.notify(event),
+      // Not cluster work either: kept out of `calls`, like notify.
+      openDisruptiveRuns: async () => [...(options.openRuns ?? [])],
+    };
   }
 
   /**
@@ -789,10 +797,15 @@ export interface Scenario {
 }
 
 /** A real worker with the fake's activities on a fresh task queue; open runs are terminated afterwards. */
-export async function scenario(fake: FakeCluster, fn: (s: Scenario) => Promise<void>): Promise<void> {
+export async function scenario(
+  fake: FakeCluster,
+  fn: (s: Scenario) => Promise<void>,
+  /** Real activities to use instead of the fake's (e.g. the run guard against the dev server). */
+  real: Partial<Activities> = {},
+): Promise<void> {
   // Imported here, not at the top: worker processes outside vitest load this file too.
   const { withWorker } = await import('./temporal');
-  await withWorker(fake.activities, async ({ client, taskQueue }) => {
+  await withWorker({ ...fake.activities, ...real }, async ({ client, taskQueue }) => {
     const handles: WorkflowHandle[] = [];
     const s: Scenario = {
       client,

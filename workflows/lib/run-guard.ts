@@ -1,0 +1,41 @@
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+
+export const CONCURRENT_RUN = 'ConcurrentRun';
+
+/** Runbooks that change a cluster: at most one of them runs on a cluster at a time. */
+export const DISRUPTIVE_RUNBOOKS = [
+  'haSetup',
+  'multiconnectExpand',
+  'upgrade',
+  'dbUpgrade',
+  'mediaChown',
+  'uninstall',
+  'haDrill',
+];
+
+const { openDisruptiveRuns } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
+
+/**
+ * First step of a disruptive runbook: refuse, before touching anything, when another disruptive run
+ * is open on the cluster. The CLI checks the same before starting; this catches what it cannot see
+ * (a schedule firing while a manual run is open, a start from the Web UI). Children of a runbook
+ * and continued runs were checked by their first run.
+ */
+export async function refuseConcurrentRuns(runbook: string, cluster: string): Promise<void> {
+  const info = workflowInfo();
+  if (info.parent || info.continuedFromExecutionRunId) return;
+  const open = await openDisruptiveRuns({ cluster, runbooks: DISRUPTIVE_RUNBOOKS, self: info.workflowId });
+  if (open.length === 0) return;
+  throw ApplicationFailure.create({
+    type: CONCURRENT_RUN,
+    nonRetryable: true,
+    message:
+      `another run is changing cluster ${cluster}: ${open.map((o) => `${o.runbook} (workflow ${o.workflowId})`).join(', ')}; ` +
+      `this ${runbook} run stopped before doing anything. Wait for it to finish or cancel it, then start again`,
+    details: [open],
+  });
+}
