@@ -110,7 +110,9 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
         message: `the dbupgrade job of v${toVersion} on ${host} exited ${outcome.exitCode}; app containers left untouched. Last lines:\n${outcome.lastLines.join('\n')}`,
       });
     }
-    progress.host(host, 'dbupgrade exited 0');
+    // With EXIT_ON_SUCCESS=FALSE the job does not exit: its log said it is complete.
+    const succeeded = input.exitOnSuccess ? 'exited 0' : 'logged completion (EXIT_ON_SUCCESS=FALSE)';
+    progress.host(host, `dbupgrade ${succeeded}`);
     await hostActs.removeDbUpgrade({ cluster, host });
     const restarted: string[] = [];
     if (input.restartApps) {
@@ -135,7 +137,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     progress.stage('done');
     return await notifier.succeeded(
       { cluster: cluster.name, host, toVersion, container: job.container, exitCode: 0, restarted },
-      `dbupgrade job v${toVersion} on ${host} exited 0${restarted.length ? `; restarted ${restarted.join(', ')}` : ''}`,
+      `dbupgrade job v${toVersion} on ${host} ${succeeded}${restarted.length ? `; restarted ${restarted.join(', ')}` : ''}`,
     );
   } catch (err) {
     progress.failed(err);

@@ -135,7 +135,10 @@ describe('dbUpgrade', () => {
           'restart wacore',
         ]),
       );
-      expect(done.hosts).toMatchObject({ master1: 'dbupgrade exited 0', web1: 'waweb on v2.29.3' });
+      expect(done.hosts).toMatchObject({
+        master1: 'dbupgrade logged completion (EXIT_ON_SUCCESS=FALSE)',
+        web1: 'waweb on v2.29.3',
+      });
     });
   });
 
