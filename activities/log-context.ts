@@ -1,11 +1,13 @@
 // Activity interceptor: the cluster and host an activity works on, on each of its log lines.
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { clusterNameOf } from '../src/spec/runbooks';
 
 /** `{ cluster, host }` from an activity input of the usual `{ cluster: { name }, host }` shape. */
 function contextOf(input: unknown): Record<string, string> {
-  const { cluster, host } = (input ?? {}) as { cluster?: { name?: unknown }; host?: unknown };
+  const { host } = (input ?? {}) as { host?: unknown };
   const out: Record<string, string> = {};
-  if (typeof cluster?.name === 'string') out.cluster = cluster.name.slice(0, 64);
+  const cluster = clusterNameOf(input);
+  if (cluster) out.cluster = cluster;
   if (typeof host === 'string') out.host = host.slice(0, 64);
   return out;
 }

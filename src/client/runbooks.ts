@@ -14,21 +14,25 @@ import {
   UpgradeInput,
 } from '../spec/lifecycle-inputs';
 import { HaSetupInput, MulticonnectExpandInput } from '../spec/runbook-inputs';
+import { isDisruptive } from '../spec/runbooks';
 import { runSummary } from '../spec/summary';
 import { check } from '../spec/validate';
 
 /** Every runbook a person can start: its input schema and whether it disrupts the cluster. */
-export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }> = {
-  healthCheck: { schema: HealthCheckInput, disruptive: false },
-  haSetup: { schema: HaSetupInput, disruptive: true },
-  multiconnectExpand: { schema: MulticonnectExpandInput, disruptive: true },
-  upgrade: { schema: UpgradeInput, disruptive: true },
-  dbUpgrade: { schema: DbUpgradeInput, disruptive: true },
-  mediaChown: { schema: MediaChownInput, disruptive: true },
-  uninstall: { schema: UninstallInput, disruptive: true },
-  collectLogs: { schema: CollectLogsInput, disruptive: false },
-  haDrill: { schema: HaDrillInput, disruptive: true },
+const SCHEMAS: Record<string, z.ZodType> = {
+  healthCheck: HealthCheckInput,
+  haSetup: HaSetupInput,
+  multiconnectExpand: MulticonnectExpandInput,
+  upgrade: UpgradeInput,
+  dbUpgrade: DbUpgradeInput,
+  mediaChown: MediaChownInput,
+  uninstall: UninstallInput,
+  collectLogs: CollectLogsInput,
+  haDrill: HaDrillInput,
 };
+export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }> = Object.fromEntries(
+  Object.entries(SCHEMAS).map(([name, schema]) => [name, { schema, disruptive: isDisruptive(name) }]),
+);
 
 export class InputError extends Error {
   override name = 'InputError';

@@ -1,3 +1,5 @@
+import { clusterNameOf } from './runbooks';
+
 /**
  * One line that says what a run is about: runbook, cluster and target (version or host), e.g.
  * `upgrade prod -> v2.29.3`. The Web UI shows it as the run's summary and its details' headline.
@@ -5,11 +7,11 @@
  */
 export function runSummary(runbook: string, input: unknown): string {
   const i = (input ?? {}) as {
-    cluster?: { name?: unknown; version?: unknown };
+    cluster?: { version?: unknown };
     toVersion?: unknown;
     target?: unknown;
   };
-  const cluster = typeof i.cluster?.name === 'string' ? i.cluster.name : '?';
+  const cluster = clusterNameOf(input) ?? '?';
   const target =
     typeof i.toVersion === 'string'
       ? ` -> v${i.toVersion}`

@@ -3,15 +3,16 @@
 // up after success (the simulator honours the variable), success is read from its log, the job
 // container is removed, and with restartApps: false the app containers are left alone.
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DbUpgradeResult } from '../../workflows/db-upgrade';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { testClient } from '../support/temporal';
+import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { CLUSTER_JSON } from './cluster-json';
 import { withLabDb } from './database';
-import { cli, inputFile, setUpHa } from './e2e-support';
+import { cli, inputFile, labWorker, setUpHa } from './e2e-support';
 import { docker, labState, up } from './lab';
 import { getKv, readStats, setKv } from './sim/db';
 
@@ -29,7 +30,7 @@ interface JobSeen {
 
 describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', () => {
   let worker: WorkerProcess | undefined;
-  let connection: Connection;
+  let close: (() => Promise<void>) | undefined;
   let client: Client;
   const cluster = (version: string) => ({ ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version });
   const appHosts = () => labState().hosts.filter((h) => !h.spare);
@@ -59,16 +60,12 @@ describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', (
 
   beforeAll(async () => {
     await up({ log: () => {} });
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    client = new Client({ connection });
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      WABA_TASK_QUEUE: TASK_QUEUE,
-    });
+    ({ client, close } = await testClient());
+    worker = await labWorker(TASK_QUEUE);
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
-    await connection?.close();
+    await close?.();
   });
 
   it('2.29.1 -> 2.29.3: one job run with EXIT_ON_SUCCESS=FALSE, success read from its log, job removed, apps untouched', async () => {

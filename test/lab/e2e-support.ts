@@ -10,10 +10,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { expect, inject } from 'vitest';
 import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { VNAME_CERT_FILE } from './cluster-json';
 import { cleanSlate } from './operator';
 
 export const execFileAsync = promisify(execFile);
+
+/** The runbooks worker as a separate process (tests SIGKILL it) on `taskQueue`, against the suite's server. */
+export const labWorker = (taskQueue: string): Promise<WorkerProcess> =>
+  startWorkerProcess({ TEMPORAL_ADDRESS: inject('temporalAddress'), WABA_TASK_QUEUE: taskQueue });
 
 export async function until<T>(
   what: string,

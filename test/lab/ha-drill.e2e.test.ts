@@ -2,14 +2,15 @@
 // unmodified upstream file, the simulator coordinating through MariaDB. HA is set up by haSetup;
 // the operator starts, inspects and approves the drill through the CLI.
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRunbook } from '../../src/client/runbooks';
 import type { HaDrillResult } from '../../workflows/ha-drill';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { testClient } from '../support/temporal';
+import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { CLUSTER_JSON } from './cluster-json';
-import { cli, gateOpen, inputFile, setUpHa } from './e2e-support';
+import { cli, gateOpen, inputFile, labWorker, setUpHa } from './e2e-support';
 import { docker, labState, up } from './lab';
 
 const unavailable = await labUnavailable();
@@ -19,23 +20,19 @@ const FAST_UNHEALTHY_INTERVAL = 5;
 
 describe.skipIf(unavailable)('haDrill on the lab', () => {
   let worker: WorkerProcess | undefined;
-  let connection: Connection;
+  let close: (() => Promise<void>) | undefined;
   let client: Client;
   const cluster = () => JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
   const hostOfAddress = (address: string) => labState().hosts.find((h) => h.address === address)?.name;
 
   beforeAll(async () => {
     await up({ log: () => {}, unhealthyInterval: FAST_UNHEALTHY_INTERVAL });
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    client = new Client({ connection });
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      WABA_TASK_QUEUE: TASK_QUEUE,
-    });
+    ({ client, close } = await testClient());
+    worker = await labWorker(TASK_QUEUE);
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
-    await connection?.close();
+    await close?.();
   });
 
   it('stops the connected Coreapp, measures the takeover, brings it back as a standby, cluster healthy', async () => {

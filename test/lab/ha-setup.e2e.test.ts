@@ -4,15 +4,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
-import { historyText } from '../support/temporal';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { historyText, testClient } from '../support/temporal';
+import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON, VNAME_CERT_FILE } from './cluster-json';
 import { DB_PASSWORD_FILE, withLabDb } from './database';
-import { cli, execFileAsync, failureOf as failureOfRun, inputFile, until } from './e2e-support';
+import { cli, execFileAsync, failureOf as failureOfRun, inputFile, labWorker, until } from './e2e-support';
 import { labState, up } from './lab';
 import { cleanSlate, ssh } from './operator';
 import { hostDir } from './paths';
@@ -32,7 +32,7 @@ const sshLogins = () =>
 
 describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => {
   let worker: WorkerProcess | undefined;
-  let connection: Connection;
+  let close: (() => Promise<void>) | undefined;
   let client: Client;
   const cluster = () => JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
   const haInput = (overrides: Record<string, unknown> = {}) => ({
@@ -61,16 +61,12 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
   beforeAll(async () => {
     await up({ log: () => {} });
     await cleanSlate('MYSQL');
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    client = new Client({ connection });
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      WABA_TASK_QUEUE: TASK_QUEUE,
-    });
+    ({ client, close } = await testClient());
+    worker = await labWorker(TASK_QUEUE);
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
-    await connection?.close();
+    await close?.();
   });
 
   it('haSetup: a worker SIGKILLed mid-compose and mid-approval, approval and code through the CLI, one Coreapp connected', async () => {
@@ -88,10 +84,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       90_000,
     );
     await worker?.kill('SIGKILL');
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      WABA_TASK_QUEUE: TASK_QUEUE,
-    });
+    worker = await labWorker(TASK_QUEUE);
 
     // (b) SIGKILL while the run waits at the approval gate, then a new worker.
     await until(
@@ -101,10 +94,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       180_000,
     );
     await worker?.kill('SIGKILL');
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      WABA_TASK_QUEUE: TASK_QUEUE,
-    });
+    worker = await labWorker(TASK_QUEUE);
 
     // The requester may not approve their own run, nor may a stranger; an approver may.
     const self = await cli(TASK_QUEUE, 'approve', id, '--gate', 'register', '--as', 'carol');

@@ -4,14 +4,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { testClient } from '../support/temporal';
+import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, labCluster, VNAME_CERT_FILE } from './cluster-json';
 import { type Engine, withLabDb } from './database';
-import { cli, failureOf, gateOpen, inputFile, smsCode, statusOf, until } from './e2e-support';
+import { cli, failureOf, gateOpen, inputFile, labWorker, smsCode, statusOf, until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
 import { docker, labState, seedMedia, up, webContainer } from './lab';
 import { cleanSlate } from './operator';
@@ -23,13 +24,10 @@ const approvals = { approvers: ['alice', 'bob'], timeout: '10m' };
 
 describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', () => {
   let worker: WorkerProcess | undefined;
-  let connection: Connection;
+  let close: (() => Promise<void>) | undefined;
   let client: Client;
   const startWorker = async () => {
-    worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      WABA_TASK_QUEUE: TASK_QUEUE,
-    });
+    worker = await labWorker(TASK_QUEUE);
   };
   const clusterFor = (engine: Engine, version: string) =>
     engine === 'MYSQL'
@@ -77,13 +75,12 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
 
   beforeAll(async () => {
     await up({ log: () => {} });
-    connection = await Connection.connect({ address: inject('temporalAddress') });
-    client = new Client({ connection });
+    ({ client, close } = await testClient());
     await startWorker();
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
-    await connection?.close();
+    await close?.();
   });
 
   it('MySQL 2.29.1 -> 2.29.3: backup, approval, one dbupgrade job despite a worker SIGKILL, role order, media chowned to root', async () => {

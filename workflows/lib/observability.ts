@@ -8,22 +8,17 @@ import {
   type WorkflowInterceptorsFactory,
   workflowInfo,
 } from '@temporalio/workflow';
+import { clusterNameOf } from '../../src/spec/runbooks';
 import { runContext, setRunContext } from './run-context';
 
 /** A run counter (made when used: only inside a workflow context). */
 const counter = (name: string, description: string) => metricMeter.createCounter(name, 'runs', description);
 
-/** The cluster name from a runbook's input, when it has the usual `{ cluster: { name } }` shape. */
-function clusterOf(input: unknown): string | undefined {
-  const name = (input as { cluster?: { name?: unknown } } | undefined)?.cluster?.name;
-  return typeof name === 'string' ? name.slice(0, 64) : undefined;
-}
-
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [
     {
       async execute(input, next) {
-        const cluster = clusterOf(input.args[0]);
+        const cluster = clusterNameOf(input.args[0]);
         if (cluster) setRunContext({ cluster });
         const tags = { runbook: workflowInfo().workflowType, cluster: cluster ?? 'unknown' };
         // A continued run (mediaChown's batches) is the same run to an operator: count it once.

@@ -1,18 +1,8 @@
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { DISRUPTIVE_RUNBOOKS } from '../../src/spec/runbooks';
 
 export const CONCURRENT_RUN = 'ConcurrentRun';
-
-/** Runbooks that change a cluster: at most one of them runs on a cluster at a time. */
-export const DISRUPTIVE_RUNBOOKS = [
-  'haSetup',
-  'multiconnectExpand',
-  'upgrade',
-  'dbUpgrade',
-  'mediaChown',
-  'uninstall',
-  'haDrill',
-];
 
 const { openDisruptiveRuns } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -28,7 +18,11 @@ const { openDisruptiveRuns } = proxyActivities<Activities>({
 export async function refuseConcurrentRuns(runbook: string, cluster: string): Promise<void> {
   const info = workflowInfo();
   if (info.parent || info.continuedFromExecutionRunId) return;
-  const open = await openDisruptiveRuns({ cluster, runbooks: DISRUPTIVE_RUNBOOKS, self: info.workflowId });
+  const open = await openDisruptiveRuns({
+    cluster,
+    runbooks: [...DISRUPTIVE_RUNBOOKS],
+    self: info.workflowId,
+  });
   if (open.length === 0) return;
   throw ApplicationFailure.create({
     type: CONCURRENT_RUN,
