@@ -23,8 +23,9 @@ export function createDispatcher(tls: ApiTls): Agent {
     }
     return new Agent({ connect: { ca, servername: tls.serverName }, keepAliveTimeout: 10_000 });
   }
-  // Pinning: the Webapp's certificate is self-signed, so chain verification cannot succeed; instead
-  // the peer certificate's SHA-256 must equal the pinned one, checked before any request byte is sent.
+  // Pinning: the Webapp's certificate is self-signed, so chain verification cannot succeed. It is
+  // replaced, not skipped: `rejectUnauthorized: false` only lets the handshake finish so that the
+  // peer certificate's SHA-256 can be compared with the pinned one, before any request byte is sent.
   // No TLS session resumption: a resumed session carries no certificate to check.
   const connector = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
   return new Agent({
