@@ -9,7 +9,12 @@ import {
   hostComposeCall,
   psCommand,
 } from '../src/spec/commands';
-import { shellQuote } from '../src/spec/shell';
+import {
+  DOCKER_VERSION,
+  dirModesCommand,
+  fileSha256Command,
+  makeDirCommand,
+} from '../src/spec/host-commands';
 import { type ContainerState, parseDetect, parsePs } from './compose';
 import { checkDbPassword, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
 import { fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
@@ -37,7 +42,7 @@ export function hostActivities(deps: HostDeps) {
   return {
     /** SSH works, Docker and compose are there, the media mount has mode 755. */
     preflightHost: guarded('preflight', async ({ cluster, host }: HostRequest): Promise<PreflightResult> => {
-      const dockerOut = await exec(cluster, host, "docker version --format '{{.Server.Version}}'");
+      const dockerOut = await exec(cluster, host, DOCKER_VERSION);
       if (dockerOut.code !== 0)
         throw fail(
           'PreflightFailed',
@@ -49,11 +54,7 @@ export function hostActivities(deps: HostDeps) {
       const result: PreflightResult = { host, docker: dockerOut.stdout.trim(), compose };
       if (cluster.media?.hostPath) {
         const dir = cluster.media.hostPath;
-        const modes = await exec(
-          cluster,
-          host,
-          `stat -c '%a %n' ${shellQuote(dir)} ${shellQuote(dir)}/*/ 2>/dev/null`,
-        );
+        const modes = await exec(cluster, host, dirModesCommand(dir));
         if (modes.code !== 0 && !modes.stdout)
           throw fail('PreflightFailed', `media directory ${dir} does not exist on ${host}`);
         const wrong = modes.stdout
@@ -107,14 +108,12 @@ export function hostActivities(deps: HostDeps) {
         { path: `${cluster.workDir}/${composeFileName(cluster)}`, content: composeText, mode: 0o644 },
         { path: `${cluster.workDir}/db.env`, content: dbEnv, mode: 0o600 },
       ];
-      await run(cluster, host, `mkdir -p ${shellQuote(cluster.workDir)}`, 'mkdir');
+      await run(cluster, host, makeDirCommand(cluster.workDir), 'creating the work dir');
       const target = sshTarget(cluster, host);
       const out = [];
       for (const f of files) {
         const want = sha256(f.content);
-        const have = (
-          await exec(cluster, host, `sha256sum ${shellQuote(f.path)} 2>/dev/null | cut -d' ' -f1`)
-        ).stdout.trim();
+        const have = (await exec(cluster, host, fileSha256Command(f.path))).stdout.trim();
         if (have !== want) await deps.ssh.upload(target, Buffer.from(f.content), f.path, f.mode);
         out.push({ path: f.path, sha256: want, uploaded: have !== want });
       }
@@ -151,7 +150,7 @@ export function hostActivities(deps: HostDeps) {
       },
     ),
 
-    /** Container states of the project on the host (`ps -q` + `docker inspect`). */
+    /** Container states of the project on the host, stopped ones too (`ps -a -q` + `docker inspect`). */
     composePs: guarded(
       'compose ps',
       async (

@@ -3,6 +3,7 @@ import type { Agent } from 'undici';
 import { PROJECT_ROOT } from '../src/config';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
 import { hostActivities } from './host-activities';
+import { hostKeyActivities } from './host-keys';
 import { lifecycleActivities } from './lifecycle-activities';
 import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
 import { runGuardActivities } from './run-guard';
@@ -42,6 +43,7 @@ export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps
 export function createActivities(deps: ActivityDeps = defaultDeps()) {
   return {
     ...wabaApiActivities(deps),
+    ...hostKeyActivities(deps),
     ...hostActivities(deps),
     ...lifecycleActivities(deps),
     ...notifyActivities(deps),

@@ -6,9 +6,23 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { ClusterSpec } from '../src/spec/cluster';
-import { type ComposeVariant, composeCommand, psCommand } from '../src/spec/commands';
-import { shellQuote } from '../src/spec/shell';
-import { parsePs } from './compose';
+import { type ComposeVariant, composeCommand, composeLogsCommand, psCommand } from '../src/spec/commands';
+import {
+  clearMediaChownMarkersCommand,
+  containerLogsCommand,
+  DBUPGRADE_JOBS,
+  inspectContainerCommand,
+  mediaChownProgressCommand,
+  mediaChownRunningCommand,
+  mediaCountsCommand,
+  REMOVE_DBUPGRADE_JOBS,
+  removeContainersCommand,
+  startMediaChownCommand,
+  stopMediaChownCommand,
+  waitContainerCommand,
+} from '../src/spec/container-commands';
+import { fileExistsCommand, fileSha256Command, makeDirCommand } from '../src/spec/host-commands';
+import { dbUpgradeVerdict, parseJobState, parsePs } from './compose';
 import { renderDbEnv, sha256 } from './files';
 import { composeCall } from './host-activities';
 import { fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
@@ -19,11 +33,11 @@ export interface LifecycleDeps extends HostDeps, WabaApiDeps {
   artifactsDir: string;
 }
 
+export { MEDIA_DIRS } from '../src/spec/container-commands';
 export const DBUPGRADE_FILE = 'dbupgrade-compose.yml';
-export const MEDIA_DIRS = ['incoming', 'outgoing', 'shared'] as const;
-/** dbupgrade containers on a host, `up` and one-off `run` alike, found by their compose label. */
-const DBUPGRADE_IDS = 'docker ps -aq --filter label=com.docker.compose.service=dbupgrade';
-const DBUPGRADE_JOBS = `ids=$(${DBUPGRADE_IDS}); if [ -z "$ids" ]; then echo '[]'; else docker inspect $ids; fi`;
+/** How often the EXIT_ON_SUCCESS=FALSE job is looked at. */
+const POLL_MS = 2000;
+const tail = (logs: string, n = 20) => logs.trim().split('\n').slice(-n);
 
 function dbUpgradeSource(cluster: ClusterSpec): string {
   if (!cluster.compose) throw fail('InvalidInput', `cluster ${cluster.name} has no compose settings`);
@@ -74,7 +88,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
           `${source} cannot be read on the worker (${e.code}); set cluster.compose.dbUpgradeFile`,
         );
       });
-      await run(cluster, host, `mkdir -p ${shellQuote(cluster.workDir)}`, 'mkdir');
+      await run(cluster, host, makeDirCommand(cluster.workDir), 'creating the work dir');
       const target = sshTarget(cluster, host);
       const files = [
         { path: `${cluster.workDir}/${DBUPGRADE_FILE}`, content: text, mode: 0o644 },
@@ -85,9 +99,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         },
       ];
       for (const f of files) {
-        const have = (
-          await exec(cluster, host, `sha256sum ${shellQuote(f.path)} 2>/dev/null | cut -d' ' -f1`)
-        ).stdout.trim();
+        const have = (await exec(cluster, host, fileSha256Command(f.path))).stdout.trim();
         if (have !== sha256(f.content)) await deps.ssh.upload(target, Buffer.from(f.content), f.path, f.mode);
       }
       return { host, files: files.map((f) => f.path) };
@@ -108,8 +120,8 @@ export function lifecycleActivities(deps: LifecycleDeps) {
           await run(
             a.cluster,
             a.host,
-            `docker rm -f ${existing.map((c) => shellQuote(c.id)).join(' ')}`,
-            'dbupgrade rm',
+            removeContainersCommand(existing.map((c) => c.id)),
+            'removing older dbupgrade jobs',
           );
         const call = dbCall(a.cluster, a.host, a.version, a.variant);
         // EXIT_ON_SUCCESS is not in the upstream file: a one-off `run -e` passes it to the container.
@@ -124,39 +136,54 @@ export function lifecycleActivities(deps: LifecycleDeps) {
     ),
 
     /**
-     * `docker wait` for the job's exit code, heartbeating. With EXIT_ON_SUCCESS=FALSE the job never
-     * exits on success: its log says when it is done.
+     * `docker wait` for the job's exit code, heartbeating. With EXIT_ON_SUCCESS=FALSE the job does not
+     * exit on success (its log says when it is done), but it may still die: each poll also reads the
+     * container's state, so an exit without an ERROR line ends the wait with its exit code.
      */
     waitDbUpgrade: guarded(
       'dbupgrade wait',
       async (a: HostRequest & { container: string; exitOnSuccess: boolean }) => {
-        const id = shellQuote(a.container);
         if (a.exitOnSuccess) {
           const code = Number(
-            (await run(a.cluster, a.host, `docker wait ${id}`, 'docker wait', 3_600_000)).trim(),
+            (
+              await run(
+                a.cluster,
+                a.host,
+                waitContainerCommand(a.container),
+                'waiting for the job',
+                3_600_000,
+              )
+            ).trim(),
           );
-          const logs = (await exec(a.cluster, a.host, `docker logs --tail 20 ${id} 2>&1`)).stdout;
-          return { exitCode: code, lastLines: logs.trim().split('\n').slice(-20) };
+          const logs = (await exec(a.cluster, a.host, containerLogsCommand(a.container, 20))).stdout;
+          return { exitCode: code, lastLines: tail(logs) };
         }
         for (;;) {
-          const logs = (await exec(a.cluster, a.host, `docker logs --tail 50 ${id} 2>&1`)).stdout;
-          if (/upgrade to v[\d.]+ complete/.test(logs))
-            return { exitCode: 0, lastLines: logs.trim().split('\n').slice(-20) };
-          if (/ERROR/.test(logs)) return { exitCode: 1, lastLines: logs.trim().split('\n').slice(-20) };
+          const inspect = await exec(a.cluster, a.host, inspectContainerCommand(a.container));
+          if (inspect.code !== 0 && !/no such/i.test(inspect.stderr))
+            throw new Error(
+              `inspecting the dbupgrade job on ${a.host} exited ${inspect.code}: ${inspect.stderr.trim()}`,
+            );
+          const state = inspect.code === 0 ? parseJobState(inspect.stdout) : undefined;
+          const logs = state
+            ? (await exec(a.cluster, a.host, containerLogsCommand(a.container, 50))).stdout
+            : '';
+          const verdict = dbUpgradeVerdict(logs, state);
+          if (verdict.kind === 'gone')
+            throw fail(
+              'DbUpgradeJobGone',
+              `the dbupgrade container ${a.container} on ${a.host} is gone before it said it was done`,
+            );
+          if (verdict.kind === 'ended') return { exitCode: verdict.exitCode, lastLines: tail(logs) };
           if (Context.current().cancellationSignal.aborted) throw new Error('cancelled');
-          await new Promise((r) => setTimeout(r, 2000));
+          await new Promise((r) => setTimeout(r, POLL_MS));
         }
       },
     ),
 
     /** Remove the job's containers (a failed job with restart: on-failure would keep restarting). */
     removeDbUpgrade: guarded('dbupgrade rm', async (a: HostRequest) => {
-      await run(
-        a.cluster,
-        a.host,
-        `ids=$(${DBUPGRADE_IDS}); [ -z "$ids" ] || docker rm -f $ids >/dev/null`,
-        'dbupgrade rm',
-      );
+      await run(a.cluster, a.host, REMOVE_DBUPGRADE_JOBS, 'removing the dbupgrade jobs');
       return { host: a.host };
     }),
 
@@ -165,41 +192,19 @@ export function lifecycleActivities(deps: LifecycleDeps) {
       'media chown start',
       async (a: HostRequest & { version: string; variant: ComposeVariant; mediaDir: string }) => {
         const container = await webContainer(a);
-        const dirs = MEDIA_DIRS.map((d) => shellQuote(`${a.mediaDir}/${d}`)).join(' ');
-        // Only what is not yet root's: a stopped and restarted chown resumes where it left off.
-        const script = `echo $$ > /tmp/waba-chown.pid; rm -f /tmp/waba-chown.exit; find ${dirs} ! -user root -exec chown root {} + ; echo $? > /tmp/waba-chown.exit`;
-        const running = await exec(
-          a.cluster,
-          a.host,
-          `docker exec ${shellQuote(container)} sh -c 'test -f /tmp/waba-chown.pid && ! test -f /tmp/waba-chown.exit && kill -0 $(cat /tmp/waba-chown.pid) 2>/dev/null'`,
-        );
-        const count = `find ${dirs} | wc -l; find ${dirs} ! -user root | wc -l`;
+        const running = await exec(a.cluster, a.host, mediaChownRunningCommand(container));
         const [total, remaining] = (
-          await run(
-            a.cluster,
-            a.host,
-            `docker exec ${shellQuote(container)} sh -c ${shellQuote(count)}`,
-            'count',
-          )
+          await run(a.cluster, a.host, mediaCountsCommand(container, a.mediaDir), 'counting media files')
         )
           .trim()
           .split('\n')
           .map(Number);
         const before = { total: total ?? 0, remaining: remaining ?? 0 };
-        if (running.code === 0) return { container, started: false, before };
+        // Already running (a retry), or nothing left to change (a re-run): start nothing.
+        if (running.code === 0 || before.remaining === 0) return { container, started: false, before };
         // Clear the previous run's markers first, so a poll never reads a stale exit code.
-        await run(
-          a.cluster,
-          a.host,
-          `docker exec ${shellQuote(container)} rm -f /tmp/waba-chown.exit /tmp/waba-chown.pid`,
-          'docker exec',
-        );
-        await run(
-          a.cluster,
-          a.host,
-          `docker exec -d ${shellQuote(container)} sh -c ${shellQuote(script)}`,
-          'docker exec -d',
-        );
+        await run(a.cluster, a.host, clearMediaChownMarkersCommand(container), 'clearing chown markers');
+        await run(a.cluster, a.host, startMediaChownCommand(container, a.mediaDir), 'starting the chown');
         return { container, started: true, before };
       },
     ),
@@ -208,14 +213,12 @@ export function lifecycleActivities(deps: LifecycleDeps) {
     mediaChownProgress: guarded(
       'media chown progress',
       async (a: HostRequest & { container: string; mediaDir: string }) => {
-        const dirs = MEDIA_DIRS.map((d) => shellQuote(`${a.mediaDir}/${d}`)).join(' ');
-        const script = `find ${dirs} | wc -l; find ${dirs} ! -user root | wc -l; cat /tmp/waba-chown.exit 2>/dev/null || echo running`;
         const out = (
           await run(
             a.cluster,
             a.host,
-            `docker exec ${shellQuote(a.container)} sh -c ${shellQuote(script)}`,
-            'progress',
+            mediaChownProgressCommand(a.container, a.mediaDir),
+            'reading chown progress',
           )
         )
           .trim()
@@ -229,11 +232,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
 
     /** Stop a running chown (the window closed); what is done stays done. */
     stopMediaChown: guarded('media chown stop', async (a: HostRequest & { container: string }) => {
-      await exec(
-        a.cluster,
-        a.host,
-        `docker exec ${shellQuote(a.container)} sh -c 'kill $(cat /tmp/waba-chown.pid) 2>/dev/null; pkill find; pkill chown; true'`,
-      );
+      await exec(a.cluster, a.host, stopMediaChownCommand(a.container));
       return { stopped: true };
     }),
 
@@ -242,7 +241,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
       'compose down',
       async (a: HostRequest & { version: string; variant: ComposeVariant; removeVolumes: boolean }) => {
         const call = composeCall(a.cluster, a.host, a.version, a.variant);
-        const exists = await exec(a.cluster, a.host, `test -f ${shellQuote(`${call.workDir}/${call.file}`)}`);
+        const exists = await exec(a.cluster, a.host, fileExistsCommand(`${call.workDir}/${call.file}`));
         if (exists.code !== 0) return { host: a.host, ran: false, left: [] as string[] };
         await run(
           a.cluster,
@@ -274,7 +273,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         const r = await exec(
           a.cluster,
           a.host,
-          `${composeCommand(call, args)} 2>&1 | tail -c ${Math.floor(a.maxBytes)}`,
+          composeLogsCommand(call, args, Math.floor(a.maxBytes)),
           600_000,
         );
         const dir = path.join(deps.artifactsDir, a.runDir);

@@ -2,7 +2,13 @@
 // bounded output, timeouts, and uploads that never leave a half-written file at the real path.
 import { createHash, randomBytes } from 'node:crypto';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
-import { shellCommand, shellQuote } from '../src/spec/shell';
+import {
+  checksumAndInstallCommand,
+  checksumAndRenameCommand,
+  MAKE_TEMP_FILE,
+  removeFileCommand,
+  sudoCommand,
+} from '../src/spec/host-commands';
 
 export interface SshTarget {
   host: string;
@@ -81,8 +87,9 @@ export class SshPool {
 
   constructor(private readonly secrets: (ref: string) => Promise<string>) {}
 
+  /** A connection is reused only for the same login, pinned key and private key. */
   private key(t: SshTarget): string {
-    return `${t.user}@${t.address}:${t.port}`;
+    return `${t.user}@${t.address}:${t.port} ${t.hostKey} ${t.privateKeyRef}`;
   }
 
   private connect(t: SshTarget): Promise<Client> {
@@ -152,13 +159,21 @@ export class SshPool {
     return s.acquire();
   }
 
-  /** Run a command (already quoted by shellCommand) and collect its exit code and bounded output. */
-  async exec(t: SshTarget, command: string, timeoutMs = 120_000): Promise<ExecResult> {
+  /**
+   * Run a command (built in src/spec) and collect its exit code and bounded output; as root through
+   * `sudo -n` when the host asks for sudo.
+   */
+  exec(t: SshTarget, command: string, timeoutMs = 120_000): Promise<ExecResult> {
+    return this.execAs(t, t.sudo ? sudoCommand(command) : command, timeoutMs);
+  }
+
+  /** Run a command line as it is, as the login user. */
+  private async execAs(t: SshTarget, full: string, timeoutMs = 120_000): Promise<ExecResult> {
     this.counters.commands++;
     for (let attempt = 1; ; attempt++) {
       const release = await this.slot(t);
       try {
-        return await this.execInSlot(t, command, timeoutMs);
+        return await this.execInSlot(t, full, timeoutMs);
       } catch (err) {
         // sshd may still count a just-closed channel against MaxSessions: wait briefly, try again.
         if (!(err instanceof ChannelRefusedError) || attempt >= 3) throw err;
@@ -169,9 +184,8 @@ export class SshPool {
     }
   }
 
-  private async execInSlot(t: SshTarget, command: string, timeoutMs: number): Promise<ExecResult> {
+  private async execInSlot(t: SshTarget, full: string, timeoutMs: number): Promise<ExecResult> {
     const client = await this.client(t);
-    const full = t.sudo ? shellCommand(['sudo', '-n', 'sh', '-c', command]) : command;
     return new Promise<ExecResult>((resolve, reject) => {
       client.exec(full, (err, stream: ClientChannel) => {
         if (err) return reject(new ChannelRefusedError(`ssh exec on ${t.host}: ${err.message}`));
@@ -201,12 +215,49 @@ export class SshPool {
   }
 
   /**
-   * Upload to a temporary name next to the target, check its sha256 on the host, then rename into
-   * place: the real path holds either the old file or the complete new one, never half of one.
+   * Upload to a temporary name, check its sha256 on the host, then rename into place: the real path
+   * holds either the old file or the complete new one, never half of one. Without sudo the temp file
+   * is written next to the target; with sudo the login user may not write there (the directory is
+   * root's), so it writes a private temp file of its own and root installs it into place.
    */
   async upload(t: SshTarget, content: Buffer, remotePath: string, mode = 0o644): Promise<string> {
     const sha256 = createHash('sha256').update(content).digest('hex');
-    const tmp = `${remotePath}.upload-${randomBytes(4).toString('hex')}`;
+    const staging = `${remotePath}.upload-${randomBytes(4).toString('hex')}`;
+    let check: ExecResult;
+    if (!t.sudo) {
+      await this.sftpWrite(t, staging, content, { mode, flag: 'wx' }, remotePath);
+      check = await this.exec(t, checksumAndRenameCommand(staging, sha256, remotePath));
+    } else {
+      const made = await this.execAs(t, MAKE_TEMP_FILE);
+      const tmp = made.stdout.trim();
+      if (made.code !== 0 || !tmp.startsWith('/'))
+        throw new Error(`upload to ${t.host}: mktemp as ${t.user} failed: ${made.stderr.trim().slice(-300)}`);
+      try {
+        await this.sftpWrite(t, tmp, content, { mode: 0o600, flag: 'w' }, remotePath);
+      } catch (err) {
+        await this.execAs(t, removeFileCommand(tmp)).catch(() => undefined);
+        throw err;
+      }
+      check = await this.exec(t, checksumAndInstallCommand(tmp, sha256, remotePath, staging, mode));
+      // When sudo itself refused, the script (and its cleanup) never ran: remove the temp file here.
+      if (check.code !== 0) await this.execAs(t, removeFileCommand(tmp)).catch(() => undefined);
+    }
+    if (check.code !== 0) throw new Error(`upload to ${t.host}:${remotePath} failed: ${check.stderr.trim()}`);
+    this.counters.uploads++;
+    return sha256;
+  }
+
+  /**
+   * Write `content` to `path` over SFTP as the login user: `wx` creates a new file only (never
+   * through an existing one), `w` fills the temp file mktemp made.
+   */
+  private async sftpWrite(
+    t: SshTarget,
+    path: string,
+    content: Buffer,
+    how: { mode: number; flag: 'w' | 'wx' },
+    dest: string,
+  ): Promise<void> {
     const release = await this.slot(t);
     try {
       const client = await this.client(t);
@@ -217,8 +268,17 @@ export class SshPool {
       );
       try {
         await new Promise<void>((resolve, reject) =>
-          sftp.writeFile(tmp, content, { mode }, (err) =>
-            err ? reject(new Error(`upload to ${t.host}:${tmp}: ${err.message}`)) : resolve(),
+          sftp.writeFile(path, content, how, (err) =>
+            err
+              ? reject(
+                  new Error(
+                    `upload to ${t.host}:${dest}: ${t.user} cannot write ${path} (${err.message})` +
+                      (t.sudo || t.user === 'root'
+                        ? ''
+                        : `; a directory only root may write needs "sudo": true on host ${t.host}`),
+                  ),
+                )
+              : resolve(),
           ),
         );
       } finally {
@@ -227,13 +287,6 @@ export class SshPool {
     } finally {
       release();
     }
-    this.counters.uploads++;
-    const check = await this.exec(
-      t,
-      `set -e; sum=$(sha256sum ${shellQuote(tmp)} | cut -d' ' -f1); if [ "$sum" != ${shellQuote(sha256)} ]; then rm -f ${shellQuote(tmp)}; echo "checksum mismatch: $sum" >&2; exit 3; fi; mv -f ${shellQuote(tmp)} ${shellQuote(remotePath)}`,
-    );
-    if (check.code !== 0) throw new Error(`upload to ${t.host}:${remotePath} failed: ${check.stderr.trim()}`);
-    return sha256;
   }
 
   async close(): Promise<void> {

@@ -6,10 +6,10 @@ import type { ClusterSpecInput } from '../src/spec/cluster';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, VNAME_CERT_FILE } from '../test/lab/cluster-json';
 import { DB_PASSWORD_FILE, DB_USER, PORTS } from '../test/lab/database';
 import { SSH_DIR } from '../test/lab/hosts';
-import { CA_DIR } from '../test/lab/image';
+import { WEBAPP_CERT_FILE } from '../test/lab/image';
 import { down, labState, up } from '../test/lab/lab';
 import { cleanSlate } from '../test/lab/operator';
-import { DB_HOST, type LabHost, topology, UPSTREAM_DIR } from '../test/lab/paths';
+import { DB_HOST, type LabHost, TEST_TIMING, topology, UPSTREAM_DIR } from '../test/lab/paths';
 import { onCleanup } from './cleanup';
 
 export const TOPOLOGY = { webs: 1, masters: 3, cores: 3, spares: 0 } as const;
@@ -29,7 +29,8 @@ export async function bringUpLab(log: (m: string) => void): Promise<LabHost[]> {
     await down(log);
   }
   onCleanup('the lab', () => down(log));
-  const state = await up({ engine: 'MYSQL', ...TOPOLOGY, log: () => {} });
+  // Takeovers in seconds, as in the tests (the product's 30 s unhealthy_interval is lab up's default).
+  const state = await up({ engine: 'MYSQL', ...TOPOLOGY, ...TEST_TIMING, log: () => {} });
   return state.hosts;
 }
 
@@ -73,7 +74,7 @@ export function seedScriptEnv(hosts: LabHost[], version: string): Record<string,
     SSH_KEY: path.join(SSH_DIR, 'id_ed25519'),
     KNOWN_HOSTS: path.join(SSH_DIR, 'known_hosts'),
     API_URL: `https://${web.address}:9090`,
-    API_CACERT: path.join(CA_DIR, 'ca.pem'),
+    API_CACERT: WEBAPP_CERT_FILE,
     ADMIN_PASSWORD_FILE,
     BACKUP_PASSWORD_FILE: ADMIN_PASSWORD_FILE,
     REG_CC: registration.cc,

@@ -22,6 +22,7 @@ import {
   unpauseSchedule,
 } from './client/schedules';
 import { connectionOptions, dataConverterFromEnv, type TemporalConfig, temporalConfig } from './config';
+import { check } from './spec/validate';
 
 const USAGE = `usage: waba-runbooks <command>
   start <runbook> --input file.json [--id WORKFLOW_ID]   validate locally, start, print the id and UI link
@@ -31,7 +32,7 @@ const USAGE = `usage: waba-runbooks <command>
   reject <id> --gate G --as NAME --reason TEXT
   code <id> <code> --as NAME                             the registration code received by SMS/voice
   result <id>                                            wait for the run and print its result
-  list                                                   open runs, by cluster
+  list                                                   open runbook runs, sorted by cluster
   schedule create <runbook> --input file.json --calendar "sun 03:00" --tz Europe/Rome --note "alice: why"
                   [--id SCHEDULE_ID] [--runs N]          validate locally; start the runbook at those times
   schedule list [--cluster NAME]                         schedules: calendar, time zone, paused, next run, note
@@ -63,6 +64,43 @@ function readInput(file: string): unknown {
   } catch (err) {
     throw new InputError(`cannot read ${file} as JSON: ${(err as Error).message}`);
   }
+}
+
+/** The runbook and its input file, read and validated here: a bad file is reported without a server. */
+function checkedStart(args: string[]): { runbook: string; input: unknown } {
+  const runbook = args[0] && !args[0].startsWith('--') ? args[0] : '';
+  const spec = RUNBOOKS[runbook];
+  if (!spec)
+    throw new InputError(
+      `${runbook ? `unknown runbook "${runbook}"` : 'missing the runbook'}; one of: ${Object.keys(RUNBOOKS).join(', ')}`,
+    );
+  const input = readInput(opt(args, '--input', true) as string);
+  const checked = check(spec.schema, input);
+  if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);
+  return { runbook, input };
+}
+
+/** Open runs of runbook workflows (not schedules' or other workflows on the server), sorted by cluster. */
+async function listOpenRuns(client: Client): Promise<void> {
+  const types = Object.keys(RUNBOOKS)
+    .map((t) => `'${t}'`)
+    .join(', ');
+  const rows: string[][] = [];
+  for await (const wf of client.workflow.list({
+    query: `ExecutionStatus = 'Running' AND WorkflowType IN (${types})`,
+  })) {
+    const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
+    rows.push([String(sa.WabaCluster?.[0] ?? '-'), wf.type, wf.workflowId, String(sa.WabaStep?.[0] ?? '')]);
+  }
+  if (rows.length === 0) {
+    console.log('no open runbook runs');
+    return;
+  }
+  // By cluster, then runbook, then id: one cluster's runs together.
+  const key = (r: string[]) => `${r[0]}\u0000${r[1]}\u0000${r[2]}`;
+  rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  console.log(['cluster', 'runbook', 'workflow id', 'step'].join('\t'));
+  for (const r of rows) console.log(r.join('\t'));
 }
 
 /** `schedule <subcommand> ...`: Temporal Schedules that start runbooks (src/client/schedules.ts). */
@@ -153,6 +191,9 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  // What can be checked without the server is checked first: a bad input file is reported even when
+  // Temporal is down or unreachable.
+  const start = command === 'start' ? checkedStart(args) : undefined;
   const config = temporalConfig();
   const dataConverter = dataConverterFromEnv(); // the payload codec, when WABA_CODEC_KEYS is set
   const connection = await Connection.connect(connectionOptions(config, config.address ?? 'localhost:7233'));
@@ -168,8 +209,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     switch (command) {
       case 'start': {
-        const runbook = args[0] ?? '';
-        const input = readInput(opt(args, '--input', true) as string);
+        const { runbook, input } = start as { runbook: string; input: unknown };
         const started = await startRunbook(client, config.taskQueue, runbook, input, opt(args, '--id'));
         console.log(`started ${runbook}: ${started.workflowId} (run ${started.runId})`);
         console.log(`Web UI: ${uiLink(config.namespace, started.workflowId)}`);
@@ -204,15 +244,8 @@ async function main(argv: string[]): Promise<void> {
         return print(await sendCode(client, id(), args[1], opt(args, '--as', true) as string));
       case 'result':
         return print(await client.workflow.getHandle(id()).result());
-      case 'list': {
-        for await (const wf of client.workflow.list({ query: "ExecutionStatus = 'Running'" })) {
-          const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
-          console.log(
-            `${String(sa.WabaCluster?.[0] ?? '-')}\t${wf.type}\t${wf.workflowId}\t${String(sa.WabaStep?.[0] ?? '')}`,
-          );
-        }
-        return;
-      }
+      case 'list':
+        return await listOpenRuns(client);
       case 'schedule':
         return await schedule(client, config, args);
       default:

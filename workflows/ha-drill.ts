@@ -20,7 +20,7 @@ import type { HealthSummary } from '../src/spec/health';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
-import { hostActs } from './lib/hosts';
+import { hostActs, preflightHosts } from './lib/hosts';
 import { type PlanStep, planQuery } from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
@@ -105,7 +105,8 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
     progress.host(t.host, `connected (${t.healthName})`);
 
     enter('preflight');
-    variant = (await hostActs.preflightHost({ cluster, host: t.host })).compose.variant;
+    const targetHost = cluster.hosts.filter((h) => h.name === t.host);
+    variant = (await preflightHosts(cluster, targetHost))[0]?.compose.variant ?? 'v1';
     const ps = await hostActs.composePs({ cluster, host: t.host, version, variant, service: SERVICE });
     const container = ps.find((c) => c.running)?.id;
     if (!container) {

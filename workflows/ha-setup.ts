@@ -1,4 +1,6 @@
 // Seed procedure A (9 steps): set up an HA cluster, register it, and check exactly one Coreapp connects.
+// Every stage checks before it acts, so a re-run on a set-up cluster does nothing twice and says
+// what it found (files unchanged, services already running, number already registered).
 import { ApplicationFailure, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
@@ -8,7 +10,19 @@ import type { HealthSummary } from '../src/spec/health';
 import { HaSetupInput } from '../src/spec/runbook-inputs';
 import { gatedRun } from './lib/gated-run';
 import { pollInterval, waitForHealth } from './lib/health-gate';
-import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
+import { preflightHosts } from './lib/hosts';
+import {
+  hostKeySteps,
+  noteVariants,
+  type PlanStep,
+  planQuery,
+  preflightSteps,
+  psSteps,
+  SERVICE_OF_ROLE,
+  uploadSteps,
+  upSteps,
+  type Variants,
+} from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 import { VerificationCode } from './lib/verification-code';
@@ -18,12 +32,16 @@ const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '
 const hosts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry });
 const api = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry });
 
+type Containers = { host: string; service: string; state: string }[];
+
 export interface HaSetupResult {
   cluster: string;
   version: string;
   alreadyRegistered: boolean;
   uploads: { host: string; path: string; uploaded: boolean }[];
-  containers: { host: string; service: string; state: string }[];
+  containers: Containers;
+  /** What was already done and left alone, e.g. "waweb already running on web1 (v2.23.4)". */
+  found: string[];
   registration: { status: 201 | 202 | 'skipped'; codeBy?: string; codeAt?: string };
   decisions: unknown[];
   health: HealthSummary;
@@ -33,47 +51,35 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   const input = validateInput('haSetup', HaSetupInput, raw);
   const { cluster, registration, timeouts } = input;
   const version = cluster.version as string;
+  const found: string[] = [];
   const code = new VerificationCode({ onWait: (timeout) => notifier.waitingForCode(timeout) });
   const { progress, gates, notifier } = gatedRun('haSetup', cluster.name, input, () => ({
     awaitingCode: code.awaiting(),
+    found: [...found],
   }));
   const apiReq = { cluster: cluster.name, api: cluster.api };
+  const noted = (what: string, host?: string) => {
+    found.push(what);
+    if (host) progress.host(host, what);
+  };
 
-  const plan: PlanStep[] = [
-    ...cluster.hosts.map((h) => ({
-      stage: 'preflight',
-      host: h.name,
-      note: 'ssh, docker, compose, media mount mode 755',
-    })),
-    { stage: 'preflight', note: 'database password against the forbidden characters' },
-    ...cluster.hosts.map((h) => ({
-      stage: 'upload',
-      host: h.name,
-      note: `${cluster.workDir}/db.env and the compose file, when changed`,
-    })),
-    ...upSteps(cluster, version),
-    { stage: 'wait running', note: 'ps until every container runs' },
-    { stage: 'health unregistered', note: 'GET /v1/health: the primary master reports unregistered (A7)' },
-    { stage: 'approval', note: 'gate "register"' },
-    {
-      stage: 'register',
-      note: `POST /v1/account (+${registration.cc} ${registration.phoneNumber}, ${registration.method}); on 202 wait for the code, POST /v1/account/verify`,
-    },
-    { stage: 'health connected', note: 'GET /v1/health: exactly one Coreapp connected (A9)' },
-  ];
+  // Shown for docker-compose until preflight has detected each host's compose, then rebuilt with it.
+  let plan = haSetupPlan(input);
   setHandler(planQuery, () => plan);
 
   try {
     await refuseConcurrentRuns('haSetup', cluster.name);
-    progress.stage('preflight');
     // The password check runs first and alone: a bad password stops the run before any SSH connection.
+    progress.stage('database password');
     await hosts.checkDbSecret({ cluster });
-    const preflight = await Promise.all(
-      cluster.hosts.map((h) => hosts.preflightHost({ cluster, host: h.name })),
-    );
+    const preflight = await preflightHosts(cluster, cluster.hosts, (s) => progress.stage(s));
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
+    plan = haSetupPlan(input, variant);
     for (const p of preflight)
-      progress.host(p.host, `docker ${p.docker}, compose ${p.compose.variant} ${p.compose.version}`);
+      progress.host(
+        p.host,
+        `docker ${p.docker}, compose ${p.compose.variant} ${p.compose.version ?? ''}`.trim(),
+      );
 
     progress.stage('upload');
     const uploads = (
@@ -83,8 +89,19 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
         ),
       )
     ).flat();
+    for (const h of cluster.hosts) {
+      if (uploads.every((u) => u.host !== h.name || !u.uploaded))
+        noted(`setup files already in place on ${h.name}`);
+    }
+
+    // What already runs: a service running this version is not started again.
+    progress.stage('check containers');
+    const before = await psAll(cluster, version, variant);
+    const runsAlready = (host: string, service: string) =>
+      before.some((s) => s.host === host && s.containers.some((c) => current(c, service, version)));
 
     // Seed A5: Webapps, then Masters, then Coreapps; hosts of one role in parallel.
+    let started = 0;
     for (const role of ['webapp', 'master', 'coreapp'] as const) {
       const service = SERVICE_OF_ROLE[role];
       progress.stage(`start ${service}`);
@@ -92,6 +109,10 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
         cluster.hosts
           .filter((h) => h.roles.includes(role))
           .map(async (h) => {
+            if (runsAlready(h.name, service)) {
+              noted(`${service} already running on ${h.name} (v${version})`, h.name);
+              return;
+            }
             progress.host(h.name, `up -d ${service}`);
             await hosts.composeUp({
               cluster,
@@ -100,23 +121,27 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
               version,
               variant: variant.get(h.name) ?? 'v1',
             });
+            started++;
             progress.host(h.name, `${service} started`);
           }),
       );
     }
 
     progress.stage('wait running');
-    const containers = await waitRunning(cluster, version, variant, timeouts.containers);
+    // Nothing started: the first `ps` showed every service running this version; no need to ask again.
+    const containers =
+      started === 0 ? flatten(before) : await waitRunning(cluster, version, variant, timeouts.containers);
 
     progress.stage('health unregistered');
     await api.wabaLogin({ ...apiReq, firstLogin: true });
-    const before = await waitForHealth(
+    const beforeHealth = await waitForHealth(
       apiReq,
       'unregistered or registered',
       (s) => s.verdict !== 'degraded' || s.connectedCoreapps > 0,
       timeouts.health,
     );
-    const alreadyRegistered = before.verdict !== 'unregistered';
+    const alreadyRegistered = beforeHealth.verdict !== 'unregistered';
+    if (alreadyRegistered) noted(`cluster ${cluster.name} already registered (${beforeHealth.verdict})`);
 
     let reg: HaSetupResult['registration'] = { status: 'skipped' };
     if (!alreadyRegistered) {
@@ -161,6 +186,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     const registered = alreadyRegistered
       ? 'already registered'
       : `registered +${registration.cc} ${registration.phoneNumber}${reg.codeBy ? ` (code from ${reg.codeBy})` : ''}`;
+    const reused = found.filter((f) => f.includes(' already running on ')).length;
     return await notifier.succeeded(
       {
         cluster: cluster.name,
@@ -168,11 +194,12 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
         alreadyRegistered,
         uploads: uploads.map((u) => ({ host: u.host, path: u.path, uploaded: u.uploaded })),
         containers,
+        found,
         registration: reg,
         decisions: gates.decisions(),
         health,
       },
-      `v${version} on ${cluster.hosts.length} hosts, ${registered}; health ${health.verdict}`,
+      `v${version} on ${cluster.hosts.length} hosts${reused ? ` (${reused} service(s) already running)` : ''}, ${registered}; health ${health.verdict}`,
     );
   } catch (err) {
     progress.failed(err);
@@ -181,38 +208,124 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   }
 }
 
+/** Every stage of the run, with the command or API call per host; `variants` once preflight ran. */
+function haSetupPlan(input: HaSetupInput, variants?: Variants): PlanStep[] {
+  const { cluster, registration, timeouts, approvals } = input;
+  const version = cluster.version as string;
+  const all = cluster.hosts;
+  return [
+    { stage: 'validate', note: 'the input against the haSetup schema, before anything else' },
+    { stage: 'run guard', note: `no other disruptive run open on cluster ${cluster.name}` },
+    {
+      stage: 'database password',
+      note: 'cluster.db.passwordRef resolved on the worker; refused if it has any of ? { } & ~ ! ( ) ^ =',
+    },
+    ...hostKeySteps(all),
+    ...preflightSteps(cluster, all),
+    ...uploadSteps(cluster, all),
+    ...psSteps(
+      cluster,
+      all,
+      version,
+      'check containers',
+      `what already runs: a service running v${version} is not started again`,
+      variants,
+    ),
+    ...noteVariants(
+      upSteps(cluster, version, undefined, variants).map((s) => ({
+        ...s,
+        note: `skipped when already running v${version}`,
+      })),
+      variants,
+    ),
+    ...psSteps(
+      cluster,
+      all,
+      version,
+      'wait running',
+      `until every service of the host runs (at most ${timeouts.containers})`,
+      variants,
+    ),
+    {
+      stage: 'health unregistered',
+      api: 'POST /v1/users/login',
+      note: 'first login: the initial admin password is changed to api.passwordRef when the API asks',
+    },
+    {
+      stage: 'health unregistered',
+      api: 'GET /v1/health',
+      note: `the primary master reports unregistered (A7), within ${timeouts.health}; already registered: no gate, no registration`,
+    },
+    {
+      stage: 'approval',
+      note: `gate "register": ${approvals.minApprovals} of ${approvals.approvers.join(', ')}, within ${approvals.timeout}`,
+    },
+    {
+      stage: 'register',
+      api: 'POST /v1/account',
+      note: `+${registration.cc} ${registration.phoneNumber}, ${registration.method}; certificate from registration.certRef${registration.pinRef ? ', PIN from registration.pinRef' : ''}`,
+    },
+    {
+      stage: 'waiting for verification code',
+      note: `on 202 only: the code from an operator (Update or Signal verificationCode), within ${timeouts.code}`,
+    },
+    { stage: 'verify', api: 'POST /v1/account/verify', note: 'on 202 only' },
+    {
+      stage: 'health connected',
+      api: 'GET /v1/health',
+      note: `exactly one Coreapp connected (A9), within ${timeouts.health}`,
+    },
+  ];
+}
+
+type HostContainers = { host: string; expected: string[]; containers: ContainerState[] };
+
+/** A container of `service` that runs `version` (the image tag is `:v<version>`). */
+const current = (c: ContainerState, service: string, version: string) =>
+  c.service === service && c.running && c.image.endsWith(`:v${version}`);
+
+async function psAll(
+  cluster: HaSetupInput['cluster'],
+  version: string,
+  variant: Map<string, ComposeVariant>,
+): Promise<HostContainers[]> {
+  return Promise.all(
+    cluster.hosts.map(async (h) => ({
+      host: h.name,
+      expected: h.roles.map((r) => SERVICE_OF_ROLE[r]),
+      containers: (await hosts.composePs({
+        cluster,
+        host: h.name,
+        version,
+        variant: variant.get(h.name) ?? 'v1',
+      })) as ContainerState[],
+    })),
+  );
+}
+
+const missingServices = (states: HostContainers[]): string[] =>
+  states.flatMap((s) =>
+    s.expected
+      .filter((svc) => !s.containers.some((c) => c.service === svc && c.running))
+      .map((svc) => `${s.host}/${svc}`),
+  );
+
+const flatten = (states: HostContainers[]): Containers =>
+  states.flatMap((s) => s.containers.map((c) => ({ host: s.host, service: c.service, state: c.state })));
+
 /** Seed A6: every host's service container running, within the deadline. */
 async function waitRunning(
   cluster: HaSetupInput['cluster'],
   version: string,
   variant: Map<string, ComposeVariant>,
   deadline: string,
-): Promise<{ host: string; service: string; state: string }[]> {
+): Promise<Containers> {
   const started = Date.now();
   const until = started + durationMs(deadline);
   for (;;) {
-    const states = await Promise.all(
-      cluster.hosts.map(async (h) => ({
-        host: h.name,
-        expected: h.roles.map((r) => SERVICE_OF_ROLE[r]),
-        containers: (await hosts.composePs({
-          cluster,
-          host: h.name,
-          version,
-          variant: variant.get(h.name) ?? 'v1',
-        })) as ContainerState[],
-      })),
-    );
-    const missing = states.flatMap((s) =>
-      s.expected
-        .filter((svc) => !s.containers.some((c) => c.service === svc && c.running))
-        .map((svc) => `${s.host}/${svc}`),
-    );
-    if (missing.length === 0) {
-      return states.flatMap((s) =>
-        s.containers.map((c) => ({ host: s.host, service: c.service, state: c.state })),
-      );
-    }
+    const states = await psAll(cluster, version, variant);
+    const missing = missingServices(states);
+    if (missing.length === 0) return flatten(states);
     if (Date.now() >= until) {
       throw ApplicationFailure.create({
         type: 'ContainersNotRunning',

@@ -1,29 +1,43 @@
 // Seed section E: after upgrading from 2.29.1/2.29.2 to 2.29.3+, give the media files back to root,
 // in the background, inside the Webapp container; resumable across maintenance windows.
-import { ApplicationFailure, continueAsNew, setHandler, sleep } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ContinueAsNew,
+  continueAsNew,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { durationMs } from '../src/spec/approvals';
-import { type MediaChownInput, MediaChownInput as Schema } from '../src/spec/lifecycle-inputs';
+import {
+  MEDIA_WINDOW_FIELDS,
+  type MediaChownInput,
+  MediaChownInput as Schema,
+} from '../src/spec/lifecycle-inputs';
 import { shellQuote } from '../src/spec/shell';
+import { nextOpening, type Opening, recurringWindowProblems } from '../src/spec/window';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { RunNotifier } from './lib/notify';
 import { planQuery } from './lib/plan';
 import { Progress } from './lib/progress';
 import { refuseConcurrentRuns } from './lib/run-guard';
-import { validateInput } from './lib/validate';
+import { INVALID_INPUT, validateInput } from './lib/validate';
 
 export interface MediaChownResult {
   cluster: string;
   host: string;
   total: number;
   changed: number;
-  /** `completed`, or `paused` when the window ended (a follow-up run continues). */
+  /** Always `completed`: when the window closes the run continues as new instead of returning. */
   outcome: 'completed';
+  /** Runs it took (1 + follow-ups after each window closed). */
   runs: number;
 }
 
 export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResult> {
   const input = validateInput('mediaChown', Schema, raw) as MediaChownInput;
   const { cluster, mediaDir } = input;
+  const window = chownWindow(input);
   const progress = new Progress('mediaChown', cluster.name);
   const notifier = new RunNotifier('mediaChown', cluster.name);
   const web = hostsWithRole(cluster, 'webapp')[0];
@@ -49,11 +63,31 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
       notifier.waitingForWindow(input.notBefore);
       await sleep(Date.parse(input.notBefore) - Date.now());
     }
+    // The window recurs every resumeAfter: the follow-up run waits for the next opening, as long as this one.
+    const resumeInNextWindow = async (left: string): Promise<never> => {
+      if (!window) throw new Error('no window to resume in');
+      const next = nextOpening(window, durationMs(input.resumeAfter), Date.now());
+      const notBefore = new Date(next.opensAt).toISOString();
+      const windowEnd = new Date(next.closesAt).toISOString();
+      progress.stage(`window closed: ${left}; resuming in the window ${notBefore} to ${windowEnd}`);
+      return await continueAsNew<typeof mediaChown>({ ...input, notBefore, windowEnd }, runs + 1);
+    };
+    // A follow-up that starts after its window already closed (a worker down for long) waits for the next.
+    if (window && Date.now() >= window.closesAt) return await resumeInNextWindow('not started');
     const version = cluster.version as string;
     const variant = (await detectCompose(cluster, [web])).get(web.name) ?? 'v1';
     progress.stage('chown');
     const job = await hostActs.startMediaChown({ cluster, host: web.name, version, variant, mediaDir });
     const first = job.before;
+    if (first.remaining === 0) {
+      // Counted just now: nothing to change (a re-run). A chown the activity started has nothing to do.
+      progress.host(web.name, `${first.total}/${first.total} files owned by root`);
+      progress.stage('done: nothing to change, every media file was already owned by root');
+      return await notifier.succeeded(
+        { cluster: cluster.name, host: web.name, total: first.total, changed: 0, outcome: 'completed', runs },
+        `nothing to change: every media file on ${web.name} was already owned by root (${first.total} files)`,
+      );
+    }
     const startedAt = Date.now();
     let last = await hostActs.mediaChownProgress({
       cluster,
@@ -63,15 +97,9 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     });
     for (;;) {
       if (last.exitCode !== null) break;
-      if (input.windowEnd && Date.now() >= Date.parse(input.windowEnd)) {
+      if (window && Date.now() >= window.closesAt) {
         await hostActs.stopMediaChown({ cluster, host: web.name, container: job.container });
-        const resumeAt = new Date(Date.now() + durationMs(input.resumeAfter)).toISOString();
-        const nextEnd = new Date(Date.parse(input.windowEnd) + durationMs(input.resumeAfter)).toISOString();
-        progress.stage(`window ended: ${last.remaining} files left; resuming at ${resumeAt}`);
-        return await continueAsNew<typeof mediaChown>(
-          { ...input, notBefore: resumeAt, windowEnd: nextEnd },
-          runs + 1,
-        );
+        return await resumeInNextWindow(`${last.remaining} files left`);
       }
       await sleep('5s');
       last = await hostActs.mediaChownProgress({
@@ -104,8 +132,32 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
       `every media file on ${web.name} is owned by root (${first.remaining} of ${last.total} changed)`,
     );
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     progress.failed(err);
     await notifier.failed(err);
     throw err;
   }
+}
+
+/**
+ * This run's window, when `windowEnd` is given: it opened at `notBefore` (a follow-up) or at the
+ * run's start (deterministic: the start event's time), and recurs every `resumeAfter`, which must
+ * be longer than it.
+ */
+function chownWindow(input: MediaChownInput): Opening | undefined {
+  if (!input.windowEnd) return undefined;
+  const opening = {
+    opensAt: input.notBefore ? Date.parse(input.notBefore) : workflowInfo().runStartTime.getTime(),
+    closesAt: Date.parse(input.windowEnd),
+  };
+  const problems = recurringWindowProblems(opening, durationMs(input.resumeAfter), MEDIA_WINDOW_FIELDS).map(
+    (p) => `${p.path}: ${p.message}`,
+  );
+  if (problems.length === 0) return opening;
+  throw ApplicationFailure.create({
+    type: INVALID_INPUT,
+    nonRetryable: true,
+    message: `invalid mediaChown input: ${problems.join('; ')}`,
+    details: [problems],
+  });
 }

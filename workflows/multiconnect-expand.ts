@@ -1,11 +1,24 @@
 // Seed procedure B (4 steps): set shards, wait for that many connected Coreapps, add standby Coreapps.
 import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ContainerState } from '../activities/compose';
+import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
 import { MulticonnectExpandInput } from '../src/spec/runbook-inputs';
 import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
-import { type PlanStep, planQuery, upSteps } from './lib/plan';
+import { preflightHosts } from './lib/hosts';
+import {
+  hostKeySteps,
+  noteVariants,
+  type PlanStep,
+  planQuery,
+  preflightSteps,
+  psSteps,
+  uploadSteps,
+  upSteps,
+  type Variants,
+} from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
@@ -17,6 +30,8 @@ export interface MulticonnectExpandResult {
   cluster: string;
   shards: number;
   addedHosts: string[];
+  /** What was already done and left alone, e.g. "wacore already running on core3 (v2.23.4)". */
+  found: string[];
   decisions: unknown[];
   health: HealthSummary;
 }
@@ -30,21 +45,16 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
   // The added hosts join the cluster as Coreapps; the rest of the spec (keys, files, db) is shared.
   const cluster = { ...input.cluster, hosts: [...input.cluster.hosts, ...addCoreappHosts] };
   const version = cluster.version as string;
-  const { progress, gates, notifier } = gatedRun('multiconnectExpand', cluster.name, input);
+  const found: string[] = [];
+  const { progress, gates, notifier } = gatedRun('multiconnectExpand', cluster.name, input, () => ({
+    found: [...found],
+  }));
   const apiReq = { cluster: cluster.name, api: cluster.api };
   const target = connectedTarget(shards);
-  const plan: PlanStep[] = [
-    { stage: 'health precheck', note: 'registered and healthy' },
-    { stage: 'approval', note: 'gate "shards"' },
-    { stage: 'set shards', note: `POST /v1/account/shards {shards: ${shards}}` },
-    { stage: 'wait connected', note: `${shards} Coreapps connected` },
-    ...addCoreappHosts.map((h) => ({ stage: 'preflight + upload', host: h.name })),
-    ...upSteps({ ...cluster, hosts: addCoreappHosts }, version, ['coreapp']),
-    {
-      stage: 'wait standby',
-      note: `${addCoreappHosts.map((h) => h.name).join(', ') || 'no added host'} reported as standby`,
-    },
-  ];
+  const added = addCoreappHosts.map((h) => h.name);
+
+  // Shown for docker-compose until preflight has detected each added host's compose, then rebuilt.
+  let plan = multiconnectPlan(input);
   setHandler(planQuery, () => plan);
 
   try {
@@ -59,9 +69,15 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
       });
     }
 
+    // The added hosts are checked before the gate: a wrong key or a host without Docker stops the
+    // run before the shards change.
+    const preflight = await preflightHosts(cluster, addCoreappHosts, (s) => progress.stage(s));
+    const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
+    if (preflight.length > 0) plan = multiconnectPlan(input, variant);
+
     await gates.require(
       'shards',
-      `set ${shards} shards on cluster ${cluster.name} (now ${before.connectedCoreapps} connected); add ${addCoreappHosts.map((h) => h.name).join(', ') || 'no host'} as standby`,
+      `set ${shards} shards on cluster ${cluster.name} (now ${before.connectedCoreapps} connected); add ${added.join(', ') || 'no host'} as standby`,
     );
     progress.stage('set shards');
     await api.wabaSetShards({
@@ -81,42 +97,67 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
       timeouts.health,
     );
 
-    for (const h of addCoreappHosts) {
-      progress.stage(`add ${h.name}`);
-      const pre = await hosts.preflightHost({ cluster, host: h.name });
-      await hosts.uploadSetupFiles({ cluster, host: h.name });
-      progress.host(h.name, 'up -d wacore');
-      await hosts.composeUp({
-        cluster,
-        host: h.name,
-        service: 'wacore',
-        version,
-        variant: pre.compose.variant,
-      });
+    if (addCoreappHosts.length > 0) {
+      progress.stage('upload');
+      await Promise.all(addCoreappHosts.map((h) => hosts.uploadSetupFiles({ cluster, host: h.name })));
+      progress.stage('check containers');
+      const running = await Promise.all(
+        addCoreappHosts.map(async (h) => {
+          const ps = (await hosts.composePs({
+            cluster,
+            host: h.name,
+            version,
+            variant: variant.get(h.name) ?? 'v1',
+          })) as ContainerState[];
+          return ps.some((c) => c.service === 'wacore' && c.running && c.image.endsWith(`:v${version}`));
+        }),
+      );
+      progress.stage('start wacore');
+      await Promise.all(
+        addCoreappHosts.map(async (h, i) => {
+          if (running[i]) {
+            found.push(`wacore already running on ${h.name} (v${version})`);
+            progress.host(h.name, `wacore already running (v${version})`);
+            return;
+          }
+          progress.host(h.name, 'up -d wacore');
+          await hosts.composeUp({
+            cluster,
+            host: h.name,
+            service: 'wacore',
+            version,
+            variant: variant.get(h.name) ?? 'v1',
+          });
+          progress.host(h.name, 'wacore started');
+        }),
+      );
     }
 
     progress.stage('wait standby');
     const addresses = addCoreappHosts.map((h) => h.externalHostname ?? h.address);
-    const health = await waitForHealth(
+    // Standby: listed as a Coreapp and not connected (the shards are served by the others).
+    await waitForHealth(
       apiReq,
       `${target} with ${addresses.length} added standby Coreapp(s)`,
       (s) =>
         s.verdict === target &&
         addresses.every((a) =>
-          s.nodes.some(
-            (n) =>
-              n.host === a &&
-              n.role === 'coreapp' &&
-              (n.gatewayStatus === 'disconnected' || n.gatewayStatus === 'connected'),
-          ),
+          s.nodes.some((n) => n.host === a && n.role === 'coreapp' && n.gatewayStatus === 'disconnected'),
         ),
       timeouts.health,
     );
     for (const h of addCoreappHosts) progress.host(h.name, 'standby');
+
+    progress.stage('final health');
+    const health = await waitForHealth(
+      apiReq,
+      `${target}, ${shards} Coreapp(s) connected`,
+      (s) => s.verdict === target && s.connectedCoreapps === shards,
+      timeouts.health,
+    );
     progress.stage(`done: ${health.verdict}`);
-    const added = addCoreappHosts.map((h) => h.name);
     return await notifier.succeeded(
-      { cluster: cluster.name, shards, addedHosts: added, decisions: gates.decisions(), health },
+      { cluster: cluster.name, shards, addedHosts: added, found, decisions: gates.decisions(), health },
       `${shards} shards; ${added.length ? `${added.join(', ')} added as standby` : 'no host added'}; health ${health.verdict}`,
     );
   } catch (err) {
@@ -124,4 +165,52 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     await notifier.failed(err);
     throw err;
   }
+}
+
+/** Every stage of the run, with the command or API call per host; `variants` once preflight ran. */
+function multiconnectPlan(input: MulticonnectExpandInput, variants?: Variants): PlanStep[] {
+  const { shards, addCoreappHosts, approvals, timeouts } = input;
+  const cluster = { ...input.cluster, hosts: [...input.cluster.hosts, ...addCoreappHosts] };
+  const version = cluster.version as string;
+  const names = addCoreappHosts.map((h) => h.name).join(', ') || 'no added host';
+  return [
+    { stage: 'validate', note: 'the input against the multiconnectExpand schema, before anything else' },
+    { stage: 'run guard', note: `no other disruptive run open on cluster ${cluster.name}` },
+    { stage: 'health precheck', api: 'GET /v1/health', note: 'registered and healthy' },
+    ...hostKeySteps(addCoreappHosts),
+    ...preflightSteps(cluster, addCoreappHosts),
+    {
+      stage: 'approval',
+      note: `gate "shards": ${approvals.minApprovals} of ${approvals.approvers.join(', ')}, within ${approvals.timeout}`,
+    },
+    { stage: 'set shards', api: 'POST /v1/account/shards', note: `shards: ${shards}` },
+    {
+      stage: 'wait connected',
+      api: 'GET /v1/health',
+      note: `${shards} Coreapps connected, within ${timeouts.health}`,
+    },
+    ...uploadSteps(cluster, addCoreappHosts),
+    ...psSteps(
+      cluster,
+      addCoreappHosts,
+      version,
+      'check containers',
+      `wacore already running v${version} is not started again`,
+      variants,
+    ),
+    ...noteVariants(
+      upSteps({ ...cluster, hosts: addCoreappHosts }, version, ['coreapp'], variants),
+      variants,
+    ),
+    {
+      stage: 'wait standby',
+      api: 'GET /v1/health',
+      note: `${names} listed as disconnected (standby) Coreapp(s), within ${timeouts.health}`,
+    },
+    {
+      stage: 'final health',
+      api: 'GET /v1/health',
+      note: `${connectedTarget(shards)} with ${shards} Coreapp(s) connected`,
+    },
+  ];
 }

@@ -11,9 +11,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HostSpec, Role } from '../src/spec/cluster';
+import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
 import { UpgradeInput } from '../src/spec/lifecycle-inputs';
-import { compareVersions } from '../src/spec/version';
+import { compareVersions, VERSION_PATTERN } from '../src/spec/version';
 import { windowState } from '../src/spec/window';
 import type { DbUpgradeResult } from './db-upgrade';
 import { failureText } from './lib/failure-text';
@@ -31,14 +32,92 @@ export interface UpgradeResult {
   toVersion: string;
   backup: { path: string; sha256: string };
   dbUpgrade: DbUpgradeResult | 'skipped';
-  hosts: { host: string; role: Role; from: string; to: string }[];
+  /** One line per host and role (a host with two roles has two), in upgrade order. */
+  hosts: HostOutcome[];
   gates: { gate: string; outcome: string; at: string; detail?: string }[];
   decisions: unknown[];
   mediaChown: MediaChownResult | 'not needed';
   health: HealthSummary;
 }
 
+/** What a host ran for one role before this run, and what the run did about it. */
+export interface HostOutcome {
+  host: string;
+  role: Role;
+  service: string;
+  /** The version its containers of the service ran before (read from their image), or `none`. */
+  from: string;
+  to: string;
+  /** `already on target`: it ran `to` before this run (e.g. a re-run after a partial upgrade): left alone. */
+  action: 'upgraded' | 'already on target';
+}
+
+/** One role's service on one host, as read before upgrading. */
+interface ServiceOnHost {
+  host: HostSpec;
+  role: Role;
+  service: string;
+  /** The version read from its containers' image; `none` without a container. */
+  from: string;
+  onTarget: boolean;
+  /** What a rollback puts it back on: what it ran, or cluster.version when that is not an older version. */
+  rollbackTo: string;
+}
+
 const ROLES: Role[] = ['webapp', 'master', 'coreapp'];
+
+/** `docker.whatsapp.biz/coreapp:v2.29.1` -> `2.29.1`; undefined for any other tag. */
+export function versionOfImage(image: string): string | undefined {
+  const m = /:v(\d+\.\d+\.\d+)$/.exec(image);
+  return m?.[1];
+}
+
+/**
+ * What each role's service runs on each host, read from its containers: a service counts as on the
+ * target only when every one of its containers runs the target's image; otherwise its version is
+ * the first one that is not the target.
+ */
+async function readRunningVersions(
+  cluster: UpgradeInput['cluster'],
+  variants: Map<string, ComposeVariant>,
+  from: string,
+  to: string,
+): Promise<ServiceOnHost[]> {
+  const states = new Map(
+    await Promise.all(
+      cluster.hosts.map(
+        async (h) =>
+          [
+            h.name,
+            await hostActs.composePs({
+              cluster,
+              host: h.name,
+              version: from,
+              variant: variants.get(h.name) ?? 'v1',
+            }),
+          ] as const,
+      ),
+    ),
+  );
+  return ROLES.flatMap((role) =>
+    hostsWithRole(cluster, role).map((host) => {
+      const service = SERVICE_OF_ROLE[role];
+      const mine = (states.get(host.name) ?? []).filter((c) => c.service === service);
+      const versions = mine.map((c) => versionOfImage(c.image) ?? `unknown (${c.image})`);
+      const onTarget = mine.length > 0 && mine.every((c) => c.running) && versions.every((v) => v === to);
+      const read = versions.find((v) => v !== to) ?? versions[0] ?? 'none';
+      const older = VERSION_PATTERN.test(read) && compareVersions(read, to) < 0;
+      return { host, role, service, from: read, onTarget, rollbackTo: older ? read : from };
+    }),
+  );
+}
+
+/** "web1, master1 to v2.29.3" or, when they differ, "web1 to v2.29.2, master1 to v2.29.3". */
+function rollbackText(items: { host: HostSpec; rollbackTo: string }[], to = 'to'): string {
+  const versions = new Set(items.map((u) => u.rollbackTo));
+  if (versions.size === 1) return `${items.map((u) => u.host.name).join(', ')} ${to} v${[...versions][0]}`;
+  return items.map((u) => `${u.host.name} ${to} v${u.rollbackTo}`).join(', ');
+}
 
 export function needsDbUpgrade(engine: string, to: string): boolean {
   return engine === 'MYSQL' && compareVersions(to, '2.23.0') >= 0;
@@ -116,7 +195,8 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     }
   };
 
-  const upgraded: { host: HostSpec; role: Role }[] = [];
+  /** Hosts (and roles) this run changed, in order: what a rollback puts back. */
+  const upgraded: ServiceOnHost[] = [];
   try {
     await refuseConcurrentRuns('upgrade', cluster.name);
     await waitForWindow();
@@ -130,6 +210,29 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     const expected = before.connectedCoreapps;
     progress.stage('preflight');
     const variants = await detectCompose(cluster);
+    progress.stage('read running versions');
+    const services = await readRunningVersions(cluster, variants, from, toVersion);
+    for (const s of services)
+      progress.host(
+        s.host.name,
+        `${s.service} runs ${s.from === 'none' ? 'no container' : VERSION_PATTERN.test(s.from) ? `v${s.from}` : s.from}`,
+      );
+    const newer = services.filter(
+      (s) => VERSION_PATTERN.test(s.from) && compareVersions(s.from, toVersion) > 0,
+    );
+    if (newer.length > 0)
+      throw ApplicationFailure.create({
+        type: 'HostNewerThanTarget',
+        nonRetryable: true,
+        message: `refusing to downgrade: ${newer.map((s) => `${s.service} on ${s.host.name} runs v${s.from}`).join(', ')}, newer than v${toVersion}`,
+      });
+    const done = services.filter((s) => s.onTarget);
+    for (const step of plan)
+      if (done.some((s) => s.host.name === step.host && step.stage === `start ${s.service}`))
+        step.note = `already on v${toVersion}: left alone`;
+    const doneText = done.length
+      ? `; already on v${toVersion}, left alone: ${done.map((s) => `${s.host.name}/${s.service}`).join(', ')}`
+      : '';
     progress.stage('settings backup');
     const backup = await hostActs.settingsBackup({
       cluster,
@@ -140,7 +243,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
 
     await gates.require(
       'upgrade',
-      `upgrade cluster ${cluster.name} from v${from} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}`,
+      `upgrade cluster ${cluster.name} from v${from} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}${doneText}`,
     );
     await waitForWindow();
 
@@ -156,20 +259,20 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     const rollbackAll = async (why: string): Promise<never> => {
       progress.stage('rollback');
       for (const u of [...upgraded].reverse()) {
-        progress.host(u.host.name, `rolling back to v${from}`);
+        progress.host(u.host.name, `rolling back to v${u.rollbackTo}`);
         await hostActs.composeUp({
           cluster,
           host: u.host.name,
-          service: SERVICE_OF_ROLE[u.role],
-          version: from,
+          service: u.service,
+          version: u.rollbackTo,
           variant: variants.get(u.host.name) ?? 'v1',
         });
-        progress.host(u.host.name, `back on v${from}`);
+        progress.host(u.host.name, `back on v${u.rollbackTo}`);
       }
       throw ApplicationFailure.create({
         type: 'UpgradeRolledBack',
         nonRetryable: true,
-        message: `${why}; rolled back ${upgraded.map((u) => u.host.name).join(', ')} to v${from}`,
+        message: `${why}; rolled back ${rollbackText(upgraded)}${doneText}`,
       });
     };
 
@@ -179,7 +282,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
         try {
           await gates.require(
             'rollback',
-            `${why}. Approve to put ${upgraded.map((u) => u.host.name).join(', ')} back on v${from}; reject to leave them as they are`,
+            `${why}. Approve to put ${rollbackText(upgraded, 'back on')}; reject to leave them as they are`,
           );
         } catch (err) {
           if (err instanceof ApplicationFailure) {
@@ -203,28 +306,34 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     let chownChild: Promise<MediaChownResult> | undefined;
     for (const role of ROLES) {
       const service = SERVICE_OF_ROLE[role];
-      for (const batch of batches(hostsWithRole(cluster, role), input.maxUnavailable)) {
-        const names = batch.map((h) => h.name).join(', ');
+      const ofRole = services.filter((s) => s.role === role);
+      for (const s of ofRole.filter((x) => x.onTarget))
+        progress.host(s.host.name, `${service} already on v${toVersion}: left alone`);
+      const todo = ofRole.filter((s) => !s.onTarget);
+      for (const batch of batches(todo, input.maxUnavailable)) {
+        const names = batch.map((s) => s.host.name).join(', ');
         progress.stage(`upgrade ${service} on ${names}`);
         const ups = await Promise.allSettled(
-          batch.map(async (h) => {
+          batch.map(async (s) => {
             await hostActs.composeUp({
               cluster,
-              host: h.name,
+              host: s.host.name,
               service,
               version: toVersion,
-              variant: variants.get(h.name) ?? 'v1',
+              variant: variants.get(s.host.name) ?? 'v1',
             });
-            upgraded.push({ host: h, role });
-            progress.host(h.name, `${service} on v${toVersion}`);
+            upgraded.push(s);
+            progress.host(s.host.name, `${service} on v${toVersion}`);
           }),
         );
-        const upFailure = firstUpFailure(batch, ups);
+        const upFailure = firstUpFailure(
+          batch.map((s) => s.host),
+          ups,
+        );
         if (upFailure) {
           // The host may be half-way (container removed, new one not up): it is rolled back too.
           const why = `up -d ${service} v${toVersion} on ${upFailure.host.name} failed: ${failureText(upFailure.error)}`;
-          for (const h of batch)
-            if (!upgraded.some((u) => u.host.name === h.name)) upgraded.push({ host: h, role });
+          for (const s of batch) if (!upgraded.includes(s)) upgraded.push(s);
           progress.host(upFailure.host.name, `up -d failed`);
           gateLog.push({
             gate: `up -d ${service} on ${names}`,
@@ -282,13 +391,20 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
         toVersion,
         backup: { path: backup.path, sha256: backup.sha256 },
         dbUpgrade: db,
-        hosts: upgraded.map((u) => ({ host: u.host.name, role: u.role, from, to: toVersion })),
+        hosts: services.map((s) => ({
+          host: s.host.name,
+          role: s.role,
+          service: s.service,
+          from: s.from,
+          to: toVersion,
+          action: s.onTarget ? ('already on target' as const) : ('upgraded' as const),
+        })),
         gates: gateLog,
         decisions: gates.decisions(),
         mediaChown,
         health,
       },
-      `v${from} → v${toVersion} on ${upgraded.length} hosts${dbUp ? ', database upgraded' : ''}${chownChild ? ', media chown done' : ''}; health ${health.verdict}; backup ${backup.path}`,
+      `v${from} → v${toVersion} on ${upgraded.length} hosts${done.length ? ` (${done.length} already on it)` : ''}${dbUp ? ', database upgraded' : ''}${chownChild ? ', media chown done' : ''}; health ${health.verdict}; backup ${backup.path}`,
     );
   } catch (err) {
     progress.failed(err);

@@ -1,7 +1,8 @@
 // Remote command lines for docker-compose, built in one place and quoted by shellQuote. Pure code:
-// workflows use it for the `plan` query, activities to run the same commands.
+// workflows use it for the `plan` query, activities to run the same commands. Host and container
+// commands live next door (host-commands.ts, container-commands.ts) under the same rule.
 import type { ClusterSpec } from './cluster';
-import { shellCommand, shellQuote } from './shell';
+import { shellCommand, shellInt, shellQuote } from './shell';
 
 export type ComposeVariant = 'v1' | 'v2';
 
@@ -30,10 +31,23 @@ export const DETECT_COMPOSE =
   'elif docker compose version >/dev/null 2>&1; then echo "v2 $(docker compose version --short 2>/dev/null)"; ' +
   'else echo none; fi';
 
-/** `ps -q` then `docker inspect`: the same structured answer for v1 and v2. */
+/** `docker inspect` of the ids a command prints, or `[]` when it prints none. */
+export function inspectIdsCommand(idsCommand: string): string {
+  return `ids=$(${idsCommand}) || exit $?; if [ -z "$ids" ]; then echo '[]'; else docker inspect $ids; fi`;
+}
+
+/**
+ * `ps -a -q` then `docker inspect`: the same structured answer for v1 and v2. `-a` because v2 lists
+ * only running containers without it, and a stopped container still counts (it is not running,
+ * and `down` has not removed it); v1 lists stopped ones anyway and with `-a` adds one-off `run`s.
+ */
 export function psCommand(call: ComposeCall, service?: string): string {
-  const ids = composeCommand(call, ['ps', '-q', ...(service ? [service] : [])]);
-  return `ids=$(${ids}) || exit $?; if [ -z "$ids" ]; then echo '[]'; else docker inspect $ids; fi`;
+  return inspectIdsCommand(composeCommand(call, ['ps', '-a', '-q', ...(service ? [service] : [])]));
+}
+
+/** `logs` with stderr folded in, only the last `maxBytes` kept (the host does the cutting). */
+export function composeLogsCommand(call: ComposeCall, args: string[], maxBytes: number): string {
+  return `${composeCommand(call, args)} 2>&1 | ${shellCommand(['tail', '-c', shellInt(maxBytes)])}`;
 }
 
 /** The compose file's name in the remote work dir: the last part of the worker's path. */

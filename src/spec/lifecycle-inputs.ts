@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ApprovalPolicy, Duration, Identity, PreApproval, preApprovalIssues } from './approvals';
+import { ApprovalPolicy, Duration, durationMs, Identity, PreApproval, preApprovalIssues } from './approvals';
 import { AbsolutePath, Name, SecretRef } from './common';
 import { OperableCluster } from './runbook-inputs';
 import { compareVersions, VERSION_PATTERN } from './version';
-import { MaintenanceWindow } from './window';
+import { MaintenanceWindow, recurringWindowProblems } from './window';
 
 export const Version = z.string().regex(VERSION_PATTERN, 'expected a version like 2.29.3');
 
@@ -59,15 +59,30 @@ export const DbUpgradeInput = z.strictObject({
 });
 export type DbUpgradeInput = z.infer<typeof DbUpgradeInput>;
 
-export const MediaChownInput = z.strictObject({
-  cluster: OperableCluster,
-  mediaDir: AbsolutePath.default('/usr/local/wamedia'),
-  /** Stop cleanly at this instant (ISO 8601) and resume `resumeAfter` later in a follow-up run. */
-  windowEnd: z.iso.datetime({ offset: true }).optional(),
-  resumeAfter: Duration.default('24h'),
-  /** Set by the follow-up run: do not start before this instant. */
-  notBefore: z.iso.datetime({ offset: true }).optional(),
-});
+/** mediaChown's input fields that make its recurring window. */
+export const MEDIA_WINDOW_FIELDS = { end: 'windowEnd', every: 'resumeAfter' };
+
+/**
+ * The chown's window opens at `notBefore` (or the run's start), closes at `windowEnd` and recurs
+ * every `resumeAfter`; the run's start is checked in the workflow, `notBefore` here too.
+ */
+export const MediaChownInput = z
+  .strictObject({
+    cluster: OperableCluster,
+    mediaDir: AbsolutePath.default('/usr/local/wamedia'),
+    /** Stop cleanly at this instant (ISO 8601); a follow-up run resumes in the next window. */
+    windowEnd: z.iso.datetime({ offset: true }).optional(),
+    /** The window's period: it reopens this long after it opened. Longer than the window. */
+    resumeAfter: Duration.default('24h'),
+    /** When this run's window opens (set for follow-up runs): do not start before it. */
+    notBefore: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (!input.windowEnd || !input.notBefore || !Duration.safeParse(input.resumeAfter).success) return;
+    const opening = { opensAt: Date.parse(input.notBefore), closesAt: Date.parse(input.windowEnd) };
+    for (const p of recurringWindowProblems(opening, durationMs(input.resumeAfter), MEDIA_WINDOW_FIELDS))
+      ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+  });
 export type MediaChownInput = z.infer<typeof MediaChownInput>;
 
 export const UninstallInput = z.strictObject({

@@ -16,3 +16,9 @@ export function shellCommand(argv: readonly string[], env: Record<string, string
   });
   return [...prefix, ...argv.map(shellQuote)].join(' ');
 }
+
+/** A non-negative integer as a shell word (counts, byte limits); anything else is a programming error. */
+export function shellInt(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got ${n}`);
+  return String(n);
+}

@@ -100,3 +100,48 @@ export function windowState(now: number, w: MaintenanceWindow): WindowState {
   if (!best) throw new Error('the maintenance window never opens');
   return best;
 }
+
+/** One opening of a window that recurs every `everyMs`: [opensAt, closesAt). */
+export interface Opening {
+  opensAt: number;
+  closesAt: number;
+}
+
+/**
+ * The next opening of a window that recurs every `everyMs` whose end is still ahead of `now`: the
+ * same length as `current`, shifted by a whole number of periods (at least one). Its start may be
+ * past already (a late follow-up): then it is open now.
+ */
+export function nextOpening(current: Opening, everyMs: number, now: number): Opening {
+  if (!(everyMs > 0)) throw new Error('the period of a recurring window must be positive');
+  const periods = Math.max(1, Math.floor((now - current.closesAt) / everyMs) + 1);
+  return {
+    opensAt: current.opensAt + periods * everyMs,
+    closesAt: current.closesAt + periods * everyMs,
+  };
+}
+
+/**
+ * What is wrong with a recurring window: its end must come after its start, and its period must be
+ * longer than it (or the next opening would start before this one closes). `fields` name the input
+ * fields of the end and the period in the problems.
+ */
+export function recurringWindowProblems(
+  opening: Opening,
+  everyMs: number,
+  fields: { end: string; every: string },
+): { path: string; message: string }[] {
+  const length = opening.closesAt - opening.opensAt;
+  if (length <= 0)
+    return [{ path: fields.end, message: `must be after the window's start ${iso(opening.opensAt)}` }];
+  if (everyMs <= length)
+    return [
+      {
+        path: fields.every,
+        message: `must be longer than the window (${Math.round(length / 1000)} s, ${iso(opening.opensAt)} to ${iso(opening.closesAt)}): the window recurs every ${fields.every}`,
+      },
+    ];
+  return [];
+}
+
+const iso = (t: number) => new Date(t).toISOString();

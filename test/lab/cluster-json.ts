@@ -7,7 +7,7 @@ import { ClusterSpec } from '../../src/spec/cluster';
 import { check } from '../../src/spec/validate';
 import { DB_PASSWORD_FILE, DB_USER, type Engine, PORTS } from './database';
 import { hostPublicKey, SSH_DIR } from './hosts';
-import { CA_DIR } from './image';
+import { WEBAPP_CERT_FILE } from './image';
 import { DB_HOST, LAB_DIR, type LabHost, UPSTREAM_DIR } from './paths';
 
 export const ADMIN_PASSWORD_FILE = path.join(LAB_DIR, 'secrets', 'admin-password');
@@ -40,7 +40,8 @@ export function labCluster(hosts: LabHost[], engine: Engine, version = '2.23.4')
       baseUrl: `https://${ha.find((h) => h.role === 'webapp')?.address}:9090`,
       adminUser: 'admin',
       passwordRef: `file:${ADMIN_PASSWORD_FILE}`,
-      tls: { caFile: path.join(CA_DIR, 'ca.pem') },
+      // The Webapp's certificate is self-signed: trusting it as the only CA pins it, names checked.
+      tls: { caFile: WEBAPP_CERT_FILE },
     },
     db: {
       engine,

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DB_HOST, LAB_DIR, netnsName } from './paths';
+import { DB_HOST, LAB_DIR, type LabTiming, netnsName } from './paths';
 import { alive, run } from './run';
 import { type Db, type DbConfig, openDb, SIM_DATABASE, setKv } from './sim/db';
 
@@ -185,15 +185,27 @@ export async function withLabDb<T>(engine: Engine, fn: (db: Db) => Promise<T>): 
   }
 }
 
-/** The lab's timing: heartbeats every second, takeover after `unhealthySeconds` (the product: 5 s / 30 s). */
-export async function applyLabSettings(engine: Engine, unhealthySeconds: number): Promise<void> {
+/** The cluster's HA timing, as `PATCH /v1/settings/application` would set it. */
+export async function applyLabSettings(engine: Engine, timing: LabTiming): Promise<void> {
   await withLabDb(engine, (db) =>
     setKv(
       db,
       'settings',
-      JSON.stringify({ heartbeat_interval: 1, unhealthy_interval: unhealthySeconds, callback_persist: true }),
+      JSON.stringify({
+        heartbeat_interval: timing.heartbeatInterval,
+        unhealthy_interval: timing.unhealthyInterval,
+        callback_persist: true,
+      }),
     ),
   );
+}
+
+/** Before a command talks to the lab database: say which server is down instead of ECONNREFUSED. */
+export function requireDatabase(engine: Engine): void {
+  if (!existsSync(DB_PASSWORD_FILE))
+    throw new Error('the lab is not up (no database password): run scripts/lab up');
+  const [running, name] = engine === 'MYSQL' ? [mysqlPid(), 'MariaDB'] : [postgresPid(), 'PostgreSQL'];
+  if (!running) throw new Error(`the lab's ${name} (${engine}) is not running: scripts/lab up starts it`);
 }
 
 /** Forget the simulated cluster's state (registration, nodes, stats) on one engine. */

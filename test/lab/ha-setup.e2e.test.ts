@@ -1,6 +1,8 @@
 // haSetup and multiconnectExpand end to end on the lab: real worker process, real SSH, real Docker
 // and docker-compose with the unmodified upstream file, real MariaDB; the operator approves and types
-// the code through the CLI. The worker is SIGKILLed mid-compose and mid-approval and the run finishes.
+// the code through the CLI. The worker is SIGKILLed mid-compose and mid-approval (haSetup) and while
+// multiconnectExpand waits for its approval; each run finishes, and `scripts/lab stats` (the lab's
+// own counters, as an operator reads them) shows register, verify and shards each called once.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +13,11 @@ import { historyText, testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON, VNAME_CERT_FILE } from './cluster-json';
-import { DB_PASSWORD_FILE, withLabDb } from './database';
+import { DB_PASSWORD_FILE } from './database';
 import { cli, execFileAsync, failureOf as failureOfRun, inputFile, labWorker, until } from './e2e-support';
 import { labState, up } from './lab';
 import { cleanSlate, ssh } from './operator';
 import { hostDir } from './paths';
-import { readStats } from './sim/db';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-e2e-${process.pid}`;
@@ -42,7 +43,17 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     requestedBy: 'carol',
     ...overrides,
   });
-  const stats = () => withLabDb('MYSQL', readStats);
+  /** The simulator's counters of side-effecting API calls, through `scripts/lab stats` (JSON). */
+  const stats = async (): Promise<Record<string, number>> => {
+    const { stdout } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), [
+      'stats',
+      '--engine',
+      'MYSQL',
+    ]);
+    return JSON.parse(stdout) as Record<string, number>;
+  };
+  const delta = (after: Record<string, number>, before: Record<string, number>, k: string) =>
+    (after[k] ?? 0) - (before[k] ?? 0);
   const describeRun = (id: string) => client.workflow.getHandle(id).describe();
   const status = (id: string) =>
     client.workflow
@@ -131,8 +142,9 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     expect(result.health.verdict).toBe('ha-connected');
     expect(result.registration).toMatchObject({ status: 202, codeBy: 'alice' });
     const statsAfter = await stats();
-    expect((statsAfter.register ?? 0) - (statsBefore.register ?? 0)).toBe(1);
-    expect((statsAfter.verify ?? 0) - (statsBefore.verify ?? 0)).toBe(1);
+    expect(delta(statsAfter, statsBefore, 'register')).toBe(1);
+    expect(delta(statsAfter, statsBefore, 'verify')).toBe(1);
+    expect(delta(statsAfter, statsBefore, 'shards')).toBe(0);
 
     // Secrets stay on the worker: neither the DB nor the admin password is in the history.
     const history = historyText(await client.workflow.getHandle(id).fetchHistory());
@@ -146,7 +158,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     );
   });
 
-  it('multiconnectExpand: 2 shards, core3 joins as standby; shards set exactly once', async () => {
+  it('multiconnectExpand: a worker SIGKILLed at the shards gate; 2 shards, core3 joins as standby; shards set exactly once', async () => {
     const statsBefore = await stats();
     const input = {
       cluster: cluster(),
@@ -165,16 +177,55 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       (s) => s.pendingGates?.some((g) => g.gate === 'shards'),
       60_000,
     );
-    expect((await cli(TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob')).code).toBe(0);
+    // SIGKILL while the run waits for the approval, then a new worker: the run goes on from the gate.
+    await worker?.kill('SIGKILL');
+    worker = await labWorker(TASK_QUEUE);
+    const approved = await cli(TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob');
+    expect(approved.code).toBe(0);
+    expect(approved.out).toContain('"state": "approved"');
     const result = (await client.workflow.getHandle(id).result()) as {
       health: { verdict: string; nodes: { host: string; gatewayStatus: string }[] };
     };
     expect(result.health.verdict).toBe('multiconnect-connected:2');
+    // core3 is a standby: listed, and not connected (the two shards are served by core1 and core2).
     const core3 = labState().hosts.find((h) => h.name === 'core3');
-    expect(result.health.nodes.find((n) => n.host === core3?.address)?.gatewayStatus).toMatch(
-      /disconnected|connected/,
+    const core3Nodes = result.health.nodes.filter((n) => n.host === core3?.address);
+    expect(core3Nodes.map((n) => n.gatewayStatus)).toEqual(['disconnected']);
+    const statsAfter = await stats();
+    expect(delta(statsAfter, statsBefore, 'shards')).toBe(1);
+    expect(delta(statsAfter, statsBefore, 'register')).toBe(0);
+    expect(delta(statsAfter, statsBefore, 'verify')).toBe(0);
+    // Approved once, by bob, although the worker died while the gate was open.
+    const history = await scheduledActivities(id);
+    expect(history.filter((a) => a === 'wabaSetShards')).toHaveLength(1);
+    expect(history.filter((a) => a === 'composeUp')).toHaveLength(1);
+  });
+
+  it('haSetup again on the set-up cluster: every stage checked, nothing done twice, what it found reported', async () => {
+    const statsBefore = await stats();
+    const id = `lab/haSetup/rerun-${Date.now()}`;
+    await client.workflow.start('haSetup', { taskQueue: TASK_QUEUE, workflowId: id, args: [haInput()] });
+    const result = (await client.workflow.getHandle(id).result()) as {
+      alreadyRegistered: boolean;
+      uploads: { uploaded: boolean }[];
+      found: string[];
+      registration: { status: string };
+    };
+    expect(result.alreadyRegistered).toBe(true);
+    expect(result.registration).toEqual({ status: 'skipped' });
+    expect(result.uploads.every((u) => !u.uploaded)).toBe(true);
+    expect(result.found).toEqual(
+      expect.arrayContaining([
+        'waweb already running on web1 (v2.23.4)',
+        'master already running on master1 (v2.23.4)',
+        'wacore already running on core2 (v2.23.4)',
+      ]),
     );
-    expect(((await stats()).shards ?? 0) - (statsBefore.shards ?? 0)).toBe(1);
+    const activities = await scheduledActivities(id);
+    expect(activities).not.toContain('composeUp');
+    expect(activities).not.toContain('wabaRegister');
+    const statsAfter = await stats();
+    for (const k of ['register', 'verify', 'shards']) expect(delta(statsAfter, statsBefore, k), k).toBe(0);
   });
 
   it('a host-key mismatch fails the run before any command runs', async () => {
@@ -190,6 +241,13 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     const failure = await failureOf(id);
     expect(failure.type).toBe('HostKeyMismatch');
     expect(failure.message).toContain('host key of core1');
+    // From the run's history: the SSH stage was the host-key check alone; no preflight, no command.
+    expect(await scheduledActivities(id)).toEqual([
+      'openDisruptiveRuns',
+      'checkDbSecret',
+      'checkHostKeys',
+      'notify',
+    ]);
     for (const h of labState().hosts)
       expect((await ssh(h.address, 'ls -d /root/biz-keytest 2>/dev/null || echo absent')).trim()).toBe(
         'absent',

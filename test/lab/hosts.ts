@@ -1,9 +1,10 @@
 // Lab hosts: a network namespace per host (own address), plus a private mount namespace with its own
 // /root and /run, in which the host's OpenSSH server and Docker daemon run.
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shellQuote } from '../../src/spec/shell';
+import { killAll, labProcesses, removeCgroups } from './lab-processes';
 import { BRIDGE, BRIDGE_ADDRESS, hostDir, LAB_DIR, MEDIA_MOUNT, netnsName, vethName } from './paths';
 import { alive, run, tryRun } from './run';
 
@@ -131,6 +132,7 @@ export function hostPublicKey(name: string): string {
 /** Start sshd and dockerd in the host (no-op when both run), then wait for Docker to answer. */
 export async function startHost(name: string): Promise<void> {
   if (!(dockerdPid(name) && sshdPid(name))) {
+    await requireNetwork(name);
     if (dockerdPid(name) || sshdPid(name)) await stopHost(name);
     await run('nsenter', [
       `--net=/var/run/netns/${netnsName(name)}`,
@@ -158,34 +160,12 @@ export async function startHost(name: string): Promise<void> {
   );
 }
 
-/** Processes living in the host's mount namespace (dockerd, containerd, shims, containers, sshd). */
-function processesOf(name: string): number[] {
-  const anchor = dockerdPid(name) ?? sshdPid(name);
-  if (!anchor) return [];
-  let target: string;
-  try {
-    target = readlinkSync(`/proc/${anchor}/ns/mnt`);
-  } catch {
-    return [];
-  }
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/ns/mnt`) === target;
-      } catch {
-        return false;
-      }
-    });
-}
-
 /**
  * Stop the host like a shutdown: sshd, then dockerd (which stops its containers, whose simulated
- * nodes release what they hold), then anything left in the host's namespace.
+ * nodes release what they hold); then, as a power cut would, every process still left of that host
+ * (containerd and its shims, containers dockerd did not stop, ssh sessions), and its cgroups.
  */
 export async function stopHost(name: string): Promise<void> {
-  const members = processesOf(name);
   const sshd = sshdPid(name);
   if (sshd) process.kill(sshd, 'SIGTERM');
   const dockerd = dockerdPid(name);
@@ -193,8 +173,10 @@ export async function stopHost(name: string): Promise<void> {
     process.kill(dockerd, 'SIGTERM');
     for (let i = 0; i < 60 && alive(dockerd); i++) await sleep(500);
   }
-  for (const pid of members) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 20 && members.some(alive); i++) await sleep(250);
+  const stuck = await killAll(labProcesses(name).map((p) => p.pid));
+  await removeCgroups(name);
+  if (stuck.length > 0)
+    throw new Error(`lab host ${name}: processes ${stuck.join(', ')} survived SIGKILL (see ps -o stat -p)`);
 }
 
 export async function removeNetns(name: string): Promise<void> {
@@ -202,5 +184,24 @@ export async function removeNetns(name: string): Promise<void> {
   await tryRun('ip', ['netns', 'del', netnsName(name)]);
 }
 
-export const cutHost = (name: string) => run('ip', ['link', 'set', vethName(name), 'down']);
-export const healHost = (name: string) => run('ip', ['link', 'set', vethName(name), 'up']);
+/** Say which part of a lab host is missing instead of a raw RTNETLINK or nsenter error. */
+async function requireNetwork(name: string): Promise<void> {
+  const missing = !existsSync(`/var/run/netns/${netnsName(name)}`)
+    ? `network namespace ${netnsName(name)}`
+    : !(await tryRun('ip', ['link', 'show', vethName(name)]))
+      ? `link ${vethName(name)}`
+      : undefined;
+  if (missing)
+    throw new Error(`lab host ${name} has no ${missing}: the lab is not (completely) up; run scripts/lab up`);
+}
+
+/** Link down: the host is cut off the lab network (its processes keep running). */
+export async function cutHost(name: string): Promise<void> {
+  await requireNetwork(name);
+  await run('ip', ['link', 'set', vethName(name), 'down']);
+}
+
+export async function healHost(name: string): Promise<void> {
+  await requireNetwork(name);
+  await run('ip', ['link', 'set', vethName(name), 'up']);
+}

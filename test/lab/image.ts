@@ -18,69 +18,53 @@ import { CACHE_DIR, SUBNET_PREFIX, VERSIONS } from './paths';
 import { run } from './run';
 
 const IMAGE_DIR = path.join(CACHE_DIR, 'image');
-export const CA_DIR = path.join(CACHE_DIR, 'ca');
 const TLS_DIR = path.join(CACHE_DIR, 'tls');
 export const ROOTFS_TAR = path.join(IMAGE_DIR, 'rootfs.tar');
 export const IMAGE_STAMP = path.join(IMAGE_DIR, 'stamp');
+/**
+ * The Webapp's self-signed certificate, as the product makes one. The worker trusts exactly this
+ * certificate (cluster.json api.tls.caFile), with host name checking on: its SANs name every
+ * address and host name a lab Webapp can have.
+ */
+export const WEBAPP_CERT_FILE = path.join(TLS_DIR, 'webapp-self-signed.pem');
+const WEBAPP_KEY_FILE = path.join(TLS_DIR, 'webapp-self-signed.key');
 
-/** The lab CA (the worker trusts it through cluster.json's api.tls.caFile) and the Webapp's certificate. */
-export async function ensureCertificates(): Promise<void> {
-  mkdirSync(CA_DIR, { recursive: true });
+export async function ensureCertificate(): Promise<void> {
+  // Before the self-signed certificate the lab had its own CA; those files are no longer used.
+  for (const old of ['ca', 'tls/cert.pem', 'tls/key.pem', 'tls/req.csr', 'tls/ext.cnf'])
+    rmSync(path.join(CACHE_DIR, old), { recursive: true, force: true });
+  if (existsSync(WEBAPP_CERT_FILE) && existsSync(WEBAPP_KEY_FILE)) return;
   mkdirSync(TLS_DIR, { recursive: true });
-  const ca = (f: string) => path.join(CA_DIR, f);
-  const tls = (f: string) => path.join(TLS_DIR, f);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  if (!existsSync(ca('ca.pem'))) {
-    await run('openssl', [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      ca('ca.key'),
-      '-out',
-      ca('ca.pem'),
-      '-days',
-      '3650',
-      '-subj',
-      '/CN=waba-runbooks lab CA',
-    ]);
-  }
-  if (!existsSync(tls('cert.pem'))) {
-    // One certificate for every Webapp the lab may run: all lab addresses and host names.
-    const ips = Array.from({ length: 40 }, (_, i) => `IP:${SUBNET_PREFIX}.${i + 10}`);
-    const names = [
-      'localhost',
-      ...['web', 'master', 'core'].flatMap((p) => Array.from({ length: 9 }, (_, i) => `${p}${i + 1}`)),
-    ];
-    writeFileSync(tls('ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), ...ips].join(',')}\n`);
-    await run('openssl', [
-      'req',
-      ...ec,
-      '-keyout',
-      tls('key.pem'),
-      '-out',
-      tls('req.csr'),
-      '-subj',
-      '/CN=waba-lab-webapp',
-    ]);
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      tls('req.csr'),
-      '-CA',
-      ca('ca.pem'),
-      '-CAkey',
-      ca('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      tls('cert.pem'),
-      '-days',
-      '3650',
-      '-extfile',
-      tls('ext.cnf'),
-    ]);
-  }
+  const ips = Array.from({ length: 40 }, (_, i) => `IP:${SUBNET_PREFIX}.${i + 10}`);
+  const names = [
+    'localhost',
+    ...['web', 'master', 'core'].flatMap((p) => Array.from({ length: 9 }, (_, i) => `${p}${i + 1}`)),
+  ];
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    WEBAPP_KEY_FILE,
+    '-out',
+    WEBAPP_CERT_FILE,
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=waba-lab-webapp',
+    '-addext',
+    `subjectAltName=${[...names.map((n) => `DNS:${n}`), ...ips].join(',')}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+  ]);
 }
 
 async function sharedLibraries(binary: string): Promise<string[]> {
@@ -100,7 +84,7 @@ exec "$@"
 
 /** Build the root filesystem tarball (cached by content). Returns its stamp. */
 export async function buildRootfs(): Promise<string> {
-  await ensureCertificates();
+  await ensureCertificate();
   const rootfs = path.join(IMAGE_DIR, 'rootfs');
   rmSync(rootfs, { recursive: true, force: true });
   const at = (p: string) => path.join(rootfs, p);
@@ -147,12 +131,12 @@ export async function buildRootfs(): Promise<string> {
   writeFileSync(at('opt/whatsapp/bin/launch_within_docker.sh'), LAUNCH, { mode: 0o755 });
   writeFileSync(at('opt/whatsapp/bin/wait_on_mysql.sh'), WAIT, { mode: 0o755 });
   writeFileSync(at('opt/whatsapp/bin/wait_on_postgres.sh'), WAIT, { mode: 0o755 });
-  copyFileSync(path.join(TLS_DIR, 'cert.pem'), at('opt/whatsapp/lab-tls/cert.pem'));
-  copyFileSync(path.join(TLS_DIR, 'key.pem'), at('opt/whatsapp/lab-tls/key.pem'));
+  copyFileSync(WEBAPP_CERT_FILE, at('opt/whatsapp/lab-tls/cert.pem'));
+  copyFileSync(WEBAPP_KEY_FILE, at('opt/whatsapp/lab-tls/key.pem'));
 
   const stamp = createHash('sha256')
     .update(readFileSync(at('opt/whatsapp/sim.js')))
-    .update(readFileSync(path.join(TLS_DIR, 'cert.pem')))
+    .update(readFileSync(WEBAPP_CERT_FILE))
     .update(LAUNCH + WAIT)
     .digest('hex')
     .slice(0, 16);

@@ -1,6 +1,7 @@
 // The lab's other promises: what lab up hands over, heartbeat-based takeover after a network cut,
 // the injectable API faults, backup/restore, the 2.29.1 media regression, and the schema gate.
 import { readFileSync } from 'node:fs';
+import { connect, type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterSpec } from '../../src/spec/cluster';
 import { type HealthBody, summarizeHealth } from '../../src/spec/health';
@@ -10,8 +11,10 @@ import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON } from './cluster-j
 import { DB_PASSWORD_FILE, withLabDb } from './database';
 import { until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
+import { WEBAPP_CERT_FILE } from './image';
 import { docker, labState, seedMedia, up, webContainer } from './lab';
 import { compose, freshStart, registerByHand, ssh, startClusterByHand, WebappClient } from './operator';
+import { TEST_TIMING } from './paths';
 import { readStats, setKv } from './sim/db';
 
 const unavailable = await labUnavailable();
@@ -28,7 +31,7 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
   const stats = () => withLabDb('MYSQL', readStats);
 
   beforeAll(async () => {
-    await up({ log: () => {} });
+    await up({ log: () => {}, ...TEST_TIMING });
     await freshStart('MYSQL');
     await startClusterByHand('2.29.1');
     const web = hosts().find((h) => h.role === 'webapp') as { address: string };
@@ -68,6 +71,28 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
     expect(text).toContain(`file:${DB_PASSWORD_FILE}`);
   });
 
+  it("the Webapp's certificate is self-signed; cluster.json trusts exactly it, host names checked", async () => {
+    const web = hosts().find((h) => h.role === 'webapp') as { address: string };
+    const cluster = JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
+    expect(cluster.api.tls).toEqual({ caFile: WEBAPP_CERT_FILE });
+    const handshake = (opts: { ca?: Buffer; servername?: string }) =>
+      new Promise<PeerCertificate>((resolve, reject) => {
+        const socket = connect({ host: web.address, port: 9090, ...opts }, () => {
+          resolve(socket.getPeerCertificate());
+          socket.end();
+        });
+        socket.on('error', reject);
+      });
+    const ca = readFileSync(WEBAPP_CERT_FILE);
+    const cert = await handshake({ ca });
+    expect(cert.issuer.CN).toBe(cert.subject.CN);
+    expect(cert.subjectaltname).toContain(`IP Address:${web.address}`);
+    await expect(handshake({})).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    await expect(handshake({ ca, servername: 'webapp.example.com' })).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+  });
+
   it('a network cut of the connected Coreapp: the standby takes over after unhealthy_interval', async () => {
     const before = await health();
     const connected = hosts().find(
@@ -99,6 +124,38 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
       health,
       (h) => statusOf(h, connected.address)?.gateway_status === 'disconnected',
     );
+  });
+
+  it('application settings: GET shows the timing the tests asked for; PATCH changes only what it names', async () => {
+    const read = async () => {
+      const res = await client.call('GET', '/v1/settings/application');
+      expect(res.status).toBe(200);
+      return res.json.settings.application as Record<string, unknown>;
+    };
+    const before = await read();
+    expect(before).toMatchObject({
+      heartbeat_interval: TEST_TIMING.heartbeatInterval,
+      unhealthy_interval: TEST_TIMING.unhealthyInterval,
+      callback_persist: true,
+    });
+    const patch = { sent_status: !before.sent_status, webhooks: { url: 'https://hooks.example/lab' } };
+    try {
+      expect((await client.call('PATCH', '/v1/settings/application', patch)).status).toBe(200);
+      expect(await read()).toEqual({ ...before, ...patch });
+      // With a bad token the API answers 401 in the documented error envelope and changes nothing.
+      const anonymous = await client.call(
+        'PATCH',
+        '/v1/settings/application',
+        { sent_status: false },
+        'Bearer x',
+      );
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.json.errors[0]).toMatchObject({ code: expect.any(Number), title: expect.any(String) });
+      expect((await read()).sent_status).toBe(patch.sent_status);
+    } finally {
+      const restore = { sent_status: before.sent_status, webhooks: before.webhooks };
+      await client.call('PATCH', '/v1/settings/application', restore);
+    }
   });
 
   it('set shards answers a one-time 403 under the fault flag; the retry succeeds', async () => {

@@ -1,6 +1,6 @@
 // The lab's operations, shared by the CLI (scripts/lab) and the tests.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ADMIN_PASSWORD_FILE, VNAME_CERT_FILE, writeClusterFiles } from './cluster-json';
 import { applyLabSettings, DB_PASSWORD_FILE, type Engine, startDatabases, stopDatabases } from './database';
@@ -17,31 +17,73 @@ import {
   stopHost,
 } from './hosts';
 import { buildRootfs, loadImages } from './image';
-import { BRIDGE, DB_HOST, LAB_DIR, type LabHost, MEDIA_MOUNT, topology, UPSTREAM_DIR } from './paths';
+import { killAll, labCgroups, labProcesses, removeCgroups } from './lab-processes';
+import {
+  BRIDGE,
+  DB_HOST,
+  LAB_DIR,
+  type LabHost,
+  type LabTiming,
+  MEDIA_MOUNT,
+  netnsName,
+  PRODUCT_TIMING,
+  TIMING_ENV,
+  topology,
+  UPSTREAM_DIR,
+  vethName,
+} from './paths';
 import { run, tryRun } from './run';
 
-export interface LabState {
+export interface LabState extends LabTiming {
   engine: Engine;
-  unhealthyInterval: number;
   hosts: LabHost[];
 }
 
 const STATE_FILE = path.join(LAB_DIR, 'lab.json');
 
+export const labIsUp = () => existsSync(STATE_FILE);
+
 export function labState(): LabState {
-  if (!existsSync(STATE_FILE)) throw new Error('the lab is not up: run scripts/lab up');
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LabState;
+  if (!labIsUp()) throw new Error('the lab is not up: run scripts/lab up first');
+  const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as Omit<LabState, 'heartbeatInterval'> &
+    Partial<LabTiming>;
+  return { ...state, heartbeatInterval: state.heartbeatInterval ?? heartbeatFor(state.unhealthyInterval) };
 }
 
-export function findHost(name: string): LabHost {
-  const host = labState().hosts.find((h) => h.name === name);
+export const labTiming = ({ heartbeatInterval, unhealthyInterval }: LabTiming): LabTiming => ({
+  heartbeatInterval,
+  unhealthyInterval,
+});
+
+const hostList = (hosts: LabHost[]) => hosts.map((h) => (h.spare ? `${h.name} (spare)` : h.name)).join(', ');
+
+/** A lab host by name, or an error that names the lab's hosts. */
+export function findHost(name: string | undefined): LabHost {
+  const hosts = labState().hosts;
+  const host = hosts.find((h) => h.name === name);
   if (!host)
     throw new Error(
-      `no lab host named "${name}" (hosts: ${labState()
-        .hosts.map((h) => h.name)
-        .join(', ')})`,
+      name
+        ? `no lab host named "${name}" (hosts: ${hostList(hosts)})`
+        : `name a lab host (${hostList(hosts)})`,
     );
   return host;
+}
+
+/** The lab's namespaces, daemons and secrets belong to root; say so before anything fails with EPERM. */
+export function requireRoot(what: string): void {
+  if (process.platform !== 'linux') throw new Error(`${what} needs Linux (network and mount namespaces)`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`${what} needs root (the lab's namespaces, daemons and secrets are root's): use sudo`);
+}
+
+const onPath = (cmd: string) =>
+  ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin'].some((d) => existsSync(path.join(d, cmd)));
+
+export async function requireNetns(what: string): Promise<void> {
+  if (!onPath('ip')) throw new Error(`${what} needs the ip command (apt-get install iproute2)`);
+  if (!(await tryRun('ip', ['netns', 'list'])))
+    throw new Error(`${what}: \`ip netns\` does not work here (network namespaces unavailable)`);
 }
 
 const REQUIRED: [string, string][] = [
@@ -61,22 +103,15 @@ const REQUIRED: [string, string][] = [
 ];
 
 /** Say clearly what is missing before touching anything. */
-export async function preflight(): Promise<void> {
-  if (process.platform !== 'linux') throw new Error('the lab needs Linux (network and mount namespaces)');
-  if (process.getuid?.() !== 0)
-    throw new Error('the lab needs root (it creates namespaces, bridges and daemons)');
-  const missing: string[] = [];
-  for (const [cmd, pkg] of REQUIRED) {
-    const found = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin'].some((d) =>
-      existsSync(path.join(d, cmd)),
-    );
-    if (!found) missing.push(`${cmd} (apt-get install ${pkg})`);
-  }
-  if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}`);
+export async function preflight(what = 'the lab'): Promise<void> {
+  requireRoot(what);
+  const missing = REQUIRED.filter(([cmd]) => !onPath(cmd)).map(
+    ([cmd, pkg]) => `${cmd} (apt-get install ${pkg})`,
+  );
+  if (missing.length) throw new Error(`${what} needs: ${missing.join(', ')}`);
   if (!existsSync(UPSTREAM_DIR))
     throw new Error(`the upstream files are missing: ${UPSTREAM_DIR} (../shared beside the project)`);
-  if (!(await tryRun('ip', ['netns', 'list'])))
-    throw new Error('`ip netns` does not work here (network namespaces unavailable)');
+  await requireNetns(what);
 }
 
 function secret(file: string, make: () => string): void {
@@ -84,25 +119,61 @@ function secret(file: string, make: () => string): void {
   if (!existsSync(file)) writeFileSync(file, `${make()}\n`, { mode: 0o600 });
 }
 
-export interface UpOptions {
+export interface UpOptions extends Partial<LabTiming> {
   engine?: Engine;
   webs?: number;
   masters?: number;
   cores?: number;
   spares?: number;
-  unhealthyInterval?: number;
   log?: (m: string) => void;
+}
+
+function secondsFromEnv(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a whole number of seconds, not ${value}`);
+  return n;
+}
+
+/** Heartbeats at a sixth of unhealthy_interval, like the product's 5 s / 30 s: 1 s to 5 s. */
+const heartbeatFor = (unhealthy: number) =>
+  Math.min(PRODUCT_TIMING.heartbeatInterval, Math.max(1, Math.floor(unhealthy / 6)));
+
+/** Options, then the environment (how the tests ask), then the running lab's, then the product's. */
+export function resolveTiming(opts: Partial<LabTiming>, previous?: LabTiming): LabTiming {
+  const unhealthyInterval =
+    opts.unhealthyInterval ??
+    secondsFromEnv(TIMING_ENV.unhealthyInterval) ??
+    previous?.unhealthyInterval ??
+    PRODUCT_TIMING.unhealthyInterval;
+  const heartbeatInterval =
+    opts.heartbeatInterval ??
+    secondsFromEnv(TIMING_ENV.heartbeatInterval) ??
+    (previous?.unhealthyInterval === unhealthyInterval ? previous.heartbeatInterval : undefined) ??
+    heartbeatFor(unhealthyInterval);
+  if (unhealthyInterval < 2 || heartbeatInterval < 1 || heartbeatInterval >= unhealthyInterval)
+    throw new Error(
+      `the unhealthy interval (${unhealthyInterval} s) must be at least 2 s and longer than the heartbeat interval (${heartbeatInterval} s, at least 1 s)`,
+    );
+  return { heartbeatInterval, unhealthyInterval };
 }
 
 /** Bring the lab up (idempotent: a running lab is checked and completed, not rebuilt). */
 export async function up(opts: UpOptions = {}): Promise<LabState> {
   const log = opts.log ?? console.log;
-  await preflight();
-  const previous = existsSync(STATE_FILE) ? labState() : undefined;
+  await preflight('scripts/lab up');
+  const previous = labIsUp() ? labState() : undefined;
+  const hosts = topology(opts.webs, opts.masters, opts.cores, opts.spares);
+  if (previous && JSON.stringify(previous.hosts) !== JSON.stringify(hosts))
+    throw new Error(
+      `the lab is up with another topology (${hostList(previous.hosts)}; asked for ${hostList(hosts)}): run scripts/lab down first`,
+    );
   const state: LabState = {
     engine: opts.engine ?? previous?.engine ?? 'MYSQL',
-    unhealthyInterval: opts.unhealthyInterval ?? previous?.unhealthyInterval ?? 5,
-    hosts: previous?.hosts ?? topology(opts.webs, opts.masters, opts.cores, opts.spares),
+    ...resolveTiming(opts, previous),
+    hosts,
   };
   mkdirSync(LAB_DIR, { recursive: true });
   writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
@@ -118,8 +189,10 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   log(`network: bridge ${BRIDGE}, database host ${DB_HOST.address}`);
   await ensureNetns(DB_HOST.name, DB_HOST.address);
   await startDatabases();
-  await Promise.all((['MYSQL', 'PGSQL'] as const).map((e) => applyLabSettings(e, state.unhealthyInterval)));
-  log('databases: MariaDB :3306 and PostgreSQL :5432 up');
+  await Promise.all((['MYSQL', 'PGSQL'] as const).map((e) => applyLabSettings(e, labTiming(state))));
+  log(
+    `databases: MariaDB :3306 and PostgreSQL :5432 up; heartbeat_interval ${state.heartbeatInterval} s, unhealthy_interval ${state.unhealthyInterval} s`,
+  );
   await Promise.all(
     state.hosts.map(async (h) => {
       await ensureNetns(h.name, h.address);
@@ -135,47 +208,87 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   return state;
 }
 
-/** Remove everything `up` made (keeps .lab/cache with the image and the CA for a faster next up). */
-export async function down(log: (m: string) => void = console.log): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the lab needs root');
-  const hosts = existsSync(STATE_FILE) ? labState().hosts : [];
-  await Promise.all(
+async function netnsList(): Promise<string[]> {
+  const out = await run('ip', ['netns', 'list']).catch(() => '');
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((ns) => ns.startsWith(netnsName('')));
+}
+
+/** Every lab host anything is left of: the state's, and those with a namespace, files, processes or cgroups. */
+async function hostsToStop(): Promise<string[]> {
+  const names = new Set<string>();
+  try {
+    for (const h of labState().hosts) names.add(h.name);
+  } catch {
+    // no (readable) state: find the hosts from what they left
+  }
+  for (const ns of await netnsList()) names.add(ns.slice(netnsName('').length));
+  const hostsDir = path.join(LAB_DIR, 'hosts');
+  if (existsSync(hostsDir)) for (const h of readdirSync(hostsDir)) names.add(h);
+  for (const p of labProcesses()) if (p.host) names.add(p.host);
+  for (const d of labCgroups()) {
+    const m = /\/waba-lab-([^/]+)$/.exec(d);
+    if (m?.[1]) names.add(m[1]);
+  }
+  names.delete(DB_HOST.name);
+  return [...names];
+}
+
+/**
+ * Remove everything `up` made: daemons and every process they left, cgroups, namespaces, links and
+ * files. `.lab/cache` (the image tarball and the Webapp certificate) stays for a faster next `up`
+ * unless `purge`. Throws, naming them, if anything is left.
+ */
+export async function down(
+  log: (m: string) => void = console.log,
+  opts: { purge?: boolean } = {},
+): Promise<void> {
+  requireRoot('scripts/lab down');
+  const hosts = await hostsToStop();
+  const stopped = await Promise.allSettled(
     hosts.map(async (h) => {
-      await stopHost(h.name);
-      await removeNetns(h.name);
+      await stopHost(h);
+      await removeNetns(h);
     }),
   );
   await stopDatabases();
+  // Whatever is still there (a daemon whose pid file is gone, a simulator orphaned by a killed dockerd).
+  await killAll(labProcesses().map((p) => p.pid));
+  await removeCgroups();
   await removeNetns(DB_HOST.name);
   await tryRun('ip', ['link', 'del', BRIDGE]);
-  for (const entry of [
-    'hosts',
-    'db',
-    'nfs',
-    'ssh',
-    'secrets',
-    'cluster.json',
-    'spare-hosts.json',
-    'lab.json',
-  ]) {
-    rmSync(path.join(LAB_DIR, entry), { recursive: true, force: true });
-  }
+  const keep = opts.purge ? [] : ['cache'];
+  if (existsSync(LAB_DIR))
+    for (const entry of readdirSync(LAB_DIR))
+      if (!keep.includes(entry)) rmSync(path.join(LAB_DIR, entry), { recursive: true, force: true });
+  if (opts.purge) rmSync(LAB_DIR, { recursive: true, force: true });
   await tryRun('rmdir', [MEDIA_MOUNT]);
-  log('lab down: namespaces, bridge, daemons and files removed');
+  const left = await leftovers(opts);
+  const failed = stopped.flatMap((r) =>
+    r.status === 'rejected' ? [String(r.reason?.message ?? r.reason)] : [],
+  );
+  if (left.length > 0) throw new Error(`lab down left things behind: ${[...left, ...failed].join('; ')}`);
+  log(
+    `lab down: ${hosts.length} hosts, databases, namespaces, bridge, cgroups and files removed${opts.purge ? ' (cache too)' : '; .lab/cache kept (down --purge removes it)'}`,
+  );
 }
 
-/** What `down` must not leave: lab namespaces, the bridge, lab daemons. */
-export async function leftovers(): Promise<string[]> {
-  const found: string[] = [];
-  const netns = await run('ip', ['netns', 'list']).catch(() => '');
-  for (const line of netns.split('\n'))
-    if (line.startsWith('wlab-')) found.push(`netns ${line.split(' ')[0]}`);
-  if (await tryRun('ip', ['link', 'show', BRIDGE])) found.push(`bridge ${BRIDGE}`);
-  const ps = await run('ps', ['-eo', 'pid=,args=']);
-  for (const line of ps.split('\n')) {
-    if (line.includes(LAB_DIR) && /dockerd|sshd|mariadbd|postgres|containerd/.test(line))
-      found.push(`process ${line.trim().slice(0, 120)}`);
+/** What `down` must not leave: lab namespaces and links, lab processes, dockerd's cgroups, files. */
+export async function leftovers(opts: { purge?: boolean } = {}): Promise<string[]> {
+  const found = (await netnsList()).map((ns) => `netns ${ns}`);
+  const links = await run('ip', ['-o', 'link', 'show']).catch(() => '');
+  for (const line of links.split('\n')) {
+    const name = line.split(': ')[1]?.split('@')[0];
+    if (name && (name === BRIDGE || name.startsWith(vethName('')))) found.push(`link ${name}`);
   }
+  for (const p of labProcesses()) found.push(`process ${p.pid} (${p.host ?? 'lab'}): ${p.args}`);
+  for (const d of labCgroups()) found.push(`cgroup ${d}`);
+  if (existsSync(MEDIA_MOUNT)) found.push(`directory ${MEDIA_MOUNT}`);
+  if (existsSync(LAB_DIR))
+    for (const e of readdirSync(LAB_DIR))
+      if (opts.purge || e !== 'cache') found.push(`file ${path.join(LAB_DIR, e)}`);
   return found;
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { shellCommand } from '../../src/spec/shell';
 import { SSH_DIR } from './hosts';
-import { CA_DIR } from './image';
+import { WEBAPP_CERT_FILE } from './image';
 import { run } from './run';
 
 const sshOptions = () => [
@@ -46,7 +46,7 @@ export class WebappClient {
   private readonly agent: Agent;
   private token = '';
   constructor(private readonly baseUrl: string) {
-    this.agent = new Agent({ connect: { ca: readFileSync(path.join(CA_DIR, 'ca.pem')) } });
+    this.agent = new Agent({ connect: { ca: readFileSync(WEBAPP_CERT_FILE) } });
   }
 
   async call(
@@ -93,7 +93,7 @@ export function writeDbEnv(engine: 'MYSQL' | 'PGSQL', host: string, port: number
 
 /** No container, volume or setup file of an earlier run on any host, a fresh simulated DB state. */
 export async function cleanSlate(engine: 'MYSQL' | 'PGSQL'): Promise<void> {
-  const { labState } = await import('./lab');
+  const { labState, labTiming } = await import('./lab');
   const { resetDatabase, applyLabSettings } = await import('./database');
   const state = labState();
   await Promise.all(
@@ -105,7 +105,7 @@ export async function cleanSlate(engine: 'MYSQL' | 'PGSQL'): Promise<void> {
     ),
   );
   await resetDatabase(engine);
-  await applyLabSettings(engine, state.unhealthyInterval);
+  await applyLabSettings(engine, labTiming(state));
 }
 
 /**

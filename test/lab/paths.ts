@@ -24,6 +24,21 @@ export const DB_HOST = { name: 'db', address: `${SUBNET_PREFIX}.2` };
 export const MEDIA_MOUNT = '/mnt/waba-lab-media';
 export const VERSIONS = ['2.23.4', '2.29.1', '2.29.2', '2.29.3', '2.41.2'] as const;
 
+/** The cluster's HA timing (application settings, seconds). */
+export interface LabTiming {
+  heartbeatInterval: number;
+  unhealthyInterval: number;
+}
+/** The product's defaults (reference §3.9): what `lab up` sets unless asked otherwise. */
+export const PRODUCT_TIMING: LabTiming = { heartbeatInterval: 5, unhealthyInterval: 30 };
+/** What the lab tests, CI and the bench ask for, so a takeover takes seconds, not half a minute. */
+export const TEST_TIMING: LabTiming = { heartbeatInterval: 1, unhealthyInterval: 5 };
+/** `lab up` reads these when no option is given (test/support/lab-setup.ts sets them for the tests). */
+export const TIMING_ENV = {
+  heartbeatInterval: 'WABA_LAB_HEARTBEAT_INTERVAL',
+  unhealthyInterval: 'WABA_LAB_UNHEALTHY_INTERVAL',
+} as const;
+
 export type LabRole = 'webapp' | 'master' | 'coreapp';
 export interface LabHost {
   name: string;

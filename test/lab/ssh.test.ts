@@ -1,17 +1,21 @@
 // The SSH activity layer against the lab's real OpenSSH servers: pooling, pinned host keys, bounded
-// output, timeouts, atomic uploads, and the host preflight (media mount mode).
-import { readFileSync } from 'node:fs';
+// output, timeouts, atomic uploads, sudo hosts (a non-root login user), and the host preflight.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostActivities } from '../../activities/host-activities';
 import { HostKeyError, SshPool, type SshTarget } from '../../activities/ssh';
 import { createSecretResolver } from '../../src/secrets';
 import { ClusterSpec } from '../../src/spec/cluster';
+import { makeDirCommand } from '../../src/spec/host-commands';
+import { shellCommand } from '../../src/spec/shell';
 import { labUnavailable } from './availability';
 import { CLUSTER_JSON } from './cluster-json';
-import { hostPublicKey } from './hosts';
+import { hostPublicKey, SSH_DIR } from './hosts';
 import { labState, up } from './lab';
 import { ssh } from './operator';
 import { MEDIA_MOUNT } from './paths';
+import { run, tryRun } from './run';
 
 const unavailable = await labUnavailable();
 
@@ -72,6 +76,97 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
       'sha256sum /root/upload-test/file.txt | cut -d" " -f1; stat -c %a /root/upload-test/file.txt; ls /root/upload-test',
     );
     expect(remote.stdout.split('\n')).toEqual([sum, '600', 'file.txt', '']);
+  });
+
+  describe('a host reached as a non-root user with sudo', () => {
+    // Users, /home and /etc/sudoers.d are shared by every lab host (only /root and /run are per host).
+    const user = 'wabalabsudo';
+    const sudoers = `/etc/sudoers.d/${user}`;
+    const dir = '/root/sudo-upload-test';
+    const workDir = '/root/sudo-biz';
+    const sudoPool = new SshPool(createSecretResolver());
+    let sudoTarget: SshTarget;
+
+    beforeAll(async () => {
+      if (!(await tryRun('sh', ['-c', 'command -v sudo'])))
+        throw new Error('sudo is not installed on this machine: apt-get install sudo (.ci/run installs it)');
+      if (!(await tryRun('id', ['-u', user])))
+        await run('useradd', ['--create-home', '--shell', '/bin/sh', user]);
+      // sshd without PAM refuses a locked account ("!" in shadow) even for keys; "*" is no password.
+      await run('usermod', ['-p', '*', user]);
+      const home = (await run('getent', ['passwd', user])).split(':')[5] as string;
+      mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+      writeFileSync(
+        path.join(home, '.ssh/authorized_keys'),
+        readFileSync(path.join(SSH_DIR, 'id_ed25519.pub')),
+        { mode: 0o600 },
+      );
+      await run('chown', ['-R', `${user}:`, path.join(home, '.ssh')]);
+      writeFileSync(sudoers, `${user} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+      await run('visudo', ['-c', '-q', '-f', sudoers]);
+      sudoTarget = { ...target, user, sudo: true };
+      await pool.exec(target, shellCommand(['rm', '-rf', dir, workDir]));
+    });
+
+    afterAll(async () => {
+      await sudoPool.close();
+      await pool.exec(target, shellCommand(['rm', '-rf', dir, workDir]));
+      rmSync(sudoers, { force: true });
+      await tryRun('userdel', ['--remove', '--force', user]);
+    });
+
+    const inspect = async (file: string) =>
+      (
+        await pool.exec(
+          target,
+          `stat -c '%U %a' ${file}; sha256sum ${file} | cut -d' ' -f1; ls -A ${path.dirname(file)}; ` +
+            `find /tmp -maxdepth 1 -user ${user} -name 'waba-upload.*' | wc -l`,
+        )
+      ).stdout.split('\n');
+
+    it('runs commands as root through sudo -n', async () => {
+      const r = await sudoPool.exec(sudoTarget, 'id -un; whoami >&2');
+      expect(r).toMatchObject({ code: 0, stdout: 'root\n', stderr: 'root\n' });
+      expect((await sudoPool.exec({ ...sudoTarget, sudo: false }, 'id -un')).stdout).toBe(`${user}\n`);
+    });
+
+    it('uploads into a directory only root may write: root owns the file, with the mode asked for', async () => {
+      await sudoPool.exec(sudoTarget, makeDirCommand(dir));
+      const file = `${dir}/secret.env`;
+      const first = await sudoPool.upload(sudoTarget, Buffer.from('A=1\n'), file, 0o640);
+      expect(await inspect(file)).toEqual(['root 640', first, 'secret.env', '0', '']);
+      const second = await sudoPool.upload(sudoTarget, Buffer.from('A=2\n'), file, 0o600);
+      expect(await inspect(file)).toEqual(['root 600', second, 'secret.env', '0', '']);
+      expect((await pool.exec(target, `cat ${file}`)).stdout).toBe('A=2\n');
+    });
+
+    it('without sudo the same upload fails, saying why, and leaves the file alone', async () => {
+      const file = `${dir}/secret.env`;
+      await expect(
+        sudoPool.upload({ ...sudoTarget, sudo: false }, Buffer.from('A=3\n'), file, 0o600),
+      ).rejects.toThrow(new RegExp(`${user} cannot write .*Permission denied.*"sudo": true on host core1`));
+      expect((await pool.exec(target, `cat ${file}`)).stdout).toBe('A=2\n');
+      expect((await inspect(file)).slice(2, 4)).toEqual(['secret.env', '0']);
+    });
+
+    it('uploadSetupFiles works on a sudo host, and finds nothing to do the second time', async () => {
+      const sudoCluster = ClusterSpec.parse({
+        ...cluster,
+        workDir,
+        hosts: cluster.hosts.map((h) => (h.name === 'core1' ? { ...h, user, sudo: true } : h)),
+      });
+      const acts = hostActivities({ secrets: createSecretResolver(), ssh: sudoPool });
+      const upload = () =>
+        callOutsideWorker(() => acts.uploadSetupFiles({ cluster: sudoCluster, host: 'core1' }));
+      expect((await upload()).map((f) => f.uploaded)).toEqual([true, true]);
+      expect((await upload()).map((f) => f.uploaded)).toEqual([false, false]);
+      const owners = await pool.exec(target, `stat -c '%U %a %n' ${workDir} ${workDir}/*`);
+      expect(owners.stdout.trim().split('\n')).toEqual([
+        `root 755 ${workDir}`,
+        `root 600 ${workDir}/db.env`,
+        `root 644 ${workDir}/prod-multiconnect-compose.yml`,
+      ]);
+    });
   });
 
   it('preflight reports docker and compose, and checks the media mount mode', async () => {

@@ -34,8 +34,33 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       ? { ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version }
       : labCluster(labState().hosts, 'PGSQL', version);
   const stats = (engine: Engine) => withLabDb(engine, readStats);
+  /** Images of every container on the host, stopped ones included. */
   const imagesOn = async (host: string) =>
-    (await docker(host, ['ps', '--format', '{{.Image}}'])).trim().split('\n').filter(Boolean);
+    (await docker(host, ['ps', '-a', '--format', '{{.Image}}'])).trim().split('\n').filter(Boolean);
+  /** When each app container on the host was created, as the host's Docker reports it. */
+  async function appContainersCreated(
+    host: string,
+  ): Promise<{ host: string; service: string; created: number }[]> {
+    const ids = (await docker(host, ['ps', '-aq'])).trim().split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    const lines = await docker(host, [
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "com.docker.compose.service"}} {{.Created}}',
+      ...ids,
+    ]);
+    return lines
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter(([service]) => service === 'waweb' || service === 'master' || service === 'wacore')
+      .map(([service, created]) => ({
+        host,
+        service: service as string,
+        // RFC 3339 with nanoseconds: keep milliseconds for Date.parse.
+        created: Date.parse((created ?? '').replace(/(\.\d{3})\d*Z$/, '$1Z')),
+      }));
+  }
   const appHosts = () => labState().hosts.filter((h) => !h.spare);
 
   /** haSetup on a clean slate, approved and registered through the client helpers. */
@@ -89,6 +114,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
     await seedMedia(web1.name, 300);
     await withLabDb('MYSQL', (db) => setKv(db, 'dbupgrade_seconds', '12'));
     const before = await stats('MYSQL');
+    const upgradeStarted = Date.now();
     const started = await cli(
       TASK_QUEUE,
       'start',
@@ -113,7 +139,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
 
     const result = (await client.workflow.getHandle(id).result()) as {
       dbUpgrade: { exitCode: number };
-      hosts: { host: string; from: string; to: string }[];
+      hosts: { host: string; from: string; to: string; action: string }[];
       mediaChown: { outcome: string; changed: number };
       health: { verdict: string };
       backup: { path: string; sha256: string };
@@ -122,7 +148,24 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
     expect(result.dbUpgrade.exitCode).toBe(0);
     expect(((await stats('MYSQL')).dbupgrade ?? 0) - (before.dbupgrade ?? 0)).toBe(1);
     expect(result.hosts.map((h) => h.host)).toEqual(['web1', 'master1', 'master2', 'core1', 'core2']);
-    expect(result.hosts.every((h) => h.from === '2.29.1' && h.to === '2.29.3')).toBe(true);
+    // `from` is what the lab's containers ran, read by the run.
+    expect(
+      result.hosts.every((h) => h.from === '2.29.1' && h.to === '2.29.3' && h.action === 'upgraded'),
+    ).toBe(true);
+    // Role order, from the lab: every app container was re-created by this upgrade, all Webapps
+    // before all Masters before all Coreapps (the hosts' Docker daemons share this machine's clock).
+    const created = (await Promise.all(appHosts().map((h) => appContainersCreated(h.name)))).flat();
+    expect(created.map((c) => `${c.host}/${c.service}`).sort()).toEqual([
+      'core1/wacore',
+      'core2/wacore',
+      'master1/master',
+      'master2/master',
+      'web1/waweb',
+    ]);
+    expect(created.every((c) => c.created >= upgradeStarted - 1_000)).toBe(true);
+    const times = (service: string) => created.filter((c) => c.service === service).map((c) => c.created);
+    expect(Math.max(...times('waweb'))).toBeLessThan(Math.min(...times('master')));
+    expect(Math.max(...times('master'))).toBeLessThan(Math.min(...times('wacore')));
     expect(result.health.verdict).toBe('ha-connected');
     expect(result.mediaChown.outcome).toBe('completed');
     expect(result.mediaChown.changed).toBeGreaterThanOrEqual(900);

@@ -21,15 +21,22 @@ describe('replay of recorded histories', () => {
 
   it('today’s workflow code replays every recorded history without a determinism error', async () => {
     const options = { workflowBundle: { codePath: inject('workflowBundlePath') } };
-    for (const { workflowId: file, history } of histories) {
-      // The recorded id (child workflow ids derive from it); runReplayHistory reads the CLI's JSON
-      // format itself and throws on any non-determinism.
+    // The recorded ids (child workflow ids derive from them); runReplayHistories reads the CLI's
+    // JSON format itself and yields one result per history, with an error on any non-determinism.
+    const recorded = histories.map(({ workflowId: file, history }) => {
       const first = (
         history as { events: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] }
       ).events[0];
-      const workflowId = first?.workflowExecutionStartedEventAttributes?.workflowId ?? file;
-      await expect(Worker.runReplayHistory(options, history, workflowId), file).resolves.toBeUndefined();
+      return { workflowId: first?.workflowExecutionStartedEventAttributes?.workflowId ?? file, history };
+    });
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(options, recorded)) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(histories.length);
   });
 
   it('a workflow that changed shape is caught (the guard can fail)', async () => {
@@ -39,8 +46,12 @@ describe('replay of recorded histories', () => {
     });
     const recorded = histories.find((h) => h.workflowId === 'health-check-ha-connected.json');
     if (!recorded) throw new Error('missing recorded history');
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: { code } }, recorded.history),
-    ).rejects.toBeInstanceOf(DeterminismViolationError);
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { code } }, [
+      { workflowId: 'changed', history: recorded.history },
+    ]))
+      results.push(result);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.error).toBeInstanceOf(DeterminismViolationError);
   });
 });

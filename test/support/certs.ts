@@ -60,3 +60,43 @@ export function makeTestCerts(): TestCerts {
     fingerprint: new X509Certificate(cert).fingerprint256,
   };
 }
+
+/**
+ * A self-signed server certificate for localhost/127.0.0.1, as the product's Webapp ships: trusted by
+ * giving the certificate itself as the CA file (`caFile` is the certificate).
+ */
+export function makeSelfSignedCert(): TestCerts {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'waba-selfsigned-'));
+  const f = (name: string) => path.join(dir, name);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      f('server.key'),
+      '-out',
+      f('server.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const cert = readFileSync(f('server.pem'));
+  return {
+    dir,
+    caFile: f('server.pem'),
+    key: readFileSync(f('server.key')),
+    cert,
+    fingerprint: new X509Certificate(cert).fingerprint256,
+  };
+}

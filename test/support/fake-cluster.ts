@@ -342,6 +342,15 @@ export interface FakeClusterOptions {
   notify?: 'delivered' | 'fails';
   /** Other disruptive runs open on the cluster, as the run guard's visibility query would list them. */
   openRuns?: OpenRun[];
+  /** Hosts whose SSH server presents a key other than the pinned one (checkHostKeys fails naming them). */
+  hostKeyMismatch?: string[];
+}
+
+/** One attempt of `checkHostKeys`: the hosts, and how many cluster calls (`calls`) came before it. */
+export interface FakeHostKeyCheck {
+  hosts: string[];
+  attempt: number;
+  callsBefore: number;
 }
 
 /** One attempt of the `notify` activity (kept apart from `calls`: notifications are not cluster work). */
@@ -384,8 +393,10 @@ export const containerId = (u: string) => Buffer.from(u).toString('hex').padEnd(
 export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
-  readonly activities: FakeActivities & Pick<Activities, 'notify' | 'openDisruptiveRuns'>;
+  readonly activities: FakeActivities & Pick<Activities, 'notify' | 'openDisruptiveRuns' | 'checkHostKeys'>;
   readonly notifications: FakeNotification[] = [];
+  /** SSH handshakes only (nothing runs): kept apart from `calls`, whose phases list commands and API calls. */
+  readonly hostKeyChecks: FakeHostKeyCheck[] = [];
   private readonly rules: FailureRule[] = [];
 
   constructor(private readonly options: FakeClusterOptions = {}) {
@@ -428,7 +439,36 @@ export class FakeCluster {
       notify: (event) => this.notify(event),
       // Not cluster work either: kept out of `calls`, like notify.
       openDisruptiveRuns: async () => [...(options.openRuns ?? [])],
+      checkHostKeys: async (a) => this.checkHostKeys(a),
     };
+  }
+
+  /** As the real activity: a wrong key on any host fails (non-retryable), naming each such host. */
+  private checkHostKeys({
+    cluster,
+    hosts,
+  }: {
+    cluster: { hosts: { name: string; address: string }[] };
+    hosts: string[];
+  }) {
+    let attempt = 1;
+    try {
+      attempt = activityInfo().attempt;
+    } catch {
+      // outside an activity
+    }
+    this.hostKeyChecks.push({ hosts: [...hosts], attempt, callsBefore: this.calls.length });
+    const wrong = hosts.filter((h) => this.options.hostKeyMismatch?.includes(h));
+    if (wrong.length > 0) {
+      const address = (h: string) => cluster.hosts.find((x) => x.name === h)?.address;
+      throw ApplicationFailure.nonRetryable(
+        wrong
+          .map((h) => `host key of ${h} (${address(h)}) does not match ssh.knownHosts.${h}; nothing was run`)
+          .join('; '),
+        'HostKeyMismatch',
+      );
+    }
+    return { checked: hosts };
   }
 
   /**
@@ -549,7 +589,8 @@ export class FakeCluster {
               service,
               name: `biz_${service}_1`,
               id: containerId(u),
-              image: `docker.whatsapp.biz/${service === 'waweb' ? 'web' : 'coreapp'}:v${version}`,
+              // What the host runs (as a real `ps` reports), not the WA_API_VERSION `ps` was called with.
+              image: `docker.whatsapp.biz/${service === 'waweb' ? 'web' : 'coreapp'}:v${s.versions[host] ?? version}`,
               state: running ? 'running' : 'restarting',
               running,
               exitCode: running ? 0 : 1,

@@ -24,9 +24,12 @@ describe('compose commands', () => {
     expect(composeCommand({ ...call, workDir: '/root/my biz' }, ['ps'])).toContain("cd '/root/my biz' && ");
   });
 
-  it('ps goes through docker inspect', () => {
+  it('ps lists stopped containers too (-a: v2 shows only running ones without it) through docker inspect', () => {
     expect(psCommand(call, 'wacore')).toBe(
-      'ids=$(cd /root/biz && EXTERNAL_HOSTNAME=10.0.0.31 WA_API_VERSION=2.23.4 docker-compose -f prod-multiconnect-compose.yml ps -q wacore) || exit $?; if [ -z "$ids" ]; then echo \'[]\'; else docker inspect $ids; fi',
+      'ids=$(cd /root/biz && EXTERNAL_HOSTNAME=10.0.0.31 WA_API_VERSION=2.23.4 docker-compose -f prod-multiconnect-compose.yml ps -a -q wacore) || exit $?; if [ -z "$ids" ]; then echo \'[]\'; else docker inspect $ids; fi',
+    );
+    expect(psCommand({ ...call, variant: 'v2' })).toContain(
+      'docker compose -f prod-multiconnect-compose.yml ps -a -q)',
     );
   });
 

@@ -29,6 +29,7 @@ interface HaStatus extends RunStatus {
   decisions: Decision[];
   refusedDecisions: unknown[];
   awaitingCode: boolean;
+  found: string[];
 }
 
 const statusOf = (h: WorkflowHandle) => h.query<HaStatus>('status');
@@ -61,7 +62,15 @@ const EXTERNAL: Record<string, string> = {
   core1: 'your-coreapp1-hostname',
   core2: 'your-coreapp2-hostname',
 };
-const SETUP_PHASES = ['checkDbSecret', 'preflightHost', 'uploadSetupFiles', 'composeUp', 'composePs'];
+/** A fresh cluster: password, preflight, upload, `ps` (nothing runs yet), up -d, `ps` until all run. */
+const SETUP_PHASES = [
+  'checkDbSecret',
+  'preflightHost',
+  'uploadSetupFiles',
+  'composePs',
+  'composeUp',
+  'composePs',
+];
 
 describe('haSetup', () => {
   it('happy path: approval, 202, code by Update, ha-connected; Webapps, then Masters, then Coreapps', async () => {
@@ -110,6 +119,7 @@ describe('haSetup', () => {
         alreadyRegistered: false,
         uploads: expect.any(Array),
         containers: expect.any(Array),
+        found: [],
         registration: { status: 202, codeBy: 'alice', codeAt: expect.any(String) },
         decisions: [
           { gate: 'register', kind: 'approve', by: 'bob', at: expect.any(String), comment: 'number checked' },
@@ -156,6 +166,8 @@ describe('haSetup', () => {
         'wabaHealth',
       ]);
       expect(fake.callsOf('checkDbSecret')).toHaveLength(1);
+      // The host keys of every host, once, after the password check and before any command.
+      expect(fake.hostKeyChecks).toEqual([{ hosts: HOSTS, attempt: 1, callsBefore: 1 }]);
       expect(
         fake
           .callsOf('preflightHost')
@@ -208,9 +220,9 @@ describe('haSetup', () => {
     });
   });
 
-  it('a re-run on a set-up, ha-connected cluster opens no gate and reports alreadyRegistered', async () => {
+  it('a re-run on a set-up, ha-connected cluster does nothing twice: no upload, no up -d, no gate; it says what it found', async () => {
     const fake = fakeCluster({ setUp: true });
-    await scenario(fake, async ({ start }) => {
+    await scenario(fake, async ({ client, start }) => {
       const handle = await start('haSetup', 'rerun', haSetupInput());
       const out = await result(handle);
       expect(out).toMatchObject({
@@ -219,15 +231,88 @@ describe('haSetup', () => {
         decisions: [],
         health: { verdict: 'ha-connected', connectedCoreapps: 1 },
       });
-      // Files already in place are not uploaded again.
+      // Every stage checked, nothing done twice: files in place, every service running this version.
       expect(out.uploads.every((u) => !u.uploaded)).toBe(true);
+      expect(fake.callsOf('composeUp')).toEqual([]);
       expect(fake.callsOf('wabaRegister')).toEqual([]);
       expect(fake.callsOf('wabaVerify')).toEqual([]);
-      expect(phases(fake)).toEqual([...SETUP_PHASES, 'wabaLogin', 'wabaHealth']);
+      // One `ps` per host: it showed everything running, so the wait needs no second look.
+      expect(
+        fake
+          .callsOf('composePs')
+          .map((c) => c.host)
+          .sort(),
+      ).toEqual([...HOSTS].sort());
+      expect(phases(fake)).toEqual([
+        'checkDbSecret',
+        'preflightHost',
+        'uploadSetupFiles',
+        'composePs',
+        'wabaLogin',
+        'wabaHealth',
+      ]);
+      const expectedFound = [
+        ...HOSTS.map((h) => `setup files already in place on ${h}`),
+        'waweb already running on web1 (v2.23.4)',
+        'master already running on master1 (v2.23.4)',
+        'master already running on master2 (v2.23.4)',
+        'wacore already running on core1 (v2.23.4)',
+        'wacore already running on core2 (v2.23.4)',
+        'cluster lab already registered (ha-connected)',
+      ];
+      expect(out.found).toEqual(expectedFound);
+      expect(out.containers.map((c) => `${c.host}/${c.service}/${c.state}`).sort()).toEqual(
+        [
+          'core1/wacore/running',
+          'core2/wacore/running',
+          'master1/master/running',
+          'master2/master/running',
+          'web1/waweb/running',
+        ].sort(),
+      );
+
       const done = await statusOf(handle);
+      expect(done.found).toEqual(expectedFound);
+      expect(done.hosts).toMatchObject({
+        web1: 'waweb already running on web1 (v2.23.4)',
+        core2: 'wacore already running on core2 (v2.23.4)',
+      });
       expect(done.stagesDone.some((s) => s.startsWith('waiting for approval'))).toBe(false);
       expect(done.pendingGates).toEqual([]);
       expect(done.decisions).toEqual([]);
+      // The plan still lists every stage (and, after preflight, the detected compose).
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(steps.filter((p) => p.command?.includes(' up -d ')).map((p) => p.note)).toEqual(
+        HOSTS.map(() => 'skipped when already running v2.23.4'),
+      );
+    });
+  });
+
+  it('a re-run on a cluster running another version starts every service again (up -d on the new version)', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.23.3' });
+    await scenario(fake, async ({ start }) => {
+      const out = await result(await start('haSetup', 'rerun-other-version', haSetupInput()));
+      expect(out.alreadyRegistered).toBe(true);
+      expect(fake.callsOf('composeUp').map((c) => `${c.host}/${c.service}`)).toEqual([
+        'web1/waweb',
+        expect.stringMatching(/^master[12]\/master$/),
+        expect.stringMatching(/^master[12]\/master$/),
+        expect.stringMatching(/^core[12]\/wacore$/),
+        expect.stringMatching(/^core[12]\/wacore$/),
+      ]);
+      expect(out.found.filter((f) => f.includes('already running'))).toEqual([]);
+    });
+  });
+
+  it('a re-run where one service is down starts only that one', async () => {
+    const fake = fakeCluster({ setUp: true });
+    fake.state.up.delete('core2/wacore');
+    await scenario(fake, async ({ start }) => {
+      const out = await result(await start('haSetup', 'rerun-one-down', haSetupInput()));
+      expect(fake.callsOf('composeUp').map((c) => `${c.host}/${c.service}`)).toEqual(['core2/wacore']);
+      expect(out.found).toContain('wacore already running on core1 (v2.23.4)');
+      expect(out.found).not.toContain('wacore already running on core2 (v2.23.4)');
+      expect(out.health.verdict).toBe('ha-connected');
     });
   });
 
@@ -418,21 +503,41 @@ describe('haSetup', () => {
     });
   });
 
-  it('a non-retryable preflight failure (HostKeyMismatch) fails the run at once; nothing after preflight runs', async () => {
-    const message = 'host key of master2 does not match cluster.ssh.knownHosts.master2';
-    const fake = fakeCluster().fail('preflightHost', nonRetryable('HostKeyMismatch', message), {
-      host: 'master2',
-    });
+  it('a host-key mismatch fails the run at the host-key stage, before any command runs on any host', async () => {
+    const fake = fakeCluster({ hostKeyMismatch: ['master2'] });
     await scenario(fake, async ({ start }) => {
       const started = Date.now();
       const handle = await start('haSetup', 'hostkey', haSetupInput());
       const { cause, failure } = await runFailure(handle, 20_000);
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(cause).toBeInstanceOf(ActivityFailure);
-      expect((cause as ActivityFailure).activityType).toBe('preflightHost');
+      expect((cause as ActivityFailure).activityType).toBe('checkHostKeys');
       expect(failure.type).toBe('HostKeyMismatch');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.message).toBe(message);
+      expect(failure.message).toBe(
+        'host key of master2 (10.0.0.22) does not match ssh.knownHosts.master2; nothing was run',
+      );
+      // One check of all five hosts, not retried; no preflight (no `docker version`) on any host.
+      expect(fake.hostKeyChecks).toEqual([{ hosts: HOSTS, attempt: 1, callsBefore: 1 }]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fake.names()).toEqual(['checkDbSecret']);
+      const s = await statusOf(handle);
+      expect(s.stage).toBe('host keys');
+      expect(s.lastError).toContain('host key of master2');
+    });
+  });
+
+  it('a non-retryable preflight failure fails the run at once; nothing after preflight runs', async () => {
+    const message = 'docker does not answer on master2: Cannot connect to the Docker daemon';
+    const fake = fakeCluster().fail('preflightHost', nonRetryable('PreflightFailed', message), {
+      host: 'master2',
+    });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('haSetup', 'preflight-fails', haSetupInput());
+      const { cause, failure } = await runFailure(handle, 20_000);
+      expect((cause as ActivityFailure).activityType).toBe('preflightHost');
+      expect(failure.type).toBe('PreflightFailed');
+      expect(failure.nonRetryable).toBe(true);
       expect(fake.callsOf('preflightHost').filter((c) => c.host === 'master2')).toHaveLength(1);
       await new Promise((r) => setTimeout(r, 500));
       expect([...new Set(fake.names())]).toEqual(['checkDbSecret', 'preflightHost']);
@@ -441,14 +546,14 @@ describe('haSetup', () => {
 
   // Progress.failed reports the activity and the cause, not the generic \"Activity task failed\".
   it('after an activity failure, status.lastError names its cause', async () => {
-    const message = 'host key of master2 does not match cluster.ssh.knownHosts.master2';
-    const fake = fakeCluster().fail('preflightHost', nonRetryable('HostKeyMismatch', message), {
+    const message = 'neither docker-compose nor docker compose is installed on master2';
+    const fake = fakeCluster().fail('preflightHost', nonRetryable('PreflightFailed', message), {
       host: 'master2',
     });
     await scenario(fake, async ({ start }) => {
       const handle = await start('haSetup', 'last-error', haSetupInput());
       const { failure } = await runFailure(handle, 20_000);
-      expect(failure.type).toBe('HostKeyMismatch'); // holds today
+      expect(failure.type).toBe('PreflightFailed'); // holds today
       const s = await statusOf(handle);
       expect(s.stage).toBe('preflight'); // holds today
       expect(s.lastError).toContain(message); // today: "Activity task failed"
@@ -512,6 +617,7 @@ describe('haSetup', () => {
       expect(failure.type).toBe('DbPasswordRejected');
       expect(failure.message).toContain('forbidden character');
       expect(fake.names()).toEqual(['checkDbSecret']);
+      expect(fake.hostKeyChecks).toEqual([]);
     });
   });
 
@@ -538,6 +644,7 @@ describe('haSetup', () => {
         'cluster.ssh: required here: the SSH private key reference and pinned host keys',
       );
       expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
     });
   });
 
@@ -581,9 +688,115 @@ describe('haSetup', () => {
         host: 'core1',
         command:
           'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp1-hostname WA_API_VERSION=2.23.4 docker-compose -f x.yml up -d wacore',
+        note: 'skipped when already running v2.23.4',
       });
-      expect(steps.filter((p) => p.stage === 'preflight' && p.host).map((p) => p.host)).toEqual(HOSTS);
-      expect(steps.map((p) => p.stage)).toContain('approval');
+      // Every stage, in order, with its hosts.
+      const stages = steps.map((p) => p.stage).filter((st, i, all) => st !== all[i - 1]);
+      expect(stages).toEqual([
+        'validate',
+        'run guard',
+        'database password',
+        'host keys',
+        'preflight',
+        'upload',
+        'check containers',
+        'start waweb',
+        'start master',
+        'start wacore',
+        'wait running',
+        'health unregistered',
+        'approval',
+        'register',
+        'waiting for verification code',
+        'verify',
+        'health connected',
+      ]);
+      for (const stage of ['host keys', 'preflight', 'upload', 'check containers', 'wait running'])
+        expect([...new Set(steps.filter((p) => p.stage === stage).map((p) => p.host))]).toEqual(HOSTS);
+      // Preflight and upload, command by command, as the activities run them.
+      expect(steps.filter((p) => p.host === 'web1' && /^(preflight|upload)$/.test(p.stage))).toEqual([
+        {
+          stage: 'preflight',
+          host: 'web1',
+          command: "docker version --format '{{.Server.Version}}'",
+          note: 'Docker answers',
+        },
+        {
+          stage: 'preflight',
+          host: 'web1',
+          command: expect.stringMatching(/^if command -v docker-compose /),
+          note: 'the compose found is used for every compose command on web1',
+        },
+        { stage: 'upload', host: 'web1', command: 'mkdir -p /root/biz' },
+        {
+          stage: 'upload',
+          host: 'web1',
+          command: expect.stringMatching(/^sha256sum \/root\/biz\/x\.yml /),
+          note: expect.stringMatching(/^\/root\/biz\/x\.yml sent only when its sha256 differs/),
+        },
+        {
+          stage: 'upload',
+          host: 'web1',
+          command: expect.stringMatching(/^sha256sum \/root\/biz\/db\.env /),
+          note: expect.stringMatching(/^\/root\/biz\/db\.env sent only when its sha256 differs/),
+        },
+      ]);
+      expect(steps.find((p) => p.stage === 'host keys' && p.host === 'core1')?.note).toBe(
+        'SSH key exchange with 10.0.0.31:22, closed before logging in: the key must be ssh.knownHosts.core1',
+      );
+      // The `ps` each host is asked, as src/spec/commands.ts builds it (both variables set).
+      const ps = steps.find((p) => p.stage === 'check containers' && p.host === 'web1')?.command;
+      expect(ps).toContain(
+        'cd /root/biz && EXTERNAL_HOSTNAME=your-webapp1-hostname WA_API_VERSION=2.23.4 docker-compose -f x.yml ps ',
+      );
+      expect(ps).toContain('docker inspect');
+      // The API calls, in order.
+      expect(steps.flatMap((p) => (p.api ? [`${p.stage}: ${p.api}`] : []))).toEqual([
+        'health unregistered: POST /v1/users/login',
+        'health unregistered: GET /v1/health',
+        'register: POST /v1/account',
+        'verify: POST /v1/account/verify',
+        'health connected: GET /v1/health',
+      ]);
+      // After preflight the compose of each host is known: no "detected at preflight" remark left.
+      expect(steps.some((p) => p.note?.includes('detected at preflight'))).toBe(false);
+    });
+  });
+
+  it("plan: before preflight it says the compose is detected there; after, it shows each host's own", async () => {
+    // The password check fails once (retried after 2 s): a window in which preflight has not run.
+    const fake = fakeCluster({ variants: { core2: 'v2' } }).fail('checkDbSecret', retryable('vault slow'));
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'plan-variants', haSetupInput());
+      const early = (await until(
+        'the plan',
+        () => plan(client, handle.workflowId),
+        (p) => p.length > 0,
+      )) as PlanStep[];
+      expect(fake.callsOf('preflightHost')).toEqual([]);
+      const earlyUp = early.find((p) => p.stage === 'start wacore' && p.host === 'core2');
+      expect(earlyUp?.command).toContain(' docker-compose -f x.yml up -d wacore');
+      expect(earlyUp?.note).toBe(
+        'skipped when already running v2.23.4; shown for docker-compose (v1); the compose of each host is detected at preflight (v2: docker compose)',
+      );
+      // Deterministic: asked twice, the same answer.
+      expect(await plan(client, handle.workflowId)).toEqual(early);
+
+      await gateOpen(handle);
+      const late = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(late.map((p) => `${p.stage} ${p.host ?? ''}`)).toEqual(
+        early.map((p) => `${p.stage} ${p.host ?? ''}`),
+      );
+      expect(late.find((p) => p.stage === 'start wacore' && p.host === 'core2')).toEqual({
+        stage: 'start wacore',
+        host: 'core2',
+        command:
+          'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp2-hostname WA_API_VERSION=2.23.4 docker compose -f x.yml up -d wacore',
+        note: 'skipped when already running v2.23.4',
+      });
+      expect(late.find((p) => p.stage === 'start wacore' && p.host === 'core1')?.command).toContain(
+        ' docker-compose -f x.yml up -d wacore',
+      );
     });
   });
 

@@ -6,7 +6,7 @@ import { createSecretResolver } from '../../src/secrets';
 import type { ClusterSpecInput } from '../../src/spec/cluster';
 import type { HealthCheckResult } from '../../src/spec/results';
 import seed from '../fixtures/seed-health.json';
-import { makeTestCerts, type TestCerts } from '../support/certs';
+import { makeSelfSignedCert, makeTestCerts, type TestCerts } from '../support/certs';
 import { FakeWebapp } from '../support/fake-webapp';
 import { historyText, withWorker } from '../support/temporal';
 
@@ -117,6 +117,38 @@ describe('healthCheck workflow', () => {
       expect(failure.message).toContain('does not match api.tls.pinnedSha256');
       expect(Date.now() - started).toBeLessThan(10_000); // no retry back-off
     });
+  });
+
+  it('trusts a self-signed Webapp certificate given as the CA file, and only that certificate', async () => {
+    const own = makeSelfSignedCert();
+    const other = makeSelfSignedCert();
+    const selfSigned = await new FakeWebapp(own, PASSWORD).start();
+    selfSigned.health = seed['A9-ha-registered'].health;
+    try {
+      const spec = (caFile: string): ClusterSpecInput => ({
+        ...cluster({ caFile }),
+        api: { baseUrl: selfSigned.url, passwordRef: 'env:WABA_TEST_PASSWORD', tls: { caFile } },
+      });
+      await withWorker(activities(), async ({ client, taskQueue }) => {
+        const result = (await client.workflow.execute('healthCheck', {
+          taskQueue,
+          workflowId: `lab/healthCheck/self-signed-${Date.now()}`,
+          args: [{ cluster: spec(own.caFile) }],
+        })) as HealthCheckResult;
+        expect(result.verdict).toBe('ha-connected');
+        // Verification stays on: another self-signed certificate is not trusted.
+        const failure = await failureOf(
+          client.workflow.execute('healthCheck', {
+            taskQueue,
+            workflowId: `lab/healthCheck/self-signed-other-${Date.now()}`,
+            args: [{ cluster: spec(other.caFile) }],
+          }),
+        );
+        expect(failure.type).toBe('TlsTrustError');
+      });
+    } finally {
+      selfSigned.close();
+    }
   });
 
   it('fails without retrying when the certificate is not trusted by the given CA', async () => {

@@ -308,7 +308,7 @@ describe('mediaChown', () => {
     });
   });
 
-  it('when windowEnd passes it stops the chown and continues as new; the follow-up run waits resumeAfter and completes', async () => {
+  it('when windowEnd passes it stops the chown and continues as new; the follow-up waits for the next window, as long as the first, and completes', async () => {
     const fake = fakeCluster({
       setUp: true,
       version: '2.29.3',
@@ -319,7 +319,7 @@ describe('mediaChown', () => {
       const handle = await start(
         'mediaChown',
         'window-end',
-        mediaChownInput({ windowEnd, resumeAfter: '2s' }),
+        mediaChownInput({ windowEnd, resumeAfter: '8s' }),
       );
       const firstRunId = (handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId;
 
@@ -340,28 +340,118 @@ describe('mediaChown', () => {
       const latest = await handle.describe();
       expect(latest.runId).not.toBe(firstRunId);
       expect(latest.status.name).toBe('COMPLETED');
-      expect((await client.workflow.getHandle(handle.workflowId, firstRunId).describe()).status.name).toBe(
-        'CONTINUED_AS_NEW',
-      );
+      const firstRun = client.workflow.getHandle(handle.workflowId, firstRunId);
+      expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
 
       const stop = fake.callsOf('stopMediaChown');
       expect(stop.map((c) => c.args)).toEqual([
         expect.objectContaining({ host: 'web1', container: containerId('web1/waweb') }),
       ]);
       expect(fake.state.chown).toMatchObject({ starts: 2, stops: 1, remaining: 0, exitCode: 0 });
-      // The follow-up started no earlier than resumeAfter after the stop.
-      const restart = fake.callsOf('startMediaChown')[1];
-      expect((restart?.at ?? 0) - (stop[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_500);
 
-      // Its input: resume at notBefore, window end moved by resumeAfter.
+      // The window recurs every resumeAfter: the first opened when the first run started (its start
+      // time as workflow code sees it, between the run's first events) and closed at windowEnd; the
+      // next one opens 8 s after that start and is exactly as long.
+      const firstEvents = (await firstRun.fetchHistory()).events ?? [];
+      const eventMs = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
+        Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+      const runStarted = eventMs(firstEvents[0]?.eventTime);
+      const firstTaskDone = eventMs(
+        firstEvents.find((e) => e.workflowTaskCompletedEventAttributes)?.eventTime,
+      );
       const history = await client.workflow.getHandle(handle.workflowId, latest.runId).fetchHistory();
       const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
       const [nextInput, runs] = payloads.map((p) => JSON.parse(Buffer.from(p.data ?? []).toString('utf8')));
       expect(runs).toBe(2);
-      expect(nextInput.windowEnd).toBe(new Date(Date.parse(windowEnd) + 2_000).toISOString());
+      const opened = Date.parse(nextInput.notBefore) - 8_000;
+      expect(opened).toBeGreaterThanOrEqual(runStarted - 5);
+      expect(opened).toBeLessThanOrEqual(firstTaskDone + 5);
+      const firstLength = Date.parse(windowEnd) - opened;
+      expect(firstLength).toBeGreaterThan(1_000);
+      expect(nextInput.windowEnd).toBe(new Date(Date.parse(windowEnd) + 8_000).toISOString());
+      expect(Date.parse(nextInput.windowEnd) - Date.parse(nextInput.notBefore)).toBe(firstLength);
       expect(resuming.stage).toBe(`waiting until ${nextInput.notBefore} to resume`);
-      expect(Date.parse(nextInput.notBefore)).toBeGreaterThanOrEqual((stop[0]?.at ?? 0) + 1_500);
+      // The follow-up restarted the chown inside its window, not before it opened.
+      const restart = fake.callsOf('startMediaChown')[1];
       expect(restart?.at ?? 0).toBeGreaterThanOrEqual(Date.parse(nextInput.notBefore) - 50);
+      expect(restart?.at ?? 0).toBeLessThan(Date.parse(nextInput.windowEnd));
+      expect((restart?.at ?? 0) - (stop[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
+    });
+  });
+
+  it("a re-run when every file is already root's completes at once, saying there was nothing to change", async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', media: { total: 500, remaining: 0 } });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('mediaChown', 'nothing-to-change', mediaChownInput());
+      const out = await resultOf<MediaChownResult>(handle);
+      expect(out).toEqual({
+        cluster: 'lab',
+        host: 'web1',
+        total: 500,
+        changed: 0,
+        outcome: 'completed',
+        runs: 1,
+      });
+      // Counted by the start (the activity counts before it starts): no polling, nothing to stop.
+      expect(phases(fake)).toEqual(['preflightHost', 'startMediaChown']);
+      expect(fake.callsOf('mediaChownProgress')).toEqual([]);
+      expect(fake.callsOf('stopMediaChown')).toEqual([]);
+      const st = await statusOf(handle);
+      expect(st.stage).toBe('done: nothing to change, every media file was already owned by root');
+      expect(st.hosts.web1).toBe('500/500 files owned by root');
+      expect(fake.notified()).toContain('runSucceeded');
+    });
+  });
+
+  it('a resumeAfter not longer than the window, or a window ending before it starts, fails with InvalidInput naming the field', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      // Measured from the run's start (no notBefore): a 1 h window cannot recur every 30 min.
+      const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+      const { failure: short } = await runFailure(
+        await start(
+          'mediaChown',
+          'short-period',
+          mediaChownInput({ windowEnd: inAnHour, resumeAfter: '30m' }),
+        ),
+      );
+      expect(short.type).toBe('InvalidInput');
+      expect(short.nonRetryable).toBe(true);
+      expect(short.message).toMatch(
+        /^invalid mediaChown input: resumeAfter: must be longer than the window \(\d+ s, .+\): the window recurs every resumeAfter$/,
+      );
+      // With notBefore, the schema itself checks (as the CLI does before starting).
+      const { failure: fixed } = await runFailure(
+        await start(
+          'mediaChown',
+          'fixed-window',
+          mediaChownInput({
+            notBefore: '2026-12-06T02:00:00Z',
+            windowEnd: '2026-12-06T04:00:00Z',
+            resumeAfter: '2h',
+          }),
+        ),
+      );
+      expect(fixed.message).toBe(
+        'invalid mediaChown input: resumeAfter: must be longer than the window (7200 s, 2026-12-06T02:00:00.000Z to ' +
+          '2026-12-06T04:00:00.000Z): the window recurs every resumeAfter',
+      );
+      const { failure: backwards } = await runFailure(
+        await start(
+          'mediaChown',
+          'backwards',
+          mediaChownInput({ notBefore: '2026-12-06T04:00:00Z', windowEnd: '2026-12-06T02:00:00Z' }),
+        ),
+      );
+      expect(backwards.message).toBe(
+        "invalid mediaChown input: windowEnd: must be after the window's start 2026-12-06T04:00:00.000Z",
+      );
+      const past = new Date(Date.now() - 60_000).toISOString();
+      const { failure: over } = await runFailure(
+        await start('mediaChown', 'past-end', mediaChownInput({ windowEnd: past })),
+      );
+      expect(over.message).toMatch(/^invalid mediaChown input: windowEnd: must be after the window's start /);
+      expect(fake.calls).toEqual([]);
     });
   });
 
@@ -577,6 +667,30 @@ describe('collectLogs', () => {
     'core1/wacore': { bytes: 7000, errorLines: 4 },
     'core2/wacore': { bytes: 2000, errorLines: 3 },
   };
+
+  it('run twice: the same files, each run in its own folder (the second never overwrites the first)', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', logs: LOGS });
+    await scenario(fake, async ({ start }) => {
+      const runs = [];
+      for (const label of ['first', 'second']) {
+        const handle = await start('collectLogs', label, collectLogsInput());
+        const runId = (handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId;
+        runs.push({ runId, out: await resultOf<CollectLogsResult>(handle) });
+      }
+      const [first, second] = runs;
+      const relative = (r: typeof first) =>
+        r?.out.files.map((f) => ({ ...f, path: f.path.replace(`/artifacts/lab/logs-${r.runId}/`, '') }));
+      expect(relative(first)).toEqual(relative(second));
+      expect(relative(first)?.map((f) => f.path)).toEqual(
+        Object.keys(LOGS).map((k) => `debug_output-${k.replace('/', '-')}.txt`),
+      );
+      expect(first?.out.summary).toEqual(second?.out.summary);
+      // Two folders, one per run; every call of a run wrote into its run's folder.
+      const dirs = fake.callsOf('collectServiceLogs').map((c) => c.args.runDir);
+      expect([...new Set(dirs)]).toEqual([`lab/logs-${first?.runId}`, `lab/logs-${second?.runId}`]);
+      expect(dirs.filter((d) => d === `lab/logs-${second?.runId}`)).toHaveLength(5);
+    });
+  });
 
   it('one collectServiceLogs per host and service; the summary sums bytes and error lines per service', async () => {
     const fake = fakeCluster({ setUp: true, version: '2.29.3', logs: LOGS, variants: { core2: 'v2' } });

@@ -27,6 +27,7 @@ interface McStatus extends RunStatus {
   pendingGates: PendingGate[];
   decisions: Decision[];
   refusedDecisions: unknown[];
+  found: string[];
 }
 
 const statusOf = (h: WorkflowHandle) => h.query<McStatus>('status');
@@ -65,16 +66,43 @@ describe('multiconnectExpand', () => {
         },
       ]);
 
-      // The plan starts wacore on the added host only, with both compose variables.
+      // The added host was checked before the gate: its key, then preflight; nothing else yet.
+      expect(fake.hostKeyChecks).toEqual([{ hosts: ['core3'], attempt: 1, callsBefore: 1 }]);
+      expect(fake.names()).toEqual(['wabaHealth', 'preflightHost']);
+
+      // The plan: every stage; SSH only to the added host; wacore started there with the compose
+      // preflight found (v2) and both compose variables.
       const steps = (await plan(client, id)) as PlanStep[];
-      expect(steps.filter((p) => p.command)).toEqual([
-        {
-          stage: 'start wacore',
-          host: 'core3',
-          command:
-            'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp3-hostname WA_API_VERSION=2.23.4 docker-compose -f x.yml up -d wacore',
-        },
-      ]);
+      expect(steps.map((p) => `${p.stage}${p.host ? ` ${p.host}` : ''}${p.api ? `: ${p.api}` : ''}`)).toEqual(
+        [
+          'validate',
+          'run guard',
+          'health precheck: GET /v1/health',
+          'host keys core3',
+          'preflight core3',
+          'preflight core3',
+          'approval',
+          'set shards: POST /v1/account/shards',
+          'wait connected: GET /v1/health',
+          'upload core3',
+          'upload core3',
+          'upload core3',
+          'check containers core3',
+          'start wacore core3',
+          'wait standby: GET /v1/health',
+          'final health: GET /v1/health',
+        ],
+      );
+      expect(steps.find((p) => p.stage === 'start wacore')).toEqual({
+        stage: 'start wacore',
+        host: 'core3',
+        command:
+          'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp3-hostname WA_API_VERSION=2.23.4 docker compose -f x.yml up -d wacore',
+      });
+      expect(steps.find((p) => p.stage === 'check containers')?.command).toContain(
+        'EXTERNAL_HOSTNAME=your-coreapp3-hostname WA_API_VERSION=2.23.4 docker compose -f x.yml ps ',
+      );
+      expect(steps.find((p) => p.stage === 'set shards')?.note).toBe('shards: 2');
 
       expect(await approve(client, id, 'shards', 'alice')).toEqual({
         gate: 'shards',
@@ -96,6 +124,7 @@ describe('multiconnectExpand', () => {
         cluster: 'lab',
         shards: 2,
         addedHosts: ['core3'],
+        found: [],
         decisions: [
           { gate: 'shards', kind: 'approve', by: 'alice', at: expect.any(String) },
           { gate: 'shards', kind: 'approve', by: 'bob', at: expect.any(String) },
@@ -141,13 +170,15 @@ describe('multiconnectExpand', () => {
       ]);
       expect(phases(fake)).toEqual([
         'wabaHealth',
+        'preflightHost',
         'wabaSetShards',
         'wabaHealth',
-        'preflightHost',
         'uploadSetupFiles',
+        'composePs',
         'composeUp',
         'wabaHealth',
       ]);
+      expect(fake.hostKeyChecks).toHaveLength(1);
 
       const done = await statusOf(handle);
       expect(done.stage).toBe('done: multiconnect-connected:2');
@@ -244,8 +275,56 @@ describe('multiconnectExpand', () => {
         'health did not reach "2 Coreapps connected" within 5s: last verdict ha-connected',
       );
       expect(fake.callsOf('wabaSetShards')).toHaveLength(1);
-      expect(fake.callsOf('preflightHost')).toEqual([]);
+      // Checked before the gate, but never touched: no upload, no up -d.
+      expect(fake.callsOf('preflightHost').map((c) => c.host)).toEqual(['core3']);
+      expect(fake.callsOf('uploadSetupFiles')).toEqual([]);
       expect(fake.callsOf('composeUp')).toEqual([]);
+    });
+  });
+
+  it('a host-key mismatch on an added host fails before the gate: shards untouched, nothing run on it', async () => {
+    const fake = fakeCluster({ setUp: true, hostKeyMismatch: ['core3'] });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'multiconnectExpand',
+        'hostkey',
+        multiconnectInput({ add: [spareHost('core3')] }),
+      );
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('HostKeyMismatch');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        'host key of core3 (10.0.0.33) does not match ssh.knownHosts.core3; nothing was run',
+      );
+      expect(fake.hostKeyChecks).toEqual([{ hosts: ['core3'], attempt: 1, callsBefore: 1 }]);
+      expect(fake.names()).toEqual(['wabaHealth']);
+      const s = await statusOf(handle);
+      expect(s.stage).toBe('host keys');
+      expect(s.pendingGates).toEqual([]);
+      expect(s.stagesDone.some((x) => x.startsWith('waiting for approval'))).toBe(false);
+    });
+  });
+
+  it('a re-run where the added Coreapp already runs does not start it again and says so', async () => {
+    const fake = fakeCluster({ setUp: true, shards: 2 });
+    fake.state.up.add('core3/wacore');
+    fake.state.versions.core3 = '2.23.4';
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'multiconnectExpand',
+        'rerun',
+        multiconnectInput({ add: [spareHost('core3')] }),
+      );
+      await gateOpen(handle);
+      await approve(client, handle.workflowId, 'shards', 'alice');
+      const out = await result(handle);
+      expect(out.found).toEqual(['wacore already running on core3 (v2.23.4)']);
+      expect(out.health.verdict).toBe('multiconnect-connected:2');
+      expect(fake.callsOf('composeUp')).toEqual([]);
+      expect(fake.callsOf('composePs').map((c) => c.host)).toEqual(['core3']);
+      const done = await statusOf(handle);
+      expect(done.found).toEqual(['wacore already running on core3 (v2.23.4)']);
+      expect(done.hosts.core3).toBe('standby');
     });
   });
 
@@ -289,6 +368,7 @@ describe('multiconnectExpand', () => {
         expect(failure.message, label).toContain(field);
       });
       expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
     });
   });
 });

@@ -144,7 +144,16 @@ describe('upgrade', () => {
         new RegExp(`^${backupPath.replace(/\./g, '\\.')} \\(sha256 [0-9a-f]{12}…\\)$`),
       );
       expect(atGate).toMatchObject({ fromVersion: '2.29.1', toVersion: '2.29.3', healthGates: [] });
-      expect([...new Set(fake.names())]).toEqual(['wabaHealth', 'preflightHost', 'settingsBackup']);
+      expect([...new Set(fake.names())]).toEqual([
+        'wabaHealth',
+        'preflightHost',
+        'composePs',
+        'settingsBackup',
+      ]);
+      // What every host runs is read from its containers before anything changes.
+      expect(fake.callsOf('composePs').map((c) => c.host)).toEqual(expect.arrayContaining(ALL));
+      expect(fake.callsOf('composePs')).toHaveLength(5);
+      expect(atGate.hosts).toMatchObject({ web1: 'waweb runs v2.29.1', core2: 'wacore runs v2.29.1' });
 
       const steps = (await plan(client, id)) as PlanStep[];
       expect(steps.map((p) => p.stage)).toEqual([
@@ -181,11 +190,46 @@ describe('upgrade', () => {
           restarted: [],
         },
         hosts: [
-          { host: 'web1', role: 'webapp', from: '2.29.1', to: '2.29.3' },
-          { host: 'master1', role: 'master', from: '2.29.1', to: '2.29.3' },
-          { host: 'master2', role: 'master', from: '2.29.1', to: '2.29.3' },
-          { host: 'core1', role: 'coreapp', from: '2.29.1', to: '2.29.3' },
-          { host: 'core2', role: 'coreapp', from: '2.29.1', to: '2.29.3' },
+          {
+            host: 'web1',
+            role: 'webapp',
+            service: 'waweb',
+            from: '2.29.1',
+            to: '2.29.3',
+            action: 'upgraded',
+          },
+          {
+            host: 'master1',
+            role: 'master',
+            service: 'master',
+            from: '2.29.1',
+            to: '2.29.3',
+            action: 'upgraded',
+          },
+          {
+            host: 'master2',
+            role: 'master',
+            service: 'master',
+            from: '2.29.1',
+            to: '2.29.3',
+            action: 'upgraded',
+          },
+          {
+            host: 'core1',
+            role: 'coreapp',
+            service: 'wacore',
+            from: '2.29.1',
+            to: '2.29.3',
+            action: 'upgraded',
+          },
+          {
+            host: 'core2',
+            role: 'coreapp',
+            service: 'wacore',
+            from: '2.29.1',
+            to: '2.29.3',
+            action: 'upgraded',
+          },
         ],
         gates: [
           gate('health after waweb on web1'),
@@ -420,7 +464,12 @@ describe('upgrade', () => {
       expect(failure.type).toBe('BackupFailed');
       expect(failure.message).toBe('the backup answer carried no settings.data');
       expect(fake.callsOf('settingsBackup').map((c) => c.attempt)).toEqual([1]);
-      expect([...new Set(fake.names())]).toEqual(['wabaHealth', 'preflightHost', 'settingsBackup']);
+      expect([...new Set(fake.names())]).toEqual([
+        'wabaHealth',
+        'preflightHost',
+        'composePs',
+        'settingsBackup',
+      ]);
       const st = await statusOf(handle);
       expect(st.stage).toBe('settings backup');
       expect(st.stagesDone).not.toContain('waiting for approval: upgrade');
@@ -756,6 +805,159 @@ describe('upgrade', () => {
       const out = await result(handle);
       expect(out.hosts).toHaveLength(5);
       expect(ups(fake)).toHaveLength(5);
+    });
+  });
+
+  it('the result reports the version each host ran, read from its containers (not cluster.version); a host with two roles has one line per role', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    fake.state.versions.master2 = '2.29.2'; // a host left behind by an earlier, partial change
+    fake.state.up.add('master1/wacore'); // master1 also runs a Coreapp
+    const cluster = versionedCluster('2.29.3');
+    for (const h of cluster.hosts) if (h.name === 'master1') h.roles = ['master', 'coreapp'];
+    await scenario(fake, async (s) => {
+      const handle = await s.start(
+        'upgrade',
+        'read-versions',
+        upgradeInput({ cluster, toVersion: '2.30.0', timeouts: { health: '15s', dbUpgrade: '1m' } }),
+      );
+      trackChildren(s, handle.workflowId);
+      const atGate = await gateOpen(handle, 'upgrade');
+      expect(atGate.hosts).toMatchObject({ master2: 'master runs v2.29.2', web1: 'waweb runs v2.29.3' });
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const out = await result(handle);
+      expect(out.hosts.map((h) => `${h.host} ${h.role} ${h.service} ${h.from}->${h.to} ${h.action}`)).toEqual(
+        [
+          'web1 webapp waweb 2.29.3->2.30.0 upgraded',
+          'master1 master master 2.29.3->2.30.0 upgraded',
+          'master2 master master 2.29.2->2.30.0 upgraded',
+          'master1 coreapp wacore 2.29.3->2.30.0 upgraded',
+          'core1 coreapp wacore 2.29.3->2.30.0 upgraded',
+          'core2 coreapp wacore 2.29.3->2.30.0 upgraded',
+        ],
+      );
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master2 master 2.30.0',
+        'master1 wacore 2.30.0',
+        'core1 wacore 2.30.0',
+        'core2 wacore 2.30.0',
+      ]);
+      // Read once per host, before the backup.
+      const backupSeq = fake.callsOf('settingsBackup')[0]?.seq ?? 0;
+      expect(
+        fake
+          .callsOf('composePs')
+          .map((c) => c.host)
+          .sort(),
+      ).toEqual([...ALL].sort());
+      expect(fake.callsOf('composePs').every((c) => c.seq < backupSeq)).toBe(true);
+    });
+  });
+
+  it('rollback puts each host back on the version it ran before, not on cluster.version', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      health: (state) => (state.versions.core1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
+    });
+    fake.state.versions.master2 = '2.29.2';
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'rollback-read-versions', rollbackInput('auto'));
+      trackChildren(s, handle.workflowId);
+      await gateOpen(handle, 'upgrade');
+      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const { failure } = await runFailure(handle, 40_000);
+      expect(failure.type).toBe('UpgradeRolledBack');
+      expect(failure.message).toBe(
+        `health after wacore on core1 failed: ${DEGRADED_2S}; rolled back web1 to v2.29.3, master1 to v2.29.3, ` +
+          'master2 to v2.29.2, core1 to v2.29.3',
+      );
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master2 master 2.30.0',
+        'core1 wacore 2.30.0',
+        'core1 wacore 2.29.3',
+        'master2 master 2.29.2',
+        'master1 master 2.29.3',
+        'web1 waweb 2.29.3',
+      ]);
+      expect(fake.state.versions).toEqual({
+        web1: '2.29.3',
+        master1: '2.29.3',
+        master2: '2.29.2',
+        core1: '2.29.3',
+        core2: '2.29.3',
+      });
+    });
+  });
+
+  it('a host newer than the target is refused before the backup (HostNewerThanTarget), nothing changed', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    fake.state.versions.core2 = '2.31.0';
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'newer-host', rollbackInput('auto'));
+      trackChildren(s, handle.workflowId);
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('HostNewerThanTarget');
+      expect(failure.message).toBe('refusing to downgrade: wacore on core2 runs v2.31.0, newer than v2.30.0');
+      expect(fake.callsOf('settingsBackup')).toEqual([]);
+      expect(fake.callsOf('composeUp')).toEqual([]);
+    });
+  });
+
+  it('a re-run after a partial upgrade (rollback off) leaves the hosts already on the target alone and continues', async () => {
+    let broken = true;
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      health: (state) =>
+        broken && state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected(),
+    });
+    await scenario(fake, async (s) => {
+      const first = await s.start('upgrade', 'partial', rollbackInput('off'));
+      trackChildren(s, first.workflowId);
+      await gateOpen(first, 'upgrade');
+      await approve(s.client, first.workflowId, 'upgrade', 'alice');
+      expect((await runFailure(first, 30_000)).failure.type).toBe('UpgradeFailed');
+      expect(ups(fake)).toEqual(['web1 waweb 2.30.0', 'master1 master 2.30.0']);
+
+      broken = false; // the cause was fixed; the same input again
+      const again = await s.start('upgrade', 'partial-again', rollbackInput('off'));
+      trackChildren(s, again.workflowId);
+      const atGate = await gateOpen(again, 'upgrade');
+      expect(atGate.pendingGates[0]?.summary).toMatch(
+        /; already on v2\.30\.0, left alone: web1\/waweb, master1\/master$/,
+      );
+      const steps = (await plan(s.client, again.workflowId)) as PlanStep[];
+      expect(
+        steps.filter((p) => p.note?.startsWith('already on')).map((p) => `${p.stage} ${p.host}`),
+      ).toEqual(['start waweb web1', 'start master master1']);
+      await approve(s.client, again.workflowId, 'upgrade', 'alice');
+      const out = await result(again);
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master2 master 2.30.0',
+        'core1 wacore 2.30.0',
+        'core2 wacore 2.30.0',
+      ]);
+      expect(out.hosts.map((h) => `${h.host} ${h.from}->${h.to} ${h.action}`)).toEqual([
+        'web1 2.30.0->2.30.0 already on target',
+        'master1 2.30.0->2.30.0 already on target',
+        'master2 2.29.3->2.30.0 upgraded',
+        'core1 2.29.3->2.30.0 upgraded',
+        'core2 2.29.3->2.30.0 upgraded',
+      ]);
+      expect(out.gates.map((g) => `${g.gate}: ${g.outcome}`)).toEqual([
+        'health after master on master2: passed',
+        'health after wacore on core1: passed',
+        'health after wacore on core2: passed',
+      ]);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.30.0'])));
+      const st = await statusOf(again);
+      expect(st.hosts).toMatchObject({ web1: 'waweb already on v2.30.0: left alone' });
     });
   });
 

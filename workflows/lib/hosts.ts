@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { PreflightResult } from '../../activities/host-activities';
 import type { ClusterSpec, HostSpec, Role } from '../../src/spec/cluster';
 import type { ComposeVariant } from '../../src/spec/commands';
 
@@ -20,11 +21,28 @@ export const longActs = proxyActivities<Activities>({
 export const hostsWithRole = (cluster: ClusterSpec, role: Role): HostSpec[] =>
   cluster.hosts.filter((h) => h.roles.includes(role));
 
-/** Preflight the given hosts (SSH, Docker, compose) and remember which compose each has. */
+/**
+ * Every runbook's first SSH stages: the host keys of all the given hosts (a handshake each, nothing
+ * run; a wrong key anywhere fails the run before any command runs anywhere), then preflight of each
+ * host in parallel (Docker, compose, media mount mode). `stage` names each stage as it starts.
+ */
+export async function preflightHosts(
+  cluster: ClusterSpec,
+  hosts: HostSpec[] = cluster.hosts,
+  stage: (name: 'host keys' | 'preflight') => void = () => {},
+): Promise<PreflightResult[]> {
+  if (hosts.length === 0) return [];
+  stage('host keys');
+  await hostActs.checkHostKeys({ cluster, hosts: hosts.map((h) => h.name) });
+  stage('preflight');
+  return Promise.all(hosts.map((h) => hostActs.preflightHost({ cluster, host: h.name })));
+}
+
+/** Preflight the given hosts (host keys first) and remember which compose each has. */
 export async function detectCompose(
   cluster: ClusterSpec,
   hosts: HostSpec[] = cluster.hosts,
 ): Promise<Map<string, ComposeVariant>> {
-  const results = await Promise.all(hosts.map((h) => hostActs.preflightHost({ cluster, host: h.name })));
+  const results = await preflightHosts(cluster, hosts);
   return new Map(results.map((r) => [r.host, r.compose.variant]));
 }

@@ -1,0 +1,141 @@
+// The operator CLI (bin/waba-runbooks) as a person runs it: `start` checks the input file before it
+// connects (so a bad file is reported while the server is down), and `list` shows only open runbook
+// runs, sorted by cluster, against the suite's dev server.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startRunbook } from '../../src/client/runbooks';
+import { PROJECT_ROOT } from '../../src/config';
+import { freePort } from '../../src/free-port';
+import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { haSetupInput, multiconnectInput, until } from '../support/fake-cluster';
+import { testClient } from '../support/temporal';
+
+const execFileAsync = promisify(execFile);
+
+async function cli(address: string, ...args: string[]): Promise<{ code: number; out: string; ms: number }> {
+  const started = Date.now();
+  const env = { ...process.env, TEMPORAL_ADDRESS: address, WABA_TASK_QUEUE: `cli-test-${process.pid}` };
+  try {
+    const { stdout, stderr } = await execFileAsync(path.join(PROJECT_ROOT, 'bin/waba-runbooks'), args, {
+      env,
+      timeout: 45_000,
+    });
+    return { code: 0, out: stdout + stderr, ms: Date.now() - started };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr, ms: Date.now() - started };
+  }
+}
+
+function inputFile(name: string, content: unknown): string {
+  const file = path.join(os.tmpdir(), `waba-cli-test-${process.pid}-${name}.json`);
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+describe('waba-runbooks start: the input is checked before any connection', () => {
+  let down: string;
+  beforeAll(async () => {
+    // A port nothing listens on: the Temporal server is "down".
+    down = `127.0.0.1:${await freePort()}`;
+  });
+
+  it('an invalid input names the field (exit 2) while the server is down', async () => {
+    const bad = haSetupInput();
+    (bad.cluster.hosts[3] as { name: string }).name = 'core1;reboot';
+    const r = await cli(down, 'start', 'haSetup', '--input', inputFile('bad', bad));
+    expect(r.out).toContain('invalid haSetup input:');
+    expect(r.out).toContain('cluster.hosts[3].name');
+    expect(r.out).not.toMatch(/connect|ECONNREFUSED|transport/i);
+    expect(r.code).toBe(2);
+  });
+
+  it('a file that is not JSON, a missing file and an unknown runbook: exit 2, no connection', async () => {
+    const notJson = await cli(down, 'start', 'haSetup', '--input', inputFile('not-json', '{"cluster": '));
+    expect(notJson.code).toBe(2);
+    expect(notJson.out).toMatch(/cannot read .*not-json\.json as JSON/);
+    const missing = await cli(down, 'start', 'haSetup', '--input', '/nonexistent/input.json');
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('cannot read /nonexistent/input.json as JSON');
+    const unknown = await cli(down, 'start', 'haSetupp', '--input', inputFile('ok', haSetupInput()));
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toContain('unknown runbook "haSetupp"; one of: ');
+  });
+
+  it('a valid input gets as far as the connection, which fails (exit 1): the server really is down', async () => {
+    const r = await cli(down, 'start', 'haSetup', '--input', inputFile('valid', haSetupInput()));
+    expect(r.code).toBe(1);
+    expect(r.out).not.toContain('invalid haSetup input');
+  });
+});
+
+describe('waba-runbooks list', () => {
+  let client: Client;
+  let close: () => Promise<void>;
+  const handles: WorkflowHandle[] = [];
+  beforeAll(async () => {
+    ({ client, close } = await testClient());
+  });
+  afterAll(async () => {
+    for (const h of handles) await h.terminate('test over').catch(() => undefined);
+    await close?.();
+  });
+
+  it('shows only open runbook runs, sorted by cluster, with their runbook and id', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const [a, b] = [`cli-a-${tag}`, `cli-b-${tag}`];
+    // Nobody polls this queue: the runs stay open.
+    const taskQueue = `cli-list-${tag}`;
+    const track = (id: string) => handles.push(client.workflow.getHandle(id));
+    // Started in an order that is not the sorted one.
+    track((await startRunbook(client, taskQueue, 'haSetup', haSetupInput({}, b))).workflowId);
+    track((await startRunbook(client, taskQueue, 'multiconnectExpand', multiconnectInput({}, a))).workflowId);
+    track((await startRunbook(client, taskQueue, 'haSetup', haSetupInput({}, a))).workflowId);
+    // Not a runbook, though it carries the cluster's search attributes: never listed.
+    const other = await client.workflow.start('notARunbook', {
+      taskQueue,
+      workflowId: `${a}/notARunbook`,
+      typedSearchAttributes: [
+        { key: WabaCluster, value: a },
+        { key: WabaRunbook, value: 'notARunbook' },
+      ],
+    });
+    handles.push(other);
+    // A finished runbook run is not listed either.
+    const done = await startRunbook(client, taskQueue, 'collectLogs', {
+      cluster: haSetupInput({}, a).cluster,
+    });
+    await client.workflow.getHandle(done.workflowId).terminate('finished');
+
+    await until(
+      'the runs in visibility',
+      async () => {
+        let n = 0;
+        for await (const _ of client.workflow.list({ query: `WabaCluster IN ('${a}', '${b}')` })) n++;
+        return n;
+      },
+      (n) => n >= 5,
+    );
+    const r = await cli(inject('temporalAddress'), 'list');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toBe('cluster\trunbook\tworkflow id\tstep');
+    const rows = lines.slice(1).map((l) => l.split('\t'));
+    const mine = rows.filter((row) => row[0] === a || row[0] === b).map((row) => row.slice(0, 3));
+    expect(mine).toEqual([
+      [a, 'haSetup', `${a}/haSetup`],
+      [a, 'multiconnectExpand', `${a}/multiconnectExpand`],
+      [b, 'haSetup', `${b}/haSetup`],
+    ]);
+    // Sorted by cluster as a whole, and nothing but runbooks.
+    const clusters = rows.map((row) => row[0] as string);
+    expect(clusters).toEqual([...clusters].sort());
+    expect(rows.some((row) => row[1] === 'notARunbook')).toBe(false);
+  });
+});
