@@ -1,24 +1,19 @@
 // The first SSH stage of every runbook: the host key of each host, compared with the pinned one in
 // a key exchange of its own, before any command runs anywhere. A wrong or unpinned key on any host
 // fails the run (non-retryable) naming the hosts; nothing has been run on any of them.
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from 'ssh2';
 import type { ClusterSpec } from '../src/spec/cluster';
 import { type HostDeps, remote, sshTarget } from './remote';
-import { HostKeyError, SshConnectError, type SshTarget } from './ssh';
-
-const fingerprint = (blob: Buffer) =>
-  `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+import { HostKeyError, hostKeyMismatch, pinnedKeyOf, SshConnectError, type SshTarget } from './ssh';
 
 /**
  * A fresh connection up to the key exchange only: the presented key is checked against the pin and
- * the connection is closed before authentication (no login, no command). Fresh rather than the
- * pooled one: the pool reuses a live connection to the same address without looking at the pin.
+ * the connection is closed before authentication (no login, no command). Not the pooled one: that
+ * one logs in, and this stage must leave no trace on any host before every key has been checked.
  */
 function checkKey(t: SshTarget, timeoutMs = 15_000): Promise<void> {
-  const [type, b64] = t.hostKey.split(' ');
-  const pinned = Buffer.from(b64 ?? '', 'base64');
+  const pinned = pinnedKeyOf(t);
   return new Promise<void>((resolve, reject) => {
     const client = new Client();
     let presented: Buffer | undefined;
@@ -30,11 +25,7 @@ function checkKey(t: SshTarget, timeoutMs = 15_000): Promise<void> {
       if (error) reject(error);
       else resolve();
     };
-    const mismatch = (key: Buffer) =>
-      new HostKeyError(
-        `host key of ${t.host} (${t.address}) does not match ssh.knownHosts.${t.host}: ` +
-          `pinned ${type} ${fingerprint(pinned)}, presented ${fingerprint(key)}; nothing was run`,
-      );
+    const mismatch = (key: Buffer) => hostKeyMismatch(t, key);
     client
       .on('error', (err) =>
         settle(

@@ -46,6 +46,18 @@ export class SshTimeoutError extends Error {
 const fingerprint = (blob: Buffer) =>
   `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 
+/** The host's pinned key (from ssh.knownHosts) as the raw blob ssh2's hostVerifier is given. */
+export const pinnedKeyOf = (t: SshTarget): Buffer => Buffer.from(t.hostKey.split(' ')[1] ?? '', 'base64');
+
+/** The one message for a presented key that is not the pinned one. */
+export function hostKeyMismatch(t: SshTarget, presented: Buffer): HostKeyError {
+  const type = t.hostKey.split(' ')[0];
+  return new HostKeyError(
+    `host key of ${t.host} (${t.address}) does not match ssh.knownHosts.${t.host}: ` +
+      `pinned ${type} ${fingerprint(pinnedKeyOf(t))}, presented ${fingerprint(presented)}; nothing was run`,
+  );
+}
+
 /** Output kept per stream: the last bytes matter most (errors come last). */
 const MAX_OUTPUT = 256 * 1024;
 
@@ -93,8 +105,7 @@ export class SshPool {
   }
 
   private connect(t: SshTarget): Promise<Client> {
-    const [type, b64] = t.hostKey.split(' ');
-    const pinned = Buffer.from(b64 ?? '', 'base64');
+    const pinned = pinnedKeyOf(t);
     return this.secrets(t.privateKeyRef).then(
       (privateKey) =>
         new Promise<Client>((resolve, reject) => {
@@ -107,14 +118,8 @@ export class SshPool {
             })
             .on('error', (err) => {
               this.clients.delete(this.key(t));
-              if (presented && !presented.equals(pinned)) {
-                reject(
-                  new HostKeyError(
-                    `host key of ${t.host} (${t.address}) does not match ssh.knownHosts.${t.host}: ` +
-                      `pinned ${type} ${fingerprint(pinned)}, presented ${fingerprint(presented)}; nothing was run`,
-                  ),
-                );
-              } else
+              if (presented && !presented.equals(pinned)) reject(hostKeyMismatch(t, presented));
+              else
                 reject(
                   new SshConnectError(`ssh to ${t.host} (${t.user}@${t.address}:${t.port}): ${err.message}`),
                 );

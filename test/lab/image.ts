@@ -14,6 +14,7 @@ import {
 import path from 'node:path';
 import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../../src/config';
+import { selfSignedCertArgs } from '../support/certs';
 import { CACHE_DIR, SUBNET_PREFIX, VERSIONS } from './paths';
 import { run } from './run';
 
@@ -40,31 +41,16 @@ export async function ensureCertificate(): Promise<void> {
     'localhost',
     ...['web', 'master', 'core'].flatMap((p) => Array.from({ length: 9 }, (_, i) => `${p}${i + 1}`)),
   ];
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    WEBAPP_KEY_FILE,
-    '-out',
-    WEBAPP_CERT_FILE,
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=waba-lab-webapp',
-    '-addext',
-    `subjectAltName=${[...names.map((n) => `DNS:${n}`), ...ips].join(',')}`,
-    '-addext',
-    'basicConstraints=critical,CA:FALSE',
-    '-addext',
-    'keyUsage=critical,digitalSignature',
-    '-addext',
-    'extendedKeyUsage=serverAuth',
-  ]);
+  await run(
+    'openssl',
+    selfSignedCertArgs({
+      keyFile: WEBAPP_KEY_FILE,
+      certFile: WEBAPP_CERT_FILE,
+      days: 3650,
+      commonName: 'waba-lab-webapp',
+      altNames: [...names.map((n) => `DNS:${n}`), ...ips],
+    }),
+  );
 }
 
 async function sharedLibraries(binary: string): Promise<string[]> {

@@ -6,16 +6,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
+import { approve, startRunbook } from '../../src/client/runbooks';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, labCluster, VNAME_CERT_FILE } from './cluster-json';
+import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, labCluster } from './cluster-json';
 import { type Engine, withLabDb } from './database';
-import { cli, failureOf, gateOpen, inputFile, labWorker, smsCode, statusOf, until } from './e2e-support';
+import { cli, failureOf, gateOpen, inputFile, labWorker, setUpHa, until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
 import { docker, labState, seedMedia, up, webContainer } from './lab';
-import { cleanSlate } from './operator';
 import { readStats, setKv } from './sim/db';
 
 const unavailable = await labUnavailable();
@@ -63,27 +62,9 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
   }
   const appHosts = () => labState().hosts.filter((h) => !h.spare);
 
-  /** haSetup on a clean slate, approved and registered through the client helpers. */
-  async function setUpCluster(engine: Engine, version: string): Promise<void> {
-    await cleanSlate(engine);
-    const input = {
-      cluster: clusterFor(engine, version),
-      registration: { cc: '1', phoneNumber: '5550100', method: 'sms', certRef: `file:${VNAME_CERT_FILE}` },
-      approvals,
-      requestedBy: 'carol',
-    };
-    const { workflowId } = await startRunbook(client, TASK_QUEUE, 'haSetup', input);
-    await gateOpen(client, workflowId, 'register', 180_000);
-    await approve(client, workflowId, 'register', 'alice');
-    await until(
-      'the code wait',
-      () => statusOf(client, workflowId),
-      (s) => s.awaitingCode === true,
-    );
-    await sendCode(client, workflowId, await smsCode(engine), 'alice');
-    const result = (await client.workflow.getHandle(workflowId).result()) as { health: { verdict: string } };
-    expect(result.health.verdict).toBe('ha-connected');
-  }
+  /** haSetup on a clean slate, approved and registered: one Coreapp connected. */
+  const setUpCluster = (engine: Engine, version: string) =>
+    setUpHa(client, TASK_QUEUE, clusterFor(engine, version), engine);
 
   function upgradeInput(engine: Engine, from: string, to: string, extra: Record<string, unknown> = {}) {
     return {

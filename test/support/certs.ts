@@ -61,6 +61,41 @@ export function makeTestCerts(): TestCerts {
   };
 }
 
+/** openssl arguments for a self-signed server certificate (EC P-256) with these subject alt names. */
+export function selfSignedCertArgs(o: {
+  keyFile: string;
+  certFile: string;
+  days: number;
+  commonName: string;
+  altNames: string[];
+}): string[] {
+  return [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    o.keyFile,
+    '-out',
+    o.certFile,
+    '-days',
+    String(o.days),
+    '-subj',
+    `/CN=${o.commonName}`,
+    '-addext',
+    `subjectAltName=${o.altNames.join(',')}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+  ];
+}
+
 /**
  * A self-signed server certificate for localhost/127.0.0.1, as the product's Webapp ships: trusted by
  * giving the certificate itself as the CA file (`caFile` is the certificate).
@@ -68,29 +103,14 @@ export function makeTestCerts(): TestCerts {
 export function makeSelfSignedCert(): TestCerts {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'waba-selfsigned-'));
   const f = (name: string) => path.join(dir, name);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      f('server.key'),
-      '-out',
-      f('server.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = selfSignedCertArgs({
+    keyFile: f('server.key'),
+    certFile: f('server.pem'),
+    days: 2,
+    commonName: 'localhost',
+    altNames: ['DNS:localhost', 'IP:127.0.0.1'],
+  });
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const cert = readFileSync(f('server.pem'));
   return {
     dir,

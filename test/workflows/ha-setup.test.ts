@@ -55,6 +55,16 @@ const result = (h: WorkflowHandle, ms = 30_000) =>
 const phases = (fake: FakeCluster) => fake.names().filter((n, i, all) => n !== all[i - 1]);
 
 const HOSTS = ['web1', 'master1', 'master2', 'core1', 'core2'];
+/** The result's containers as sorted `host/service/state`, and what a set-up cluster shows. */
+const containerStates = (out: HaSetupResult) =>
+  out.containers.map((c) => `${c.host}/${c.service}/${c.state}`).sort();
+const ALL_RUNNING = [
+  'core1/wacore/running',
+  'core2/wacore/running',
+  'master1/master/running',
+  'master2/master/running',
+  'web1/waweb/running',
+];
 const EXTERNAL: Record<string, string> = {
   web1: 'your-webapp1-hostname',
   master1: 'your-master1-hostname',
@@ -129,15 +139,7 @@ describe('haSetup', () => {
       expect(out.uploads).toHaveLength(10);
       expect(out.uploads.every((u) => u.uploaded)).toBe(true);
       expect([...new Set(out.uploads.map((u) => u.host))].sort()).toEqual([...HOSTS].sort());
-      expect(out.containers.map((c) => `${c.host}/${c.service}/${c.state}`).sort()).toEqual(
-        [
-          'core1/wacore/running',
-          'core2/wacore/running',
-          'master1/master/running',
-          'master2/master/running',
-          'web1/waweb/running',
-        ].sort(),
-      );
+      expect(containerStates(out)).toEqual(ALL_RUNNING);
       // The code reaches wabaVerify only, never the result.
       expect(JSON.stringify(out)).not.toContain('123456');
 
@@ -261,15 +263,7 @@ describe('haSetup', () => {
         'cluster lab already registered (ha-connected)',
       ];
       expect(out.found).toEqual(expectedFound);
-      expect(out.containers.map((c) => `${c.host}/${c.service}/${c.state}`).sort()).toEqual(
-        [
-          'core1/wacore/running',
-          'core2/wacore/running',
-          'master1/master/running',
-          'master2/master/running',
-          'web1/waweb/running',
-        ].sort(),
-      );
+      expect(containerStates(out)).toEqual(ALL_RUNNING);
 
       const done = await statusOf(handle);
       expect(done.found).toEqual(expectedFound);

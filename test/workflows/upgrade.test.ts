@@ -56,6 +56,15 @@ function trackChildren(s: Scenario, id: string): void {
   s.track(s.client.workflow.getHandle(`${id}/mediaChown`));
 }
 
+/** Start an upgrade (children tracked), wait for its gate `upgrade` and approve it as alice. */
+async function startApproved(s: Scenario, id: string, input: unknown): Promise<WorkflowHandle> {
+  const handle = await s.start('upgrade', id, input);
+  trackChildren(s, handle.workflowId);
+  await gateOpen(handle, 'upgrade');
+  await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+  return handle;
+}
+
 /** composeUp calls as `host service version`. */
 const ups = (fake: FakeCluster) =>
   fake.callsOf('composeUp').map((c) => `${c.host} ${c.service} ${String(c.args.version)}`);
@@ -483,10 +492,7 @@ describe('upgrade', () => {
   it('a dbupgrade job exiting 1 fails the run with DbUpgradeFailed (through the child); no composeUp on the new version', async () => {
     const fake = fakeCluster({ setUp: true, version: '2.29.1', dbUpgradeExitCode: 1 });
     await scenario(fake, async (s) => {
-      const handle = await s.start('upgrade', 'dbupgrade-fails', upgradeInput());
-      trackChildren(s, handle.workflowId);
-      await gateOpen(handle, 'upgrade');
-      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const handle = await startApproved(s, 'dbupgrade-fails', upgradeInput());
       const { cause, failure } = await runFailure(handle, 30_000);
       expect(cause).toBeInstanceOf(ChildWorkflowFailure);
       expect((cause as ChildWorkflowFailure).execution.workflowId).toBe(`${handle.workflowId}/dbUpgrade`);
@@ -515,10 +521,7 @@ describe('upgrade', () => {
       { host: 'master1', when: (c) => c.args.version === '2.30.0' },
     );
     await scenario(fake, async (s) => {
-      const handle = await s.start('upgrade', 'up-fails', rollbackInput('auto'));
-      trackChildren(s, handle.workflowId);
-      await gateOpen(handle, 'upgrade');
-      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const handle = await startApproved(s, 'up-fails', rollbackInput('auto'));
       const { failure } = await runFailure(handle, 30_000);
       expect(failure.type).toBe('UpgradeRolledBack');
       expect(failure.message).toMatch(
@@ -542,10 +545,7 @@ describe('upgrade', () => {
   it('rollback auto: a health gate failing after the master batch puts master1 then web1 back on the old version; UpgradeRolledBack', async () => {
     const fake = degradesOnMaster();
     await scenario(fake, async (s) => {
-      const handle = await s.start('upgrade', 'rollback-auto', rollbackInput('auto'));
-      trackChildren(s, handle.workflowId);
-      await gateOpen(handle, 'upgrade');
-      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const handle = await startApproved(s, 'rollback-auto', rollbackInput('auto'));
       const { failure } = await runFailure(handle, 30_000);
       expect(failure.type).toBe('UpgradeRolledBack');
       expect(failure.nonRetryable).toBe(true);
@@ -666,10 +666,7 @@ describe('upgrade', () => {
   it('rollback off: UpgradeFailed at once, no rollback gate, nothing rolled back', async () => {
     const fake = degradesOnMaster();
     await scenario(fake, async (s) => {
-      const handle = await s.start('upgrade', 'rollback-off', rollbackInput('off'));
-      trackChildren(s, handle.workflowId);
-      await gateOpen(handle, 'upgrade');
-      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const handle = await startApproved(s, 'rollback-off', rollbackInput('off'));
       const { failure } = await runFailure(handle, 30_000);
       expect(failure.type).toBe('UpgradeFailed');
       expect(failure.message).toBe(`${MASTER_GATE_FAILED}; rollback is off: hosts left as they are`);
@@ -688,10 +685,7 @@ describe('upgrade', () => {
       when: () => fake.state.versions.master1 === '2.30.0',
     });
     await scenario(fake, async (s) => {
-      const handle = await s.start('upgrade', 'health-tls', rollbackInput('auto'));
-      trackChildren(s, handle.workflowId);
-      await gateOpen(handle, 'upgrade');
-      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const handle = await startApproved(s, 'health-tls', rollbackInput('auto'));
       const { failure } = await runFailure(handle, 30_000);
       expect(failure.type).toBe('TlsTrustError');
       expect(failure.message).toBe("the server's certificate is not trusted");
@@ -863,10 +857,7 @@ describe('upgrade', () => {
     });
     fake.state.versions.master2 = '2.29.2';
     await scenario(fake, async (s) => {
-      const handle = await s.start('upgrade', 'rollback-read-versions', rollbackInput('auto'));
-      trackChildren(s, handle.workflowId);
-      await gateOpen(handle, 'upgrade');
-      await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+      const handle = await startApproved(s, 'rollback-read-versions', rollbackInput('auto'));
       const { failure } = await runFailure(handle, 40_000);
       expect(failure.type).toBe('UpgradeRolledBack');
       expect(failure.message).toBe(
