@@ -15,9 +15,10 @@ import {
   fileSha256Command,
   makeDirCommand,
 } from '../src/spec/host-commands';
+import { clusterSecret } from './cluster-secrets';
 import { type ContainerState, parseDetect, parsePs } from './compose';
 import { checkDbPassword, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
-import { fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
+import { type ClusterRequest, fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
 
 export type { HostDeps, HostRequest } from './remote';
 export { sshTarget } from './remote';
@@ -37,44 +38,46 @@ export interface PreflightResult {
 }
 
 export function hostActivities(deps: HostDeps) {
-  const { exec, run, guarded } = remote(deps);
+  const { exec, run, onCluster } = remote(deps);
 
   return {
     /** SSH works, Docker and compose are there, the media mount has mode 755. */
-    preflightHost: guarded('preflight', async ({ cluster, host }: HostRequest): Promise<PreflightResult> => {
-      const dockerOut = await exec(cluster, host, DOCKER_VERSION);
-      if (dockerOut.code !== 0)
-        throw fail(
-          'PreflightFailed',
-          `docker does not answer on ${host}: ${dockerOut.stderr.trim().slice(-300)}`,
-        );
-      const compose = parseDetect(await run(cluster, host, DETECT_COMPOSE, 'compose detection'));
-      if (!compose)
-        throw fail('PreflightFailed', `neither docker-compose nor docker compose is installed on ${host}`);
-      const result: PreflightResult = { host, docker: dockerOut.stdout.trim(), compose };
-      if (cluster.media?.hostPath) {
-        const dir = cluster.media.hostPath;
-        const modes = await exec(cluster, host, dirModesCommand(dir));
-        if (modes.code !== 0 && !modes.stdout)
-          throw fail('PreflightFailed', `media directory ${dir} does not exist on ${host}`);
-        const wrong = modes.stdout
-          .trim()
-          .split('\n')
-          .filter((l) => !l.startsWith('755 '));
-        if (wrong.length > 0)
-          throw fail('PreflightFailed', `media mount on ${host} must be mode 755: ${wrong.join('; ')}`);
-        result.mediaMode = '755';
-      }
-      return result;
-    }),
+    preflightHost: onCluster(
+      'preflight',
+      async ({ host }: HostRequest, cluster): Promise<PreflightResult> => {
+        const dockerOut = await exec(cluster, host, DOCKER_VERSION);
+        if (dockerOut.code !== 0)
+          throw fail(
+            'PreflightFailed',
+            `docker does not answer on ${host}: ${dockerOut.stderr.trim().slice(-300)}`,
+          );
+        const compose = parseDetect(await run(cluster, host, DETECT_COMPOSE, 'compose detection'));
+        if (!compose)
+          throw fail('PreflightFailed', `neither docker-compose nor docker compose is installed on ${host}`);
+        const result: PreflightResult = { host, docker: dockerOut.stdout.trim(), compose };
+        if (cluster.media?.hostPath) {
+          const dir = cluster.media.hostPath;
+          const modes = await exec(cluster, host, dirModesCommand(dir));
+          if (modes.code !== 0 && !modes.stdout)
+            throw fail('PreflightFailed', `media directory ${dir} does not exist on ${host}`);
+          const wrong = modes.stdout
+            .trim()
+            .split('\n')
+            .filter((l) => !l.startsWith('755 '));
+          if (wrong.length > 0)
+            throw fail('PreflightFailed', `media mount on ${host} must be mode 755: ${wrong.join('; ')}`);
+          result.mediaMode = '755';
+        }
+        return result;
+      },
+    ),
 
     /** The DB password from its reference, against the seed's forbidden characters. */
-    checkDbSecret: guarded(
+    checkDbSecret: onCluster(
       'database password check',
-      async ({ cluster }: { cluster: ClusterSpec; host?: string }) => {
-        if (!cluster.db) throw fail('InvalidInput', `cluster ${cluster.name} has no db settings`);
+      async (_: ClusterRequest & { host?: string }, cluster) => {
         try {
-          checkDbPassword(await deps.secrets(cluster.db.passwordRef));
+          checkDbPassword(await clusterSecret(deps.secrets, cluster, 'db.passwordRef'));
         } catch (err) {
           if ((err as Error).name === 'DbPasswordError')
             throw fail('DbPasswordRejected', `cluster.db.passwordRef: ${(err as Error).message}`);
@@ -85,9 +88,9 @@ export function hostActivities(deps: HostDeps) {
     ),
 
     /** db.env and the compose file in the work dir, each uploaded only when its checksum differs. */
-    uploadSetupFiles: guarded('upload', async ({ cluster, host }: HostRequest) => {
+    uploadSetupFiles: onCluster('upload', async ({ host }: HostRequest, cluster) => {
       if (!cluster.db || !cluster.compose)
-        throw fail('InvalidInput', `cluster ${cluster.name} needs db and compose`);
+        throw fail('InventoryIncomplete', `cluster ${cluster.name} needs db and compose in the inventory`);
       const original = await readFile(cluster.compose.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw fail(
           'ComposeFileMissing',
@@ -103,7 +106,7 @@ export function hostActivities(deps: HostDeps) {
       const composeText = cluster.media?.hostPath
         ? rewriteMediaVolume(original, cluster.media.hostPath)
         : original;
-      const dbEnv = renderDbEnv(cluster.db, await deps.secrets(cluster.db.passwordRef));
+      const dbEnv = renderDbEnv(cluster.db, await clusterSecret(deps.secrets, cluster, 'db.passwordRef'));
       const files = [
         { path: `${cluster.workDir}/${composeFileName(cluster)}`, content: composeText, mode: 0o644 },
         { path: `${cluster.workDir}/db.env`, content: dbEnv, mode: 0o600 },
@@ -121,13 +124,13 @@ export function hostActivities(deps: HostDeps) {
     }),
 
     /** `up -d <service>` with both compose variables. */
-    composeUp: guarded(
+    composeUp: onCluster(
       'compose up',
-      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }) => {
+      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }, cluster) => {
         await run(
-          a.cluster,
+          cluster,
           a.host,
-          composeCommand(composeCall(a.cluster, a.host, a.version, a.variant), ['up', '-d', a.service]),
+          composeCommand(composeCall(cluster, a.host, a.version, a.variant), ['up', '-d', a.service]),
           `up -d ${a.service}`,
           300_000,
         );
@@ -136,13 +139,13 @@ export function hostActivities(deps: HostDeps) {
     ),
 
     /** `stop <service>` (the container stays, `up -d` starts it again); stopping a stopped one is a no-op. */
-    composeStop: guarded(
+    composeStop: onCluster(
       'compose stop',
-      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }) => {
+      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }, cluster) => {
         await run(
-          a.cluster,
+          cluster,
           a.host,
-          composeCommand(composeCall(a.cluster, a.host, a.version, a.variant), ['stop', a.service]),
+          composeCommand(composeCall(cluster, a.host, a.version, a.variant), ['stop', a.service]),
           `stop ${a.service}`,
           120_000,
         );
@@ -151,16 +154,17 @@ export function hostActivities(deps: HostDeps) {
     ),
 
     /** Container states of the project on the host, stopped ones too (`ps -a -q` + `docker inspect`). */
-    composePs: guarded(
+    composePs: onCluster(
       'compose ps',
       async (
         a: HostRequest & { version: string; variant: ComposeVariant; service?: string },
+        cluster,
       ): Promise<ContainerState[]> => {
         return parsePs(
           await run(
-            a.cluster,
+            cluster,
             a.host,
-            psCommand(composeCall(a.cluster, a.host, a.version, a.variant), a.service),
+            psCommand(composeCall(cluster, a.host, a.version, a.variant), a.service),
             'ps',
           ),
         );

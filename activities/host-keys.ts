@@ -3,8 +3,7 @@
 // fails the run (non-retryable) naming the hosts; nothing has been run on any of them.
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from 'ssh2';
-import type { ClusterSpec } from '../src/spec/cluster';
-import { type HostDeps, remote, sshTarget } from './remote';
+import { type ClusterRequest, type HostDeps, remote, sshTarget } from './remote';
 import { HostKeyError, hostKeyMismatch, pinnedKeyOf, SshConnectError, type SshTarget } from './ssh';
 
 /**
@@ -57,12 +56,12 @@ function checkKey(t: SshTarget, timeoutMs = 15_000): Promise<void> {
 }
 
 export function hostKeyActivities(deps: HostDeps) {
-  const { guarded } = remote(deps);
+  const { onCluster } = remote(deps);
   return {
     /** The key of every given host against its pin; a mismatch or a missing pin names the hosts. */
-    checkHostKeys: guarded(
+    checkHostKeys: onCluster(
       'host key check',
-      async ({ cluster, hosts }: { cluster: ClusterSpec; hosts: string[]; host?: string }) => {
+      async ({ hosts }: ClusterRequest & { hosts: string[]; host?: string }, cluster) => {
         // A host without a pinned key fails here (HostKeyMissing), before any connection is opened.
         const targets = hosts.map((h) => sshTarget(cluster, h));
         const outcomes = await Promise.allSettled(targets.map((t) => checkKey(t)));

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { Agent } from 'undici';
 import { PROJECT_ROOT } from '../src/config';
+import type { InventoryStore } from '../src/inventory/store';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
 import { hostActivities } from './host-activities';
 import { hostKeyActivities } from './host-keys';
+import { inventoryActivities } from './inventory';
 import { lifecycleActivities } from './lifecycle-activities';
 import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
 import { runGuardActivities } from './run-guard';
@@ -12,6 +14,8 @@ import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
 
 export interface ActivityDeps {
+  /** The clusters this worker may touch (WABA_INVENTORY; README "Inventory"). */
+  inventory: InventoryStore;
   secrets: SecretResolver;
   tokens: TokenCache;
   dispatchers: Map<string, Agent>;
@@ -23,9 +27,14 @@ export interface ActivityDeps {
   notify: NotifyConfig | undefined;
 }
 
-export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps {
+/** `inventory`: the store the worker loaded at start (it refuses to start on an invalid one). */
+export function defaultDeps(
+  inventory: InventoryStore,
+  overrides: Partial<Omit<ActivityDeps, 'inventory'>> = {},
+): ActivityDeps {
   const secrets = overrides.secrets ?? createSecretResolver();
   return {
+    inventory,
     secrets,
     ssh: new SshPool(secrets),
     tokens: new TokenCache(),
@@ -40,8 +49,9 @@ export function defaultDeps(overrides: Partial<ActivityDeps> = {}): ActivityDeps
 }
 
 /** The object the worker registers: every activity, closed over its dependencies. */
-export function createActivities(deps: ActivityDeps = defaultDeps()) {
+export function createActivities(deps: ActivityDeps) {
   return {
+    ...inventoryActivities(deps),
     ...wabaApiActivities(deps),
     ...hostKeyActivities(deps),
     ...hostActivities(deps),

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import type { ClusterSpec } from '../src/spec/cluster';
+import { type ClusterSpec, mediaDirOf } from '../src/spec/cluster';
 import { type ComposeVariant, composeCommand, composeLogsCommand, psCommand } from '../src/spec/commands';
 import {
   clearMediaChownMarkersCommand,
@@ -22,10 +22,11 @@ import {
   waitContainerCommand,
 } from '../src/spec/container-commands';
 import { fileExistsCommand, fileSha256Command, makeDirCommand } from '../src/spec/host-commands';
+import { clusterSecret } from './cluster-secrets';
 import { dbUpgradeVerdict, parseJobState, parsePs } from './compose';
 import { renderDbEnv, sha256 } from './files';
 import { composeCall } from './host-activities';
-import { fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
+import { type ClusterRequest, fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 
 export interface LifecycleDeps extends HostDeps, WabaApiDeps {
@@ -39,13 +40,16 @@ export const DBUPGRADE_FILE = 'dbupgrade-compose.yml';
 const POLL_MS = 2000;
 const tail = (logs: string, n = 20) => logs.trim().split('\n').slice(-n);
 
-function dbUpgradeSource(cluster: ClusterSpec): string {
-  if (!cluster.compose) throw fail('InvalidInput', `cluster ${cluster.name} has no compose settings`);
-  return cluster.compose.dbUpgradeFile ?? path.join(path.dirname(cluster.compose.file), DBUPGRADE_FILE);
+function dbUpgradeSource(cluster: ClusterSpec): { file: string; sha256?: string } {
+  if (!cluster.compose) throw fail('InventoryIncomplete', `cluster ${cluster.name} has no compose settings`);
+  return {
+    file: cluster.compose.dbUpgradeFile ?? path.join(path.dirname(cluster.compose.file), DBUPGRADE_FILE),
+    sha256: cluster.compose.dbUpgradeSha256,
+  };
 }
 
 export function lifecycleActivities(deps: LifecycleDeps) {
-  const { exec, run, guarded } = remote(deps);
+  const { exec, run, onCluster } = remote(deps);
   const dbCall = (cluster: ClusterSpec, host: string, version: string, variant: ComposeVariant) => ({
     ...composeCall(cluster, host, version, variant),
     file: DBUPGRADE_FILE,
@@ -56,11 +60,13 @@ export function lifecycleActivities(deps: LifecycleDeps) {
      * POST /v1/settings/backup (reference §3.7). The blob (encrypted by the product with the backup
      * password) is written to the artifacts folder on the worker; only its path and sha256 return.
      */
-    settingsBackup: guarded(
+    settingsBackup: onCluster(
       'settings backup',
-      async (a: { cluster: ClusterSpec; passwordRef: string; label: string; host?: string }) => {
-        const password = await deps.secrets(a.passwordRef);
-        const { json } = await new WabaApi(a.cluster.api, deps).authorized(
+      async (a: ClusterRequest & { label: string; host?: string }, cluster) => {
+        if (!/^[A-Za-z0-9._-]{1,100}$/.test(a.label))
+          throw fail('InvalidInput', 'a backup label is a plain word');
+        const password = await clusterSecret(deps.secrets, cluster, 'backup.passwordRef');
+        const { json } = await new WabaApi(cluster, deps).authorized(
           'POST /v1/settings/backup',
           'POST',
           '/v1/settings/backup',
@@ -69,32 +75,37 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         const data = (json as { settings?: { data?: unknown } } | null)?.settings?.data;
         if (typeof data !== 'string' || data === '')
           throw fail('BackupFailed', 'the backup answer carried no settings.data');
-        const dir = path.join(deps.artifactsDir, a.cluster.name);
+        const dir = path.join(deps.artifactsDir, cluster.name);
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const file = path.join(dir, `settings-backup-${a.label}.json`);
-        const body = JSON.stringify({ cluster: a.cluster.name, version: a.cluster.version, data });
+        const body = JSON.stringify({ cluster: cluster.name, version: cluster.version, data });
         await writeFile(file, body, { mode: 0o600 });
         return { path: file, sha256: sha256(body), bytes: body.length };
       },
     ),
 
     /** dbupgrade-compose.yml and db.env into the work dir of the host that runs the job. */
-    uploadDbUpgradeFiles: guarded('dbupgrade upload', async ({ cluster, host }: HostRequest) => {
-      if (!cluster.db) throw fail('InvalidInput', `cluster ${cluster.name} has no db settings`);
+    uploadDbUpgradeFiles: onCluster('dbupgrade upload', async ({ host }: HostRequest, cluster) => {
+      if (!cluster.db) throw fail('InventoryIncomplete', `cluster ${cluster.name} has no db settings`);
       const source = dbUpgradeSource(cluster);
-      const text = await readFile(source, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      const text = await readFile(source.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw fail(
           'ComposeFileMissing',
-          `${source} cannot be read on the worker (${e.code}); set cluster.compose.dbUpgradeFile`,
+          `${source.file} cannot be read on the worker (${e.code}); set compose.dbUpgradeFile in the inventory`,
         );
       });
+      if (source.sha256 && sha256(text) !== source.sha256)
+        throw fail(
+          'ComposeFileChanged',
+          `compose.dbUpgradeFile ${source.file} has sha256 ${sha256(text)}, not the expected ${source.sha256}`,
+        );
       await run(cluster, host, makeDirCommand(cluster.workDir), 'creating the work dir');
       const target = sshTarget(cluster, host);
       const files = [
         { path: `${cluster.workDir}/${DBUPGRADE_FILE}`, content: text, mode: 0o644 },
         {
           path: `${cluster.workDir}/db.env`,
-          content: renderDbEnv(cluster.db, await deps.secrets(cluster.db.passwordRef)),
+          content: renderDbEnv(cluster.db, await clusterSecret(deps.secrets, cluster, 'db.passwordRef')),
           mode: 0o600,
         },
       ];
@@ -109,26 +120,29 @@ export function lifecycleActivities(deps: LifecycleDeps) {
      * Start the dbupgrade job for `version` unless a job of that version is already there (running
      * or exited): a retried activity re-attaches to it instead of starting a second one.
      */
-    startDbUpgrade: guarded(
+    startDbUpgrade: onCluster(
       'dbupgrade start',
-      async (a: HostRequest & { version: string; variant: ComposeVariant; exitOnSuccess: boolean }) => {
-        const jobs = async () => parsePs(await run(a.cluster, a.host, DBUPGRADE_JOBS, 'dbupgrade lookup'));
+      async (
+        a: HostRequest & { version: string; variant: ComposeVariant; exitOnSuccess: boolean },
+        cluster,
+      ) => {
+        const jobs = async () => parsePs(await run(cluster, a.host, DBUPGRADE_JOBS, 'dbupgrade lookup'));
         const existing = await jobs();
         const mine = existing.find((c) => c.image.endsWith(`:v${a.version}`));
         if (mine) return { container: mine.id, started: false };
         if (existing.length > 0)
           await run(
-            a.cluster,
+            cluster,
             a.host,
             removeContainersCommand(existing.map((c) => c.id)),
             'removing older dbupgrade jobs',
           );
-        const call = dbCall(a.cluster, a.host, a.version, a.variant);
+        const call = dbCall(cluster, a.host, a.version, a.variant);
         // EXIT_ON_SUCCESS is not in the upstream file: a one-off `run -e` passes it to the container.
         const args = a.exitOnSuccess
           ? ['up', '-d', 'dbupgrade']
           : ['run', '-d', '-e', 'EXIT_ON_SUCCESS=FALSE', 'dbupgrade'];
-        await run(a.cluster, a.host, composeCommand(call, args), 'dbupgrade start', 300_000);
+        await run(cluster, a.host, composeCommand(call, args), 'dbupgrade start', 300_000);
         const started = (await jobs()).find((c) => c.image.endsWith(`:v${a.version}`));
         if (!started) throw new Error(`no dbupgrade container of v${a.version} after starting it`);
         return { container: started.id, started: true };
@@ -140,33 +154,27 @@ export function lifecycleActivities(deps: LifecycleDeps) {
      * exit on success (its log says when it is done), but it may still die: each poll also reads the
      * container's state, so an exit without an ERROR line ends the wait with its exit code.
      */
-    waitDbUpgrade: guarded(
+    waitDbUpgrade: onCluster(
       'dbupgrade wait',
-      async (a: HostRequest & { container: string; exitOnSuccess: boolean }) => {
+      async (a: HostRequest & { container: string; exitOnSuccess: boolean }, cluster) => {
         if (a.exitOnSuccess) {
           const code = Number(
             (
-              await run(
-                a.cluster,
-                a.host,
-                waitContainerCommand(a.container),
-                'waiting for the job',
-                3_600_000,
-              )
+              await run(cluster, a.host, waitContainerCommand(a.container), 'waiting for the job', 3_600_000)
             ).trim(),
           );
-          const logs = (await exec(a.cluster, a.host, containerLogsCommand(a.container, 20))).stdout;
+          const logs = (await exec(cluster, a.host, containerLogsCommand(a.container, 20))).stdout;
           return { exitCode: code, lastLines: tail(logs) };
         }
         for (;;) {
-          const inspect = await exec(a.cluster, a.host, inspectContainerCommand(a.container));
+          const inspect = await exec(cluster, a.host, inspectContainerCommand(a.container));
           if (inspect.code !== 0 && !/no such/i.test(inspect.stderr))
             throw new Error(
               `inspecting the dbupgrade job on ${a.host} exited ${inspect.code}: ${inspect.stderr.trim()}`,
             );
           const state = inspect.code === 0 ? parseJobState(inspect.stdout) : undefined;
           const logs = state
-            ? (await exec(a.cluster, a.host, containerLogsCommand(a.container, 50))).stdout
+            ? (await exec(cluster, a.host, containerLogsCommand(a.container, 50))).stdout
             : '';
           const verdict = dbUpgradeVerdict(logs, state);
           if (verdict.kind === 'gone')
@@ -182,19 +190,20 @@ export function lifecycleActivities(deps: LifecycleDeps) {
     ),
 
     /** Remove the job's containers (a failed job with restart: on-failure would keep restarting). */
-    removeDbUpgrade: guarded('dbupgrade rm', async (a: HostRequest) => {
-      await run(a.cluster, a.host, REMOVE_DBUPGRADE_JOBS, 'removing the dbupgrade jobs');
+    removeDbUpgrade: onCluster('dbupgrade rm', async (a: HostRequest, cluster) => {
+      await run(cluster, a.host, REMOVE_DBUPGRADE_JOBS, 'removing the dbupgrade jobs');
       return { host: a.host };
     }),
 
     /** Start `chown` of the media folders inside the Webapp container, detached; idempotent. */
-    startMediaChown: guarded(
+    startMediaChown: onCluster(
       'media chown start',
-      async (a: HostRequest & { version: string; variant: ComposeVariant; mediaDir: string }) => {
-        const container = await webContainer(a);
-        const running = await exec(a.cluster, a.host, mediaChownRunningCommand(container));
+      async (a: HostRequest & { version: string; variant: ComposeVariant }, cluster) => {
+        const mediaDir = mediaDirOf(cluster);
+        const container = await webContainer(cluster, a);
+        const running = await exec(cluster, a.host, mediaChownRunningCommand(container));
         const [total, remaining] = (
-          await run(a.cluster, a.host, mediaCountsCommand(container, a.mediaDir), 'counting media files')
+          await run(cluster, a.host, mediaCountsCommand(container, mediaDir), 'counting media files')
         )
           .trim()
           .split('\n')
@@ -203,21 +212,21 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         // Already running (a retry), or nothing left to change (a re-run): start nothing.
         if (running.code === 0 || before.remaining === 0) return { container, started: false, before };
         // Clear the previous run's markers first, so a poll never reads a stale exit code.
-        await run(a.cluster, a.host, clearMediaChownMarkersCommand(container), 'clearing chown markers');
-        await run(a.cluster, a.host, startMediaChownCommand(container, a.mediaDir), 'starting the chown');
+        await run(cluster, a.host, clearMediaChownMarkersCommand(container), 'clearing chown markers');
+        await run(cluster, a.host, startMediaChownCommand(container, mediaDir), 'starting the chown');
         return { container, started: true, before };
       },
     ),
 
     /** Files in the media folders, how many are not root's yet, and the job's exit code once done. */
-    mediaChownProgress: guarded(
+    mediaChownProgress: onCluster(
       'media chown progress',
-      async (a: HostRequest & { container: string; mediaDir: string }) => {
+      async (a: HostRequest & { container: string }, cluster) => {
         const out = (
           await run(
-            a.cluster,
+            cluster,
             a.host,
-            mediaChownProgressCommand(a.container, a.mediaDir),
+            mediaChownProgressCommand(a.container, mediaDirOf(cluster)),
             'reading chown progress',
           )
         )
@@ -231,32 +240,35 @@ export function lifecycleActivities(deps: LifecycleDeps) {
     ),
 
     /** Stop a running chown (the window closed); what is done stays done. */
-    stopMediaChown: guarded('media chown stop', async (a: HostRequest & { container: string }) => {
-      await exec(a.cluster, a.host, stopMediaChownCommand(a.container));
+    stopMediaChown: onCluster('media chown stop', async (a: HostRequest & { container: string }, cluster) => {
+      await exec(cluster, a.host, stopMediaChownCommand(a.container));
       return { stopped: true };
     }),
 
     /** `down` (both variables set), optionally removing volumes; then what is left of the project. */
-    composeDown: guarded(
+    composeDown: onCluster(
       'compose down',
-      async (a: HostRequest & { version: string; variant: ComposeVariant; removeVolumes: boolean }) => {
-        const call = composeCall(a.cluster, a.host, a.version, a.variant);
-        const exists = await exec(a.cluster, a.host, fileExistsCommand(`${call.workDir}/${call.file}`));
+      async (
+        a: HostRequest & { version: string; variant: ComposeVariant; removeVolumes: boolean },
+        cluster,
+      ) => {
+        const call = composeCall(cluster, a.host, a.version, a.variant);
+        const exists = await exec(cluster, a.host, fileExistsCommand(`${call.workDir}/${call.file}`));
         if (exists.code !== 0) return { host: a.host, ran: false, left: [] as string[] };
         await run(
-          a.cluster,
+          cluster,
           a.host,
           composeCommand(call, ['down', ...(a.removeVolumes ? ['-v'] : [])]),
           'down',
           300_000,
         );
-        const left = parsePs(await run(a.cluster, a.host, psCommand(call), 'ps'));
+        const left = parsePs(await run(cluster, a.host, psCommand(call), 'ps'));
         return { host: a.host, ran: true, left: left.map((c) => c.name) };
       },
     ),
 
     /** `logs` of one service into a bounded file on the worker, with its error lines counted. */
-    collectServiceLogs: guarded(
+    collectServiceLogs: onCluster(
       'logs',
       async (
         a: HostRequest & {
@@ -267,11 +279,18 @@ export function lifecycleActivities(deps: LifecycleDeps) {
           maxBytes: number;
           runDir: string;
         },
+        cluster,
       ) => {
-        const call = composeCall(a.cluster, a.host, a.version, a.variant);
+        // Under the artifacts folder, in the cluster's own folder: `<cluster>/logs-<run id>`.
+        if (
+          !/^logs-[0-9a-f-]{1,64}$/.test(a.runDir.slice(cluster.name.length + 1)) ||
+          !a.runDir.startsWith(`${cluster.name}/`)
+        )
+          throw fail('InvalidInput', `runDir must be ${cluster.name}/logs-<run id>`);
+        const call = composeCall(cluster, a.host, a.version, a.variant);
         const args = ['logs', '--no-color', ...(a.since ? ['--since', a.since] : []), a.service];
         const r = await exec(
-          a.cluster,
+          cluster,
           a.host,
           composeLogsCommand(call, args, Math.floor(a.maxBytes)),
           600_000,
@@ -294,13 +313,14 @@ export function lifecycleActivities(deps: LifecycleDeps) {
   };
 
   async function webContainer(
+    cluster: ClusterSpec,
     a: HostRequest & { version: string; variant: ComposeVariant },
   ): Promise<string> {
     const states = parsePs(
       await run(
-        a.cluster,
+        cluster,
         a.host,
-        psCommand(composeCall(a.cluster, a.host, a.version, a.variant), 'waweb'),
+        psCommand(composeCall(cluster, a.host, a.version, a.variant), 'waweb'),
         'ps',
       ),
     );

@@ -1,13 +1,15 @@
 // Activity interceptor: the cluster and host an activity works on, on each of its log lines.
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { clusterNameOf } from '../src/spec/runbooks';
 
-/** `{ cluster, host }` from an activity input of the usual `{ cluster: { name }, host }` shape. */
+/**
+ * `{ cluster, host }` from an activity input of the usual shapes: `{ cluster: { name, specHash },
+ * host }` (cluster activities) or `{ cluster: "<name>" }` (resolveCluster).
+ */
 function contextOf(input: unknown): Record<string, string> {
-  const { host } = (input ?? {}) as { host?: unknown };
+  const { host, cluster: c } = (input ?? {}) as { host?: unknown; cluster?: unknown };
   const out: Record<string, string> = {};
-  const cluster = clusterNameOf(input);
-  if (cluster) out.cluster = cluster;
+  const cluster = typeof c === 'string' ? c : (c as { name?: unknown } | undefined)?.name;
+  if (typeof cluster === 'string') out.cluster = cluster.slice(0, 64);
   if (typeof host === 'string') out.host = host.slice(0, 64);
   return out;
 }

@@ -1,26 +1,46 @@
-// What every host activity shares: the SSH target from the spec, running a command (checking its
-// exit code), and a wrapper that heartbeats while the activity runs and classifies its errors.
+// What every cluster activity shares: the cluster spec from the worker's inventory (never from the
+// activity's arguments: they name the cluster and the hash its run recorded), the SSH target of a
+// host, running a command (checking its exit code), and a wrapper that heartbeats while the
+// activity runs and classifies its errors.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { InventoryStore } from '../src/inventory/store';
 import type { SecretResolver } from '../src/secrets';
 import type { ClusterSpec } from '../src/spec/cluster';
+import type { ClusterRef } from '../src/spec/inventory';
 import { classify } from './failures';
 import type { ExecResult, SshPool, SshTarget } from './ssh';
 
-export interface HostDeps {
+export interface ClusterDeps {
+  inventory: InventoryStore;
   secrets: SecretResolver;
+}
+
+export interface HostDeps extends ClusterDeps {
   ssh: SshPool;
 }
 
-export interface HostRequest {
-  cluster: ClusterSpec;
+/** What a cluster activity is given: the run's cluster reference. */
+export interface ClusterRequest {
+  cluster: ClusterRef;
+}
+
+export interface HostRequest extends ClusterRequest {
   host: string;
 }
 
 export const fail = (type: string, message: string) =>
   ApplicationFailure.create({ type, message, nonRetryable: true });
 
+/** The spec the run resolved, from the inventory as it is now; refused when it changed or is gone. */
+export function specOf(inventory: InventoryStore, ref: ClusterRef): ClusterSpec {
+  const found = inventory.byRef(ref);
+  if (!found.ok) throw fail(found.kind, found.message);
+  return found.entry.cluster;
+}
+
+/** The SSH target of a host of the cluster (members and spare hosts alike), its key pinned. */
 export function sshTarget(cluster: ClusterSpec, name: string): SshTarget {
-  const host = cluster.hosts.find((h) => h.name === name);
+  const host = [...cluster.hosts, ...cluster.spareHosts].find((h) => h.name === name);
   if (!host) throw fail('UnknownHost', `no host named ${name} in cluster ${cluster.name}`);
   const hostKey = cluster.ssh?.knownHosts[name];
   if (!cluster.ssh || !hostKey)
@@ -35,6 +55,30 @@ export function sshTarget(cluster: ClusterSpec, name: string): SshTarget {
     privateKeyRef: cluster.ssh.privateKeyRef,
   };
 }
+
+/** Heartbeat every 5 s (a dead worker is noticed within the heartbeat timeout); classify errors. */
+export const guarded =
+  <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
+  async (a: A): Promise<R> => {
+    const beat = setInterval(() => heartbeat(what), 5000);
+    heartbeat(what);
+    try {
+      return await fn(a);
+    } catch (err) {
+      throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+
+/** `guarded`, with the run's cluster spec looked up in the inventory first. */
+export const onCluster =
+  (inventory: InventoryStore) =>
+  <A extends ClusterRequest & { host?: string }, R>(
+    what: string,
+    fn: (a: A, cluster: ClusterSpec) => Promise<R>,
+  ) =>
+    guarded(what, (a: A) => fn(a, specOf(inventory, a.cluster)));
 
 export function remote(deps: HostDeps) {
   const exec = (
@@ -58,20 +102,5 @@ export function remote(deps: HostDeps) {
     return r.stdout;
   }
 
-  /** Heartbeat every 5 s (a dead worker is noticed within the heartbeat timeout); classify errors. */
-  const guarded =
-    <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
-    async (a: A): Promise<R> => {
-      const beat = setInterval(() => heartbeat(what), 5000);
-      heartbeat(what);
-      try {
-        return await fn(a);
-      } catch (err) {
-        throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
-      } finally {
-        clearInterval(beat);
-      }
-    };
-
-  return { exec, run, guarded };
+  return { exec, run, guarded, onCluster: onCluster(deps.inventory) };
 }

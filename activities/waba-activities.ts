@@ -1,132 +1,152 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InventoryStore } from '../src/inventory/store';
 import type { SecretResolver } from '../src/secrets';
-import type { ApiSpec } from '../src/spec/cluster';
+import type { ClusterSpec } from '../src/spec/cluster';
 import { HealthBody } from '../src/spec/health';
+import { clusterSecret, optionalClusterSecret } from './cluster-secrets';
 import { classify } from './failures';
+import { type ClusterRequest, fail, specOf } from './remote';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 import { WabaApiError } from './waba-api-errors';
 
-export interface ApiRequest {
-  cluster: string;
-  api: ApiSpec;
+export interface WabaActivityDeps extends WabaApiDeps {
+  inventory: InventoryStore;
 }
 
-export interface RegistrationRequest extends ApiRequest {
-  cc: string;
-  phoneNumber: string;
-  method: 'sms' | 'voice';
-  certRef: string;
-  pinRef?: string;
-}
-
-export interface ShardsRequest extends ApiRequest {
-  cc: string;
-  phoneNumber: string;
-  shards: number;
-  certRef?: string;
-  pinRef?: string;
-}
-
-/** The account fields of a request body, with the certificate and PIN resolved on the worker. */
+/** The account fields of a request body: the inventory's number, certificate and PIN (worker-side). */
 async function accountBody(
   secrets: SecretResolver,
-  r: { cc: string; phoneNumber: string; certRef?: string; pinRef?: string },
+  cluster: ClusterSpec,
+  withCert: boolean,
 ): Promise<Record<string, string>> {
-  const body: Record<string, string> = { cc: r.cc, phone_number: r.phoneNumber };
-  if (r.certRef) body.cert = (await secrets(r.certRef)).trim();
-  if (r.pinRef) body.pin = (await secrets(r.pinRef)).trim();
+  const reg = cluster.registration;
+  if (!reg) throw fail('InventoryIncomplete', `cluster ${cluster.name} has no registration in the inventory`);
+  const body: Record<string, string> = { cc: reg.cc, phone_number: reg.phoneNumber };
+  if (withCert) body.cert = (await clusterSecret(secrets, cluster, 'registration.certRef')).trim();
+  const pin = await optionalClusterSecret(secrets, cluster, 'registration.pinRef');
+  if (pin) body.pin = pin.trim();
   return body;
 }
 
-/** Activities that talk to the Webapp's REST API. */
-export function wabaApiActivities(deps: WabaApiDeps) {
-  const attempt = async <T>(context: string, fn: () => Promise<T>): Promise<T> => {
+/** Activities that talk to the Webapp's REST API, at the URL of the cluster's inventory entry. */
+export function wabaApiActivities(deps: WabaActivityDeps) {
+  /** The run's cluster from the inventory, then `fn`; every error classified with `context`. */
+  const attempt = async <T>(
+    ref: ClusterRequest['cluster'],
+    context: (cluster: ClusterSpec) => string,
+    fn: (cluster: ClusterSpec) => Promise<T>,
+  ): Promise<T> => {
+    const cluster = specOf(deps.inventory, ref);
     try {
-      return await fn();
+      return await fn(cluster);
     } catch (err) {
-      throw classify(err, context);
+      throw classify(err, context(cluster));
     }
   };
 
   return {
-    /** Log in (first login: set the admin password the spec references). */
+    /** Log in (first login: set the admin password the inventory references). */
     async wabaLogin({
       cluster,
-      api,
       firstLogin,
-    }: ApiRequest & { firstLogin: boolean }): Promise<{ ok: true }> {
-      return attempt(`login to cluster ${cluster} at ${api.baseUrl}`, async () => {
-        await new WabaApi(api, deps).token(firstLogin);
-        return { ok: true };
-      });
+    }: ClusterRequest & { firstLogin: boolean }): Promise<{ ok: true }> {
+      return attempt(
+        cluster,
+        (c) => `login to cluster ${c.name} at ${c.api.baseUrl}`,
+        async (c) => {
+          await new WabaApi(c, deps).token(firstLogin);
+          return { ok: true };
+        },
+      );
     },
 
     /** POST /v1/account: 201 = already registered, 202 = code sent (reference §3.4). */
-    async wabaRegister(r: RegistrationRequest): Promise<{ status: 201 | 202; vname: string | null }> {
-      return attempt(`registration of cluster ${r.cluster}`, async () => {
-        const body = { ...(await accountBody(deps.secrets, r)), method: r.method };
-        const { status, json } = await new WabaApi(r.api, deps).authorized(
-          'POST /v1/account',
-          'POST',
-          '/v1/account',
-          body,
-        );
-        const vname = (json as { account?: { vname?: string }[] } | null)?.account?.[0]?.vname ?? null;
-        if (status !== 201 && status !== 202)
-          throw new WabaApiError('POST /v1/account', status, null, `unexpected status ${status}`, null);
-        return { status, vname };
-      });
+    async wabaRegister(
+      r: ClusterRequest & { method: 'sms' | 'voice' },
+    ): Promise<{ status: 201 | 202; vname: string | null }> {
+      return attempt(
+        r.cluster,
+        (c) => `registration of cluster ${c.name}`,
+        async (c) => {
+          const body = { ...(await accountBody(deps.secrets, c, true)), method: r.method };
+          const { status, json } = await new WabaApi(c, deps).authorized(
+            'POST /v1/account',
+            'POST',
+            '/v1/account',
+            body,
+          );
+          const vname = (json as { account?: { vname?: string }[] } | null)?.account?.[0]?.vname ?? null;
+          if (status !== 201 && status !== 202)
+            throw new WabaApiError('POST /v1/account', status, null, `unexpected status ${status}`, null);
+          return { status, vname };
+        },
+      );
     },
 
     /** POST /v1/account/verify with the code an operator received (reference §3.5). */
-    async wabaVerify({ cluster, api, code }: ApiRequest & { code: string }): Promise<{ status: number }> {
-      return attempt(`verification of cluster ${cluster}`, async () => {
-        const { status } = await new WabaApi(api, deps).authorized(
-          'POST /v1/account/verify',
-          'POST',
-          '/v1/account/verify',
-          { code },
-        );
-        return { status };
-      });
+    async wabaVerify({ cluster, code }: ClusterRequest & { code: string }): Promise<{ status: number }> {
+      return attempt(
+        cluster,
+        (c) => `verification of cluster ${c.name}`,
+        async (c) => {
+          if (!/^\d{3,8}$/.test(code)) throw fail('InvalidInput', 'a verification code is 3 to 8 digits');
+          const { status } = await new WabaApi(c, deps).authorized(
+            'POST /v1/account/verify',
+            'POST',
+            '/v1/account/verify',
+            { code },
+          );
+          return { status };
+        },
+      );
     },
 
     /**
      * POST /v1/account/shards (reference §3.6). The docs' own advice for 403 is to retry the same
      * request: done here a bounded number of times before the failure goes to Temporal's retry.
      */
-    async wabaSetShards(r: ShardsRequest): Promise<{ status: number; attempts: number }> {
-      return attempt(`set shards on cluster ${r.cluster}`, async () => {
-        const body = { ...(await accountBody(deps.secrets, r)), shards: r.shards };
-        for (let attempts = 1; ; attempts++) {
-          try {
-            const { status } = await new WabaApi(r.api, deps).authorized(
-              'POST /v1/account/shards',
-              'POST',
-              '/v1/account/shards',
-              body,
-            );
-            return { status, attempts };
-          } catch (err) {
-            if (!(err instanceof WabaApiError) || err.status !== 403 || attempts >= 5) throw err;
-            await sleep(1000 * attempts);
+    async wabaSetShards(
+      r: ClusterRequest & { shards: number },
+    ): Promise<{ status: number; attempts: number }> {
+      return attempt(
+        r.cluster,
+        (c) => `set shards on cluster ${c.name}`,
+        async (c) => {
+          if (![1, 2, 4, 8, 16, 32].includes(r.shards))
+            throw fail('InvalidInput', 'shards is one of 1, 2, 4, 8, 16, 32');
+          const body = { ...(await accountBody(deps.secrets, c, true)), shards: r.shards };
+          for (let attempts = 1; ; attempts++) {
+            try {
+              const { status } = await new WabaApi(c, deps).authorized(
+                'POST /v1/account/shards',
+                'POST',
+                '/v1/account/shards',
+                body,
+              );
+              return { status, attempts };
+            } catch (err) {
+              if (!(err instanceof WabaApiError) || err.status !== 403 || attempts >= 5) throw err;
+              await sleep(1000 * attempts);
+            }
           }
-        }
-      });
+        },
+      );
     },
 
     /** GET /v1/health: the raw per-node health object (no secrets in it). */
-    async wabaHealth({ cluster, api }: ApiRequest): Promise<HealthBody> {
-      const context = `health of cluster ${cluster} at ${api.baseUrl}`;
-      try {
-        const { json } = await new WabaApi(api, deps).authorized(context, 'GET', '/v1/health');
-        const parsed = HealthBody.safeParse(json);
-        if (!parsed.success)
-          throw new WabaApiError(context, 502, null, 'health answer without a "health" object', null);
-        return parsed.data;
-      } catch (err) {
-        throw classify(err, context);
-      }
+    async wabaHealth({ cluster }: ClusterRequest): Promise<HealthBody> {
+      return attempt(
+        cluster,
+        (c) => `health of cluster ${c.name} at ${c.api.baseUrl}`,
+        async (c) => {
+          const context = `health of cluster ${c.name} at ${c.api.baseUrl}`;
+          const { json } = await new WabaApi(c, deps).authorized(context, 'GET', '/v1/health');
+          const parsed = HealthBody.safeParse(json);
+          if (!parsed.success)
+            throw new WabaApiError(context, 502, null, 'health answer without a "health" object', null);
+          return parsed.data;
+        },
+      );
     },
   };
 }

@@ -2,7 +2,9 @@ import { Buffer } from 'node:buffer';
 import type { Agent } from 'undici';
 import { request } from 'undici';
 import type { SecretResolver } from '../src/secrets';
-import type { ApiSpec } from '../src/spec/cluster';
+import type { ApiSpec, ClusterSpec } from '../src/spec/cluster';
+import { canonicalJson } from '../src/spec/inventory';
+import { clusterSecret } from './cluster-secrets';
 import { createDispatcher } from './tls';
 import { WabaApiError } from './waba-api-errors';
 
@@ -11,7 +13,11 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** Tokens per worker process, keyed by Webapp and user, reused until shortly before they expire. */
+/**
+ * Tokens per worker process, reused until shortly before they expire. Keyed by everything that
+ * decides trust (TRUST.md rule 2): the URL, how its certificate is trusted, the user and the
+ * password's reference, so a token is never handed to a request made under other settings.
+ */
 export class TokenCache {
   private readonly tokens = new Map<string, CachedToken>();
   constructor(private readonly now: () => number = Date.now) {}
@@ -46,18 +52,27 @@ function parseExpiry(value: unknown, now: number): number {
   return Number.isFinite(parsed) ? parsed : now + SEVEN_DAYS_MS;
 }
 
-/** A small client for one Webapp: login with a cached token, then Bearer requests. */
+/** The cache key of a Webapp login: URL, certificate trust, user and password reference. */
+export const tokenCacheKey = (api: ApiSpec): string =>
+  canonicalJson({ url: api.baseUrl, tls: api.tls, user: api.adminUser, password: api.passwordRef });
+
+/**
+ * A small client for one cluster's Webapp (the URL and trust of its inventory entry): login with a
+ * cached token, then Bearer requests. The admin password goes only to that URL.
+ */
 export class WabaApi {
   private readonly cacheKey: string;
+  private readonly api: ApiSpec;
   constructor(
-    private readonly api: ApiSpec,
+    private readonly cluster: ClusterSpec,
     private readonly deps: WabaApiDeps,
   ) {
-    this.cacheKey = `${api.baseUrl}|${api.adminUser}`;
+    this.api = cluster.api;
+    this.cacheKey = tokenCacheKey(this.api);
   }
 
   private dispatcher(): Agent {
-    const key = `${this.api.baseUrl}|${JSON.stringify(this.api.tls)}`;
+    const key = canonicalJson({ url: this.api.baseUrl, tls: this.api.tls });
     let agent = this.deps.dispatchers.get(key);
     if (!agent) {
       agent = createDispatcher(this.api.tls);
@@ -111,7 +126,7 @@ export class WabaApi {
     // A first login always asks the server: a cached token may belong to an earlier installation.
     const cached = firstLogin ? undefined : this.deps.tokens.get(this.cacheKey);
     if (cached) return cached;
-    const password = await this.deps.secrets(this.api.passwordRef);
+    const password = await clusterSecret(this.deps.secrets, this.cluster, 'api.passwordRef');
     const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
     let json: unknown;
     try {

@@ -1,12 +1,18 @@
 // The lab for the bench: 1 Webapp, 3 Masters, 3 Coreapps on MySQL, no spares; a clean slate before
 // every repetition; down at the end. The caller holds /tmp/waba-lab.lock (the lab is shared).
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ClusterSpecInput } from '../src/spec/cluster';
-import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, VNAME_CERT_FILE } from '../test/lab/cluster-json';
+import { PROJECT_ROOT } from '../src/config';
 import { DB_PASSWORD_FILE, DB_USER, PORTS } from '../test/lab/database';
 import { SSH_DIR } from '../test/lab/hosts';
 import { WEBAPP_CERT_FILE } from '../test/lab/image';
+import {
+  ADMIN_PASSWORD_FILE,
+  BACKUP_PASSWORD_FILE,
+  LAB_NUMBER,
+  readLabInventory,
+  VNAME_CERT_FILE,
+  writeInventory,
+} from '../test/lab/inventory';
 import { down, labState, up } from '../test/lab/lab';
 import { cleanSlate } from '../test/lab/operator';
 import { DB_HOST, type LabHost, TEST_TIMING, topology, UPSTREAM_DIR } from '../test/lab/paths';
@@ -37,16 +43,20 @@ export async function bringUpLab(log: (m: string) => void): Promise<LabHost[]> {
 /** Every repetition starts here: no container, volume or setup file on any host, a fresh database. */
 export const cleanLab = () => cleanSlate('MYSQL');
 
-export function labCluster(version: string): ClusterSpecInput {
-  return { ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version };
+/** The bench worker's inventory: the lab's, its `lab` cluster at the version a section starts from. */
+export const BENCH_INVENTORY = path.join(PROJECT_ROOT, '.data', 'bench', 'inventory.yaml');
+
+/** Write the bench inventory with cluster `lab` at `version` (each runbooks worker reads it afresh). */
+export function benchInventory(version: string): string {
+  const doc = readLabInventory();
+  const lab = doc.clusters.lab;
+  if (!lab) throw new Error('the lab inventory has no lab cluster');
+  lab.version = version;
+  writeInventory(BENCH_INVENTORY, doc);
+  return BENCH_INVENTORY;
 }
 
-export const registration = {
-  cc: '1',
-  phoneNumber: '5550100',
-  method: 'sms',
-  certRef: `file:${VNAME_CERT_FILE}`,
-} as const;
+export const registration = LAB_NUMBER;
 
 /** Read the verification code "sent by SMS" straight from the lab database (a few ms). */
 export function smsCodeCommand(): string {
@@ -76,7 +86,7 @@ export function seedScriptEnv(hosts: LabHost[], version: string): Record<string,
     API_URL: `https://${web.address}:9090`,
     API_CACERT: WEBAPP_CERT_FILE,
     ADMIN_PASSWORD_FILE,
-    BACKUP_PASSWORD_FILE: ADMIN_PASSWORD_FILE,
+    BACKUP_PASSWORD_FILE,
     REG_CC: registration.cc,
     REG_PHONE: registration.phoneNumber,
     REG_CERT_FILE: VNAME_CERT_FILE,

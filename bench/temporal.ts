@@ -8,8 +8,10 @@ import { type ActivityDeps, createActivities, defaultDeps } from '../activities'
 import { PROJECT_ROOT } from '../src/config';
 import { type DevServer, startDevServer } from '../src/devserver';
 import { freePort } from '../src/free-port';
+import { InventoryStore } from '../src/inventory/store';
 import { createWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/worker';
 import { onCleanup } from './cleanup';
+import { BENCH_INVENTORY } from './lab-session';
 import { RUNBOOKS_QUEUE } from './temporal-names';
 
 export interface BenchTemporal {
@@ -64,7 +66,7 @@ export interface RunbooksWorker {
  * token cache, so every run pays (and counts) its own SSH handshakes. Notifications off.
  */
 export async function startRunbooksWorker(t: BenchTemporal, artifactsDir: string): Promise<RunbooksWorker> {
-  const deps = defaultDeps({ artifactsDir, notify: undefined });
+  const deps = defaultDeps(new InventoryStore(BENCH_INVENTORY), { artifactsDir, notify: undefined });
   const { worker, connection } = await createWorker({
     config: { address: t.server.address, namespace: 'default', taskQueue: RUNBOOKS_QUEUE },
     address: t.server.address,

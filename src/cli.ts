@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import {
   approve,
+  checkInput,
   InputError,
   plan,
   RUNBOOKS,
@@ -22,7 +23,9 @@ import {
   unpauseSchedule,
 } from './client/schedules';
 import { connectionOptions, dataConverterFromEnv, type TemporalConfig, temporalConfig } from './config';
-import { check } from './spec/validate';
+import { checkInventory, reportText } from './inventory/check';
+import { InventoryError } from './inventory/load';
+import { jsonSchemaOf, SCHEMA_NAMES, type SchemaName } from './spec/json-schema';
 
 const USAGE = `usage: waba-runbooks <command>
   start <runbook> --input file.json [--id WORKFLOW_ID]   validate locally, start, print the id and UI link
@@ -41,6 +44,8 @@ const USAGE = `usage: waba-runbooks <command>
   schedule unpause <id> [--note TEXT]
   schedule trigger <id>                                  start the run now (not while one is open)
   schedule delete <id>                                   (runs already started go on)
+  inventory check [FILE] [--json]                        validate an inventory (default: the worker's) without a worker
+  schema <runbook|inventory>                             the JSON Schema of a runbook's input or of the inventory
 calendar: "<days> <hh:mm>", days: sun..sat, a range mon-fri, a list sat,sun, or * (every day)
 runbooks: ${Object.keys(RUNBOOKS).join(', ')}`;
 
@@ -75,7 +80,7 @@ function checkedStart(args: string[]): { runbook: string; input: unknown } {
       `${runbook ? `unknown runbook "${runbook}"` : 'missing the runbook'}; one of: ${Object.keys(RUNBOOKS).join(', ')}`,
     );
   const input = readInput(opt(args, '--input', true) as string);
-  const checked = check(spec.schema, input);
+  const checked = checkInput(runbook, input);
   if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);
   return { runbook, input };
 }
@@ -185,12 +190,35 @@ async function scheduleCommand(client: Client, config: TemporalConfig, args: str
   }
 }
 
+function printSchema(name: string | undefined): void {
+  if (!name || !(SCHEMA_NAMES as readonly string[]).includes(name))
+    throw new InputError(`schema of what? one of: ${SCHEMA_NAMES.join(', ')}`);
+  print(jsonSchemaOf(name as SchemaName));
+}
+
+function inventoryCommand(args: string[]): void {
+  const [sub, ...rest] = args;
+  if (sub !== 'check')
+    throw new InputError(`unknown inventory command "${sub ?? ''}"; try: inventory check [FILE]`);
+  const file = rest.find((a) => !a.startsWith('--'));
+  try {
+    const report = checkInventory(file);
+    console.log(rest.includes('--json') ? JSON.stringify(report, null, 2) : reportText(report));
+  } catch (err) {
+    if (err instanceof InventoryError) throw new InputError(err.message);
+    throw err;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE);
     return;
   }
+  // Commands that need no server.
+  if (command === 'schema') return printSchema(args[0]);
+  if (command === 'inventory') return inventoryCommand(args);
   // What can be checked without the server is checked first: a bad input file is reported even when
   // Temporal is down or unreachable.
   const start = command === 'start' ? checkedStart(args) : undefined;

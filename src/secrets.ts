@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { SecretRef } from './spec/common';
 
-/** Resolves `env:NAME` / `file:/path` references on the worker. Values never leave the worker process. */
+/**
+ * Resolves `env:NAME` / `file:/path` references on the worker. Values never leave the worker process.
+ * Activities take references only from the cluster spec the inventory holds (never from a run's
+ * input), by the field that names the purpose: see `activities/cluster-secrets.ts`.
+ */
 export type SecretResolver = (ref: string) => Promise<string>;
 
 export class SecretError extends Error {
@@ -29,6 +34,11 @@ export function createSecretResolver(env: NodeJS.ProcessEnv = process.env): Secr
 }
 
 async function resolve(env: NodeJS.ProcessEnv, ref: string): Promise<string> {
+  // The inventory's schema checked it already; a malformed one here is refused, not interpreted.
+  if (!SecretRef.safeParse(ref).success)
+    throw new SecretError(
+      'a secret reference must be env:NAME or a normalised file:/path (the value given is not shown)',
+    );
   if (ref.startsWith('env:')) {
     const name = ref.slice(4);
     const value = env[name];

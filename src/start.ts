@@ -8,6 +8,7 @@ import { codecFromEnv } from './codec/keys';
 import { codecServerEnv, type RunningCodecServer, startCodecServer } from './codec/server';
 import { PROJECT_ROOT, temporalConfig } from './config';
 import { type DevServer, startDevServer } from './devserver';
+import { openInventory } from './inventory/open';
 
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -20,6 +21,10 @@ function envPort(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const config = temporalConfig();
+  // Before anything starts: an invalid inventory stops `npm start` here, every problem named.
+  const inventory = openInventory();
+  console.log(inventory.describe);
+  for (const w of inventory.warnings) console.warn(`inventory warning: ${w}`);
   const telemetry = installTelemetry();
   // The payload codec (WABA_CODEC_KEYS / WABA_CODEC_KEYS_FILE); undefined: off, nothing changes.
   const codec = codecFromEnv();
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     const { worker, connection } = await createWorker({
       config,
       address,
+      inventory: inventory.store,
       dataConverter: codec ? { payloadCodecs: [codec] } : null,
     });
     let chatops: RunningChatops | undefined;

@@ -1,13 +1,18 @@
 // Worker process: `npm run worker` (against TEMPORAL_ADDRESS) or via `npm start`.
 import { temporalConfig } from '../src/config';
+import { openInventory } from '../src/inventory/open';
 import { installTelemetry } from './telemetry';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = temporalConfig();
   const address = config.address ?? 'localhost:7233';
+  // An invalid inventory stops the worker here, every problem named.
+  const inventory = openInventory();
+  console.log(inventory.describe);
+  for (const w of inventory.warnings) console.warn(`inventory warning: ${w}`);
   const telemetry = installTelemetry();
-  const { worker, connection } = await createWorker({ config, address });
+  const { worker, connection } = await createWorker({ config, address, inventory: inventory.store });
   if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);
   console.log(
     `worker polling task queue "${config.taskQueue}" in namespace "${config.namespace}" at ${address}`,

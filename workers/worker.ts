@@ -1,14 +1,18 @@
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { type Activities, createActivities } from '../activities';
+import { type Activities, createActivities, defaultDeps } from '../activities';
 import { activityLogContext } from '../activities/log-context';
 import { connectionOptions, dataConverterFromEnv, type TemporalConfig } from '../src/config';
+import type { InventoryStore } from '../src/inventory/store';
 
 export interface CreateWorkerOptions {
   config: TemporalConfig;
   address: string;
+  /** The worker's activities; default: the real ones over `inventory`. */
   activities?: Activities;
+  /** The clusters the real activities may touch (openInventory); needed unless `activities` is given. */
+  inventory?: InventoryStore;
   /** Prebuilt workflow bundle (tests build it once); otherwise `workflows/index.ts` is bundled. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload codec etc.; default: from the environment (WABA_CODEC_KEYS), `null` for none. */
@@ -22,6 +26,7 @@ export const WORKFLOW_INTERCEPTOR_MODULES = [path.join(__dirname, '../workflows/
 export async function createWorker(
   opts: CreateWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
+  if (!opts.activities && !opts.inventory) throw new Error('createWorker: give activities or an inventory');
   // Read before connecting: a bad codec key fails the start with a clear message.
   const dataConverter =
     opts.dataConverter === undefined ? dataConverterFromEnv() : (opts.dataConverter ?? undefined);
@@ -33,7 +38,7 @@ export async function createWorker(
     connection,
     namespace: opts.config.namespace,
     taskQueue: opts.config.taskQueue,
-    activities: opts.activities ?? createActivities(),
+    activities: opts.activities ?? createActivities(defaultDeps(opts.inventory as InventoryStore)),
     ...workflowSource,
     ...(dataConverter ? { dataConverter } : {}),
     interceptors: {

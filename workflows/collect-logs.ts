@@ -1,49 +1,57 @@
 // Seed section G: `logs` of every service on every host into bounded files on the worker.
 import { setHandler, workflowInfo } from '@temporalio/workflow';
-import { CollectLogsInput } from '../src/spec/lifecycle-inputs';
+import type { OperableCluster } from '../src/spec/cluster';
+import { CollectLogsInput } from '../src/spec/inputs';
+import { inventoryOf } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
+import { plainRun } from './lib/gated-run';
 import { detectCompose, longActs } from './lib/hosts';
-import { RunNotifier } from './lib/notify';
-import { planQuery, SERVICE_OF_ROLE } from './lib/plan';
-import { Progress } from './lib/progress';
+import { type PlanStep, planQuery, resolveStep, SERVICE_OF_ROLE } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 export interface CollectLogsResult {
   cluster: string;
+  inventory: InventoryStamp;
   files: { host: string; service: string; path: string; bytes: number; errorLines: number }[];
   summary: Record<string, { bytes: number; errorLines: number }>;
 }
 
 export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
   const input = validateInput('collectLogs', CollectLogsInput, raw);
-  const { cluster } = input;
-  const progress = new Progress('collectLogs', cluster.name);
-  const notifier = new RunNotifier('collectLogs', cluster.name);
-  const wanted = cluster.hosts.flatMap((h) =>
-    h.roles
-      .map((r) => SERVICE_OF_ROLE[r])
-      .filter((s) => !input.services || input.services.includes(s))
-      .map((service) => ({ host: h.name, service })),
-  );
-  setHandler(planQuery, () =>
-    wanted.map((w) => ({
-      stage: 'logs',
-      host: w.host,
-      note: `docker-compose logs ${w.service} (at most ${input.maxBytesPerService} bytes)`,
-    })),
-  );
-  const runDir = `${cluster.name}/logs-${workflowInfo().runId}`;
+  const { progress, notifier, resolve } = plainRun('collectLogs', input);
+  let plan: PlanStep[] = [resolveStep(input.cluster)];
+  setHandler(planQuery, () => plan);
+  const runDir = `${input.cluster}/logs-${workflowInfo().runId}`;
   try {
+    const resolved = await resolve();
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref } = resolved;
+    const wanted = cluster.hosts.flatMap((h) =>
+      h.roles
+        .map((r) => SERVICE_OF_ROLE[r])
+        .filter((s) => !input.services || input.services.includes(s))
+        .map((service) => ({ host: h.name, service })),
+    );
+    plan = [
+      resolveStep(cluster.name, resolved.resolution),
+      ...wanted.map((w) => ({
+        stage: 'logs',
+        host: w.host,
+        note: `docker-compose logs ${w.service} (at most ${input.maxBytesPerService} bytes)`,
+      })),
+    ];
     progress.stage('logs');
     const variants = await detectCompose(
+      ref,
       cluster,
       cluster.hosts.filter((h) => wanted.some((w) => w.host === h.name)),
     );
     const files = await Promise.all(
       wanted.map(async (w) => {
         const f = await longActs.collectServiceLogs({
-          cluster,
+          cluster: ref,
           host: w.host,
-          version: cluster.version as string,
+          version: cluster.version,
           variant: variants.get(w.host) ?? 'v1',
           service: w.service,
           since: input.since,
@@ -62,7 +70,7 @@ export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
     progress.stage('done');
     const errorLines = files.reduce((n, f) => n + f.errorLines, 0);
     return await notifier.succeeded(
-      { cluster: cluster.name, files, summary },
+      { cluster: cluster.name, inventory: inventoryOf(resolved.resolution), files, summary },
       `${files.length} log files under ${runDir} on the worker, ${errorLines} error lines`,
     );
   } catch (err) {

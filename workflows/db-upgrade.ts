@@ -7,17 +7,19 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DbUpgradeInput } from '../src/spec/lifecycle-inputs';
-import { runSummary } from '../src/spec/summary';
+import type { OperableCluster } from '../src/spec/cluster';
+import { DbUpgradeInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
+import { inventoryOf } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
+import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { RunNotifier } from './lib/notify';
-import { type PlanStep, planQuery, upSteps } from './lib/plan';
-import { Progress } from './lib/progress';
+import { type PlanStep, planQuery, resolveStep, upSteps } from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface DbUpgradeResult {
   cluster: string;
+  inventory: InventoryStamp;
   host: string;
   toVersion: string;
   container: string;
@@ -27,51 +29,50 @@ export interface DbUpgradeResult {
 
 export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
   const input = validateInput('dbUpgrade', DbUpgradeInput, raw);
-  const { cluster, toVersion } = input;
-  const progress = new Progress('dbUpgrade', cluster.name, runSummary('dbUpgrade', input));
-  const notifier = new RunNotifier('dbUpgrade', cluster.name);
-  const host = input.host ?? hostsWithRole(cluster, 'master')[0]?.name;
-  if (!host || !cluster.hosts.some((h) => h.name === host)) {
-    throw ApplicationFailure.create({
-      type: 'InvalidInput',
-      nonRetryable: true,
-      message: `invalid dbUpgrade input: host: ${input.host ?? '(default: first master)'} is not a host of cluster ${cluster.name}`,
-    });
-  }
-  const appHosts = {
-    ...cluster,
-    hosts: [...hostsWithRole(cluster, 'webapp'), ...hostsWithRole(cluster, 'coreapp')],
-  };
-  const plan: PlanStep[] = [
-    { stage: 'upload', host, note: `${cluster.workDir}/dbupgrade-compose.yml and db.env` },
-    {
-      stage: 'start job',
-      host,
-      note: `dbupgrade v${toVersion}${input.exitOnSuccess ? '' : ' with EXIT_ON_SUCCESS=FALSE'}`,
-    },
-    {
-      stage: 'wait',
-      host,
-      note: input.exitOnSuccess
-        ? 'docker wait: exit code 0 = success'
-        : 'the job log says the upgrade is complete',
-    },
-    ...(input.restartApps ? upSteps(appHosts, toVersion, ['webapp', 'coreapp']) : []),
-  ];
+  const { toVersion } = input;
+  const { progress, notifier, resolve } = plainRun('dbUpgrade', input);
+  let plan: PlanStep[] = [resolveStep(input.cluster)];
   setHandler(planQuery, () => plan);
   try {
+    const resolved = await resolve(RUNBOOK_INPUTS.dbUpgrade.issues);
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref } = resolved;
+    // The input's host was checked against the cluster; the default is the first master.
+    const host = input.host ?? (hostsWithRole(cluster, 'master')[0]?.name as string);
+    const appHosts = {
+      ...cluster,
+      hosts: [...hostsWithRole(cluster, 'webapp'), ...hostsWithRole(cluster, 'coreapp')],
+    };
+    plan = [
+      resolveStep(cluster.name, resolved.resolution),
+      { stage: 'upload', host, note: `${cluster.workDir}/dbupgrade-compose.yml and db.env` },
+      {
+        stage: 'start job',
+        host,
+        note: `dbupgrade v${toVersion}${input.exitOnSuccess ? '' : ' with EXIT_ON_SUCCESS=FALSE'}`,
+      },
+      {
+        stage: 'wait',
+        host,
+        note: input.exitOnSuccess
+          ? 'docker wait: exit code 0 = success'
+          : 'the job log says the upgrade is complete',
+      },
+      ...(input.restartApps ? upSteps(appHosts, toVersion, ['webapp', 'coreapp']) : []),
+    ];
     await refuseConcurrentRuns('dbUpgrade', cluster.name);
     progress.stage('preflight');
     const variants = await detectCompose(
+      ref,
       cluster,
       cluster.hosts.filter((h) => h.name === host || (input.restartApps && appHosts.hosts.includes(h))),
     );
     const variant = variants.get(host) ?? 'v1';
     progress.stage('upload');
-    await hostActs.uploadDbUpgradeFiles({ cluster, host });
+    await hostActs.uploadDbUpgradeFiles({ cluster: ref, host });
     progress.stage('start job');
     const job = await hostActs.startDbUpgrade({
-      cluster,
+      cluster: ref,
       host,
       version: toVersion,
       variant,
@@ -88,14 +89,14 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     let outcome: { exitCode: number; lastLines: string[] };
     try {
       outcome = await waitDbUpgrade({
-        cluster,
+        cluster: ref,
         host,
         container: job.container,
         exitOnSuccess: input.exitOnSuccess,
       });
     } catch (err) {
       if (!(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure)) throw err;
-      await hostActs.removeDbUpgrade({ cluster, host });
+      await hostActs.removeDbUpgrade({ cluster: ref, host });
       throw ApplicationFailure.create({
         type: 'DbUpgradeTimedOut',
         nonRetryable: true,
@@ -103,7 +104,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
       });
     }
     if (outcome.exitCode !== 0) {
-      await hostActs.removeDbUpgrade({ cluster, host });
+      await hostActs.removeDbUpgrade({ cluster: ref, host });
       throw ApplicationFailure.create({
         type: 'DbUpgradeFailed',
         nonRetryable: true,
@@ -113,7 +114,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     // With EXIT_ON_SUCCESS=FALSE the job does not exit: its log said it is complete.
     const succeeded = input.exitOnSuccess ? 'exited 0' : 'logged completion (EXIT_ON_SUCCESS=FALSE)';
     progress.host(host, `dbupgrade ${succeeded}`);
-    await hostActs.removeDbUpgrade({ cluster, host });
+    await hostActs.removeDbUpgrade({ cluster: ref, host });
     const restarted: string[] = [];
     if (input.restartApps) {
       for (const role of ['webapp', 'coreapp'] as const) {
@@ -122,7 +123,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
         await Promise.all(
           hostsWithRole(cluster, role).map(async (h) => {
             await hostActs.composeUp({
-              cluster,
+              cluster: ref,
               host: h.name,
               service,
               version: toVersion,
@@ -136,7 +137,15 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     }
     progress.stage('done');
     return await notifier.succeeded(
-      { cluster: cluster.name, host, toVersion, container: job.container, exitCode: 0, restarted },
+      {
+        cluster: cluster.name,
+        inventory: inventoryOf(resolved.resolution),
+        host,
+        toVersion,
+        container: job.container,
+        exitCode: 0,
+        restarted,
+      },
       `dbupgrade job v${toVersion} on ${host} ${succeeded}${restarted.length ? `; restarted ${restarted.join(', ')}` : ''}`,
     );
   } catch (err) {

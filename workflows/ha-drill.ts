@@ -3,7 +3,7 @@
 // after the stop (cancellation included), the stopped container is started again before the run ends.
 import { ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { Decision } from '../src/spec/approvals';
-import { durationMs } from '../src/spec/approvals';
+import type { OperableCluster } from '../src/spec/cluster';
 import type { ComposeVariant } from '../src/spec/commands';
 import { composeCommand, hostComposeCall } from '../src/spec/commands';
 import {
@@ -15,13 +15,16 @@ import {
   snapshotOf,
   tookOver,
 } from '../src/spec/drill';
-import { HaDrillInput } from '../src/spec/ha-drill-input';
+import { durationMs } from '../src/spec/duration';
 import type { HealthSummary } from '../src/spec/health';
+import { HaDrillInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
+import { inventoryOf } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
-import { type PlanStep, planQuery } from './lib/plan';
+import { type PlanStep, planQuery, resolveStep } from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
@@ -31,6 +34,7 @@ const SERVICE = 'wacore';
 
 export interface HaDrillResult {
   cluster: string;
+  inventory: InventoryStamp;
   /** The Coreapp host whose wacore was stopped, its name in /v1/health and its container. */
   target: { host: string; healthName: string; container: string };
   /** Health names of the Coreapps that connected in its place. */
@@ -51,9 +55,7 @@ export interface HaDrillResult {
 
 export async function haDrill(raw: unknown): Promise<HaDrillResult> {
   const input = validateInput('haDrill', HaDrillInput, raw);
-  const { cluster, takeoverSlo, timeouts } = input;
-  const version = cluster.version as string;
-  const apiReq = { cluster: cluster.name, api: cluster.api };
+  const { takeoverSlo, timeouts } = input;
   const timeline: DrillSnapshot[] = [];
   let target: DrillTarget | undefined;
   let variant: ComposeVariant = 'v1';
@@ -61,7 +63,8 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
   let stopIssuedAt: number | null = null;
   let stage = 'validate';
 
-  const { progress, gates, notifier } = gatedRun('haDrill', cluster.name, input, () => ({
+  let resolved: Awaited<ReturnType<typeof resolve>> | undefined;
+  const { progress, gates, notifier, resolve } = gatedRun('haDrill', input, () => ({
     target: target?.host ?? input.target,
     takeoverSlo,
     takeoverMs,
@@ -75,9 +78,19 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
     const snap = snapshotOf(s, stage, Date.now(), stopIssuedAt, timeline[timeline.length - 1]);
     if (snap) timeline.push(snap);
   };
-  setHandler(planQuery, () => drillPlan(input, target?.host, variant));
+  setHandler(planQuery, () =>
+    resolved
+      ? [
+          resolveStep(input.cluster, resolved.resolution),
+          ...drillPlan(input, resolved.cluster as OperableCluster, target?.host, variant),
+        ]
+      : [resolveStep(input.cluster)],
+  );
 
-  const compose = (host: string) => ({ cluster, host, service: SERVICE, version, variant });
+  const compose = (host: string) => {
+    const r = resolved as NonNullable<typeof resolved>;
+    return { cluster: r.ref, host, service: SERVICE, version: r.cluster.version as string, variant };
+  };
   let stopped: DrillTarget | undefined;
   const startAgain = async (t: DrillTarget) => {
     progress.host(t.host, `starting ${SERVICE} again`);
@@ -87,6 +100,11 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
   };
 
   try {
+    resolved = await resolve(RUNBOOK_INPUTS.haDrill.issues);
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref } = resolved;
+    const version = cluster.version;
+    const apiReq = { cluster: ref };
     await refuseConcurrentRuns('haDrill', cluster.name);
     enter('health precheck');
     const before = await waitForHealth(apiReq, 'an answer', () => true, '1m', record);
@@ -106,8 +124,8 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
 
     enter('preflight');
     const targetHost = cluster.hosts.filter((h) => h.name === t.host);
-    variant = (await preflightHosts(cluster, targetHost))[0]?.compose.variant ?? 'v1';
-    const ps = await hostActs.composePs({ cluster, host: t.host, version, variant, service: SERVICE });
+    variant = (await preflightHosts(ref, cluster, targetHost))[0]?.compose.variant ?? 'v1';
+    const ps = await hostActs.composePs({ cluster: ref, host: t.host, version, variant, service: SERVICE });
     const container = ps.find((c) => c.running)?.id;
     if (!container) {
       throw ApplicationFailure.create({
@@ -182,6 +200,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
     enter(`done: ${verdict}`);
     const result: HaDrillResult = {
       cluster: cluster.name,
+      inventory: inventoryOf(resolved.resolution),
       target: { host: t.host, healthName: t.healthName, container },
       takenOverBy,
       takeoverMs,
@@ -228,9 +247,14 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
 }
 
 /** What the drill does; the target's commands once it is known (after the precheck for `connected`). */
-function drillPlan(input: HaDrillInput, host: string | undefined, variant: ComposeVariant): PlanStep[] {
-  const { cluster, takeoverSlo, timeouts } = input;
-  const call = host ? hostComposeCall(cluster, host, cluster.version as string, variant) : undefined;
+function drillPlan(
+  input: HaDrillInput,
+  cluster: OperableCluster,
+  host: string | undefined,
+  variant: ComposeVariant,
+): PlanStep[] {
+  const { takeoverSlo, timeouts } = input;
+  const call = host ? hostComposeCall(cluster, host, cluster.version, variant) : undefined;
   const where = host ? { host } : { note: 'the connected Coreapp, chosen at the health precheck' };
   return [
     { stage: 'health precheck', note: 'healthy, the target connected, a standby Coreapp present' },

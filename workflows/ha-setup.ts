@@ -4,10 +4,14 @@
 import { ApplicationFailure, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
-import { durationMs } from '../src/spec/approvals';
+import type { OperableCluster } from '../src/spec/cluster';
 import type { ComposeVariant } from '../src/spec/commands';
+import { durationMs } from '../src/spec/duration';
 import type { HealthSummary } from '../src/spec/health';
-import { HaSetupInput } from '../src/spec/runbook-inputs';
+import { HaSetupInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
+import { type ClusterRef, inventoryOf, type Resolution } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
+import { compareVersions } from '../src/spec/version';
 import { gatedRun } from './lib/gated-run';
 import { pollInterval, waitForHealth } from './lib/health-gate';
 import { preflightHosts } from './lib/hosts';
@@ -18,6 +22,7 @@ import {
   planQuery,
   preflightSteps,
   psSteps,
+  resolveStep,
   SERVICE_OF_ROLE,
   uploadSteps,
   upSteps,
@@ -36,6 +41,7 @@ type Containers = { host: string; service: string; state: string }[];
 
 export interface HaSetupResult {
   cluster: string;
+  inventory: InventoryStamp;
   version: string;
   alreadyRegistered: boolean;
   uploads: { host: string; path: string; uploaded: boolean }[];
@@ -49,32 +55,37 @@ export interface HaSetupResult {
 
 export async function haSetup(raw: unknown): Promise<HaSetupResult> {
   const input = validateInput('haSetup', HaSetupInput, raw);
-  const { cluster, registration, timeouts } = input;
-  const version = cluster.version as string;
+  const { method, timeouts } = input;
   const found: string[] = [];
   const code = new VerificationCode({ onWait: (timeout) => notifier.waitingForCode(timeout) });
-  const { progress, gates, notifier } = gatedRun('haSetup', cluster.name, input, () => ({
+  const { progress, gates, notifier, resolve } = gatedRun('haSetup', input, () => ({
     awaitingCode: code.awaiting(),
     found: [...found],
   }));
-  const apiReq = { cluster: cluster.name, api: cluster.api };
   const noted = (what: string, host?: string) => {
     found.push(what);
     if (host) progress.host(host, what);
   };
 
-  // Shown for docker-compose until preflight has detected each host's compose, then rebuilt with it.
-  let plan = haSetupPlan(input);
+  // Until the cluster is resolved the plan says so; then it shows every command, for docker-compose
+  // until preflight has detected each host's compose, then rebuilt with it.
+  let plan = [resolveStep(input.cluster)];
   setHandler(planQuery, () => plan);
 
   try {
+    const resolved = await resolve(RUNBOOK_INPUTS.haSetup.issues);
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref, resolution } = resolved;
+    const version = cluster.version;
+    const apiReq = { cluster: ref };
+    plan = haSetupPlan(input, cluster, resolution);
     await refuseConcurrentRuns('haSetup', cluster.name);
     // The password check runs first and alone: a bad password stops the run before any SSH connection.
     progress.stage('database password');
-    await hosts.checkDbSecret({ cluster });
-    const preflight = await preflightHosts(cluster, cluster.hosts, (s) => progress.stage(s));
+    await hosts.checkDbSecret({ cluster: ref });
+    const preflight = await preflightHosts(ref, cluster, cluster.hosts, (s) => progress.stage(s));
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
-    plan = haSetupPlan(input, variant);
+    plan = haSetupPlan(input, cluster, resolution, variant);
     for (const p of preflight)
       progress.host(
         p.host,
@@ -85,7 +96,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     const uploads = (
       await Promise.all(
         cluster.hosts.map(async (h) =>
-          (await hosts.uploadSetupFiles({ cluster, host: h.name })).map((u) => ({ host: h.name, ...u })),
+          (await hosts.uploadSetupFiles({ cluster: ref, host: h.name })).map((u) => ({ host: h.name, ...u })),
         ),
       )
     ).flat();
@@ -96,7 +107,8 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
 
     // What already runs: a service running this version is not started again.
     progress.stage('check containers');
-    const before = await psAll(cluster, version, variant);
+    const before = await psAll(ref, cluster, version, variant);
+    refuseNewerThan(before, version);
     const runsAlready = (host: string, service: string) =>
       before.some((s) => s.host === host && s.containers.some((c) => current(c, service, version)));
 
@@ -115,7 +127,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
             }
             progress.host(h.name, `up -d ${service}`);
             await hosts.composeUp({
-              cluster,
+              cluster: ref,
               host: h.name,
               service,
               version,
@@ -130,7 +142,9 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     progress.stage('wait running');
     // Nothing started: the first `ps` showed every service running this version; no need to ask again.
     const containers =
-      started === 0 ? flatten(before) : await waitRunning(cluster, version, variant, timeouts.containers);
+      started === 0
+        ? flatten(before)
+        : await waitRunning(ref, cluster, version, variant, timeouts.containers);
 
     progress.stage('health unregistered');
     await api.wabaLogin({ ...apiReq, firstLogin: true });
@@ -144,20 +158,12 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     if (alreadyRegistered) noted(`cluster ${cluster.name} already registered (${beforeHealth.verdict})`);
 
     let reg: HaSetupResult['registration'] = { status: 'skipped' };
+    const registration = cluster.registration;
+    const number = `+${registration?.cc} ${registration?.phoneNumber}`;
     if (!alreadyRegistered) {
-      await gates.require(
-        'register',
-        `register +${registration.cc} ${registration.phoneNumber} (${registration.method}) on cluster ${cluster.name}`,
-      );
+      await gates.require('register', `register ${number} (${method}) on cluster ${cluster.name}`);
       progress.stage('register');
-      const answer = await api.wabaRegister({
-        ...apiReq,
-        cc: registration.cc,
-        phoneNumber: registration.phoneNumber,
-        method: registration.method,
-        certRef: registration.certRef,
-        pinRef: registration.pinRef,
-      });
+      const answer = await api.wabaRegister({ ...apiReq, method });
       reg = { status: answer.status };
       if (answer.status === 202) {
         progress.stage('waiting for verification code');
@@ -185,11 +191,12 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     progress.stage(`done: ${health.verdict}`);
     const registered = alreadyRegistered
       ? 'already registered'
-      : `registered +${registration.cc} ${registration.phoneNumber}${reg.codeBy ? ` (code from ${reg.codeBy})` : ''}`;
+      : `registered ${number}${reg.codeBy ? ` (code from ${reg.codeBy})` : ''}`;
     const reused = found.filter((f) => f.includes(' already running on ')).length;
     return await notifier.succeeded(
       {
         cluster: cluster.name,
+        inventory: inventoryOf(resolution),
         version,
         alreadyRegistered,
         uploads: uploads.map((u) => ({ host: u.host, path: u.path, uploaded: u.uploaded })),
@@ -209,16 +216,24 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
 }
 
 /** Every stage of the run, with the command or API call per host; `variants` once preflight ran. */
-function haSetupPlan(input: HaSetupInput, variants?: Variants): PlanStep[] {
-  const { cluster, registration, timeouts, approvals } = input;
-  const version = cluster.version as string;
+function haSetupPlan(
+  input: HaSetupInput,
+  cluster: OperableCluster,
+  resolution: Resolution,
+  variants?: Variants,
+): PlanStep[] {
+  const { timeouts, method } = input;
+  const { registration } = cluster;
+  const approvals = resolution.policy;
+  const version = cluster.version;
   const all = cluster.hosts;
   return [
     { stage: 'validate', note: 'the input against the haSetup schema, before anything else' },
+    resolveStep(cluster.name, resolution),
     { stage: 'run guard', note: `no other disruptive run open on cluster ${cluster.name}` },
     {
       stage: 'database password',
-      note: 'cluster.db.passwordRef resolved on the worker; refused if it has any of ? { } & ~ ! ( ) ^ =',
+      note: 'db.passwordRef of the inventory, resolved on the worker; refused if it has any of ? { } & ~ ! ( ) ^ =',
     },
     ...hostKeySteps(all),
     ...preflightSteps(cluster, all),
@@ -249,7 +264,7 @@ function haSetupPlan(input: HaSetupInput, variants?: Variants): PlanStep[] {
     {
       stage: 'health unregistered',
       api: 'POST /v1/users/login',
-      note: 'first login: the initial admin password is changed to api.passwordRef when the API asks',
+      note: `first login at ${cluster.api.baseUrl}: the initial admin password is changed to api.passwordRef when the API asks`,
     },
     {
       stage: 'health unregistered',
@@ -258,12 +273,12 @@ function haSetupPlan(input: HaSetupInput, variants?: Variants): PlanStep[] {
     },
     {
       stage: 'approval',
-      note: `gate "register": ${approvals.minApprovals} of ${approvals.approvers.join(', ')}, within ${approvals.timeout}`,
+      note: `gate "register": ${approvals?.minApprovals} of ${approvals?.approvers.join(', ')}, within ${input.approvalTimeout ?? approvals?.timeout.default}`,
     },
     {
       stage: 'register',
       api: 'POST /v1/account',
-      note: `+${registration.cc} ${registration.phoneNumber}, ${registration.method}; certificate from registration.certRef${registration.pinRef ? ', PIN from registration.pinRef' : ''}`,
+      note: `+${registration?.cc} ${registration?.phoneNumber}, ${method}; certificate from registration.certRef${registration?.pinRef ? ', PIN from registration.pinRef' : ''} (inventory)`,
     },
     {
       stage: 'waiting for verification code',
@@ -280,12 +295,34 @@ function haSetupPlan(input: HaSetupInput, variants?: Variants): PlanStep[] {
 
 type HostContainers = { host: string; expected: string[]; containers: ContainerState[] };
 
+/**
+ * Setting up v<version> where a service already runs a newer one would downgrade it (an inventory
+ * whose version was not updated after an upgrade): refused before anything starts.
+ */
+function refuseNewerThan(states: HostContainers[], version: string): void {
+  const newer = states.flatMap((s) =>
+    s.containers
+      .filter((c) => {
+        const v = /:v(\d+\.\d+\.\d+)$/.exec(c.image)?.[1];
+        return v !== undefined && compareVersions(v, version) > 0;
+      })
+      .map((c) => `${c.service} on ${s.host} runs ${c.image.slice(c.image.lastIndexOf(':') + 1)}`),
+  );
+  if (newer.length > 0)
+    throw ApplicationFailure.create({
+      type: 'HostNewerThanTarget',
+      nonRetryable: true,
+      message: `refusing to set up v${version} over newer containers: ${newer.join(', ')}; is the inventory's version up to date?`,
+    });
+}
+
 /** A container of `service` that runs `version` (the image tag is `:v<version>`). */
 const current = (c: ContainerState, service: string, version: string) =>
   c.service === service && c.running && c.image.endsWith(`:v${version}`);
 
 async function psAll(
-  cluster: HaSetupInput['cluster'],
+  ref: ClusterRef,
+  cluster: OperableCluster,
   version: string,
   variant: Map<string, ComposeVariant>,
 ): Promise<HostContainers[]> {
@@ -294,7 +331,7 @@ async function psAll(
       host: h.name,
       expected: h.roles.map((r) => SERVICE_OF_ROLE[r]),
       containers: (await hosts.composePs({
-        cluster,
+        cluster: ref,
         host: h.name,
         version,
         variant: variant.get(h.name) ?? 'v1',
@@ -315,7 +352,8 @@ const flatten = (states: HostContainers[]): Containers =>
 
 /** Seed A6: every host's service container running, within the deadline. */
 async function waitRunning(
-  cluster: HaSetupInput['cluster'],
+  ref: ClusterRef,
+  cluster: OperableCluster,
   version: string,
   variant: Map<string, ComposeVariant>,
   deadline: string,
@@ -323,7 +361,7 @@ async function waitRunning(
   const started = Date.now();
   const until = started + durationMs(deadline);
   for (;;) {
-    const states = await psAll(cluster, version, variant);
+    const states = await psAll(ref, cluster, version, variant);
     const missing = missingServices(states);
     if (missing.length === 0) return flatten(states);
     if (Date.now() >= until) {

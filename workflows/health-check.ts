@@ -1,10 +1,11 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { summarizeHealth } from '../src/spec/health';
 import { HealthCheckInput } from '../src/spec/inputs';
+import { inventoryOf } from '../src/spec/inventory';
 import type { HealthCheckResult } from '../src/spec/results';
-import { RunNotifier } from './lib/notify';
-import { Progress } from './lib/progress';
+import { plainRun } from './lib/gated-run';
+import { planQuery, resolveStep } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 const { wabaHealth } = proxyActivities<Activities>({
@@ -13,20 +14,31 @@ const { wabaHealth } = proxyActivities<Activities>({
 });
 
 /** Read-only: log in to the Webapp, read GET /v1/health, return one row per node and a verdict. */
-export async function healthCheck(input: unknown): Promise<HealthCheckResult> {
-  const { cluster } = validateInput('healthCheck', HealthCheckInput, input);
-  const progress = new Progress('healthCheck', cluster.name);
-  const notifier = new RunNotifier('healthCheck', cluster.name);
-  progress.stage('health');
+export async function healthCheck(raw: unknown): Promise<HealthCheckResult> {
+  const input = validateInput('healthCheck', HealthCheckInput, raw);
+  const { progress, notifier, resolve } = plainRun('healthCheck', input);
+  let plan = [resolveStep(input.cluster)];
+  setHandler(planQuery, () => plan);
   try {
-    const body = await wabaHealth({ cluster: cluster.name, api: cluster.api });
+    const { cluster, ref, resolution } = await resolve();
+    plan = [
+      resolveStep(input.cluster, resolution),
+      { stage: 'health', api: 'GET /v1/health', note: `at ${cluster.api.baseUrl}` },
+    ];
+    progress.stage('health');
+    const body = await wabaHealth({ cluster: ref });
     const summary = summarizeHealth(body);
     for (const node of summary.nodes) {
       progress.host(node.host, node.gatewayStatus ?? `error ${node.errorCode ?? '?'}`);
     }
     progress.stage(`done: ${summary.verdict}`);
     return await notifier.succeeded(
-      { cluster: cluster.name, checkedAt: new Date().toISOString(), ...summary },
+      {
+        cluster: cluster.name,
+        checkedAt: new Date().toISOString(),
+        inventory: inventoryOf(resolution),
+        ...summary,
+      },
       `${summary.verdict}${summary.reasons.length ? `: ${summary.reasons.join('; ')}` : ''}`,
     );
   } catch (err) {

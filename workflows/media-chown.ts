@@ -8,23 +8,22 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { durationMs } from '../src/spec/approvals';
-import {
-  MEDIA_WINDOW_FIELDS,
-  type MediaChownInput,
-  MediaChownInput as Schema,
-} from '../src/spec/lifecycle-inputs';
+import { mediaDirOf, type OperableCluster } from '../src/spec/cluster';
+import { durationMs } from '../src/spec/duration';
+import { MEDIA_WINDOW_FIELDS, type MediaChownInput, MediaChownInput as Schema } from '../src/spec/inputs';
+import { inventoryOf } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
 import { shellQuote } from '../src/spec/shell';
 import { nextOpening, type Opening, recurringWindowProblems } from '../src/spec/window';
+import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { RunNotifier } from './lib/notify';
-import { planQuery } from './lib/plan';
-import { Progress } from './lib/progress';
+import { type PlanStep, planQuery, resolveStep } from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { INVALID_INPUT, validateInput } from './lib/validate';
 
 export interface MediaChownResult {
   cluster: string;
+  inventory: InventoryStamp;
   host: string;
   total: number;
   changed: number;
@@ -36,27 +35,32 @@ export interface MediaChownResult {
 
 export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResult> {
   const input = validateInput('mediaChown', Schema, raw) as MediaChownInput;
-  const { cluster, mediaDir } = input;
   const window = chownWindow(input);
-  const progress = new Progress('mediaChown', cluster.name);
-  const notifier = new RunNotifier('mediaChown', cluster.name);
-  const web = hostsWithRole(cluster, 'webapp')[0];
-  if (!web)
-    throw ApplicationFailure.create({
-      type: 'InvalidInput',
-      nonRetryable: true,
-      message: 'the cluster has no webapp host',
-    });
-  const dirs = ['incoming', 'outgoing', 'shared'].map((d) => `${mediaDir}/${d}`);
-  setHandler(planQuery, () => [
-    {
-      stage: 'chown',
-      host: web.name,
-      command: `docker exec -d <waweb container> chown -R root ${dirs.map(shellQuote).join(' ')}`,
-      note: 'only files not yet owned by root; detached',
-    },
-  ]);
+  const { progress, notifier, resolve } = plainRun('mediaChown', input);
+  let plan: PlanStep[] = [resolveStep(input.cluster)];
+  setHandler(planQuery, () => plan);
   try {
+    const resolved = await resolve();
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref } = resolved;
+    const mediaDir = mediaDirOf(cluster);
+    // Every operable cluster has a webapp host (the inventory's requirements).
+    const web = hostsWithRole(cluster, 'webapp')[0] as (typeof cluster.hosts)[number];
+    const dirs = ['incoming', 'outgoing', 'shared'].map((d) => `${mediaDir}/${d}`);
+    plan = [
+      resolveStep(cluster.name, resolved.resolution),
+      {
+        stage: 'chown',
+        host: web.name,
+        command: `docker exec -d <waweb container> chown -R root ${dirs.map(shellQuote).join(' ')}`,
+        note: 'only files not yet owned by root; detached',
+      },
+    ];
+    const done = (r: Omit<MediaChownResult, 'cluster' | 'inventory'>): MediaChownResult => ({
+      cluster: cluster.name,
+      inventory: inventoryOf(resolved.resolution),
+      ...r,
+    });
     await refuseConcurrentRuns('mediaChown', cluster.name);
     if (input.notBefore && Date.parse(input.notBefore) > Date.now()) {
       progress.stage(`waiting until ${input.notBefore} to resume`);
@@ -74,40 +78,30 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     };
     // A follow-up that starts after its window already closed (a worker down for long) waits for the next.
     if (window && Date.now() >= window.closesAt) return await resumeInNextWindow('not started');
-    const version = cluster.version as string;
-    const variant = (await detectCompose(cluster, [web])).get(web.name) ?? 'v1';
+    const version = cluster.version;
+    const variant = (await detectCompose(ref, cluster, [web])).get(web.name) ?? 'v1';
     progress.stage('chown');
-    const job = await hostActs.startMediaChown({ cluster, host: web.name, version, variant, mediaDir });
+    const job = await hostActs.startMediaChown({ cluster: ref, host: web.name, version, variant });
     const first = job.before;
     if (first.remaining === 0) {
       // Counted just now: nothing to change (a re-run). A chown the activity started has nothing to do.
       progress.host(web.name, `${first.total}/${first.total} files owned by root`);
       progress.stage('done: nothing to change, every media file was already owned by root');
       return await notifier.succeeded(
-        { cluster: cluster.name, host: web.name, total: first.total, changed: 0, outcome: 'completed', runs },
+        done({ host: web.name, total: first.total, changed: 0, outcome: 'completed', runs }),
         `nothing to change: every media file on ${web.name} was already owned by root (${first.total} files)`,
       );
     }
     const startedAt = Date.now();
-    let last = await hostActs.mediaChownProgress({
-      cluster,
-      host: web.name,
-      container: job.container,
-      mediaDir,
-    });
+    let last = await hostActs.mediaChownProgress({ cluster: ref, host: web.name, container: job.container });
     for (;;) {
       if (last.exitCode !== null) break;
       if (window && Date.now() >= window.closesAt) {
-        await hostActs.stopMediaChown({ cluster, host: web.name, container: job.container });
+        await hostActs.stopMediaChown({ cluster: ref, host: web.name, container: job.container });
         return await resumeInNextWindow(`${last.remaining} files left`);
       }
       await sleep('5s');
-      last = await hostActs.mediaChownProgress({
-        cluster,
-        host: web.name,
-        container: job.container,
-        mediaDir,
-      });
+      last = await hostActs.mediaChownProgress({ cluster: ref, host: web.name, container: job.container });
       const rate = (first.remaining - last.remaining) / Math.max(1, (Date.now() - startedAt) / 1000);
       const eta = rate > 0 ? `${Math.ceil(last.remaining / rate)} s left` : 'estimating';
       progress.host(web.name, `${last.done}/${last.total} files owned by root, ${eta}`);
@@ -121,14 +115,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     }
     progress.stage('done: every media file is owned by root');
     return await notifier.succeeded(
-      {
-        cluster: cluster.name,
-        host: web.name,
-        total: last.total,
-        changed: first.remaining,
-        outcome: 'completed' as const,
-        runs,
-      },
+      done({ host: web.name, total: last.total, changed: first.remaining, outcome: 'completed', runs }),
       `every media file on ${web.name} is owned by root (${first.remaining} of ${last.total} changed)`,
     );
   } catch (err) {

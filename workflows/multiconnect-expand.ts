@@ -2,9 +2,12 @@
 import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
+import type { HostSpec, OperableCluster } from '../src/spec/cluster';
 import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
-import { MulticonnectExpandInput } from '../src/spec/runbook-inputs';
+import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
+import { inventoryOf, type Resolution } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
 import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
 import { preflightHosts } from './lib/hosts';
@@ -15,6 +18,7 @@ import {
   planQuery,
   preflightSteps,
   psSteps,
+  resolveStep,
   uploadSteps,
   upSteps,
   type Variants,
@@ -28,6 +32,7 @@ const api = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
 
 export interface MulticonnectExpandResult {
   cluster: string;
+  inventory: InventoryStamp;
   shards: number;
   addedHosts: string[];
   /** What was already done and left alone, e.g. "wacore already running on core3 (v2.23.4)". */
@@ -41,23 +46,33 @@ const connectedTarget = (shards: number) =>
 
 export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpandResult> {
   const input = validateInput('multiconnectExpand', MulticonnectExpandInput, raw);
-  const { shards, addCoreappHosts, registration, timeouts } = input;
-  // The added hosts join the cluster as Coreapps; the rest of the spec (keys, files, db) is shared.
-  const cluster = { ...input.cluster, hosts: [...input.cluster.hosts, ...addCoreappHosts] };
-  const version = cluster.version as string;
+  const { shards, timeouts } = input;
   const found: string[] = [];
-  const { progress, gates, notifier } = gatedRun('multiconnectExpand', cluster.name, input, () => ({
+  const { progress, gates, notifier, resolve } = gatedRun('multiconnectExpand', input, () => ({
     found: [...found],
   }));
-  const apiReq = { cluster: cluster.name, api: cluster.api };
   const target = connectedTarget(shards);
-  const added = addCoreappHosts.map((h) => h.name);
+  const added = input.addCoreapps;
 
-  // Shown for docker-compose until preflight has detected each added host's compose, then rebuilt.
-  let plan = multiconnectPlan(input);
+  // Until resolved the plan says so; then, for docker-compose until preflight has detected each
+  // added host's compose, then rebuilt.
+  let plan = [resolveStep(input.cluster)];
   setHandler(planQuery, () => plan);
 
   try {
+    const resolved = await resolve(RUNBOOK_INPUTS.multiconnectExpand.issues);
+    const { ref, resolution } = resolved;
+    // The added spare hosts join the cluster as Coreapps; the rest of the spec (keys, files, db) is shared.
+    const addCoreappHosts = added.map(
+      (n) => resolved.cluster.spareHosts.find((h) => h.name === n) as HostSpec,
+    );
+    const cluster = {
+      ...resolved.cluster,
+      hosts: [...resolved.cluster.hosts, ...addCoreappHosts],
+    } as OperableCluster;
+    const version = cluster.version;
+    const apiReq = { cluster: ref };
+    plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution);
     await refuseConcurrentRuns('multiconnectExpand', cluster.name);
     progress.stage('health precheck');
     const before = await waitForHealth(apiReq, 'registered and healthy', () => true, '1m');
@@ -71,23 +86,16 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
 
     // The added hosts are checked before the gate: a wrong key or a host without Docker stops the
     // run before the shards change.
-    const preflight = await preflightHosts(cluster, addCoreappHosts, (s) => progress.stage(s));
+    const preflight = await preflightHosts(ref, cluster, addCoreappHosts, (s) => progress.stage(s));
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
-    if (preflight.length > 0) plan = multiconnectPlan(input, variant);
+    if (preflight.length > 0) plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution, variant);
 
     await gates.require(
       'shards',
       `set ${shards} shards on cluster ${cluster.name} (now ${before.connectedCoreapps} connected); add ${added.join(', ') || 'no host'} as standby`,
     );
     progress.stage('set shards');
-    await api.wabaSetShards({
-      ...apiReq,
-      cc: registration.cc,
-      phoneNumber: registration.phoneNumber,
-      certRef: registration.certRef,
-      pinRef: registration.pinRef,
-      shards,
-    });
+    await api.wabaSetShards({ ...apiReq, shards });
 
     progress.stage('wait connected');
     await waitForHealth(
@@ -99,12 +107,12 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
 
     if (addCoreappHosts.length > 0) {
       progress.stage('upload');
-      await Promise.all(addCoreappHosts.map((h) => hosts.uploadSetupFiles({ cluster, host: h.name })));
+      await Promise.all(addCoreappHosts.map((h) => hosts.uploadSetupFiles({ cluster: ref, host: h.name })));
       progress.stage('check containers');
       const running = await Promise.all(
         addCoreappHosts.map(async (h) => {
           const ps = (await hosts.composePs({
-            cluster,
+            cluster: ref,
             host: h.name,
             version,
             variant: variant.get(h.name) ?? 'v1',
@@ -122,7 +130,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
           }
           progress.host(h.name, 'up -d wacore');
           await hosts.composeUp({
-            cluster,
+            cluster: ref,
             host: h.name,
             service: 'wacore',
             version,
@@ -157,7 +165,15 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     );
     progress.stage(`done: ${health.verdict}`);
     return await notifier.succeeded(
-      { cluster: cluster.name, shards, addedHosts: added, found, decisions: gates.decisions(), health },
+      {
+        cluster: cluster.name,
+        inventory: inventoryOf(resolution),
+        shards,
+        addedHosts: added,
+        found,
+        decisions: gates.decisions(),
+        health,
+      },
       `${shards} shards; ${added.length ? `${added.join(', ')} added as standby` : 'no host added'}; health ${health.verdict}`,
     );
   } catch (err) {
@@ -168,20 +184,27 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
 }
 
 /** Every stage of the run, with the command or API call per host; `variants` once preflight ran. */
-function multiconnectPlan(input: MulticonnectExpandInput, variants?: Variants): PlanStep[] {
-  const { shards, addCoreappHosts, approvals, timeouts } = input;
-  const cluster = { ...input.cluster, hosts: [...input.cluster.hosts, ...addCoreappHosts] };
-  const version = cluster.version as string;
+function multiconnectPlan(
+  input: MulticonnectExpandInput,
+  cluster: OperableCluster,
+  addCoreappHosts: HostSpec[],
+  resolution: Resolution,
+  variants?: Variants,
+): PlanStep[] {
+  const { shards, timeouts } = input;
+  const approvals = resolution.policy;
+  const version = cluster.version;
   const names = addCoreappHosts.map((h) => h.name).join(', ') || 'no added host';
   return [
     { stage: 'validate', note: 'the input against the multiconnectExpand schema, before anything else' },
+    resolveStep(cluster.name, resolution),
     { stage: 'run guard', note: `no other disruptive run open on cluster ${cluster.name}` },
     { stage: 'health precheck', api: 'GET /v1/health', note: 'registered and healthy' },
     ...hostKeySteps(addCoreappHosts),
     ...preflightSteps(cluster, addCoreappHosts),
     {
       stage: 'approval',
-      note: `gate "shards": ${approvals.minApprovals} of ${approvals.approvers.join(', ')}, within ${approvals.timeout}`,
+      note: `gate "shards": ${approvals?.minApprovals} of ${approvals?.approvers.join(', ')}, within ${input.approvalTimeout ?? approvals?.timeout.default}`,
     },
     { stage: 'set shards', api: 'POST /v1/account/shards', note: `shards: ${shards}` },
     {

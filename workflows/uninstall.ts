@@ -1,16 +1,19 @@
 // Seed section F: take the cluster down, Coreapps, then Masters, then Webapps, from the compose file
 // the cluster was started with; data only with removeVolumes and a second approval.
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import type { Role } from '../src/spec/cluster';
-import { UninstallInput } from '../src/spec/lifecycle-inputs';
+import type { OperableCluster, Role } from '../src/spec/cluster';
+import { RUNBOOK_INPUTS, UninstallInput } from '../src/spec/inputs';
+import { inventoryOf } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
 import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { type PlanStep, planQuery } from './lib/plan';
+import { type PlanStep, planQuery, resolveStep } from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface UninstallResult {
   cluster: string;
+  inventory: InventoryStamp;
   nothingToDo: boolean;
   removed: { host: string; containers: string[] }[];
   volumesRemoved: boolean;
@@ -21,27 +24,42 @@ const ORDER: Role[] = ['coreapp', 'master', 'webapp'];
 
 export async function uninstall(raw: unknown): Promise<UninstallResult> {
   const input = validateInput('uninstall', UninstallInput, raw);
-  const { cluster } = input;
-  const version = cluster.version as string;
-  const { progress, gates, notifier } = gatedRun('uninstall', cluster.name, input);
-  const ordered = ORDER.flatMap((r) => hostsWithRole(cluster, r)).filter((h, i, all) => all.indexOf(h) === i);
-  const plan: PlanStep[] = ordered.map((h) => ({
-    stage: 'down',
-    host: h.name,
-    note: 'docker-compose down (EXTERNAL_HOSTNAME and WA_API_VERSION set)',
-  }));
-  if (input.removeVolumes)
-    plan.push({ stage: 'remove data', note: 'down -v on every host, after gate "remove-data"' });
+  const { progress, gates, notifier, resolve } = gatedRun('uninstall', input);
+  let plan: PlanStep[] = [resolveStep(input.cluster)];
   setHandler(planQuery, () => plan);
   try {
+    const resolved = await resolve(RUNBOOK_INPUTS.uninstall.issues);
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref } = resolved;
+    const version = cluster.version;
+    const stamp = inventoryOf(resolved.resolution);
+    const ordered = ORDER.flatMap((r) => hostsWithRole(cluster, r)).filter(
+      (h, i, all) => all.indexOf(h) === i,
+    );
+    plan = [
+      resolveStep(cluster.name, resolved.resolution),
+      ...ordered.map((h) => ({
+        stage: 'down',
+        host: h.name,
+        note: 'docker-compose down (EXTERNAL_HOSTNAME and WA_API_VERSION set)',
+      })),
+      ...(input.removeVolumes
+        ? [{ stage: 'remove data', note: 'down -v on every host, after gate "remove-data"' }]
+        : []),
+    ];
     await refuseConcurrentRuns('uninstall', cluster.name);
-    progress.stage('inventory');
-    const variants = await detectCompose(cluster);
+    progress.stage('find containers');
+    const variants = await detectCompose(ref, cluster);
     const inventory = await Promise.all(
       ordered.map(async (h) => ({
         host: h.name,
         containers: (
-          await hostActs.composePs({ cluster, host: h.name, version, variant: variants.get(h.name) ?? 'v1' })
+          await hostActs.composePs({
+            cluster: ref,
+            host: h.name,
+            version,
+            variant: variants.get(h.name) ?? 'v1',
+          })
         ).map((c) => c.name),
       })),
     );
@@ -49,7 +67,14 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     if (present.length === 0 && !input.removeVolumes) {
       progress.stage('done: nothing to do, no container of the project on any host');
       return await notifier.succeeded(
-        { cluster: cluster.name, nothingToDo: true, removed: [], volumesRemoved: false, decisions: [] },
+        {
+          cluster: cluster.name,
+          inventory: stamp,
+          nothingToDo: true,
+          removed: [],
+          volumesRemoved: false,
+          decisions: [],
+        },
         'nothing to do: no container of the project on any host',
       );
     }
@@ -61,7 +86,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
       progress.stage(`down ${role} hosts`);
       for (const h of hostsWithRole(cluster, role)) {
         const out = await hostActs.composeDown({
-          cluster,
+          cluster: ref,
           host: h.name,
           version,
           variant: variants.get(h.name) ?? 'v1',
@@ -79,7 +104,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
       progress.stage('remove data');
       for (const h of ordered)
         await hostActs.composeDown({
-          cluster,
+          cluster: ref,
           host: h.name,
           version,
           variant: variants.get(h.name) ?? 'v1',
@@ -90,7 +115,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     progress.stage('verify');
     const left = await Promise.all(
       ordered.map((h) =>
-        hostActs.composePs({ cluster, host: h.name, version, variant: variants.get(h.name) ?? 'v1' }),
+        hostActs.composePs({ cluster: ref, host: h.name, version, variant: variants.get(h.name) ?? 'v1' }),
       ),
     );
     const remaining = left.flat().map((c) => c.name);
@@ -105,6 +130,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     return await notifier.succeeded(
       {
         cluster: cluster.name,
+        inventory: stamp,
         nothingToDo: false,
         removed: present,
         volumesRemoved,

@@ -10,10 +10,12 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { HostSpec, Role } from '../src/spec/cluster';
+import { type HostSpec, mediaDirOf, type OperableCluster, type Role } from '../src/spec/cluster';
 import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
-import { UpgradeInput } from '../src/spec/lifecycle-inputs';
+import { RUNBOOK_INPUTS, UpgradeInput } from '../src/spec/inputs';
+import { type ClusterRef, inventoryOf } from '../src/spec/inventory';
+import type { InventoryStamp } from '../src/spec/results';
 import { compareVersions, VERSION_PATTERN } from '../src/spec/version';
 import { windowState } from '../src/spec/window';
 import type { DbUpgradeResult } from './db-upgrade';
@@ -21,13 +23,14 @@ import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { type PlanStep, planQuery, SERVICE_OF_ROLE, upSteps } from './lib/plan';
+import { type PlanStep, planQuery, resolveStep, SERVICE_OF_ROLE, upSteps } from './lib/plan';
 import { refuseConcurrentRuns } from './lib/run-guard';
 import { requireScheduledForPreApproval, validateInput } from './lib/validate';
 import type { MediaChownResult } from './media-chown';
 
 export interface UpgradeResult {
   cluster: string;
+  inventory: InventoryStamp;
   fromVersion: string;
   toVersion: string;
   backup: { path: string; sha256: string };
@@ -78,7 +81,8 @@ export function versionOfImage(image: string): string | undefined {
  * the first one that is not the target.
  */
 async function readRunningVersions(
-  cluster: UpgradeInput['cluster'],
+  ref: ClusterRef,
+  cluster: OperableCluster,
   variants: Map<string, ComposeVariant>,
   from: string,
   to: string,
@@ -90,7 +94,7 @@ async function readRunningVersions(
           [
             h.name,
             await hostActs.composePs({
-              cluster,
+              cluster: ref,
               host: h.name,
               version: from,
               variant: variants.get(h.name) ?? 'v1',
@@ -136,20 +140,18 @@ function batches<T>(items: T[], size: number): T[][] {
 export async function upgrade(raw: unknown): Promise<UpgradeResult> {
   const input = validateInput('upgrade', UpgradeInput, raw);
   requireScheduledForPreApproval('upgrade', input.preApproved);
-  const { cluster, toVersion, rollback } = input;
-  const from = cluster.version as string;
+  const { toVersion, rollback } = input;
   const id = workflowInfo().workflowId;
   const gateLog: UpgradeResult['gates'] = [];
-  const { progress, gates, notifier } = gatedRun('upgrade', cluster.name, input, () => ({
+  let from: string | undefined;
+  const { progress, gates, notifier, resolve } = gatedRun('upgrade', input, () => ({
     fromVersion: from,
     toVersion,
     healthGates: gateLog,
   }));
-  gates.preApprove(input.preApproved);
-  const apiReq = { cluster: cluster.name, api: cluster.api };
-  const dbUp = needsDbUpgrade(cluster.db?.engine ?? '', toVersion);
-  const chown = needsMediaChown(from, toVersion);
-  const plan: PlanStep[] = [
+  let plan: PlanStep[] = [resolveStep(input.cluster)];
+  setHandler(planQuery, () => plan);
+  const buildPlan = (cluster: OperableCluster, dbUp: boolean, chown: boolean): PlanStep[] => [
     ...(input.window
       ? [
           {
@@ -173,12 +175,11 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       ? [
           {
             stage: 'mediaChown',
-            note: `child workflow after the Webapps: chown -R root ${input.mediaDir}/{incoming,outgoing,shared}`,
+            note: `child workflow after the Webapps: chown -R root ${mediaDirOf(cluster)}/{incoming,outgoing,shared}`,
           },
         ]
       : []),
   ];
-  setHandler(planQuery, () => plan);
 
   const waitForWindow = async () => {
     if (!input.window) return;
@@ -198,6 +199,16 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
   /** Hosts (and roles) this run changed, in order: what a rollback puts back. */
   const upgraded: ServiceOnHost[] = [];
   try {
+    const resolved = await resolve(RUNBOOK_INPUTS.upgrade.issues);
+    const cluster = resolved.cluster as OperableCluster;
+    const { ref } = resolved;
+    const apiReq = { cluster: ref };
+    from = cluster.version;
+    const fromVersion = from;
+    gates.preApprove(input.preApproved);
+    const dbUp = needsDbUpgrade(cluster.db.engine, toVersion);
+    const chown = needsMediaChown(fromVersion, toVersion);
+    plan = [resolveStep(cluster.name, resolved.resolution), ...buildPlan(cluster, dbUp, chown)];
     await refuseConcurrentRuns('upgrade', cluster.name);
     await waitForWindow();
     progress.stage('pre-upgrade health');
@@ -209,9 +220,9 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     );
     const expected = before.connectedCoreapps;
     progress.stage('preflight');
-    const variants = await detectCompose(cluster);
+    const variants = await detectCompose(ref, cluster);
     progress.stage('read running versions');
-    const services = await readRunningVersions(cluster, variants, from, toVersion);
+    const services = await readRunningVersions(ref, cluster, variants, fromVersion, toVersion);
     for (const s of services)
       progress.host(
         s.host.name,
@@ -235,15 +246,14 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       : '';
     progress.stage('settings backup');
     const backup = await hostActs.settingsBackup({
-      cluster,
-      passwordRef: input.backup.passwordRef,
-      label: `v${from}-to-v${toVersion}-${workflowInfo().runId.slice(0, 8)}`,
+      cluster: ref,
+      label: `v${fromVersion}-to-v${toVersion}-${workflowInfo().runId.slice(0, 8)}`,
     });
     progress.host('backup', `${backup.path} (sha256 ${backup.sha256.slice(0, 12)}…)`);
 
     await gates.require(
       'upgrade',
-      `upgrade cluster ${cluster.name} from v${from} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}${doneText}`,
+      `upgrade cluster ${cluster.name} from v${fromVersion} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}${doneText}`,
     );
     await waitForWindow();
 
@@ -252,7 +262,14 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       progress.stage('dbUpgrade');
       db = await executeChild('dbUpgrade', {
         workflowId: `${id}/dbUpgrade`,
-        args: [{ cluster, toVersion, restartApps: false, timeouts: { job: input.timeouts.dbUpgrade } }],
+        args: [
+          {
+            cluster: cluster.name,
+            toVersion,
+            restartApps: false,
+            timeouts: { job: input.timeouts.dbUpgrade },
+          },
+        ],
       });
     }
 
@@ -261,7 +278,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
       for (const u of [...upgraded].reverse()) {
         progress.host(u.host.name, `rolling back to v${u.rollbackTo}`);
         await hostActs.composeUp({
-          cluster,
+          cluster: ref,
           host: u.host.name,
           service: u.service,
           version: u.rollbackTo,
@@ -316,7 +333,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
         const ups = await Promise.allSettled(
           batch.map(async (s) => {
             await hostActs.composeUp({
-              cluster,
+              cluster: ref,
               host: s.host.name,
               service,
               version: toVersion,
@@ -362,7 +379,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
         progress.stage('mediaChown started');
         const handle = await startChild('mediaChown', {
           workflowId: `${id}/mediaChown`,
-          args: [{ cluster: { ...cluster, version: toVersion }, mediaDir: input.mediaDir }],
+          args: [{ cluster: cluster.name }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
         chownChild = handle.result() as Promise<MediaChownResult>;
@@ -387,7 +404,8 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     return await notifier.succeeded(
       {
         cluster: cluster.name,
-        fromVersion: from,
+        inventory: inventoryOf(resolved.resolution),
+        fromVersion,
         toVersion,
         backup: { path: backup.path, sha256: backup.sha256 },
         dbUpgrade: db,
@@ -404,7 +422,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
         mediaChown,
         health,
       },
-      `v${from} → v${toVersion} on ${upgraded.length} hosts${done.length ? ` (${done.length} already on it)` : ''}${dbUp ? ', database upgraded' : ''}${chownChild ? ', media chown done' : ''}; health ${health.verdict}; backup ${backup.path}`,
+      `v${fromVersion} → v${toVersion} on ${upgraded.length} hosts${done.length ? ` (${done.length} already on it)` : ''}${dbUp ? ', database upgraded' : ''}${chownChild ? ', media chown done' : ''}; health ${health.verdict}; backup ${backup.path}`,
     );
   } catch (err) {
     progress.failed(err);

@@ -2,7 +2,7 @@
 // alternating, each from a clean slate.
 import type { LabHost } from '../../test/lab/paths';
 import { setupCriticalPath } from '../critical-path';
-import { cleanLab, labCluster, registration, seedScriptEnv } from '../lab-session';
+import { benchInventory, cleanLab, seedScriptEnv } from '../lab-session';
 import { runSeedScript } from '../seed-script';
 import type { BenchTemporal } from '../temporal';
 import { measuredRun, type RunRecord } from './paired-run';
@@ -10,13 +10,10 @@ import { runbookRep } from './runbook-rep';
 
 export const SETUP_VERSION = '2.23.4';
 
+/** haSetup of the lab's cluster at `version` (the bench inventory says so). */
 export function haSetupInput(version: string) {
-  return {
-    cluster: labCluster(version),
-    registration,
-    approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
-    requestedBy: 'carol',
-  };
+  benchInventory(version);
+  return { cluster: 'lab', requestedBy: 'carol' };
 }
 
 async function runA(hosts: LabHost[], rep: number): Promise<RunRecord> {

@@ -1,10 +1,9 @@
 // Section 2: upgrade 2.29.1 -> 2.29.3 on MySQL (dbupgrade job, media chown), A = seed-upgrade.sh,
 // B = the upgrade runbook with its defaults, B2 = the same with `maxUnavailable: 2`, alternating;
 // every repetition starts from a fresh 2.29.1 cluster.
-import { ADMIN_PASSWORD_FILE } from '../../test/lab/cluster-json';
 import type { LabHost } from '../../test/lab/paths';
 import { upgradeCriticalPath } from '../critical-path';
-import { cleanLab, labCluster, seedScriptEnv } from '../lab-session';
+import { benchInventory, cleanLab, seedScriptEnv } from '../lab-session';
 import { runSeedScript } from '../seed-script';
 import type { BenchTemporal } from '../temporal';
 import { measuredRun, type RunRecord, type Variant } from './paired-run';
@@ -18,12 +17,12 @@ export const TO = '2.29.3';
 export const RUNBOOK_VARIANTS: Record<RunbookVariant, object> = { B: {}, B2: { maxUnavailable: 2 } };
 type RunbookVariant = Exclude<Variant, 'A'>;
 
+/** The upgrade of the lab's cluster from FROM (the bench inventory says so) to TO. */
 function upgradeInput() {
+  benchInventory(FROM);
   return {
-    cluster: labCluster(FROM),
+    cluster: 'lab',
     toVersion: TO,
-    backup: { passwordRef: `file:${ADMIN_PASSWORD_FILE}` },
-    approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
     requestedBy: 'carol',
     rollback: 'off',
     timeouts: { health: '3m', dbUpgrade: '10m' },

@@ -4,35 +4,26 @@ import type { z } from 'zod';
 import { approveUpdate, rejectUpdate } from '../../workflows/lib/approval';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
 import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
-import { HaDrillInput } from '../spec/ha-drill-input';
-import { HealthCheckInput } from '../spec/inputs';
-import {
-  CollectLogsInput,
-  DbUpgradeInput,
-  MediaChownInput,
-  UninstallInput,
-  UpgradeInput,
-} from '../spec/lifecycle-inputs';
-import { HaSetupInput, MulticonnectExpandInput } from '../spec/runbook-inputs';
+import { MOVED_TO_INVENTORY, RUNBOOK_INPUTS } from '../spec/inputs';
 import { isDisruptive } from '../spec/runbooks';
 import { runSummary } from '../spec/summary';
-import { check } from '../spec/validate';
+import { type Checked, check } from '../spec/validate';
 
 /** Every runbook a person can start: its input schema and whether it disrupts the cluster. */
-const SCHEMAS: Record<string, z.ZodType> = {
-  healthCheck: HealthCheckInput,
-  haSetup: HaSetupInput,
-  multiconnectExpand: MulticonnectExpandInput,
-  upgrade: UpgradeInput,
-  dbUpgrade: DbUpgradeInput,
-  mediaChown: MediaChownInput,
-  uninstall: UninstallInput,
-  collectLogs: CollectLogsInput,
-  haDrill: HaDrillInput,
-};
 export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }> = Object.fromEntries(
-  Object.entries(SCHEMAS).map(([name, schema]) => [name, { schema, disruptive: isDisruptive(name) }]),
+  Object.entries(RUNBOOK_INPUTS).map(([name, { schema }]) => [
+    name,
+    { schema, disruptive: isDisruptive(name) },
+  ]),
 );
+
+/** An input against its runbook's schema, as the workflow checks it first (the cluster is checked by the worker). */
+export const checkInput = (runbook: string, input: unknown): Checked<unknown> => {
+  const spec = RUNBOOKS[runbook];
+  if (!spec)
+    throw new InputError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
+  return check(spec.schema, input, MOVED_TO_INVENTORY);
+};
 
 export class InputError extends Error {
   override name = 'InputError';
@@ -60,11 +51,10 @@ export async function startRunbook(
   workflowId?: string,
 ): Promise<Started> {
   const spec = RUNBOOKS[runbook];
-  if (!spec)
-    throw new InputError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
-  const checked = check(spec.schema, input);
-  if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);
-  const cluster = (checked.value as { cluster: { name: string } }).cluster.name;
+  const checked = checkInput(runbook, input);
+  if (!spec || !checked.ok)
+    throw new InputError(`invalid ${runbook} input:\n  ${checked.ok ? '' : checked.problems.join('\n  ')}`);
+  const cluster = (checked.value as { cluster: string }).cluster;
   const id = workflowId ?? workflowIdFor(runbook, cluster);
   if (spec.disruptive) {
     // A run started by a schedule carries a time suffix in its id: find it by its search attributes.

@@ -12,8 +12,7 @@ import {
 } from '@temporalio/client';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
 import { runSummary } from '../spec/summary';
-import { check } from '../spec/validate';
-import { InputError, RUNBOOKS } from './runbooks';
+import { checkInput, InputError, RUNBOOKS } from './runbooks';
 
 /** Missed actions (server down, schedule paused at the time) are still taken up to this late. */
 export const CATCHUP_WINDOW = '1h';
@@ -147,10 +146,7 @@ interface ScheduleMemo {
  */
 export async function createSchedule(client: Client, opts: CreateScheduleOptions): Promise<CreatedSchedule> {
   const { runbook, input, taskQueue } = opts;
-  const spec = RUNBOOKS[runbook];
-  if (!spec)
-    throw new InputError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
-  const checked = check(spec.schema, input);
+  const checked = checkInput(runbook, input);
   if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);
   const calendar = parseCalendar(opts.calendar);
   const timeZone = checkTimeZone(opts.timeZone);
@@ -165,7 +161,7 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
       `remaining actions must be a whole number of at least 1, got ${opts.remainingActions}`,
     );
   }
-  const cluster = (checked.value as { cluster: { name: string } }).cluster.name;
+  const cluster = (checked.value as { cluster: string }).cluster;
   const scheduleId = opts.scheduleId ?? `${cluster}/${runbook}/schedule`;
   const workflowId = `${cluster}/${runbook}`;
   const memo: ScheduleMemo = {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { Duration } from './duration';
 
 /**
  * Human approval gates and verification codes: what a person (or a chat bot acting for one) sends
- * to a running workflow. Workflow-safe: only zod, no I/O.
+ * to a running workflow, and the policy a run's gates apply (resolved from the worker's inventory,
+ * src/spec/policy.ts). Workflow-safe: only zod, no I/O.
  */
 
 /** Who decides: a person or bot identity as the chat/CLI front end names it. */
@@ -14,25 +16,15 @@ export const Identity = z
   );
 export type Identity = z.infer<typeof Identity>;
 
-const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** A duration like `30s`, `15m`, `24h`, `2d` or `500ms`. */
-export const Duration = z.string().regex(DURATION_PATTERN, 'expected a duration like 30s, 15m, 24h');
-export type Duration = z.infer<typeof Duration>;
-
-/** Milliseconds of a {@link Duration}; throws on anything else. */
-export function durationMs(d: string): number {
-  const match = DURATION_PATTERN.exec(d);
-  if (!match) throw new Error(`expected a duration like 30s, 15m, 24h, got "${d}"`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
-
-/** Who may open a gate, how many distinct approvers it needs, and how long it waits. */
+/**
+ * The policy one run's gates apply: who may approve, how many distinct approvals a gate needs,
+ * whether the requester may approve, whether a scheduled run may carry approvals given in advance,
+ * and how long a gate waits. A run gets it from the inventory at its start, never from its input.
+ */
 export const ApprovalPolicy = z
   .strictObject({
-    approvers: z.array(Identity).min(1, 'a gate needs at least one approver'),
-    minApprovals: z.number().int().min(1).default(1),
+    approvers: z.array(Identity).min(1, 'a gate needs at least one approver').max(100),
+    minApprovals: z.number().int().min(1).max(10).default(1),
     /** May the person who requested the run approve its gates? */
     allowSelfApproval: z.boolean().default(false),
     /** May a scheduled run's input carry approvals given in advance (see PreApproval)? */
@@ -59,23 +51,26 @@ export type ApprovalPolicyInput = z.input<typeof ApprovalPolicy>;
  * started by a Schedule; it counts as that approver's approval when the gate opens.
  */
 export const PreApproval = z.strictObject({
-  gate: z.string().min(1),
+  gate: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a gate name such as "upgrade"'),
   by: Identity,
   reason: z.string().min(3, 'say why (e.g. the change ticket)').max(500),
 });
 export type PreApproval = z.infer<typeof PreApproval>;
 
-/** Schema issues of `preApproved` against the policy: allowed at all, approvers, self-approval, gates. */
+/** Problems of `preApproved` against the policy: allowed at all, approvers, self-approval, gates. */
 export function preApprovalIssues(
   preApproved: PreApproval[],
-  policy: ApprovalPolicy,
+  policy: Pick<ApprovalPolicy, 'approvers' | 'allowPreApproval' | 'allowSelfApproval'>,
   requestedBy: string,
   gates: readonly string[],
 ): { path: (string | number)[]; message: string }[] {
   if (preApproved.length === 0) return [];
   if (!policy.allowPreApproval)
     return [
-      { path: ['preApproved'], message: 'approvals.allowPreApproval is false: gates cannot be pre-approved' },
+      {
+        path: ['preApproved'],
+        message: "the cluster's approval policy (allowPreApproval) does not allow pre-approved gates",
+      },
     ];
   return preApproved.flatMap((p, i) => {
     const issues: { path: (string | number)[]; message: string }[] = [];
@@ -85,7 +80,7 @@ export function preApprovalIssues(
         message: `only ${gates.join(', ')} can be pre-approved`,
       });
     if (!policy.approvers.includes(p.by))
-      issues.push({ path: ['preApproved', i, 'by'], message: `${p.by} is not in approvals.approvers` });
+      issues.push({ path: ['preApproved', i, 'by'], message: `${p.by} is not an approver of this cluster` });
     else if (p.by === requestedBy && !policy.allowSelfApproval)
       issues.push({
         path: ['preApproved', i, 'by'],
@@ -96,14 +91,14 @@ export function preApprovalIssues(
 }
 
 export const ApproveArgs = z.strictObject({
-  gate: z.string().min(1),
+  gate: z.string().min(1).max(100),
   by: Identity,
   comment: z.string().max(500).optional(),
 });
 export type ApproveArgs = z.infer<typeof ApproveArgs>;
 
 export const RejectArgs = z.strictObject({
-  gate: z.string().min(1),
+  gate: z.string().min(1).max(100),
   by: Identity,
   reason: z.string().min(1).max(500),
 });

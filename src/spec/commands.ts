@@ -56,14 +56,14 @@ export function composeFileOf(cluster: ClusterSpec): string {
   return file.slice(file.lastIndexOf('/') + 1);
 }
 
-/** How compose is called on one host of the cluster: its work dir, file and EXTERNAL_HOSTNAME. */
+/** How compose is called on one host of the cluster (a spare one too): its work dir, file and EXTERNAL_HOSTNAME. */
 export function hostComposeCall(
   cluster: ClusterSpec,
   hostName: string,
   version: string,
   variant: ComposeVariant = 'v1',
 ): ComposeCall {
-  const host = cluster.hosts.find((h) => h.name === hostName);
+  const host = [...cluster.hosts, ...cluster.spareHosts].find((h) => h.name === hostName);
   return {
     workDir: cluster.workDir,
     file: composeFileOf(cluster),

@@ -3,10 +3,14 @@ import { z } from 'zod';
 /** A recurring maintenance window in an IANA time zone; `end` before `start` crosses midnight. */
 export const MaintenanceWindow = z
   .strictObject({
-    days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
+    days: z
+      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+      .min(1)
+      .max(7)
+      .refine((d) => new Set(d).size === d.length, { message: 'a day is listed twice' }),
     start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM'),
     end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM'),
-    timeZone: z.string().refine(validTimeZone, 'expected an IANA time zone such as Europe/Rome'),
+    timeZone: z.string().max(64).refine(validTimeZone, 'expected an IANA time zone such as Europe/Rome'),
   })
   .refine((w) => w.start !== w.end, { message: 'start and end must differ', path: ['end'] });
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;

@@ -47,11 +47,11 @@ describe('waba-runbooks start: the input is checked before any connection', () =
   });
 
   it('an invalid input names the field (exit 2) while the server is down', async () => {
-    const bad = haSetupInput();
-    (bad.cluster.hosts[3] as { name: string }).name = 'core1;reboot';
+    const bad = { ...haSetupInput(), cluster: 'lab;reboot', api: { baseUrl: 'https://evil' } };
     const r = await cli(down, 'start', 'haSetup', '--input', inputFile('bad', bad));
     expect(r.out).toContain('invalid haSetup input:');
-    expect(r.out).toContain('cluster.hosts[3].name');
+    expect(r.out).toContain('cluster: expected the name of a cluster in the worker inventory');
+    expect(r.out).toContain('api: unknown field: the API URL and its TLS trust live in the inventory');
     expect(r.out).not.toMatch(/connect|ECONNREFUSED|transport/i);
     expect(r.code).toBe(2);
   });
@@ -72,6 +72,44 @@ describe('waba-runbooks start: the input is checked before any connection', () =
     const r = await cli(down, 'start', 'haSetup', '--input', inputFile('valid', haSetupInput()));
     expect(r.code).toBe(1);
     expect(r.out).not.toContain('invalid haSetup input');
+  });
+});
+
+describe('waba-runbooks schema and inventory check: no server needed', () => {
+  let down: string;
+  beforeAll(async () => {
+    down = `127.0.0.1:${await freePort()}`;
+  });
+
+  it('schema prints the JSON Schema of a runbook input or of the inventory', async () => {
+    const r = await cli(down, 'schema', 'upgrade');
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.out);
+    expect(schema.title).toBe('waba-runbooks upgrade input');
+    expect(schema.required).toEqual(['cluster', 'toVersion', 'requestedBy']);
+    expect(JSON.parse((await cli(down, 'schema', 'inventory')).out).title).toBe('waba-runbooks inventory');
+    const unknown = await cli(down, 'schema', 'upgrad');
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toContain('schema of what? one of: healthCheck, haSetup');
+  });
+
+  it('inventory check validates a file: a valid one is described, an invalid one is refused naming every problem', async () => {
+    const example = path.join(PROJECT_ROOT, 'examples/inventory.yaml');
+    const ok = await cli(down, 'inventory', 'check', example);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('valid, 1 cluster(s)');
+    expect(ok.out).toContain('spare: core3 (coreapp)');
+    const json = JSON.parse((await cli(down, 'inventory', 'check', example, '--json')).out);
+    expect(json.clusters[0].name).toBe('prod');
+    const bad = inputFile(
+      'bad-inventory',
+      JSON.stringify({ clusters: { prod: { hosts: [], api: { baseUrl: 'https://u:p@x' } } } }),
+    );
+    const refused = await cli(down, 'inventory', 'check', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('clusters.prod.hosts: a cluster needs at least one host');
+    expect(refused.out).toContain('clusters.prod.api.baseUrl: credentials are not allowed in a URL');
+    expect(refused.out).toContain('clusters.prod.api.passwordRef: Invalid input');
   });
 });
 
@@ -108,9 +146,7 @@ describe('waba-runbooks list', () => {
     });
     handles.push(other);
     // A finished runbook run is not listed either.
-    const done = await startRunbook(client, taskQueue, 'collectLogs', {
-      cluster: haSetupInput({}, a).cluster,
-    });
+    const done = await startRunbook(client, taskQueue, 'collectLogs', { cluster: a });
     await client.workflow.getHandle(done.workflowId).terminate('finished');
 
     await until(

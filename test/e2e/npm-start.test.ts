@@ -1,16 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../src/config';
 import { freePort } from '../../src/free-port';
 import type { HealthCheckResult } from '../../src/spec/results';
 import seed from '../fixtures/seed-health.json';
 import { makeTestCerts } from '../support/certs';
 import { FakeWebapp } from '../support/fake-webapp';
+import { testClusterEntry, testInventoryDoc } from '../support/inventory';
 
 const PASSWORD = 'Start-Test-Pa55word';
 
@@ -76,12 +78,25 @@ describe('npm start (embedded dev server + worker)', () => {
       WABA_CHATOPS_PORT: String(chatopsPort),
     };
     delete env.TEMPORAL_ADDRESS;
+    delete env.WABA_INVENTORY;
     const pidFile = path.join(dataDir, 'devserver.pid');
+    // The inventory in the data directory: the one cluster this worker may touch.
+    const entry = testClusterEntry({ hosts: [{ name: 'web1', address: '127.0.0.1', roles: ['webapp'] }] });
+    entry.api = {
+      baseUrl: webapp.url,
+      passwordRef: 'env:WABA_ADMIN_PASSWORD',
+      tls: { caFile: certs.caFile },
+    };
+    for (const k of ['db', 'compose', 'ssh', 'registration', 'backup', 'approvals']) delete entry[k];
+    writeFileSync(path.join(dataDir, 'inventory.yaml'), stringify(testInventoryDoc({ lab: entry })));
 
     // 1. First start: dev server + worker; the Web UI answers.
     const first = startMain(env);
     started.push(first.child);
     await until('the first worker', () => first.output().includes('worker polling'), 90_000);
+    expect(first.output()).toContain(
+      `inventory ${path.join(dataDir, 'inventory.yaml')} (data directory): 1 cluster(s): lab`,
+    );
     expect(first.output()).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}`);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${chatopsPort}/healthz`)).status).toBe(200);
@@ -93,13 +108,7 @@ describe('npm start (embedded dev server + worker)', () => {
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
     const client = new Client({ connection });
     const workflowId = `lab/healthCheck/start-${Date.now()}`;
-    const input = {
-      cluster: {
-        name: 'lab',
-        hosts: [{ name: 'web1', address: '127.0.0.1', roles: ['webapp'] }],
-        api: { baseUrl: webapp.url, passwordRef: 'env:WABA_ADMIN_PASSWORD', tls: { caFile: certs.caFile } },
-      },
-    };
+    const input = { cluster: 'lab' };
     await client.workflow.start('healthCheck', {
       taskQueue: env.WABA_TASK_QUEUE as string,
       workflowId,

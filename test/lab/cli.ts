@@ -87,7 +87,7 @@ async function main(args: string[]): Promise<void> {
         heartbeatInterval: intOption(rest, '--heartbeat-interval'),
       });
       console.log(
-        `lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: .lab/cluster.json, .lab/spare-hosts.json`,
+        `lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: the worker reads .lab/inventory.yaml`,
       );
       return;
     }

@@ -2,7 +2,6 @@
 // `docker-compose run -d -e EXIT_ON_SUCCESS=FALSE dbupgrade` with the unmodified upstream file, stays
 // up after success (the simulator honours the variable), success is read from its log, the job
 // container is removed, and with restartApps: false the app containers are left alone.
-import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +9,8 @@ import type { DbUpgradeResult } from '../../workflows/db-upgrade';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { CLUSTER_JSON } from './cluster-json';
 import { withLabDb } from './database';
-import { cli, inputFile, labWorker, setUpHa } from './e2e-support';
+import { cli, inputFile, labWorker, setUpHa, TestInventory } from './e2e-support';
 import { docker, labState, up } from './lab';
 import { getKv, readStats, setKv } from './sim/db';
 
@@ -32,7 +30,7 @@ describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', (
   let worker: WorkerProcess | undefined;
   let close: (() => Promise<void>) | undefined;
   let client: Client;
-  const cluster = (version: string) => ({ ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version });
+  const inventory = new TestInventory('dbupgrade');
   const appHosts = () => labState().hosts.filter((h) => !h.spare);
   const schema = () => withLabDb('MYSQL', (db) => getKv(db, 'schema_version'));
   const dbupgradeRuns = async () => (await withLabDb('MYSQL', readStats)).dbupgrade ?? 0;
@@ -61,7 +59,9 @@ describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', (
   beforeAll(async () => {
     await up({ log: () => {} });
     ({ client, close } = await testClient());
-    worker = await labWorker(TASK_QUEUE);
+    // The cluster is set up at 2.29.1: the inventory says so, as an operator's would.
+    await inventory.setVersion('lab', '2.29.1');
+    worker = await labWorker(TASK_QUEUE, inventory);
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
@@ -69,7 +69,7 @@ describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', (
   });
 
   it('2.29.1 -> 2.29.3: one job run with EXIT_ON_SUCCESS=FALSE, success read from its log, job removed, apps untouched', async () => {
-    await setUpHa(client, TASK_QUEUE, cluster('2.29.1'));
+    await setUpHa(client, TASK_QUEUE, 'lab');
     expect(await schema()).toBe('2.29.1');
     expect(await dbupgradeContainers()).toEqual([]);
     const appsBefore = await appContainers();
@@ -91,7 +91,7 @@ describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', (
         'dbUpgrade',
         '--input',
         inputFile('dbupgrade', {
-          cluster: cluster('2.29.1'),
+          cluster: 'lab',
           toVersion: '2.29.3',
           exitOnSuccess: false,
           restartApps: false,

@@ -11,14 +11,67 @@ import { expect, inject } from 'vitest';
 import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { VNAME_CERT_FILE } from './cluster-json';
+import { type LabInventoryDoc, readLabInventory, writeInventory } from './inventory';
 import { cleanSlate } from './operator';
 
 export const execFileAsync = promisify(execFile);
 
-/** The runbooks worker as a separate process (tests SIGKILL it) on `taskQueue`, against the suite's server. */
-export const labWorker = (taskQueue: string): Promise<WorkerProcess> =>
-  startWorkerProcess({ TEMPORAL_ADDRESS: inject('temporalAddress'), WABA_TASK_QUEUE: taskQueue });
+/**
+ * The runbooks worker as a separate process (tests SIGKILL it) on `taskQueue`, against the suite's
+ * server, reading `inventory` (a test file's own copy of the lab's, see TestInventory).
+ */
+export const labWorker = (taskQueue: string, inventory: TestInventory): Promise<WorkerProcess> =>
+  startWorkerProcess({
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    WABA_TASK_QUEUE: taskQueue,
+    WABA_INVENTORY: inventory.file,
+  });
+
+/**
+ * A test file's own copy of the lab's inventory (.lab/inventory.yaml), which its worker reads and
+ * the test edits as an operator would (a version after an upgrade, a cluster of its own for a
+ * fault). The worker looks at the file at most once a second: `write` waits that long.
+ */
+export class TestInventory {
+  readonly file: string;
+  private doc: LabInventoryDoc | undefined;
+  constructor(tag: string) {
+    this.file = path.join(os.tmpdir(), `waba-${tag}-${process.pid}-inventory.yaml`);
+  }
+
+  /** The lab's inventory, changed by `change`, written for the worker; returns the document. */
+  async write(change: (doc: LabInventoryDoc) => void = () => {}): Promise<LabInventoryDoc> {
+    const doc = this.doc ?? readLabInventory();
+    change(doc);
+    writeInventory(this.file, doc);
+    this.doc = doc;
+    await sleep(1_100);
+    return doc;
+  }
+
+  /** As an operator after an upgrade (or before setting a cluster up at another version). */
+  setVersion(cluster: string, version: string): Promise<LabInventoryDoc> {
+    return this.write((doc) => {
+      const entry = doc.clusters[cluster];
+      if (!entry) throw new Error(`no cluster ${cluster} in the test inventory`);
+      entry.version = version;
+    });
+  }
+
+  /** Another cluster on the lab's hosts: a copy of `from` with `change` applied. */
+  addCluster(
+    name: string,
+    change: (entry: LabInventoryDoc['clusters'][string]) => void,
+    from = 'lab',
+  ): Promise<LabInventoryDoc> {
+    return this.write((doc) => {
+      const entry = structuredClone(doc.clusters[from]);
+      if (!entry) throw new Error(`no cluster ${from} in the test inventory`);
+      change(entry);
+      doc.clusters[name] = entry;
+    });
+  }
+}
 
 export async function until<T>(
   what: string,
@@ -106,20 +159,18 @@ export interface HaSetupOutcome {
   health: { verdict: string; nodes: { host: string; role: string | null; gatewayStatus: string | null }[] };
 }
 
-/** haSetup on a clean slate, approved and registered through the client helpers: one Coreapp connected. */
+/**
+ * haSetup of `cluster` (at its inventory version) on a clean slate, approved and registered through
+ * the client helpers: one Coreapp connected.
+ */
 export async function setUpHa(
   client: Client,
   taskQueue: string,
-  cluster: unknown,
+  cluster: string,
   engine: 'MYSQL' | 'PGSQL' = 'MYSQL',
 ): Promise<HaSetupOutcome> {
   await cleanSlate(engine);
-  const { workflowId } = await startRunbook(client, taskQueue, 'haSetup', {
-    cluster,
-    registration: { cc: '1', phoneNumber: '5550100', method: 'sms', certRef: `file:${VNAME_CERT_FILE}` },
-    approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
-    requestedBy: 'carol',
-  });
+  const { workflowId } = await startRunbook(client, taskQueue, 'haSetup', { cluster, requestedBy: 'carol' });
   await gateOpen(client, workflowId, 'register', 180_000);
   await approve(client, workflowId, 'register', 'alice');
   await until(

@@ -1,7 +1,6 @@
 // haDrill end to end on the lab: real worker process, real SSH, Docker and docker-compose with the
 // unmodified upstream file, the simulator coordinating through MariaDB. HA is set up by haSetup;
 // the operator starts, inspects and approves the drill through the CLI.
-import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRunbook } from '../../src/client/runbooks';
@@ -9,8 +8,7 @@ import type { HaDrillResult } from '../../workflows/ha-drill';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { CLUSTER_JSON } from './cluster-json';
-import { cli, gateOpen, inputFile, labWorker, setUpHa } from './e2e-support';
+import { cli, gateOpen, inputFile, labWorker, setUpHa, TestInventory } from './e2e-support';
 import { docker, labState, up } from './lab';
 
 const unavailable = await labUnavailable();
@@ -22,13 +20,14 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
   let worker: WorkerProcess | undefined;
   let close: (() => Promise<void>) | undefined;
   let client: Client;
-  const cluster = () => JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
+  const inventory = new TestInventory('drill');
   const hostOfAddress = (address: string) => labState().hosts.find((h) => h.address === address)?.name;
 
   beforeAll(async () => {
     await up({ log: () => {}, unhealthyInterval: FAST_UNHEALTHY_INTERVAL });
     ({ client, close } = await testClient());
-    worker = await labWorker(TASK_QUEUE);
+    await inventory.write();
+    worker = await labWorker(TASK_QUEUE, inventory);
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
@@ -36,7 +35,7 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
   });
 
   it('stops the connected Coreapp, measures the takeover, brings it back as a standby, cluster healthy', async () => {
-    const setUp = await setUpHa(client, TASK_QUEUE, cluster());
+    const setUp = await setUpHa(client, TASK_QUEUE, 'lab');
     const connectedBefore = setUp.health.nodes.find(
       (n) => n.role === 'coreapp' && n.gatewayStatus === 'connected',
     );
@@ -48,10 +47,9 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
     expect(containerBefore).not.toBe('');
 
     const input = {
-      cluster: cluster(),
+      cluster: 'lab',
       target: 'connected',
       takeoverSlo: '45s',
-      approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
       requestedBy: 'carol',
       timeouts: { takeover: '2m', rejoin: '2m', health: '2m' },
     };
@@ -104,7 +102,7 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
     expect(await wacoreOn(target as string)).toBe(containerBefore);
 
     // An independent read-only check after the run agrees.
-    const check = await startRunbook(client, TASK_QUEUE, 'healthCheck', { cluster: cluster() });
+    const check = await startRunbook(client, TASK_QUEUE, 'healthCheck', { cluster: 'lab' });
     const health = (await client.workflow.getHandle(check.workflowId).result()) as {
       verdict: string;
       nodes: { host: string; role: string; gatewayStatus: string }[];

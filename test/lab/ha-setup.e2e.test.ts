@@ -12,9 +12,17 @@ import { PROJECT_ROOT } from '../../src/config';
 import { historyText, testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON, VNAME_CERT_FILE } from './cluster-json';
 import { DB_PASSWORD_FILE } from './database';
-import { cli, execFileAsync, failureOf as failureOfRun, inputFile, labWorker, until } from './e2e-support';
+import {
+  cli,
+  execFileAsync,
+  failureOf as failureOfRun,
+  inputFile,
+  labWorker,
+  TestInventory,
+  until,
+} from './e2e-support';
+import { ADMIN_PASSWORD_FILE, VNAME_CERT_FILE } from './inventory';
 import { labState, up } from './lab';
 import { cleanSlate, ssh } from './operator';
 import { hostDir } from './paths';
@@ -35,11 +43,10 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
   let worker: WorkerProcess | undefined;
   let close: (() => Promise<void>) | undefined;
   let client: Client;
-  const cluster = () => JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
+  const inventory = new TestInventory('ha-setup');
+  // What an operator writes: the cluster's name and who asks (the inventory holds the rest).
   const haInput = (overrides: Record<string, unknown> = {}) => ({
-    cluster: cluster(),
-    registration: { cc: '1', phoneNumber: '5550100', method: 'sms', certRef: `file:${VNAME_CERT_FILE}` },
-    approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
+    cluster: 'lab',
     requestedBy: 'carol',
     ...overrides,
   });
@@ -73,7 +80,8 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     await up({ log: () => {} });
     await cleanSlate('MYSQL');
     ({ client, close } = await testClient());
-    worker = await labWorker(TASK_QUEUE);
+    await inventory.write();
+    worker = await labWorker(TASK_QUEUE, inventory);
   });
   afterAll(async () => {
     await worker?.kill('SIGTERM');
@@ -82,7 +90,10 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
 
   it('haSetup: a worker SIGKILLed mid-compose and mid-approval, approval and code through the CLI, one Coreapp connected', async () => {
     const statsBefore = await stats();
-    const started = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', inputFile('ha', haInput()));
+    // An input of a few lines: the cluster's name and who asks.
+    const file = inputFile('ha', haInput());
+    expect(readFileSync(file, 'utf8').split('\n').length).toBeLessThanOrEqual(5);
+    const started = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', file);
     expect(started.out).toContain('started haSetup: lab/haSetup');
     expect(started.code).toBe(0);
     const id = 'lab/haSetup';
@@ -95,7 +106,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       90_000,
     );
     await worker?.kill('SIGKILL');
-    worker = await labWorker(TASK_QUEUE);
+    worker = await labWorker(TASK_QUEUE, inventory);
 
     // (b) SIGKILL while the run waits at the approval gate, then a new worker.
     await until(
@@ -105,7 +116,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       180_000,
     );
     await worker?.kill('SIGKILL');
-    worker = await labWorker(TASK_QUEUE);
+    worker = await labWorker(TASK_QUEUE, inventory);
 
     // The requester may not approve their own run, nor may a stranger; an approver may.
     const self = await cli(TASK_QUEUE, 'approve', id, '--gate', 'register', '--as', 'carol');
@@ -150,9 +161,15 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     const history = historyText(await client.workflow.getHandle(id).fetchHistory());
     expect(history).not.toContain(readFileSync(DB_PASSWORD_FILE, 'utf8').trim());
     expect(history).not.toContain(readFileSync(ADMIN_PASSWORD_FILE, 'utf8').trim());
+    expect(history).not.toContain(readFileSync(VNAME_CERT_FILE, 'utf8').trim());
+    // The resolved spec (references only) and its hash are recorded and shown.
+    const done = await status(id);
+    expect(done).toMatchObject({
+      inventory: { source: inventory.file, specHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
 
     // The containers really run the upstream file's services, one per host.
-    const web = cluster().hosts[0];
+    const web = labState().hosts.find((h) => h.role === 'webapp') as { address: string };
     expect(await ssh(web.address, 'docker ps --format "{{.Names}} {{.Image}}"')).toContain(
       'biz_waweb_1 docker.whatsapp.biz/web:v2.23.4',
     );
@@ -160,14 +177,8 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
 
   it('multiconnectExpand: a worker SIGKILLed at the shards gate; 2 shards, core3 joins as standby; shards set exactly once', async () => {
     const statsBefore = await stats();
-    const input = {
-      cluster: cluster(),
-      shards: 2,
-      addCoreappHosts: JSON.parse(readFileSync(SPARE_HOSTS_JSON, 'utf8')),
-      registration: { cc: '1', phoneNumber: '5550100', certRef: `file:${VNAME_CERT_FILE}` },
-      approvals: { approvers: ['alice', 'bob'] },
-      requestedBy: 'carol',
-    };
+    // core3 is a spare host of the lab's inventory entry: the input names it.
+    const input = { cluster: 'lab', shards: 2, addCoreapps: ['core3'], requestedBy: 'carol' };
     const started = await cli(TASK_QUEUE, 'start', 'multiconnectExpand', '--input', inputFile('mc', input));
     expect(started.code).toBe(0);
     const id = 'lab/multiconnectExpand';
@@ -179,7 +190,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     );
     // SIGKILL while the run waits for the approval, then a new worker: the run goes on from the gate.
     await worker?.kill('SIGKILL');
-    worker = await labWorker(TASK_QUEUE);
+    worker = await labWorker(TASK_QUEUE, inventory);
     const approved = await cli(TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob');
     expect(approved.code).toBe(0);
     expect(approved.out).toContain('"state": "approved"');
@@ -229,20 +240,23 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
   });
 
   it('a host-key mismatch fails the run before any command runs', async () => {
-    const c = cluster();
-    c.workDir = '/root/biz-keytest';
-    c.ssh.knownHosts.core1 = c.ssh.knownHosts.web1; // pinned key of another machine
-    const id = `lab/haSetup/keytest-${Date.now()}`;
+    // An inventory entry whose pin for core1 is another machine's key.
+    await inventory.addCluster('lab-keytest', (c) => {
+      c.workDir = '/root/biz-keytest';
+      c.ssh.knownHosts.core1 = c.ssh.knownHosts.web1 as string;
+    });
+    const id = `lab-keytest/haSetup/${Date.now()}`;
     await client.workflow.start('haSetup', {
       taskQueue: TASK_QUEUE,
       workflowId: id,
-      args: [haInput({ cluster: c })],
+      args: [haInput({ cluster: 'lab-keytest' })],
     });
     const failure = await failureOf(id);
     expect(failure.type).toBe('HostKeyMismatch');
     expect(failure.message).toContain('host key of core1');
     // From the run's history: the SSH stage was the host-key check alone; no preflight, no command.
     expect(await scheduledActivities(id)).toEqual([
+      'resolveCluster',
       'openDisruptiveRuns',
       'checkDbSecret',
       'checkHostKeys',
@@ -254,15 +268,16 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       );
   });
 
-  it('bad input, a forbidden DB password character and a shell metacharacter in a host name: refused before any SSH connection', async () => {
+  it('bad input, a cluster the inventory lacks and a forbidden DB password character: refused before any SSH connection', async () => {
     const loginsBefore = sshLogins();
-    // The CLI validates locally and names the field.
-    const bad = haInput();
-    const badHost = (bad.cluster as { hosts: { name: string }[] }).hosts[3];
-    if (badHost) badHost.name = 'core1;reboot';
+    // The CLI validates locally and names the field: an inline spec and a moved field.
+    const bad = haInput({ cluster: { name: 'lab', hosts: [] }, registration: { certRef: 'env:HOME' } });
     const local = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', inputFile('bad', bad));
     expect(local.code).toBe(2);
-    expect(local.out).toContain('cluster.hosts[3].name');
+    expect(local.out).toContain('cluster: expected the name of a cluster in the worker inventory');
+    expect(local.out).toContain(
+      'registration: unknown field: the number, certificate and PIN live in the inventory',
+    );
 
     // Started directly (as the Web UI would), the workflow refuses it too, with no activity.
     const idBad = `lab/haSetup/bad-${Date.now()}`;
@@ -270,34 +285,41 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     expect((await failureOf(idBad)).type).toBe('InvalidInput');
     expect(await scheduledActivities(idBad)).toEqual([]);
 
-    const idMalformed = `lab/haSetup/malformed-${Date.now()}`;
+    // A cluster the worker's inventory lacks: named, and nothing but the lookup ran.
+    const idUnknown = `prodd/haSetup/${Date.now()}`;
     await client.workflow.start('haSetup', {
       taskQueue: TASK_QUEUE,
-      workflowId: idMalformed,
-      args: [{ cluster: 'lab' }],
+      workflowId: idUnknown,
+      args: [haInput({ cluster: 'prodd' })],
     });
-    const malformed = await failureOf(idMalformed);
-    expect(malformed.type).toBe('InvalidInput');
-    expect(malformed.message).toContain('registration');
-    expect(await scheduledActivities(idMalformed)).toEqual([]);
+    const unknown = await failureOf(idUnknown);
+    expect(unknown.type).toBe('UnknownCluster');
+    expect(unknown.message).toContain('cluster "prodd" is not in the worker\'s inventory');
+    expect(await scheduledActivities(idUnknown)).toEqual(['resolveCluster', 'notify']);
 
-    // The DB password is a reference: checked on the worker, first and alone.
+    // The DB password is a reference of the inventory: checked on the worker, first and alone.
     const pwFile = path.join(os.tmpdir(), `waba-e2e-${process.pid}-badpw`);
     writeFileSync(pwFile, 'lab(pass)word\n');
-    const c = cluster();
-    c.db.passwordRef = `file:${pwFile}`;
-    const idPw = `lab/haSetup/badpw-${Date.now()}`;
+    await inventory.addCluster('lab-badpw', (c) => {
+      c.db.passwordRef = `file:${pwFile}`;
+    });
+    const idPw = `lab-badpw/haSetup/${Date.now()}`;
     await client.workflow.start('haSetup', {
       taskQueue: TASK_QUEUE,
       workflowId: idPw,
-      args: [haInput({ cluster: c })],
+      args: [haInput({ cluster: 'lab-badpw' })],
     });
     const pw = await failureOf(idPw);
     expect(pw.type).toBe('DbPasswordRejected');
     expect(pw.message).toContain('"("');
     expect(pw.message).not.toContain('lab(pass)word');
-    // Nothing touched a host: the run guard, the secret check, the failure notification (chat).
-    expect(await scheduledActivities(idPw)).toEqual(['openDisruptiveRuns', 'checkDbSecret', 'notify']);
+    // Nothing touched a host: the lookup, the run guard, the secret check, the failure notification (chat).
+    expect(await scheduledActivities(idPw)).toEqual([
+      'resolveCluster',
+      'openDisruptiveRuns',
+      'checkDbSecret',
+      'notify',
+    ]);
 
     expect(sshLogins()).toBe(loginsBefore);
   });

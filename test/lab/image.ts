@@ -24,7 +24,7 @@ export const ROOTFS_TAR = path.join(IMAGE_DIR, 'rootfs.tar');
 export const IMAGE_STAMP = path.join(IMAGE_DIR, 'stamp');
 /**
  * The Webapp's self-signed certificate, as the product makes one. The worker trusts exactly this
- * certificate (cluster.json api.tls.caFile), with host name checking on: its SANs name every
+ * certificate (the inventory's api.tls.caFile), with host name checking on: its SANs name every
  * address and host name a lab Webapp can have.
  */
 export const WEBAPP_CERT_FILE = path.join(TLS_DIR, 'webapp-self-signed.pem');

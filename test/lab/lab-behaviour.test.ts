@@ -3,15 +3,21 @@
 import { readFileSync } from 'node:fs';
 import { connect, type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterSpec } from '../../src/spec/cluster';
+import { loadInventory } from '../../src/inventory/load';
 import { type HealthBody, summarizeHealth } from '../../src/spec/health';
-import { check } from '../../src/spec/validate';
 import { labUnavailable } from './availability';
-import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, SPARE_HOSTS_JSON } from './cluster-json';
 import { DB_PASSWORD_FILE, withLabDb } from './database';
 import { until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
 import { WEBAPP_CERT_FILE } from './image';
+import {
+  ADMIN_PASSWORD_FILE,
+  APPROVERS,
+  approverKey,
+  BACKUP_PASSWORD_FILE,
+  INVENTORY_FILE,
+  VNAME_CERT_FILE,
+} from './inventory';
 import { docker, labState, seedMedia, up, webContainer } from './lab';
 import { compose, freshStart, registerByHand, ssh, startClusterByHand, WebappClient } from './operator';
 import { TEST_TIMING } from './paths';
@@ -51,30 +57,34 @@ describe.skipIf(unavailable)('lab behaviour (MySQL)', () => {
   });
   afterAll(() => client?.close());
 
-  it('lab up hands over a valid ClusterSpec that references its secrets and never inlines them', () => {
-    const text = readFileSync(CLUSTER_JSON, 'utf8');
-    const parsed = check(ClusterSpec, JSON.parse(text));
-    expect(parsed.ok).toBe(true);
-    expect(parsed.ok && parsed.value.hosts.map((h) => h.name)).toEqual([
-      'web1',
-      'master1',
-      'master2',
-      'core1',
-      'core2',
-    ]);
-    expect(parsed.ok && Object.keys(parsed.value.ssh?.knownHosts ?? {})).toContain('core3');
-    expect(JSON.parse(readFileSync(SPARE_HOSTS_JSON, 'utf8')).map((h: { name: string }) => h.name)).toEqual([
-      'core3',
-    ]);
-    expect(text).not.toContain(readFileSync(DB_PASSWORD_FILE, 'utf8').trim());
-    expect(text).not.toContain(readFileSync(ADMIN_PASSWORD_FILE, 'utf8').trim());
-    expect(text).toContain(`file:${DB_PASSWORD_FILE}`);
+  it('lab up hands over a valid inventory (lab, lab-pg) that references its secrets and never inlines them', () => {
+    const text = readFileSync(INVENTORY_FILE, 'utf8');
+    const inventory = loadInventory(INVENTORY_FILE);
+    expect([...inventory.clusters.keys()]).toEqual(['lab', 'lab-pg']);
+    const lab = inventory.clusters.get('lab');
+    expect(lab?.cluster.hosts.map((h) => h.name)).toEqual(['web1', 'master1', 'master2', 'core1', 'core2']);
+    expect(lab?.cluster.spareHosts.map((h) => h.name)).toEqual(['core3']);
+    expect(Object.keys(lab?.cluster.ssh?.knownHosts ?? {})).toContain('core3');
+    expect(lab?.cluster.db?.engine).toBe('MYSQL');
+    expect(inventory.clusters.get('lab-pg')?.cluster.db?.engine).toBe('PGSQL');
+    for (const secret of [DB_PASSWORD_FILE, ADMIN_PASSWORD_FILE, VNAME_CERT_FILE, BACKUP_PASSWORD_FILE]) {
+      expect(text).not.toContain(readFileSync(secret, 'utf8').trim());
+      expect(text).toContain(`file:${secret}`);
+    }
+    // Approver keys for alice, bob and carol: the policy holds the public halves.
+    expect(lab?.entry.approvals?.approvers.map((a) => a.name)).toEqual([...APPROVERS]);
+    for (const name of APPROVERS)
+      expect(text).toContain(
+        readFileSync(`${approverKey(name)}.pub`, 'utf8')
+          .trim()
+          .split(' ')[1] as string,
+      );
   });
 
-  it("the Webapp's certificate is self-signed; cluster.json trusts exactly it, host names checked", async () => {
+  it("the Webapp's certificate is self-signed; the inventory trusts exactly it, host names checked", async () => {
     const web = hosts().find((h) => h.role === 'webapp') as { address: string };
-    const cluster = JSON.parse(readFileSync(CLUSTER_JSON, 'utf8'));
-    expect(cluster.api.tls).toEqual({ caFile: WEBAPP_CERT_FILE });
+    const lab = loadInventory(INVENTORY_FILE).clusters.get('lab');
+    expect(lab?.cluster.api.tls).toEqual({ caFile: WEBAPP_CERT_FILE });
     const handshake = (opts: { ca?: Buffer; servername?: string }) =>
       new Promise<PeerCertificate>((resolve, reject) => {
         const socket = connect({ host: web.address, port: 9090, ...opts }, () => {

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN_PASSWORD_FILE, VNAME_CERT_FILE, writeClusterFiles } from './cluster-json';
 import { applyLabSettings, DB_PASSWORD_FILE, type Engine, startDatabases, stopDatabases } from './database';
 import {
   dockerdPid,
@@ -17,6 +16,14 @@ import {
   stopHost,
 } from './hosts';
 import { buildRootfs, loadImages } from './image';
+import {
+  ADMIN_PASSWORD_FILE,
+  BACKUP_PASSWORD_FILE,
+  ensureApproverKeys,
+  INVENTORY_FILE,
+  VNAME_CERT_FILE,
+  writeLabFiles,
+} from './inventory';
 import { killAll, labCgroups, labProcesses, removeCgroups } from './lab-processes';
 import {
   BRIDGE,
@@ -183,9 +190,10 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
   secret(VNAME_CERT_FILE, () =>
     Buffer.from(`lab verified name ${randomBytes(8).toString('hex')}`).toString('base64'),
   );
+  secret(BACKUP_PASSWORD_FILE, () => `backup-${randomBytes(8).toString('hex')}`);
 
   log('building the simulator image (cached)...');
-  const [stamp] = await Promise.all([buildRootfs(), ensureSshKeys(), ensureBridge()]);
+  const [stamp] = await Promise.all([buildRootfs(), ensureSshKeys(), ensureApproverKeys(), ensureBridge()]);
   log(`network: bridge ${BRIDGE}, database host ${DB_HOST.address}`);
   await ensureNetns(DB_HOST.name, DB_HOST.address);
   await startDatabases();
@@ -204,7 +212,10 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
       );
     }),
   );
-  writeClusterFiles(state.hosts, state.engine);
+  writeLabFiles(state.hosts);
+  log(
+    `inventory: ${path.relative(process.cwd(), INVENTORY_FILE) || INVENTORY_FILE} (clusters lab and lab-pg)`,
+  );
   return state;
 }
 

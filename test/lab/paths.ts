@@ -44,7 +44,7 @@ export interface LabHost {
   name: string;
   address: string;
   role: LabRole;
-  /** Spare hosts are not in cluster.json's HA set (the Multiconnect expansion uses them). */
+  /** Spare hosts are marked spare in the inventory: only a Multiconnect expansion starts them. */
   spare: boolean;
 }
 

@@ -5,13 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostActivities } from '../../activities/host-activities';
 import { HostKeyError, SshPool, type SshTarget } from '../../activities/ssh';
+import { inventoryOfDocuments } from '../../src/inventory/load';
+import { InventoryStore } from '../../src/inventory/store';
 import { createSecretResolver } from '../../src/secrets';
-import { ClusterSpec } from '../../src/spec/cluster';
+import type { ClusterSpec } from '../../src/spec/cluster';
 import { makeDirCommand } from '../../src/spec/host-commands';
+import type { ClusterRef } from '../../src/spec/inventory';
 import { shellCommand } from '../../src/spec/shell';
 import { labUnavailable } from './availability';
-import { CLUSTER_JSON } from './cluster-json';
 import { hostPublicKey, SSH_DIR } from './hosts';
+import { type LabInventoryDoc, readLabInventory } from './inventory';
 import { labState, up } from './lab';
 import { ssh } from './operator';
 import { MEDIA_MOUNT } from './paths';
@@ -26,7 +29,7 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
 
   beforeAll(async () => {
     await up({ log: () => {} });
-    cluster = ClusterSpec.parse(JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')));
+    cluster = onLab().cluster;
     const core1 = labState().hosts.find((h) => h.name === 'core1') as { address: string };
     target = {
       host: 'core1',
@@ -150,14 +153,13 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
     });
 
     it('uploadSetupFiles works on a sudo host, and finds nothing to do the second time', async () => {
-      const sudoCluster = ClusterSpec.parse({
-        ...cluster,
-        workDir,
-        hosts: cluster.hosts.map((h) => (h.name === 'core1' ? { ...h, user, sudo: true } : h)),
+      // core1 logs in as a non-root user and runs commands through sudo (the inventory says so).
+      const { store, ref } = onLab((lab) => {
+        lab.workDir = workDir;
+        for (const h of lab.hosts) if (h.name === 'core1') Object.assign(h, { user, sudo: true });
       });
-      const acts = hostActivities({ secrets: createSecretResolver(), ssh: sudoPool });
-      const upload = () =>
-        callOutsideWorker(() => acts.uploadSetupFiles({ cluster: sudoCluster, host: 'core1' }));
+      const acts = hostActivities({ inventory: store, secrets: createSecretResolver(), ssh: sudoPool });
+      const upload = () => callOutsideWorker(() => acts.uploadSetupFiles({ cluster: ref, host: 'core1' }));
       expect((await upload()).map((f) => f.uploaded)).toEqual([true, true]);
       expect((await upload()).map((f) => f.uploaded)).toEqual([false, false]);
       const owners = await pool.exec(target, `stat -c '%U %a %n' ${workDir} ${workDir}/*`);
@@ -170,8 +172,10 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
   });
 
   it('preflight reports docker and compose, and checks the media mount mode', async () => {
-    const acts = hostActivities({ secrets: createSecretResolver(), ssh: pool });
-    const withMedia = { ...cluster, media: { hostPath: MEDIA_MOUNT } };
+    const { store, ref: withMedia } = onLab((lab) => {
+      (lab as { media: unknown }).media = { hostPath: MEDIA_MOUNT };
+    });
+    const acts = hostActivities({ inventory: store, secrets: createSecretResolver(), ssh: pool });
     const result = await callOutsideWorker(() => acts.preflightHost({ cluster: withMedia, host: 'core1' }));
     expect(result).toMatchObject({
       host: 'core1',
@@ -188,6 +192,22 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
     }
   });
 });
+
+/** The lab's `lab` cluster, changed by `change`, in an inventory of its own: the store and the run's reference. */
+function onLab(change: (lab: LabInventoryDoc['clusters'][string]) => void = () => {}): {
+  store: InventoryStore;
+  ref: ClusterRef;
+  cluster: ClusterSpec;
+} {
+  const doc = readLabInventory();
+  const lab = doc.clusters.lab;
+  if (!lab) throw new Error('the lab inventory has no lab cluster');
+  change(lab);
+  const store = InventoryStore.of(inventoryOfDocuments('ssh-test', [{ file: 'ssh-test', doc }]));
+  const found = store.byName('lab');
+  if (!found.ok) throw new Error(found.message);
+  return { store, ref: { name: 'lab', specHash: found.entry.specHash }, cluster: found.entry.cluster };
+}
 
 /** Run an activity function with a mock activity context (heartbeats are no-ops). */
 async function callOutsideWorker<T>(fn: () => Promise<T>): Promise<T> {

@@ -10,28 +10,24 @@ import { approve, startRunbook } from '../../src/client/runbooks';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { ADMIN_PASSWORD_FILE, CLUSTER_JSON, labCluster } from './cluster-json';
 import { type Engine, withLabDb } from './database';
-import { cli, failureOf, gateOpen, inputFile, labWorker, setUpHa, until } from './e2e-support';
+import { cli, failureOf, gateOpen, inputFile, labWorker, setUpHa, TestInventory, until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
+import { CLUSTER_OF_ENGINE } from './inventory';
 import { docker, labState, seedMedia, up, webContainer } from './lab';
 import { readStats, setKv } from './sim/db';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-upgrade-${process.pid}`;
-const approvals = { approvers: ['alice', 'bob'], timeout: '10m' };
 
 describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', () => {
   let worker: WorkerProcess | undefined;
   let close: (() => Promise<void>) | undefined;
   let client: Client;
+  const inventory = new TestInventory('upgrade');
   const startWorker = async () => {
-    worker = await labWorker(TASK_QUEUE);
+    worker = await labWorker(TASK_QUEUE, inventory);
   };
-  const clusterFor = (engine: Engine, version: string) =>
-    engine === 'MYSQL'
-      ? { ...JSON.parse(readFileSync(CLUSTER_JSON, 'utf8')), version }
-      : labCluster(labState().hosts, 'PGSQL', version);
   const stats = (engine: Engine) => withLabDb(engine, readStats);
   /** Images of every container on the host, stopped ones included. */
   const imagesOn = async (host: string) =>
@@ -62,16 +58,21 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
   }
   const appHosts = () => labState().hosts.filter((h) => !h.spare);
 
-  /** haSetup on a clean slate, approved and registered: one Coreapp connected. */
-  const setUpCluster = (engine: Engine, version: string) =>
-    setUpHa(client, TASK_QUEUE, clusterFor(engine, version), engine);
+  /** haSetup at `version` on a clean slate (the inventory says so first), approved and registered. */
+  const setUpCluster = async (engine: Engine, version: string) => {
+    await inventory.setVersion(CLUSTER_OF_ENGINE[engine], version);
+    return setUpHa(client, TASK_QUEUE, CLUSTER_OF_ENGINE[engine], engine);
+  };
 
-  function upgradeInput(engine: Engine, from: string, to: string, extra: Record<string, unknown> = {}) {
+  /**
+   * An upgrade of the engine's cluster from `from` (what its inventory says it runs, as an operator
+   * keeps it after each upgrade) to `to`: a few lines of intent.
+   */
+  async function upgradeInput(engine: Engine, from: string, to: string, extra: Record<string, unknown> = {}) {
+    await inventory.setVersion(CLUSTER_OF_ENGINE[engine], from);
     return {
-      cluster: clusterFor(engine, from),
+      cluster: CLUSTER_OF_ENGINE[engine],
       toVersion: to,
-      backup: { passwordRef: `file:${ADMIN_PASSWORD_FILE}` },
-      approvals,
       requestedBy: 'carol',
       rollback: 'auto',
       timeouts: { health: '40s', dbUpgrade: '5m' },
@@ -82,6 +83,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
   beforeAll(async () => {
     await up({ log: () => {} });
     ({ client, close } = await testClient());
+    await inventory.write();
     await startWorker();
   });
   afterAll(async () => {
@@ -101,7 +103,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       'start',
       'upgrade',
       '--input',
-      inputFile('up1', upgradeInput('MYSQL', '2.29.1', '2.29.3')),
+      inputFile('up1', await upgradeInput('MYSQL', '2.29.1', '2.29.3')),
     );
     expect(started.code).toBe(0);
     const id = 'lab/upgrade';
@@ -174,7 +176,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
         client,
         TASK_QUEUE,
         'upgrade',
-        upgradeInput('MYSQL', '2.29.3', '2.41.2'),
+        await upgradeInput('MYSQL', '2.29.3', '2.41.2'),
       );
       await gateOpen(client, workflowId, 'upgrade');
       await approve(client, workflowId, 'upgrade', 'alice');
@@ -194,7 +196,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       client,
       TASK_QUEUE,
       'upgrade',
-      upgradeInput('MYSQL', '2.29.3', '2.41.2', { timeouts: { health: '20s', dbUpgrade: '5m' } }),
+      await upgradeInput('MYSQL', '2.29.3', '2.41.2', { timeouts: { health: '20s', dbUpgrade: '5m' } }),
     );
     await gateOpen(client, workflowId, 'upgrade');
     await cutHost(core2.name);
@@ -214,7 +216,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
 
   it('collectLogs writes one bounded, non-empty file per host and service', async () => {
     const { workflowId } = await startRunbook(client, TASK_QUEUE, 'collectLogs', {
-      cluster: clusterFor('MYSQL', '2.29.3'),
+      cluster: 'lab',
       maxBytesPerService: 3000,
     });
     const result = (await client.workflow.getHandle(workflowId).result()) as {
@@ -236,12 +238,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
   });
 
   it('uninstall with removeVolumes: two gates, no container left; a re-run has nothing to do', async () => {
-    const input = {
-      cluster: clusterFor('MYSQL', '2.29.3'),
-      removeVolumes: true,
-      approvals,
-      requestedBy: 'carol',
-    };
+    const input = { cluster: 'lab', removeVolumes: true, requestedBy: 'carol' };
     const { workflowId } = await startRunbook(client, TASK_QUEUE, 'uninstall', input);
     await gateOpen(client, workflowId, 'uninstall');
     await approve(client, workflowId, 'uninstall', 'alice');
@@ -264,7 +261,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       client,
       TASK_QUEUE,
       'upgrade',
-      upgradeInput('PGSQL', '2.29.1', '2.29.3'),
+      await upgradeInput('PGSQL', '2.29.1', '2.29.3'),
     );
     await gateOpen(client, workflowId, 'upgrade');
     await approve(client, workflowId, 'upgrade', 'bob');

@@ -1,22 +1,20 @@
 // Records the histories the replay test guards. Runs only with RECORD_HISTORIES=1:
 //   RECORD_HISTORIES=1 npx vitest run test/replay/record-histories.test.ts
 // Re-record only on purpose (a workflow change that is meant to break old histories needs patched()).
+// Re-recorded 2026-11-30 for the worker's inventory (issue 11): every run now starts with the
+// resolveCluster activity and its input names a cluster, so no earlier history can replay; runs
+// started before the upgrade must finish on the old worker (README "Upgrading the worker").
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { inventoryActivities } from '../../activities/inventory';
 import { approve, sendCode } from '../../src/client/runbooks';
 import { resolveTemporalCli } from '../../src/devserver';
 import seed from '../fixtures/seed-health.json';
-import {
-  fakeCluster,
-  haSetupInput,
-  multiconnectInput,
-  spareHost,
-  until,
-  upgradeInput,
-} from '../support/fake-cluster';
+import { fakeCluster, haSetupInput, multiconnectInput, until, upgradeInput } from '../support/fake-cluster';
 import { failoverHealth, haDrillInput } from '../support/fake-drill';
+import { testClusterEntry, testInventoryStore } from '../support/inventory';
 import { withWorker } from '../support/temporal';
 
 /** Save a run's history in the CLI's JSON format, which historyFromJSON reads. */
@@ -31,35 +29,32 @@ function save(workflowId: string, file: string): void {
 }
 
 const recording = process.env.RECORD_HISTORIES === '1';
-const input = (baseUrl: string) => ({
-  cluster: {
-    name: 'prod',
-    hosts: [{ name: 'web1', address: '10.0.0.11', roles: ['webapp'] }],
-    api: { baseUrl, passwordRef: 'env:WABA_ADMIN_PASSWORD', tls: { pinnedSha256: 'AB'.repeat(32) } },
-  },
-});
+const ok = { cluster: 'prod' };
+/** An input that still carries the cluster's API: refused by the schema. */
+const invalid = { cluster: 'prod', api: { baseUrl: 'http://10.0.0.11:9090' } };
 
 describe.runIf(recording)('record histories', () => {
   it('healthCheck: success and invalid input', async () => {
     const activities = {
+      ...inventoryActivities({ inventory: testInventoryStore({ prod: testClusterEntry() }) }),
       wabaHealth: async () => ({ health: seed['A9-ha-registered'].health }),
       notify: async () => ({ delivered: false as const, reason: 'not configured' as const }),
     };
     await withWorker(activities, async ({ client, taskQueue }) => {
-      const ok = await client.workflow.start('healthCheck', {
+      const good = await client.workflow.start('healthCheck', {
         taskQueue,
         workflowId: 'prod/healthCheck/recorded',
-        args: [input('https://10.0.0.11:9090')],
+        args: [ok],
       });
-      await ok.result();
+      await good.result();
       const bad = await client.workflow.start('healthCheck', {
         taskQueue,
         workflowId: 'prod/healthCheck/recorded-invalid',
-        args: [input('http://10.0.0.11:9090')],
+        args: [invalid],
       });
       await expect(bad.result()).rejects.toThrow();
       for (const [handle, file] of [
-        [ok, 'health-check-ha-connected.json'],
+        [good, 'health-check-ha-connected.json'],
         [bad, 'health-check-invalid-input.json'],
       ] as const) {
         // The CLI writes the standard JSON history format that historyFromJSON reads.
@@ -103,7 +98,7 @@ describe.runIf(recording)('record histories', () => {
       const mc = await client.workflow.start('multiconnectExpand', {
         taskQueue,
         workflowId: 'lab/multiconnectExpand/recorded',
-        args: [multiconnectInput({ add: [spareHost('core3')] })],
+        args: [multiconnectInput({ addCoreapps: ['core3'] })],
       });
       await until(
         'the shards gate',

@@ -5,7 +5,7 @@ import type { Activities } from '../../activities';
 
 const { wabaHealth } = proxyActivities<Activities>({ startToCloseTimeout: '30s' });
 
-export async function healthCheck(input: { cluster: { name: string; api: never } }): Promise<unknown> {
+export async function healthCheck(input: { cluster: string }): Promise<unknown> {
   await sleep('1s');
-  return wabaHealth({ cluster: input.cluster.name, api: input.cluster.api });
+  return wabaHealth({ cluster: { name: input.cluster, specHash: '' } });
 }

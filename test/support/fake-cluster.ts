@@ -15,176 +15,83 @@ import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Activities } from '../../activities';
 import type { ContainerState } from '../../activities/compose';
+import { inventoryActivities } from '../../activities/inventory';
 import type { OpenRun } from '../../activities/run-guard';
+import type { InventoryStore } from '../../src/inventory/store';
 import type { ComposeVariant } from '../../src/spec/commands';
 import type { HealthBody } from '../../src/spec/health';
 import type {
   CollectLogsInput,
   DbUpgradeInput,
+  HaSetupInput,
   MediaChownInput,
+  MulticonnectExpandInput,
   UninstallInput,
   UpgradeInput,
-} from '../../src/spec/lifecycle-inputs';
+} from '../../src/spec/inputs';
+import { type ClusterRef, canonicalJson, runbookPolicy } from '../../src/spec/inventory';
 import type { NotifyEvent } from '../../src/spec/notify';
-import type { HaSetupInput, MulticonnectExpandInput, OperableCluster } from '../../src/spec/runbook-inputs';
+import type { RunbookName } from '../../src/spec/runbooks';
 import seed from '../fixtures/seed-health.json';
+import { type RawEntry, testClusterEntry, testInventoryStore } from './inventory';
 
 // ---------------------------------------------------------------------------------------------
-// Inputs
+// Inputs: a cluster by name (the fake's inventory holds it, see FakeClusterOptions) and intent.
 
 export type HaSetupRaw = z.input<typeof HaSetupInput>;
 export type MulticonnectRaw = z.input<typeof MulticonnectExpandInput>;
-export type ClusterRaw = z.input<typeof OperableCluster>;
-export type HostRaw = ClusterRaw['hosts'][number];
-
-/** The five hosts of the seed's HA cluster; EXTERNAL_HOSTNAME is what /v1/health names them by. */
-const HOSTS: HostRaw[] = [
-  { name: 'web1', address: '10.0.0.11', roles: ['webapp'], externalHostname: 'your-webapp1-hostname' },
-  { name: 'master1', address: '10.0.0.21', roles: ['master'], externalHostname: 'your-master1-hostname' },
-  { name: 'master2', address: '10.0.0.22', roles: ['master'], externalHostname: 'your-master2-hostname' },
-  { name: 'core1', address: '10.0.0.31', roles: ['coreapp'], externalHostname: 'your-coreapp1-hostname' },
-  { name: 'core2', address: '10.0.0.32', roles: ['coreapp'], externalHostname: 'your-coreapp2-hostname' },
-];
-
-/** A spare host to add as a Coreapp, e.g. `spareHost('core3')` (reported as your-coreapp3-hostname). */
-export function spareHost(name: string): HostRaw {
-  const n = /\d+$/.exec(name)?.[0] ?? '9';
-  return {
-    name,
-    address: `10.0.0.${30 + Number(n)}`,
-    roles: ['coreapp'],
-    externalHostname: `your-coreapp${n}-hostname`,
-  };
-}
-
-/** A pinned host key line in known_hosts form: `ssh-ed25519 AAAA<base64 filler>`. */
-export function knownHostKey(name: string): string {
-  return `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(`fake host key of ${name}`.padEnd(32, '.')).toString('base64')}`;
-}
-
-export const TIMEOUTS = { code: '20s', health: '15s', containers: '15s' } as const;
-export const REGISTRATION = {
-  cc: '39',
-  phoneNumber: '3331234567',
-  method: 'sms',
-  certRef: 'env:CERT',
-} as const;
-
-/** A valid operable cluster of web1, master1, master2, core1, core2 (plus keys for `extraKeys`). */
-export function clusterSpec(name = 'lab', extraKeys: string[] = []): ClusterRaw {
-  const hosts = HOSTS.map((h) => ({ ...h, roles: [...h.roles] }));
-  return {
-    name,
-    version: '2.23.4',
-    hosts,
-    api: {
-      baseUrl: 'https://10.0.0.11:9090',
-      passwordRef: 'env:WABA_ADMIN_PASSWORD',
-      tls: { pinnedSha256: 'AB'.repeat(32) },
-    },
-    db: { engine: 'MYSQL', host: '10.0.0.5', port: 3306, user: 'waba', passwordRef: 'env:DB_PASSWORD' },
-    compose: { file: '/tmp/x.yml' },
-    ssh: {
-      privateKeyRef: 'env:SSH_KEY',
-      knownHosts: Object.fromEntries(
-        [...hosts.map((h) => h.name), ...extraKeys].map((n) => [n, knownHostKey(n)]),
-      ),
-    },
-  };
-}
-
-export function haSetupInput(patch: Partial<HaSetupRaw> = {}, clusterName = 'lab'): HaSetupRaw {
-  return {
-    cluster: clusterSpec(clusterName),
-    registration: { ...REGISTRATION },
-    approvals: { approvers: ['alice', 'bob'] },
-    requestedBy: 'carol',
-    timeouts: { ...TIMEOUTS },
-    ...patch,
-  };
-}
-
-/** multiconnectExpand on the same cluster; every added host gets its pinned key. */
-export function multiconnectInput(
-  patch: Partial<MulticonnectRaw> & { add?: HostRaw[] } = {},
-  clusterName = 'lab',
-): MulticonnectRaw {
-  const { add = [], ...rest } = patch;
-  return {
-    cluster: clusterSpec(
-      clusterName,
-      add.map((h) => h.name),
-    ),
-    shards: 2,
-    addCoreappHosts: add,
-    registration: {
-      cc: REGISTRATION.cc,
-      phoneNumber: REGISTRATION.phoneNumber,
-      certRef: REGISTRATION.certRef,
-    },
-    approvals: { approvers: ['alice', 'bob'] },
-    requestedBy: 'carol',
-    timeouts: { health: TIMEOUTS.health },
-    ...rest,
-  };
-}
-
 export type UpgradeRaw = z.input<typeof UpgradeInput>;
 export type DbUpgradeRaw = z.input<typeof DbUpgradeInput>;
 export type MediaChownRaw = z.input<typeof MediaChownInput>;
 export type UninstallRaw = z.input<typeof UninstallInput>;
 export type CollectLogsRaw = z.input<typeof CollectLogsInput>;
 
-/** The cluster of {@link clusterSpec} running `version`, on MySQL (default) or PostgreSQL. */
-export function versionedCluster(
-  version: string,
-  opts: { engine?: 'MYSQL' | 'PGSQL'; name?: string } = {},
-): ClusterRaw {
-  const cluster = clusterSpec(opts.name ?? 'lab');
-  cluster.version = version;
-  if (opts.engine === 'PGSQL') {
-    cluster.db = {
-      engine: 'PGSQL',
-      host: '10.0.0.5',
-      port: 5432,
-      user: 'waba',
-      passwordRef: 'env:DB_PASSWORD',
-    };
-  }
-  return cluster;
+export { knownHostKey, spareHost } from './inventory';
+
+export const TIMEOUTS = { code: '20s', health: '15s', containers: '15s' } as const;
+
+export function haSetupInput(patch: Partial<HaSetupRaw> = {}, cluster = 'lab'): HaSetupRaw {
+  return { cluster, requestedBy: 'carol', timeouts: { ...TIMEOUTS }, ...patch };
 }
 
-const APPROVALS = { approvers: ['alice', 'bob'] };
-
-/** upgrade 2.29.1 -> 2.29.3 on MySQL, approvals by alice or bob, requested by carol; short health deadline. */
-export function upgradeInput(patch: Partial<UpgradeRaw> = {}): UpgradeRaw {
+/** multiconnectExpand on the same cluster, adding the named spare hosts of its inventory entry. */
+export function multiconnectInput(patch: Partial<MulticonnectRaw> = {}, cluster = 'lab'): MulticonnectRaw {
   return {
-    cluster: versionedCluster('2.29.1'),
+    cluster,
+    shards: 2,
+    addCoreapps: [],
+    requestedBy: 'carol',
+    timeouts: { health: TIMEOUTS.health },
+    ...patch,
+  };
+}
+
+/** upgrade to 2.29.3 (the fake's inventory says what the cluster runs), requested by carol; short health deadline. */
+export function upgradeInput(patch: Partial<UpgradeRaw> = {}, cluster = 'lab'): UpgradeRaw {
+  return {
+    cluster,
     toVersion: '2.29.3',
-    backup: { passwordRef: 'env:BACKUP_PASSWORD' },
-    approvals: { ...APPROVALS },
     requestedBy: 'carol',
     timeouts: { health: '15s', dbUpgrade: '1m' },
     ...patch,
   };
 }
 
-/** dbUpgrade of the 2.29.1 MySQL cluster to 2.29.3 (defaults for host, exitOnSuccess, restartApps). */
-export function dbUpgradeInput(patch: Partial<DbUpgradeRaw> = {}): DbUpgradeRaw {
-  return { cluster: versionedCluster('2.29.1'), toVersion: '2.29.3', ...patch };
+/** dbUpgrade to 2.29.3 (defaults for host, exitOnSuccess, restartApps). */
+export function dbUpgradeInput(patch: Partial<DbUpgradeRaw> = {}, cluster = 'lab'): DbUpgradeRaw {
+  return { cluster, toVersion: '2.29.3', ...patch };
 }
 
-/** mediaChown on the cluster now running 2.29.3. */
-export function mediaChownInput(patch: Partial<MediaChownRaw> = {}): MediaChownRaw {
-  return { cluster: versionedCluster('2.29.3'), ...patch };
+export function mediaChownInput(patch: Partial<MediaChownRaw> = {}, cluster = 'lab'): MediaChownRaw {
+  return { cluster, ...patch };
 }
 
-export function uninstallInput(patch: Partial<UninstallRaw> = {}): UninstallRaw {
-  return { cluster: versionedCluster('2.29.3'), approvals: { ...APPROVALS }, requestedBy: 'carol', ...patch };
+export function uninstallInput(patch: Partial<UninstallRaw> = {}, cluster = 'lab'): UninstallRaw {
+  return { cluster, requestedBy: 'carol', ...patch };
 }
 
-export function collectLogsInput(patch: Partial<CollectLogsRaw> = {}): CollectLogsRaw {
-  return { cluster: versionedCluster('2.29.3'), ...patch };
+export function collectLogsInput(patch: Partial<CollectLogsRaw> = {}, cluster = 'lab'): CollectLogsRaw {
+  return { cluster, ...patch };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +214,15 @@ export interface ChownState {
 export type HealthScript = readonly HealthBody[] | ((state: FakeState, poll: number) => HealthBody);
 
 export interface FakeClusterOptions {
+  /**
+   * The clusters of the fake's inventory (default `['lab']`), each the seed's five hosts plus spare
+   * core3 and core4, at `version` on `engine`, with alice and bob as approvers.
+   */
+  clusters?: string[];
+  /** The database engine of the inventory's clusters (default MYSQL). */
+  engine?: 'MYSQL' | 'PGSQL';
+  /** Changes to every inventory entry before it is validated (e.g. a policy of two approvals). */
+  entry?: (entry: RawEntry) => void;
   /** Start as an already set-up cluster: files uploaded, every container up, registered (one shard). */
   setUp?: boolean;
   registered?: boolean;
@@ -319,8 +235,10 @@ export interface FakeClusterOptions {
   variants?: Record<string, ComposeVariant>;
   /** `<host>/<service>` containers that never reach running. */
   notRunning?: string[];
-  /** The version the containers of a set-up cluster run (default 2.23.4). */
+  /** The version the containers of a set-up cluster run, and the inventory's version (default 2.23.4). */
   version?: string;
+  /** The inventory's version when it differs from what the containers run (default: `version`). */
+  inventoryVersion?: string;
   /** The database schema version at the start (default: `version`). */
   schemaVersion?: string;
   /** What every dbupgrade job exits with (default 0). */
@@ -393,13 +311,28 @@ export const containerId = (u: string) => Buffer.from(u).toString('hex').padEnd(
 export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
-  readonly activities: FakeActivities & Pick<Activities, 'notify' | 'openDisruptiveRuns' | 'checkHostKeys'>;
+  readonly activities: FakeActivities &
+    Pick<Activities, 'notify' | 'openDisruptiveRuns' | 'checkHostKeys' | 'resolveCluster'>;
+  /** The fake's inventory: what `resolveCluster` (the real activity) reads. */
+  readonly inventory: InventoryStore;
   readonly notifications: FakeNotification[] = [];
   /** SSH handshakes only (nothing runs): kept apart from `calls`, whose phases list commands and API calls. */
   readonly hostKeyChecks: FakeHostKeyCheck[] = [];
   private readonly rules: FailureRule[] = [];
 
   constructor(private readonly options: FakeClusterOptions = {}) {
+    this.inventory = testInventoryStore(
+      Object.fromEntries(
+        (options.clusters ?? ['lab']).map((name) => {
+          const entry = testClusterEntry({
+            version: options.inventoryVersion ?? options.version,
+            engine: options.engine,
+          });
+          options.entry?.(entry);
+          return [name, entry];
+        }),
+      ),
+    );
     this.state = {
       registered: options.registered ?? options.setUp ?? false,
       codePending: false,
@@ -440,17 +373,39 @@ export class FakeCluster {
       // Not cluster work either: kept out of `calls`, like notify.
       openDisruptiveRuns: async () => [...(options.openRuns ?? [])],
       checkHostKeys: async (a) => this.checkHostKeys(a),
+      // The real resolution, over the fake's inventory: kept out of `calls` too (nothing is touched).
+      resolveCluster: inventoryActivities({ inventory: this.inventory }).resolveCluster,
     };
   }
 
+  /** How a run's activities name cluster `name` of the fake's inventory: `{ name, specHash }`. */
+  ref(name = 'lab'): ClusterRef {
+    return { name, specHash: this.stamp('healthCheck', name).specHash };
+  }
+
+  /** What a `runbook` run's result says of cluster `name` of the fake's inventory (`inventory`). */
+  stamp(runbook: RunbookName, name = 'lab') {
+    const found = this.inventory.byName(name);
+    if (!found.ok) throw new Error(found.message);
+    const policy = runbookPolicy(found.entry.entry, runbook);
+    return {
+      source: 'test-inventory.yaml',
+      specHash: found.entry.specHash,
+      ...(policy ? { policyHash: createHash('sha256').update(canonicalJson(policy)).digest('hex') } : {}),
+    };
+  }
+
+  /** The spec a run resolved, as the real activities look it up (refused when it changed). */
+  spec(ref: ClusterRef) {
+    const found = this.inventory.byRef(ref);
+    if (!found.ok) throw ApplicationFailure.nonRetryable(found.message, found.kind);
+    return found.entry.cluster;
+  }
+
   /** As the real activity: a wrong key on any host fails (non-retryable), naming each such host. */
-  private checkHostKeys({
-    cluster,
-    hosts,
-  }: {
-    cluster: { hosts: { name: string; address: string }[] };
-    hosts: string[];
-  }) {
+  private checkHostKeys({ cluster: ref, hosts }: { cluster: ClusterRef; hosts: string[] }) {
+    const cluster = this.spec(ref);
+    const all = [...cluster.hosts, ...cluster.spareHosts];
     let attempt = 1;
     try {
       attempt = activityInfo().attempt;
@@ -460,7 +415,7 @@ export class FakeCluster {
     this.hostKeyChecks.push({ hosts: [...hosts], attempt, callsBefore: this.calls.length });
     const wrong = hosts.filter((h) => this.options.hostKeyMismatch?.includes(h));
     if (wrong.length > 0) {
-      const address = (h: string) => cluster.hosts.find((x) => x.name === h)?.address;
+      const address = (h: string) => all.find((x) => x.name === h)?.address;
       throw ApplicationFailure.nonRetryable(
         wrong
           .map((h) => `host key of ${h} (${address(h)}) does not match ssh.knownHosts.${h}; nothing was run`)
@@ -523,6 +478,8 @@ export class FakeCluster {
       };
       this.calls.push(call);
       try {
+        // As the real activities: the run's spec from the inventory, refused when it changed.
+        if (args.cluster && typeof args.cluster === 'object') this.spec(args.cluster as ClusterRef);
         const rule = this.rules.find((r) => r.name === name && r.remaining > 0 && r.when(call));
         if (rule) rule.remaining--;
         if (rule && !rule.after) throw rule.error(call);
@@ -661,23 +618,28 @@ export class FakeCluster {
     const s = this.state;
     const o = this.options;
     type HostArgs = { host: string };
-    type ClusterArgs = { cluster: { name: string; workDir: string } };
+    type ClusterArgs = { cluster: ClusterRef };
     const media = { perPoll: o.media?.perPoll ?? 250, failWith: o.media?.failWith };
     const hash = (text: string) => createHash('sha256').update(text).digest('hex');
     return {
-      settingsBackup: this.record('settingsBackup', ({ cluster, label }: ClusterArgs & { label: string }) => {
-        s.backups.push(label);
-        const body = `backup of ${cluster.name} ${label}`;
-        return {
-          path: `/artifacts/${cluster.name}/settings-backup-${label}.json`,
-          sha256: hash(body),
-          bytes: body.length,
-        };
-      }),
+      settingsBackup: this.record(
+        'settingsBackup',
+        ({ cluster: ref, label }: ClusterArgs & { label: string }) => {
+          const cluster = this.spec(ref);
+          s.backups.push(label);
+          const body = `backup of ${cluster.name} ${label}`;
+          return {
+            path: `/artifacts/${cluster.name}/settings-backup-${label}.json`,
+            sha256: hash(body),
+            bytes: body.length,
+          };
+        },
+      ),
 
       uploadDbUpgradeFiles: this.record(
         'uploadDbUpgradeFiles',
-        ({ cluster, host }: ClusterArgs & HostArgs) => {
+        ({ cluster: ref, host }: ClusterArgs & HostArgs) => {
+          const cluster = this.spec(ref);
           s.dbUpgradeFiles.add(host);
           return { host, files: [`${cluster.workDir}/dbupgrade-compose.yml`, `${cluster.workDir}/db.env`] };
         },

@@ -1,19 +1,18 @@
 // haDrill inputs and a failover-aware health for the fake cluster: the connected Coreapp loses its
 // shard when its wacore stops, and a running standby takes it over a few polls later.
 import type { z } from 'zod';
-import type { HaDrillInput } from '../../src/spec/ha-drill-input';
 import type { HealthBody } from '../../src/spec/health';
+import type { HaDrillInput } from '../../src/spec/inputs';
 import seed from '../fixtures/seed-health.json';
-import { clusterSpec, containerId, type FakeState } from './fake-cluster';
+import { containerId, type FakeState } from './fake-cluster';
 
 export type HaDrillRaw = z.input<typeof HaDrillInput>;
 
 export function haDrillInput(patch: Partial<HaDrillRaw> = {}): HaDrillRaw {
   return {
-    cluster: clusterSpec('lab'),
+    cluster: 'lab',
     target: 'connected',
     takeoverSlo: '30s',
-    approvals: { approvers: ['alice', 'bob'] },
     requestedBy: 'carol',
     timeouts: { takeover: '30s', rejoin: '15s', health: '15s' },
     ...patch,

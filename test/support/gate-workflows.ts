@@ -30,10 +30,12 @@ export async function gateTest(input: {
 }): Promise<{ decisions: Decision[]; refused: RefusedDecision[] }> {
   const policy = validateInput('gateTest', ApprovalPolicy, input.policy);
   const hooks: string[] = [];
-  const gates = new ApprovalGates(policy, input.requestedBy, {
+  // As a runbook: the handlers first, the policy once known (there: from the inventory).
+  const gates = new ApprovalGates(input.requestedBy, {
     onOpen: (gate, summary) => hooks.push(`open:${gate}:${summary}`),
     onClose: (gate, outcome) => hooks.push(`close:${gate}:${outcome}`),
   });
+  gates.usePolicy(policy);
   setHandler(gateStatusQuery, () => ({
     pending: gates.pending(),
     decisions: gates.decisions(),

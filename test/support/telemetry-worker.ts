@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     config,
     address: config.address ?? 'localhost:7233',
     // Real activities where no host is involved (notify), the cluster's ones faked.
-    activities: { ...createActivities(defaultDeps()), ...fake.activities },
+    activities: { ...createActivities(defaultDeps(fake.inventory)), ...fake.activities },
   });
   console.log(`metrics on ${telemetry.metrics}; worker polling task queue "${config.taskQueue}"`);
   try {

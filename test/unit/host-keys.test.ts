@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostKeyActivities } from '../../activities/host-keys';
 import { SshPool } from '../../activities/ssh';
 import { freePort } from '../../src/free-port';
-import type { ClusterSpec } from '../../src/spec/cluster';
+import type { ClusterRef } from '../../src/spec/inventory';
+import { testInventoryStore } from '../support/inventory';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -27,14 +28,23 @@ describe.skipIf(!existsSync(SSHD))('checkHostKeys (a real sshd)', () => {
       .slice(0, 2)
       .join(' ');
   const secrets = async () => 'not used: no login is attempted';
-  const { checkHostKeys } = hostKeyActivities({ secrets, ssh: new SshPool(secrets) });
-  const cluster = (pins: Record<string, string>, p = port) =>
-    ({
-      name: 't',
-      workDir: '/tmp',
-      hosts: [{ name: 'h1', address: '127.0.0.1', port: p, user: 'root', sudo: false, roles: ['webapp'] }],
-      ssh: { privateKeyRef: 'env:UNUSED', knownHosts: pins },
-    }) as unknown as ClusterSpec;
+  /** Cluster `t` of an inventory of its own: one host h1 on `p`, pinned to `pin` (no ssh section without). */
+  const cluster = (pin: string | undefined, p = port) => {
+    const entry = {
+      hosts: [{ name: 'h1', address: '127.0.0.1', port: p, roles: ['webapp'] }],
+      api: {
+        baseUrl: 'https://127.0.0.1:9',
+        passwordRef: 'env:UNUSED',
+        tls: { pinnedSha256: 'AB'.repeat(32) },
+      },
+      ...(pin ? { ssh: { privateKeyRef: 'env:UNUSED', knownHosts: { h1: pin } } } : {}),
+    };
+    const inventory = testInventoryStore({ t: entry });
+    const found = inventory.byName('t');
+    if (!found.ok) throw new Error(found.message);
+    const { checkHostKeys } = hostKeyActivities({ inventory, secrets, ssh: new SshPool(secrets) });
+    return { checkHostKeys, ref: { name: 't', specHash: found.entry.specHash } as ClusterRef };
+  };
   /** sshd logs a connection's end after the client has gone: wait (at most 5 s) for the n-th one. */
   const disconnects = async (n: number) => {
     const deadline = Date.now() + 5000;
@@ -44,8 +54,8 @@ describe.skipIf(!existsSync(SSHD))('checkHostKeys (a real sshd)', () => {
     }
     return log();
   };
-  const run = (c: ClusterSpec) =>
-    new MockActivityEnvironment().run(checkHostKeys, { cluster: c, hosts: ['h1'] }).then(
+  const run = ({ checkHostKeys, ref }: ReturnType<typeof cluster>) =>
+    new MockActivityEnvironment().run(checkHostKeys, { cluster: ref, hosts: ['h1'] }).then(
       (v) => ({ ok: v }),
       (e: unknown) => ({ error: e as Error }),
     );
@@ -84,7 +94,7 @@ describe.skipIf(!existsSync(SSHD))('checkHostKeys (a real sshd)', () => {
   });
 
   it('the pinned key: accepted, and the connection ends before authentication (no login)', async () => {
-    const r = await run(cluster({ h1: pub('host') }));
+    const r = await run(cluster(pub('host')));
     expect(r).toEqual({ ok: { checked: ['h1'] } });
     const text = await disconnects(1);
     expect(text).toMatch(/Disconnected from .* \[preauth\]/);
@@ -92,7 +102,7 @@ describe.skipIf(!existsSync(SSHD))('checkHostKeys (a real sshd)', () => {
   });
 
   it('another key: HostKeyMismatch, non-retryable, naming the host and both fingerprints', async () => {
-    const r = await run(cluster({ h1: pub('other') }));
+    const r = await run(cluster(pub('other')));
     const failure = (r as { error: Error }).error;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe('HostKeyMismatch');
@@ -103,15 +113,15 @@ describe.skipIf(!existsSync(SSHD))('checkHostKeys (a real sshd)', () => {
     expect(await disconnects(2)).not.toContain('Accepted');
   });
 
-  it('no pinned key: HostKeyMissing before any connection', async () => {
+  it('no pinned key (a cluster without ssh in the inventory): HostKeyMissing before any connection', async () => {
     const connections = log().match(/Connection from/g)?.length ?? 0;
-    const r = await run(cluster({}));
+    const r = await run(cluster(undefined));
     expect((r as { error: ApplicationFailure }).error.type).toBe('HostKeyMissing');
     expect(log().match(/Connection from/g)?.length ?? 0).toBe(connections);
   });
 
   it('nothing listening: a retryable error naming the host', async () => {
-    const r = await run(cluster({ h1: pub('host') }, await freePort()));
+    const r = await run(cluster(pub('host'), await freePort()));
     const error = (r as { error: Error }).error;
     expect(error).not.toBeInstanceOf(ApplicationFailure);
     expect(error.message).toMatch(/^host key check: ssh to h1 \(127\.0\.0\.1:\d+\): connect ECONNREFUSED/);

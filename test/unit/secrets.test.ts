@@ -20,7 +20,21 @@ describe('secret references', () => {
       'cannot read the file on the worker (ENOENT)',
     );
     const err = await resolve('plain-password').catch((e: Error) => e);
-    expect(String(err)).toContain('must be env:NAME or file:/path');
+    expect(String(err)).toContain('must be env:NAME or a normalised file:/path');
     expect(String(err)).not.toContain('plain-password');
+  });
+
+  it('refuses, without reading anything, a file: reference that is relative or climbs with ..', async () => {
+    const resolve = createSecretResolver({});
+    for (const ref of [
+      'file:etc/passwd',
+      'file:../../etc/passwd',
+      'file:/srv/../etc/passwd',
+      'file:/a//b',
+      'file:/a/./b',
+    ]) {
+      const err = await resolve(ref).catch((e: Error) => e);
+      expect(String(err), ref).toContain('must be env:NAME or a normalised file:/path');
+    }
   });
 });

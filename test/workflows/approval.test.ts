@@ -10,7 +10,8 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ApprovalPolicy, type ApprovalPolicyInput, durationMs } from '../../src/spec/approvals';
+import { ApprovalPolicy, type ApprovalPolicyInput } from '../../src/spec/approvals';
+import { durationMs } from '../../src/spec/duration';
 import { check } from '../../src/spec/validate';
 import {
   approveSignal,
@@ -74,6 +75,10 @@ describe('approval schemas', () => {
     expect(() => durationMs('1.5h')).toThrow(/duration/);
     expect(() => durationMs('10')).toThrow(/duration/);
     expect(() => durationMs('')).toThrow(/duration/);
+    // At most nine digits: a huge value is refused, never an overflowing timer.
+    expect(durationMs('999999999s')).toBe(999_999_999_000);
+    expect(() => durationMs('1e20d')).toThrow(/duration/);
+    expect(() => durationMs('99999999999999999999d')).toThrow(/duration/);
   });
 });
 

@@ -9,6 +9,7 @@ import { createChatopsServer } from '../../src/chatops/server';
 import { signSlack, signWebhook } from '../../src/chatops/verify';
 import type { PendingGate } from '../../workflows/lib/approval';
 import { fakeCluster, haSetupInput, scenario, until, within } from '../support/fake-cluster';
+import { approverKeyLine } from '../support/inventory';
 
 const SLACK_SECRET = 'slack-signing-secret-for-tests';
 const HOOK_SECRET = 'webhook-secret-for-tests';
@@ -84,7 +85,12 @@ function endpoint(base: string) {
 
 describe('chatops endpoint', () => {
   it('lists, refuses, approves and takes the code of a haSetup run, over signed HTTP only', async () => {
-    const fake = fakeCluster();
+    // carol is an approver in the inventory's policy, and requests the run (haSetupInput).
+    const fake = fakeCluster({
+      entry: (e) => {
+        e.approvals.approvers.push({ name: 'carol', keys: [approverKeyLine('carol')] });
+      },
+    });
     await scenario(fake, async ({ client, start }) => {
       const logs: string[] = [];
       const server = createChatopsServer({
@@ -101,11 +107,7 @@ describe('chatops endpoint', () => {
       try {
         expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
 
-        const handle = await start(
-          'haSetup',
-          'chatops',
-          haSetupInput({ approvals: { approvers: ['alice', 'bob', 'carol'] } }),
-        );
+        const handle = await start('haSetup', 'chatops', haSetupInput());
         const id = handle.workflowId;
         await until(
           'gate register to open',

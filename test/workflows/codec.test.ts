@@ -4,15 +4,29 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import type { Activities } from '../../activities';
+import { inventoryActivities } from '../../activities/inventory';
 import { dataConverterFromEnv } from '../../src/config';
 import type { HealthCheckResult } from '../../src/spec/results';
 import seed from '../fixtures/seed-health.json';
+import { testClusterEntry, testInventoryStore } from '../support/inventory';
 
 // Distinctive plaintexts of the input: none may appear in the stored history.
 const CLUSTER = 'codec-secret-cluster';
 const HOST_ADDRESS = '10.77.66.55';
 const BASE_URL = `https://${HOST_ADDRESS}:9443`;
 const PASSWORD_REF = 'env:WABA_CODEC_TEST_PASSWORD';
+
+/** The worker's inventory: the cluster's hosts, URL and secret reference live here, not in the input. */
+function codecInventory() {
+  const entry = testClusterEntry({
+    hosts: [
+      { name: 'web1', address: HOST_ADDRESS, roles: ['webapp'] },
+      { name: 'core1', address: HOST_ADDRESS, roles: ['coreapp'] },
+    ],
+  });
+  entry.api = { baseUrl: BASE_URL, passwordRef: PASSWORD_REF, tls: { pinnedSha256: 'AB'.repeat(32) } };
+  return testInventoryStore({ [CLUSTER]: entry });
+}
 
 /** Every payload-like object ({metadata, data}) in a history (JSON form), outside search attributes. */
 function payloadsOf(node: unknown, out: { metadata: Record<string, string>; data?: string }[] = []) {
@@ -72,7 +86,13 @@ describe('payload codec end to end (real dev server)', () => {
     const address = inject('temporalAddress');
     const taskQueue = `test-codec-${randomUUID()}`;
     let activityInput: unknown;
+    const inventory = codecInventory();
+    const found = inventory.byName(CLUSTER);
+    if (!found.ok) throw new Error(found.message);
+    const { specHash } = found.entry;
     const activities: Partial<Activities> = {
+      // The real resolution: its result (the spec with addresses, URL and references) goes to history.
+      resolveCluster: inventoryActivities({ inventory }).resolveCluster,
       wabaHealth: async (req) => {
         activityInput = req;
         return { health: seed['A9-ha-registered'].health };
@@ -97,23 +117,13 @@ describe('payload codec end to end (real dev server)', () => {
         const result = (await codecClient.workflow.execute('healthCheck', {
           taskQueue,
           workflowId,
-          args: [
-            {
-              cluster: {
-                name: CLUSTER,
-                hosts: [
-                  { name: 'web1', address: HOST_ADDRESS, roles: ['webapp'] },
-                  { name: 'core1', address: HOST_ADDRESS, roles: ['coreapp'] },
-                ],
-                api: { baseUrl: BASE_URL, passwordRef: PASSWORD_REF, tls: { pinnedSha256: 'AB'.repeat(32) } },
-              },
-            },
-          ],
+          args: [{ cluster: CLUSTER }],
         })) as HealthCheckResult;
         // The codec client reads the result; the worker saw the decrypted input.
         expect(result.cluster).toBe(CLUSTER);
         expect(result.verdict).toBe('ha-connected');
-        expect(activityInput).toMatchObject({ cluster: CLUSTER, api: { baseUrl: BASE_URL } });
+        expect(result.inventory).toEqual({ source: 'test-inventory.yaml', specHash });
+        expect(activityInput).toEqual({ cluster: { name: CLUSTER, specHash } });
       });
 
       // The codec client decodes the history's input too.
@@ -125,7 +135,8 @@ describe('payload codec end to end (real dev server)', () => {
       const history = await plainClient.workflow.getHandle(workflowId).fetchHistory();
       const json = JSON.parse(JSON.stringify(history)) as unknown;
       const payloads = payloadsOf(json);
-      expect(payloads.length).toBeGreaterThanOrEqual(4); // input, activity input and result, workflow result
+      // input, resolveCluster's input and result, wabaHealth's input and result, workflow result
+      expect(payloads.length).toBeGreaterThanOrEqual(6);
       for (const p of payloads) {
         expect(Buffer.from(p.metadata.encoding as string, 'base64').toString()).toBe('binary/encrypted');
         expect(Buffer.from(p.metadata['encryption-key-id'] as string, 'base64').toString()).toBe('k1');
@@ -136,6 +147,7 @@ describe('payload codec end to end (real dev server)', () => {
         HOST_ADDRESS,
         BASE_URL,
         PASSWORD_REF,
+        specHash,
         'your-coreapp1-hostname',
         'ha-connected',
       ]) {

@@ -62,12 +62,19 @@ describe('haDrill', () => {
       const handle = await start('haDrill', 'happy', haDrillInput({ target: 'core1', takeoverSlo: '30s' }));
       const atGate = await gateOpen(handle);
       expect(atGate.stage).toBe('waiting for approval: drill');
+      expect(atGate.inventory).toEqual(fake.stamp('haDrill'));
       expect(atGate.pendingGates[0]?.summary).toBe(
         `failover drill on cluster lab: stop wacore on core1 (your-coreapp1-hostname, container ${containerId('core1/wacore')}, connected now); ` +
           'standby your-coreapp2-hostname should take over within 30s (the drill gives up after 30s); ' +
           'then start wacore on core1 again and wait until it is back as a standby',
       );
       const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      // The plan starts with where the cluster was resolved: the inventory, spec and policy hashes.
+      const { source, specHash, policyHash } = fake.stamp('haDrill');
+      expect(steps[0]).toEqual({
+        stage: 'resolve cluster',
+        note: `cluster lab from the inventory ${source}: spec sha256 ${specHash}, policy sha256 ${policyHash}`,
+      });
       expect(steps.filter((p) => p.command)).toEqual([
         { stage: 'stop wacore', host: 'core1', command: STOP_CORE1 },
         { stage: 'start wacore', host: 'core1', command: UP_CORE1 },
@@ -79,6 +86,7 @@ describe('haDrill', () => {
 
       expect(out).toMatchObject({
         cluster: 'lab',
+        inventory: fake.stamp('haDrill'),
         target: { host: 'core1', healthName: 'your-coreapp1-hostname', container: '636f7265312f' },
         takenOverBy: ['your-coreapp2-hostname'],
         takeoverSlo: '30s',
@@ -117,7 +125,13 @@ describe('haDrill', () => {
       ]);
       expect(onHosts(fake, 'composeStop')).toEqual(['core1/wacore']);
       expect(onHosts(fake, 'composeUp')).toEqual(['core1/wacore']);
-      expect(fake.callsOf('composeUp')[0]?.args).toMatchObject({ version: '2.23.4', variant: 'v1' });
+      expect(fake.callsOf('composeUp')[0]?.args).toEqual({
+        cluster: fake.ref(),
+        host: 'core1',
+        service: 'wacore',
+        version: '2.23.4',
+        variant: 'v1',
+      });
       expect(fake.state.up.has('core1/wacore')).toBe(true);
 
       const done = await statusOf(handle);
@@ -283,9 +297,23 @@ describe('haDrill', () => {
       [
         'not-a-coreapp',
         haDrillInput({ target: 'web1' }),
-        'target: web1 is not a Coreapp host (roles: webapp)',
+        'target: web1 is not a coreapp host (roles: webapp)',
       ],
-      ['unknown-host', haDrillInput({ target: 'core9' }), 'target: core9 is not a host of cluster lab'],
+      [
+        'unknown-host',
+        haDrillInput({ target: 'core9' }),
+        'target: core9 is not a host of cluster lab in the inventory',
+      ],
+      [
+        'spare-host',
+        haDrillInput({ target: 'core3' }),
+        'target: core3 is a spare host of cluster lab, not a member yet',
+      ],
+      [
+        'bad-target',
+        haDrillInput({ target: 'core1;reboot' }),
+        'target: expected a name of lowercase letters, digits',
+      ],
       [
         'bad-slo',
         haDrillInput({ takeoverSlo: 'fast' }),
@@ -297,6 +325,28 @@ describe('haDrill', () => {
         'timeouts.takeover: must be at least takeoverSlo (2m)',
       ],
       ['no-requester', { ...haDrillInput(), requestedBy: undefined as never }, 'requestedBy'],
+      ['zero-slo', haDrillInput({ takeoverSlo: '0s' }), 'takeoverSlo: expected a duration from 1s to 10m'],
+      [
+        'huge-deadline',
+        haDrillInput({ timeouts: { takeover: '100000d' } }),
+        'timeouts.takeover: expected a duration from 1s to 30m',
+      ],
+      [
+        'approval-timeout-out-of-policy',
+        haDrillInput({ approvalTimeout: '2d' }),
+        'approvalTimeout: must be between 1s and 1d (the approval policy of cluster lab)',
+      ],
+      // What moved to the inventory is refused, saying where it lives now.
+      [
+        'old-approvals',
+        { ...haDrillInput(), approvals: { approvers: ['carol'] } } as HaDrillRaw,
+        'approvals: unknown field: the approval policy lives in the inventory (clusters.<name>.approvals)',
+      ],
+      [
+        'inline-cluster',
+        { ...haDrillInput(), cluster: { name: 'lab', hosts: [] } as never },
+        'cluster: expected the name of a cluster in the worker inventory, e.g. "prod": an inline cluster spec is not accepted',
+      ],
     ];
     const fake = fakeCluster({ setUp: true, health: failoverHealth() });
     await scenario(fake, async ({ start }) => {
@@ -310,6 +360,7 @@ describe('haDrill', () => {
         expect(failure.message, label).toContain(field);
       });
       expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
     });
   });
 });

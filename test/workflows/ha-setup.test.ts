@@ -23,6 +23,7 @@ import {
   updateRefusal,
   within,
 } from '../support/fake-cluster';
+import { approverKeyLine } from '../support/inventory';
 
 interface HaStatus extends RunStatus {
   pendingGates: PendingGate[];
@@ -125,6 +126,7 @@ describe('haSetup', () => {
 
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('haSetup'),
         version: '2.23.4',
         alreadyRegistered: false,
         uploads: expect.any(Array),
@@ -176,14 +178,9 @@ describe('haSetup', () => {
           .map((c) => c.host)
           .sort(),
       ).toEqual([...HOSTS].sort());
-      expect(fake.callsOf('wabaLogin')[0]?.args).toMatchObject({ cluster: 'lab', firstLogin: true });
-      expect(fake.callsOf('wabaRegister')[0]?.args).toMatchObject({
-        cluster: 'lab',
-        cc: '39',
-        phoneNumber: '3331234567',
-        method: 'sms',
-        certRef: 'env:CERT',
-      });
+      expect(fake.callsOf('wabaLogin')[0]?.args).toEqual({ cluster: fake.ref(), firstLogin: true });
+      // The number, certificate and PIN are the inventory's: only the method comes from the input.
+      expect(fake.callsOf('wabaRegister')[0]?.args).toEqual({ cluster: fake.ref(), method: 'sms' });
       expect(fake.callsOf('wabaVerify').map((c) => c.args.code)).toEqual(['123456']);
       expect(fake.calls.every((c) => c.outcome === 'ok' && c.attempt === 1)).toBe(true);
 
@@ -283,7 +280,7 @@ describe('haSetup', () => {
   });
 
   it('a re-run on a cluster running another version starts every service again (up -d on the new version)', async () => {
-    const fake = fakeCluster({ setUp: true, version: '2.23.3' });
+    const fake = fakeCluster({ setUp: true, version: '2.23.3', inventoryVersion: '2.23.4' });
     await scenario(fake, async ({ start }) => {
       const out = await result(await start('haSetup', 'rerun-other-version', haSetupInput()));
       expect(out.alreadyRegistered).toBe(true);
@@ -345,13 +342,13 @@ describe('haSetup', () => {
   });
 
   it('an approval timeout fails the run with ApprovalTimedOut', async () => {
-    const fake = fakeCluster();
+    const fake = fakeCluster({
+      entry: (e) => {
+        e.approvals.timeout = { default: '2s', min: '1s', max: '1h' };
+      },
+    });
     await scenario(fake, async ({ start }) => {
-      const handle = await start(
-        'haSetup',
-        'approval-timeout',
-        haSetupInput({ approvals: { approvers: ['alice', 'bob'], timeout: '2s' } }),
-      );
+      const handle = await start('haSetup', 'approval-timeout', haSetupInput());
       await gateOpen(handle);
       const opened = Date.now();
       const { failure } = await runFailure(handle, 20_000);
@@ -364,13 +361,14 @@ describe('haSetup', () => {
   });
 
   it('self-approval and a non-approver are refused by the Update; the run keeps waiting', async () => {
-    const fake = fakeCluster({ registerStatus: 201 });
+    const fake = fakeCluster({
+      registerStatus: 201,
+      entry: (e) => {
+        e.approvals.approvers.push({ name: 'carol', keys: [approverKeyLine('carol')] });
+      },
+    });
     await scenario(fake, async ({ client, start }) => {
-      const handle = await start(
-        'haSetup',
-        'refused',
-        haSetupInput({ approvals: { approvers: ['alice', 'bob', 'carol'] }, requestedBy: 'carol' }),
-      );
+      const handle = await start('haSetup', 'refused', haSetupInput({ requestedBy: 'carol' }));
       const id = handle.workflowId;
       await gateOpen(handle);
 
@@ -617,28 +615,53 @@ describe('haSetup', () => {
 
   it('invalid input fails with InvalidInput naming the field, before any activity call', async () => {
     const fake = fakeCluster();
-    const badName = haSetupInput();
-    (badName.cluster.hosts[3] as { name: string }).name = 'core1;reboot';
-    const noSsh = haSetupInput();
-    delete noSsh.cluster.ssh;
+    const inline = { ...haSetupInput(), cluster: { name: 'lab', hosts: [] } };
+    const moved = { ...haSetupInput(), approvals: { approvers: ['mallory'] } };
     await scenario(fake, async ({ start }) => {
       const started = Date.now();
-      const [name, ssh] = await Promise.all([
-        start('haSetup', 'bad-name', badName).then((h) => runFailure(h, 20_000)),
-        start('haSetup', 'no-ssh', noSsh).then((h) => runFailure(h, 20_000)),
+      const [spec, policy] = await Promise.all([
+        start('haSetup', 'inline-cluster', inline).then((h) => runFailure(h, 20_000)),
+        start('haSetup', 'moved-policy', moved).then((h) => runFailure(h, 20_000)),
       ]);
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(name.failure.type).toBe('InvalidInput');
-      expect(name.failure.nonRetryable).toBe(true);
-      expect(name.failure.message).toContain(
-        'cluster.hosts[3].name: expected a name of lowercase letters, digits, ".", "_" or "-" (max 63)',
+      expect(spec.failure.type).toBe('InvalidInput');
+      expect(spec.failure.nonRetryable).toBe(true);
+      expect(spec.failure.message).toContain(
+        'cluster: expected the name of a cluster in the worker inventory, e.g. "prod": an inline cluster spec is not accepted',
       );
-      expect(ssh.failure.type).toBe('InvalidInput');
-      expect(ssh.failure.message).toContain(
-        'cluster.ssh: required here: the SSH private key reference and pinned host keys',
+      expect(policy.failure.type).toBe('InvalidInput');
+      expect(policy.failure.message).toContain(
+        'approvals: unknown field: the approval policy lives in the inventory (clusters.<name>.approvals)',
       );
       expect(fake.calls).toEqual([]);
       expect(fake.hostKeyChecks).toEqual([]);
+    });
+  });
+
+  it('a cluster the inventory lacks, or one without what haSetup needs, fails at once naming it', async () => {
+    const fake = fakeCluster({ clusters: ['lab', 'prod'] });
+    const noNumber = fakeCluster({
+      entry: (e) => {
+        delete e.registration;
+      },
+    });
+    await scenario(fake, async ({ start }) => {
+      const unknown = await runFailure(await start('haSetup', 'unknown', haSetupInput({}, 'prodd')), 20_000);
+      expect(unknown.failure.type).toBe('UnknownCluster');
+      expect(unknown.failure.nonRetryable).toBe(true);
+      expect(unknown.failure.message).toBe(
+        'cluster "prodd" is not in the worker\'s inventory test-inventory.yaml (it has: lab, prod)',
+      );
+      expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+    });
+    await scenario(noNumber, async ({ start }) => {
+      const { failure } = await runFailure(await start('haSetup', 'no-number', haSetupInput()), 20_000);
+      expect(failure.type).toBe('InventoryIncomplete');
+      expect(failure.message).toBe(
+        'cluster lab in the inventory (test-inventory.yaml) cannot run haSetup: clusters.lab.registration: haSetup needs it (the number, its certificate and PIN)',
+      );
+      expect(noNumber.calls).toEqual([]);
     });
   });
 
@@ -688,6 +711,7 @@ describe('haSetup', () => {
       const stages = steps.map((p) => p.stage).filter((st, i, all) => st !== all[i - 1]);
       expect(stages).toEqual([
         'validate',
+        'resolve cluster',
         'run guard',
         'database password',
         'host keys',
@@ -763,9 +787,9 @@ describe('haSetup', () => {
     await scenario(fake, async ({ client, start }) => {
       const handle = await start('haSetup', 'plan-variants', haSetupInput());
       const early = (await until(
-        'the plan',
+        'the plan of the resolved cluster',
         () => plan(client, handle.workflowId),
-        (p) => p.length > 0,
+        (p) => p.length > 1,
       )) as PlanStep[];
       expect(fake.callsOf('preflightHost')).toEqual([]);
       const earlyUp = early.find((p) => p.stage === 'start wacore' && p.host === 'core2');
@@ -795,8 +819,8 @@ describe('haSetup', () => {
   });
 
   it('startRunbook refuses a second concurrent haSetup on the same cluster', async () => {
-    const fake = fakeCluster();
     const cluster = `dup-${randomUUID().slice(0, 8)}`;
+    const fake = fakeCluster({ clusters: [cluster] });
     const input = haSetupInput({}, cluster);
     await scenario(fake, async ({ client, taskQueue, track }) => {
       const first = await startRunbook(client, taskQueue, 'haSetup', input);
@@ -804,8 +828,8 @@ describe('haSetup', () => {
       track(handle);
       expect(first.workflowId).toBe(`${cluster}/haSetup`);
       await gateOpen(handle);
-      // The Web UI list shows what the run is about: runbook, cluster and version.
-      expect(await (await handle.describe()).staticSummary()).toBe(`haSetup ${cluster} (v2.23.4)`);
+      // The Web UI list shows what the run is about: runbook and cluster.
+      expect(await (await handle.describe()).staticSummary()).toBe(`haSetup ${cluster}`);
 
       const second = await within(
         15_000,
@@ -826,10 +850,9 @@ describe('haSetup', () => {
       expect(d.status.name).toBe('RUNNING');
 
       // Invalid input is refused locally, before anything starts.
-      const bad = haSetupInput({}, cluster);
-      delete bad.cluster.ssh;
+      const bad = { ...haSetupInput({}, cluster), workDir: '/root/.ssh' };
       await expect(startRunbook(client, taskQueue, 'haSetup', bad)).rejects.toThrow(
-        /invalid haSetup input:\n {2}cluster\.ssh: required here/,
+        /invalid haSetup input:\n {2}workDir: unknown field: the work directory lives in the inventory/,
       );
 
       await handle.terminate('test: end the first run');

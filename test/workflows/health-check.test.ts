@@ -2,12 +2,14 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, defaultDeps } from '../../activities';
+import { inventoryActivities } from '../../activities/inventory';
+import type { InventoryStore } from '../../src/inventory/store';
 import { createSecretResolver } from '../../src/secrets';
-import type { ClusterSpecInput } from '../../src/spec/cluster';
 import type { HealthCheckResult } from '../../src/spec/results';
 import seed from '../fixtures/seed-health.json';
 import { makeSelfSignedCert, makeTestCerts, type TestCerts } from '../support/certs';
 import { FakeWebapp } from '../support/fake-webapp';
+import { type RawEntry, testClusterEntry, testInventoryStore } from '../support/inventory';
 import { historyText, withWorker } from '../support/temporal';
 
 const PASSWORD = 'Adm1n-Pa55word.for.tests';
@@ -20,19 +22,35 @@ beforeAll(async () => {
 });
 afterAll(() => webapp?.close());
 
-// Real activities, real undici, real TLS verification; the password only in the worker's environment.
-const activities = () =>
-  createActivities(defaultDeps({ secrets: createSecretResolver({ WABA_TEST_PASSWORD: PASSWORD }) }));
+type Tls = { caFile: string } | { pinnedSha256: string };
 
-function cluster(tls: ClusterSpecInput['api']['tls']): ClusterSpecInput {
-  return {
-    name: 'lab',
+/** An inventory entry whose API is the fake Webapp (or `baseUrl`), trusted through `tls`. */
+function entry(tls: Tls, baseUrl = webapp.url): RawEntry {
+  const e = testClusterEntry({
     hosts: [
       { name: 'web1', address: '127.0.0.1', roles: ['webapp'] },
       { name: 'core1', address: '127.0.0.1', roles: ['coreapp'] },
     ],
-    api: { baseUrl: webapp.url, passwordRef: 'env:WABA_TEST_PASSWORD', tls },
-  };
+  });
+  e.api = { baseUrl, passwordRef: 'env:WABA_TEST_PASSWORD', tls };
+  return e;
+}
+
+/** The worker's inventory: `lab` trusted through the CA file unless other clusters are given. */
+const inventory = (clusters?: Record<string, RawEntry>) =>
+  testInventoryStore(clusters ?? { lab: entry({ caFile: certs.caFile }) });
+
+// Real activities, real undici, real TLS verification; the password only in the worker's environment.
+const activities = (
+  store: InventoryStore = inventory(),
+  env: Record<string, string> = { WABA_TEST_PASSWORD: PASSWORD },
+) => createActivities(defaultDeps(store, { secrets: createSecretResolver(env) }));
+
+/** What a healthCheck result says of cluster `name` of `store`. */
+function stamp(store: InventoryStore, name = 'lab') {
+  const found = store.byName(name);
+  if (!found.ok) throw new Error(found.message);
+  return { source: 'test-inventory.yaml', specHash: found.entry.specHash };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -51,16 +69,19 @@ describe('healthCheck workflow', () => {
   it('reads health over HTTPS trusted through the CA file and returns the verdict', async () => {
     webapp.health = seed['A9-ha-registered'].health;
     const before = webapp.logins;
-    await withWorker(activities(), async ({ client, taskQueue }) => {
+    const store = inventory();
+    await withWorker(activities(store), async ({ client, taskQueue }) => {
       const run = (id: string) =>
         client.workflow.execute('healthCheck', {
           taskQueue,
           workflowId: id,
-          args: [{ cluster: cluster({ caFile: certs.caFile }) }],
+          args: [{ cluster: 'lab' }],
         }) as Promise<HealthCheckResult>;
       const first = await run(`lab/healthCheck/ca-${Date.now()}`);
       expect(first.verdict).toBe('ha-connected');
       expect(first.cluster).toBe('lab');
+      // Not gated: the spec's hash, no policy.
+      expect(first.inventory).toEqual(stamp(store));
       expect(first.nodes.map((n) => `${n.host}:${n.gatewayStatus}`)).toEqual([
         'your-master1-hostname:disconnected',
         'your-master2-hostname:disconnected',
@@ -83,11 +104,24 @@ describe('healthCheck workflow', () => {
         WabaRunbook: ['healthCheck'],
         WabaStep: ['done: multiconnect-connected:2'],
       });
-      const status = await handle.query<{ stage: string; hosts: Record<string, string> }>('status');
+      const status = await handle.query<{
+        stage: string;
+        hosts: Record<string, string>;
+        inventory: unknown;
+      }>('status');
       expect(status.stage).toBe('done: multiconnect-connected:2');
+      expect(status.inventory).toEqual(stamp(store));
+      const { specHash } = stamp(store);
+      expect(await handle.query('plan')).toEqual([
+        {
+          stage: 'resolve cluster',
+          note: `cluster lab from the inventory test-inventory.yaml: spec sha256 ${specHash}`,
+        },
+        { stage: 'health', api: 'GET /v1/health', note: `at ${webapp.url}` },
+      ]);
       expect(status.hosts['your-coreapp3-hostname']).toBe('disconnected');
 
-      // The password never reaches workflow history; only its reference does.
+      // The password never reaches workflow history; only its reference does (in the resolved spec).
       const history = historyText(await handle.fetchHistory());
       expect(history).toContain('env:WABA_TEST_PASSWORD');
       expect(history).not.toContain(PASSWORD);
@@ -97,11 +131,15 @@ describe('healthCheck workflow', () => {
 
   it('trusts a pinned certificate fingerprint and refuses a wrong one without retrying', async () => {
     webapp.health = seed['A7-before-registration'].health;
-    await withWorker(activities(), async ({ client, taskQueue }) => {
+    const store = inventory({
+      lab: entry({ pinnedSha256: certs.fingerprint }),
+      'lab-badpin': entry({ pinnedSha256: 'AB'.repeat(32) }),
+    });
+    await withWorker(activities(store), async ({ client, taskQueue }) => {
       const pinned = await client.workflow.execute('healthCheck', {
         taskQueue,
         workflowId: `lab/healthCheck/pin-${Date.now()}`,
-        args: [{ cluster: cluster({ pinnedSha256: certs.fingerprint }) }],
+        args: [{ cluster: 'lab' }],
       });
       expect((pinned as HealthCheckResult).verdict).toBe('unregistered');
 
@@ -110,7 +148,7 @@ describe('healthCheck workflow', () => {
         client.workflow.execute('healthCheck', {
           taskQueue,
           workflowId: `lab/healthCheck/badpin-${Date.now()}`,
-          args: [{ cluster: cluster({ pinnedSha256: 'AB'.repeat(32) }) }],
+          args: [{ cluster: 'lab-badpin' }],
         }),
       );
       expect(failure.type).toBe('TlsTrustError');
@@ -125,15 +163,15 @@ describe('healthCheck workflow', () => {
     const selfSigned = await new FakeWebapp(own, PASSWORD).start();
     selfSigned.health = seed['A9-ha-registered'].health;
     try {
-      const spec = (caFile: string): ClusterSpecInput => ({
-        ...cluster({ caFile }),
-        api: { baseUrl: selfSigned.url, passwordRef: 'env:WABA_TEST_PASSWORD', tls: { caFile } },
+      const store = inventory({
+        own: entry({ caFile: own.caFile }, selfSigned.url),
+        other: entry({ caFile: other.caFile }, selfSigned.url),
       });
-      await withWorker(activities(), async ({ client, taskQueue }) => {
+      await withWorker(activities(store), async ({ client, taskQueue }) => {
         const result = (await client.workflow.execute('healthCheck', {
           taskQueue,
           workflowId: `lab/healthCheck/self-signed-${Date.now()}`,
-          args: [{ cluster: spec(own.caFile) }],
+          args: [{ cluster: 'own' }],
         })) as HealthCheckResult;
         expect(result.verdict).toBe('ha-connected');
         // Verification stays on: another self-signed certificate is not trusted.
@@ -141,7 +179,7 @@ describe('healthCheck workflow', () => {
           client.workflow.execute('healthCheck', {
             taskQueue,
             workflowId: `lab/healthCheck/self-signed-other-${Date.now()}`,
-            args: [{ cluster: spec(other.caFile) }],
+            args: [{ cluster: 'other' }],
           }),
         );
         expect(failure.type).toBe('TlsTrustError');
@@ -153,12 +191,13 @@ describe('healthCheck workflow', () => {
 
   it('fails without retrying when the certificate is not trusted by the given CA', async () => {
     const otherCa = makeTestCerts();
-    await withWorker(activities(), async ({ client, taskQueue }) => {
+    const store = inventory({ lab: entry({ caFile: otherCa.caFile }) });
+    await withWorker(activities(store), async ({ client, taskQueue }) => {
       const failure = await failureOf(
         client.workflow.execute('healthCheck', {
           taskQueue,
           workflowId: `lab/healthCheck/untrusted-${Date.now()}`,
-          args: [{ cluster: cluster({ caFile: otherCa.caFile }) }],
+          args: [{ cluster: 'lab' }],
         }),
       );
       expect(failure.type).toBe('TlsTrustError');
@@ -175,7 +214,7 @@ describe('healthCheck workflow', () => {
       const result = (await client.workflow.execute('healthCheck', {
         taskQueue,
         workflowId: `lab/healthCheck/retry-${Date.now()}`,
-        args: [{ cluster: cluster({ caFile: certs.caFile }) }],
+        args: [{ cluster: 'lab' }],
       })) as HealthCheckResult;
       expect(result.verdict).toBe('ha-connected');
     });
@@ -183,15 +222,13 @@ describe('healthCheck workflow', () => {
   });
 
   it('fails at once with a clear message when the admin password is wrong', async () => {
-    const wrongPassword = createActivities(
-      defaultDeps({ secrets: createSecretResolver({ WABA_TEST_PASSWORD: 'not-the-password' }) }),
-    );
+    const wrongPassword = activities(inventory(), { WABA_TEST_PASSWORD: 'not-the-password' });
     await withWorker(wrongPassword, async ({ client, taskQueue }) => {
       const failure = await failureOf(
         client.workflow.execute('healthCheck', {
           taskQueue,
           workflowId: `lab/healthCheck/badpw-${Date.now()}`,
-          args: [{ cluster: cluster({ caFile: certs.caFile }) }],
+          args: [{ cluster: 'lab' }],
         }),
       );
       expect(failure.type).toBe('WabaApiError1005');
@@ -201,53 +238,101 @@ describe('healthCheck workflow', () => {
   });
 
   it('fails at once, naming the worker variable, when the secret reference cannot be resolved', async () => {
-    await withWorker(
-      createActivities(defaultDeps({ secrets: createSecretResolver({}) })),
-      async ({ client, taskQueue }) => {
-        const failure = await failureOf(
-          client.workflow.execute('healthCheck', {
-            taskQueue,
-            workflowId: `lab/healthCheck/nosecret-${Date.now()}`,
-            args: [{ cluster: cluster({ caFile: certs.caFile }) }],
-          }),
-        );
-        expect(failure.type).toBe('SecretError');
-        expect(failure.message).toBe(
-          'secret env:WABA_TEST_PASSWORD: environment variable WABA_TEST_PASSWORD is not set on the worker',
-        );
-      },
-    );
+    await withWorker(activities(inventory(), {}), async ({ client, taskQueue }) => {
+      const failure = await failureOf(
+        client.workflow.execute('healthCheck', {
+          taskQueue,
+          workflowId: `lab/healthCheck/nosecret-${Date.now()}`,
+          args: [{ cluster: 'lab' }],
+        }),
+      );
+      expect(failure.type).toBe('SecretError');
+      expect(failure.message).toBe(
+        'secret env:WABA_TEST_PASSWORD: environment variable WABA_TEST_PASSWORD is not set on the worker',
+      );
+    });
   });
 
   it('a malformed input fails the run within seconds, every bad field named, before any activity', async () => {
-    const calls = { health: 0 };
+    const calls = { resolve: 0, health: 0 };
+    const { resolveCluster } = inventoryActivities({ inventory: inventory() });
     const counting = {
+      resolveCluster: async (a: Parameters<typeof resolveCluster>[0]) => {
+        calls.resolve++;
+        return resolveCluster(a);
+      },
       wabaHealth: async () => {
         calls.health++;
         return { health: {} };
       },
     };
     await withWorker(counting, async ({ client, taskQueue }) => {
-      const bad = {
-        cluster: {
-          name: 'Prod!',
-          hosts: [{ name: 'web1', address: '10.0.0.1', roles: ['web'] }],
+      const run = (label: string, input: unknown) =>
+        failureOf(
+          client.workflow.execute('healthCheck', {
+            taskQueue,
+            workflowId: `bad-${label}-${Date.now()}`,
+            args: [input],
+          }),
+        );
+      const started = Date.now();
+      const [bad, inline] = await Promise.all([
+        // A bad name, and what moved to the inventory (hosts, the API and its secret) written in the input.
+        run('fields', {
+          cluster: 'Prod!',
+          hosts: [{ name: 'web1', address: '10.0.0.1', roles: ['webapp'] }],
           api: { baseUrl: 'https://10.0.0.1:9090', passwordRef: 'env:X', tls: {} },
-        },
-      };
+        }),
+        // The old shape: a whole cluster spec inline.
+        run('inline', {
+          cluster: {
+            name: 'lab',
+            hosts: [{ name: 'web1', address: '10.0.0.1', roles: ['webapp'] }],
+            api: { baseUrl: 'https://10.0.0.1:9090', passwordRef: 'env:X', tls: {} },
+          },
+        }),
+      ]);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(bad.type).toBe('InvalidInput');
+      expect(bad.nonRetryable).toBe(true);
+      expect(bad.message).toContain(
+        'cluster: expected the name of a cluster in the worker inventory, e.g. "prod"',
+      );
+      expect(bad.message).toContain(
+        'hosts: unknown field: hosts live in the inventory (clusters.<name>.hosts)',
+      );
+      expect(bad.message).toContain(
+        'api: unknown field: the API URL and its TLS trust live in the inventory (clusters.<name>.api)',
+      );
+      expect(inline.type).toBe('InvalidInput');
+      expect(inline.nonRetryable).toBe(true);
+      expect(inline.message).toContain(
+        'cluster: expected the name of a cluster in the worker inventory, e.g. "prod": an inline cluster spec is not accepted',
+      );
+    });
+    expect(calls).toEqual({ resolve: 0, health: 0 });
+  });
+
+  it('a cluster the inventory lacks fails the run at once, naming it, before the API is called', async () => {
+    const logins = webapp.logins;
+    const calls = webapp.healthCalls;
+    await withWorker(activities(), async ({ client, taskQueue }) => {
       const started = Date.now();
       const failure = await failureOf(
-        client.workflow.execute('healthCheck', { taskQueue, workflowId: `bad-${Date.now()}`, args: [bad] }),
+        client.workflow.execute('healthCheck', {
+          taskQueue,
+          workflowId: `lab/healthCheck/unknown-${Date.now()}`,
+          args: [{ cluster: 'prod' }],
+        }),
       );
       expect(Date.now() - started).toBeLessThan(5000);
-      expect(failure.type).toBe('InvalidInput');
+      expect(failure.type).toBe('UnknownCluster');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.message).toContain('cluster.name: expected a name of lowercase letters');
-      expect(failure.message).toContain(
-        'cluster.hosts[0].roles[0]: Invalid option: expected one of "webapp"|"master"|"coreapp"',
+      expect(failure.message).toBe(
+        'cluster "prod" is not in the worker\'s inventory test-inventory.yaml (it has: lab)',
       );
-      expect(failure.message).toContain('cluster.api.tls: give exactly one of caFile or pinnedSha256');
     });
-    expect(calls.health).toBe(0);
+    expect(webapp.logins).toBe(logins);
+    expect(webapp.healthCalls).toBe(calls);
   });
 });

@@ -66,6 +66,7 @@ describe('dbUpgrade', () => {
       const container = fake.callsOf('waitDbUpgrade')[0]?.args.container;
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('dbUpgrade'),
         host: 'master1',
         toVersion: '2.29.3',
         container,
@@ -90,11 +91,15 @@ describe('dbUpgrade', () => {
       // Only the job's host and the hosts to restart are preflighted.
       expect(hostsOf(fake, 'preflightHost').sort()).toEqual(['core1', 'core2', 'master1', 'web1']);
       expect(hostsOf(fake, 'uploadDbUpgradeFiles')).toEqual(['master1']);
+      // Activities get the cluster by reference (name and spec hash) and look the spec up themselves.
+      expect(fake.callsOf('uploadDbUpgradeFiles').map((c) => c.args)).toEqual([
+        { cluster: fake.ref(), host: 'master1' },
+      ]);
       expect(fake.callsOf('startDbUpgrade').map((c) => c.args)).toEqual([
-        expect.objectContaining({ host: 'master1', version: '2.29.3', variant: 'v1', exitOnSuccess: false }),
+        { cluster: fake.ref(), host: 'master1', version: '2.29.3', variant: 'v1', exitOnSuccess: false },
       ]);
       expect(fake.callsOf('waitDbUpgrade').map((c) => c.args)).toEqual([
-        expect.objectContaining({ host: 'master1', container, exitOnSuccess: false }),
+        { cluster: fake.ref(), host: 'master1', container, exitOnSuccess: false },
       ]);
       expect(fake.state.dbUpgradeStarts).toBe(1);
       expect(fake.state.dbUpgradeJobs).toEqual([]);
@@ -113,20 +118,26 @@ describe('dbUpgrade', () => {
       expect(fake.state.versions).toMatchObject({ web1: '2.29.3', core1: '2.29.3', core2: '2.29.3' });
 
       const steps = (await plan(client, handle.workflowId)) as PlanStep[];
-      expect(steps.slice(0, 3)).toEqual([
+      expect(steps.slice(0, 4)).toEqual([
+        {
+          stage: 'resolve cluster',
+          note: `cluster lab from the inventory test-inventory.yaml: spec sha256 ${fake.stamp('dbUpgrade').specHash}`,
+        },
         { stage: 'upload', host: 'master1', note: '/root/biz/dbupgrade-compose.yml and db.env' },
         { stage: 'start job', host: 'master1', note: 'dbupgrade v2.29.3 with EXIT_ON_SUCCESS=FALSE' },
         { stage: 'wait', host: 'master1', note: 'the job log says the upgrade is complete' },
       ]);
-      expect(steps.slice(3).map((p) => `${p.stage} ${p.host}`)).toEqual([
+      expect(steps.slice(4).map((p) => `${p.stage} ${p.host}`)).toEqual([
         'start waweb web1',
         'start wacore core1',
         'start wacore core2',
       ]);
       const done = await statusOf(handle);
       expect(done.stage).toBe('done');
+      expect(done.inventory).toEqual(fake.stamp('dbUpgrade'));
       expect(done.stagesDone).toEqual(
         expect.arrayContaining([
+          'resolve cluster',
           'preflight',
           'upload',
           'start job',
@@ -158,6 +169,7 @@ describe('dbUpgrade', () => {
       expect(fake.callsOf('waitDbUpgrade')[0]?.args).toMatchObject({ exitOnSuccess: true });
       const steps = (await plan(client, handle.workflowId)) as PlanStep[];
       expect(steps.map((p) => `${p.stage}: ${p.note}`)).toEqual([
+        `resolve cluster: cluster lab from the inventory test-inventory.yaml: spec sha256 ${fake.ref().specHash}`,
         'upload: /root/biz/dbupgrade-compose.yml and db.env',
         'start job: dbupgrade v2.29.3',
         'wait: docker wait: exit code 0 = success',
@@ -230,20 +242,37 @@ describe('dbUpgrade', () => {
     });
   });
 
-  it('a host that is not in the cluster fails with InvalidInput before any activity', async () => {
+  it('a host that is not in the cluster, or a toVersion not newer than the inventory says, fails with InvalidInput before any activity', async () => {
     const fake = fakeCluster({ setUp: true, version: '2.29.1' });
     await scenario(fake, async ({ start }) => {
       const { failure } = await runFailure(
         await start('dbUpgrade', 'bad-host', dbUpgradeInput({ host: 'core9' })),
       );
       expect(failure.type).toBe('InvalidInput');
-      expect(failure.message).toBe('invalid dbUpgrade input: host: core9 is not a host of cluster lab');
+      expect(failure.message).toBe(
+        'invalid dbUpgrade input: host: core9 is not a host of cluster lab in the inventory',
+      );
+      const { failure: spare } = await runFailure(
+        await start('dbUpgrade', 'spare-host', dbUpgradeInput({ host: 'core3' })),
+      );
+      expect(spare.type).toBe('InvalidInput');
+      expect(spare.message).toBe(
+        'invalid dbUpgrade input: host: core3 is a spare host of cluster lab, not a member yet',
+      );
       const { failure: version } = await runFailure(
         await start('dbUpgrade', 'bad-version', dbUpgradeInput({ toVersion: 'latest' })),
       );
       expect(version.type).toBe('InvalidInput');
       expect(version.message).toBe('invalid dbUpgrade input: toVersion: expected a version like 2.29.3');
+      const { failure: same } = await runFailure(
+        await start('dbUpgrade', 'same-version', dbUpgradeInput({ toVersion: '2.29.1' })),
+      );
+      expect(same.type).toBe('InvalidInput');
+      expect(same.message).toBe(
+        'invalid dbUpgrade input: toVersion: must be newer than v2.29.1, the version cluster lab runs (inventory); no downgrades',
+      );
       expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
     });
   });
 
@@ -267,12 +296,21 @@ describe('dbUpgrade', () => {
 
 describe('mediaChown', () => {
   it('completes: chown in the Webapp container, polled until nothing is left; reports changed/total', async () => {
-    const fake = fakeCluster({ setUp: true, version: '2.29.3', variants: { web1: 'v2' } });
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      variants: { web1: 'v2' },
+      // The media directory inside the containers is the inventory's.
+      entry: (e) => {
+        e.media = { volume: 'wamedia', containerDir: '/srv/wamedia' };
+      },
+    });
     await scenario(fake, async ({ client, start }) => {
-      const handle = await start('mediaChown', 'completes', mediaChownInput({ mediaDir: '/srv/wamedia' }));
+      const handle = await start('mediaChown', 'completes', mediaChownInput());
       const out = await resultOf<MediaChownResult>(handle);
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('mediaChown'),
         host: 'web1',
         total: 1000,
         changed: 400,
@@ -281,13 +319,15 @@ describe('mediaChown', () => {
       });
       expect(phases(fake)).toEqual(['preflightHost', 'startMediaChown', 'mediaChownProgress']);
       expect(hostsOf(fake, 'preflightHost')).toEqual(['web1']);
+      // No path reaches an activity from the run: it looks the media directory up in the inventory.
       expect(fake.callsOf('startMediaChown').map((c) => c.args)).toEqual([
-        expect.objectContaining({ host: 'web1', version: '2.29.3', variant: 'v2', mediaDir: '/srv/wamedia' }),
+        { cluster: fake.ref(), host: 'web1', version: '2.29.3', variant: 'v2' },
       ]);
       const polls = fake.callsOf('mediaChownProgress');
       expect(polls).toHaveLength(2);
-      expect(polls.every((c) => c.args.container === containerId('web1/waweb'))).toBe(true);
-      expect(polls[0]?.args.mediaDir).toBe('/srv/wamedia');
+      expect(polls.map((c) => c.args)).toEqual(
+        polls.map(() => ({ cluster: fake.ref(), host: 'web1', container: containerId('web1/waweb') })),
+      );
       // The workflow sleeps between polls.
       expect((polls[1]?.at ?? 0) - (polls[0]?.at ?? 0)).toBeGreaterThanOrEqual(4_000);
       expect(fake.callsOf('stopMediaChown')).toEqual([]);
@@ -296,7 +336,12 @@ describe('mediaChown', () => {
       const st = await statusOf(handle);
       expect(st.stage).toBe('done: every media file is owned by root');
       expect(st.hosts.web1).toMatch(/^1000\/1000 files owned by root, /);
+      expect(st.inventory).toEqual(fake.stamp('mediaChown'));
       expect(await plan(client, handle.workflowId)).toEqual([
+        {
+          stage: 'resolve cluster',
+          note: `cluster lab from the inventory test-inventory.yaml: spec sha256 ${fake.ref().specHash}`,
+        },
         {
           stage: 'chown',
           host: 'web1',
@@ -386,6 +431,7 @@ describe('mediaChown', () => {
       const out = await resultOf<MediaChownResult>(handle);
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('mediaChown'),
         host: 'web1',
         total: 500,
         changed: 0,
@@ -420,32 +466,37 @@ describe('mediaChown', () => {
       expect(short.message).toMatch(
         /^invalid mediaChown input: resumeAfter: must be longer than the window \(\d+ s, .+\): the window recurs every resumeAfter$/,
       );
-      // With notBefore, the schema itself checks (as the CLI does before starting).
+      // With notBefore, the schema itself checks (as the CLI does before starting). A window some
+      // days ahead (instants must be within 90 days of now): 02:00 to 04:00 UTC.
+      const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 6 * 86_400_000);
+      const at = (h: number) => new Date(day.getTime() + h * 3_600_000).toISOString();
       const { failure: fixed } = await runFailure(
         await start(
           'mediaChown',
           'fixed-window',
-          mediaChownInput({
-            notBefore: '2026-12-06T02:00:00Z',
-            windowEnd: '2026-12-06T04:00:00Z',
-            resumeAfter: '2h',
-          }),
+          mediaChownInput({ notBefore: at(2), windowEnd: at(4), resumeAfter: '2h' }),
         ),
       );
       expect(fixed.message).toBe(
-        'invalid mediaChown input: resumeAfter: must be longer than the window (7200 s, 2026-12-06T02:00:00.000Z to ' +
-          '2026-12-06T04:00:00.000Z): the window recurs every resumeAfter',
+        `invalid mediaChown input: resumeAfter: must be longer than the window (7200 s, ${at(2)} to ` +
+          `${at(4)}): the window recurs every resumeAfter`,
       );
       const { failure: backwards } = await runFailure(
-        await start(
-          'mediaChown',
-          'backwards',
-          mediaChownInput({ notBefore: '2026-12-06T04:00:00Z', windowEnd: '2026-12-06T02:00:00Z' }),
-        ),
+        await start('mediaChown', 'backwards', mediaChownInput({ notBefore: at(4), windowEnd: at(2) })),
       );
       expect(backwards.message).toBe(
-        "invalid mediaChown input: windowEnd: must be after the window's start 2026-12-06T04:00:00.000Z",
+        `invalid mediaChown input: windowEnd: must be after the window's start ${at(4)}`,
       );
+      // Beyond the horizon: a window is planned weeks ahead, not years.
+      const { failure: far } = await runFailure(
+        await start(
+          'mediaChown',
+          'far-window',
+          mediaChownInput({ windowEnd: new Date(Date.now() + 400 * 86_400_000).toISOString() }),
+        ),
+      );
+      expect(far.type).toBe('InvalidInput');
+      expect(far.message).toBe('invalid mediaChown input: windowEnd: must be within 90 days of now');
       const past = new Date(Date.now() - 60_000).toISOString();
       const { failure: over } = await runFailure(
         await start('mediaChown', 'past-end', mediaChownInput({ windowEnd: past })),
@@ -477,6 +528,23 @@ describe('mediaChown', () => {
       expect(fake.calls).toEqual([]);
     });
   });
+
+  it('a mediaDir in the input is refused (the media directory lives in the inventory), before any activity', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(
+        await start('mediaChown', 'media-dir', { ...mediaChownInput(), mediaDir: '/etc' }),
+      );
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        'invalid mediaChown input: mediaDir: unknown field: the media directory lives in the inventory (clusters.<name>.media.containerDir)',
+      );
+      expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+      expect(fake.state.chown.starts).toBe(0);
+    });
+  });
 });
 
 describe('uninstall', () => {
@@ -495,12 +563,19 @@ describe('uninstall', () => {
       expect(fake.callsOf('composeDown')).toEqual([]);
       expect(hostsOf(fake, 'composePs').sort()).toEqual([...DOWN_ORDER].sort());
       const steps = (await plan(client, handle.workflowId)) as PlanStep[];
-      expect(steps.map((p) => p.host)).toEqual(DOWN_ORDER);
+      const stamp = fake.stamp('uninstall');
+      expect(steps[0]).toEqual({
+        stage: 'resolve cluster',
+        note: `cluster lab from the inventory test-inventory.yaml: spec sha256 ${stamp.specHash}, policy sha256 ${stamp.policyHash}`,
+      });
+      expect(steps.slice(1).map((p) => `${p.stage} ${p.host}`)).toEqual(DOWN_ORDER.map((h) => `down ${h}`));
+      expect(atGate.inventory).toEqual(stamp);
 
       await approve(client, handle.workflowId, 'uninstall', 'bob');
       const out = await resultOf<UninstallResult>(handle);
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('uninstall'),
         nothingToDo: false,
         removed: [
           { host: 'core1', containers: ['biz_wacore_1'] },
@@ -515,7 +590,9 @@ describe('uninstall', () => {
       const downs = fake.callsOf('composeDown');
       expect(downs.map((c) => c.host)).toEqual(DOWN_ORDER);
       for (const c of downs) {
-        expect(c.args).toMatchObject({
+        expect(c.args).toEqual({
+          cluster: fake.ref(),
+          host: c.host,
           version: '2.29.3',
           variant: c.host === 'master2' ? 'v2' : 'v1',
           removeVolumes: false,
@@ -614,6 +691,7 @@ describe('uninstall', () => {
       const out = await resultOf<UninstallResult>(handle);
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('uninstall'),
         nothingToDo: true,
         removed: [],
         volumesRemoved: false,
@@ -643,6 +721,32 @@ describe('uninstall', () => {
       const out = await resultOf<UninstallResult>(handle);
       expect(out).toMatchObject({ nothingToDo: false, removed: [], volumesRemoved: true });
       expect(fake.state.volumes.size).toBe(0);
+    });
+  });
+
+  it('an input carrying an approval policy, or a gate timeout beyond the inventory policy, is refused before any activity', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      const { failure: moved } = await runFailure(
+        await start('uninstall', 'own-policy', {
+          ...uninstallInput(),
+          approvals: { approvers: ['carol'], minApprovals: 1 },
+        }),
+      );
+      expect(moved.type).toBe('InvalidInput');
+      expect(moved.message).toBe(
+        'invalid uninstall input: approvals: unknown field: the approval policy lives in the inventory (clusters.<name>.approvals)',
+      );
+      const { failure: long } = await runFailure(
+        await start('uninstall', 'long-timeout', uninstallInput({ approvalTimeout: '30d' })),
+      );
+      expect(long.type).toBe('InvalidInput');
+      expect(long.message).toBe(
+        'invalid uninstall input: approvalTimeout: must be between 1s and 1d (the approval policy of cluster lab)',
+      );
+      expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+      expect(fake.state.up.size).toBe(5);
     });
   });
 
@@ -706,7 +810,10 @@ describe('collectLogs', () => {
       const calls = fake.callsOf('collectServiceLogs');
       expect(calls.map((c) => `${c.host}/${c.service}`).sort()).toEqual(Object.keys(LOGS).sort());
       for (const c of calls) {
-        expect(c.args).toMatchObject({
+        expect(c.args).toEqual({
+          cluster: fake.ref(),
+          host: c.host,
+          service: c.service,
           version: '2.29.3',
           variant: c.host === 'core2' ? 'v2' : 'v1',
           since: '2h',
@@ -715,6 +822,7 @@ describe('collectLogs', () => {
         });
       }
       expect(out.cluster).toBe('lab');
+      expect(out.inventory).toEqual(fake.stamp('collectLogs'));
       expect(out.files).toEqual([
         {
           host: 'web1',
@@ -792,7 +900,8 @@ describe('collectLogs', () => {
         wacore: { bytes: 9000, errorLines: 7 },
       });
       const steps = (await plan(client, handle.workflowId)) as PlanStep[];
-      expect(steps.map((p) => `${p.host}: ${p.note}`)).toEqual([
+      expect(steps.map((p) => `${p.host ?? p.stage}: ${p.note}`)).toEqual([
+        `resolve cluster: cluster lab from the inventory test-inventory.yaml: spec sha256 ${fake.ref().specHash}`,
         'web1: docker-compose logs waweb (at most 5242880 bytes)',
         'core1: docker-compose logs wacore (at most 5242880 bytes)',
         'core2: docker-compose logs wacore (at most 5242880 bytes)',

@@ -11,17 +11,16 @@ import type { MulticonnectExpandResult } from '../../workflows/multiconnect-expa
 import {
   type FakeCluster,
   fakeCluster,
-  type MulticonnectRaw,
   multiconnectInput,
   runFailure,
   SEED,
   scenario,
-  spareHost,
   stateHealth,
   until,
   updateRefusal,
   within,
 } from '../support/fake-cluster';
+import type { RawEntry } from '../support/inventory';
 
 interface McStatus extends RunStatus {
   pendingGates: PendingGate[];
@@ -44,18 +43,24 @@ const result = (h: WorkflowHandle, ms = 30_000) =>
 
 const phases = (fake: FakeCluster) => fake.names().filter((n, i, all) => n !== all[i - 1]);
 
-const twoApprovers = { approvers: ['alice', 'bob'], minApprovals: 2 };
+/** The inventory's policy of lab asks two approvals (of alice and bob) at each gate. */
+const twoApprovals = {
+  entry: (e: RawEntry) => {
+    e.approvals.minApprovals = 2;
+  },
+};
 
 describe('multiconnectExpand', () => {
   it('happy path: two approvals, shards 2, core3 added as a standby Coreapp', async () => {
-    const fake = fakeCluster({ setUp: true, variants: { core3: 'v2' } });
-    const input = multiconnectInput({ add: [spareHost('core3')], approvals: twoApprovers });
+    const fake = fakeCluster({ setUp: true, variants: { core3: 'v2' }, ...twoApprovals });
+    const input = multiconnectInput({ addCoreapps: ['core3'] });
     await scenario(fake, async ({ client, start }) => {
       const handle = await start('multiconnectExpand', 'happy', input);
       const id = handle.workflowId;
 
       const atGate = await gateOpen(handle);
       expect(atGate.stage).toBe('waiting for approval: shards');
+      expect(atGate.inventory).toEqual(fake.stamp('multiconnectExpand'));
       expect(atGate.pendingGates).toEqual([
         {
           gate: 'shards',
@@ -76,6 +81,7 @@ describe('multiconnectExpand', () => {
       expect(steps.map((p) => `${p.stage}${p.host ? ` ${p.host}` : ''}${p.api ? `: ${p.api}` : ''}`)).toEqual(
         [
           'validate',
+          'resolve cluster',
           'run guard',
           'health precheck: GET /v1/health',
           'host keys core3',
@@ -122,6 +128,7 @@ describe('multiconnectExpand', () => {
 
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('multiconnectExpand'),
         shards: 2,
         addedHosts: ['core3'],
         found: [],
@@ -146,28 +153,20 @@ describe('multiconnectExpand', () => {
 
       const shards = fake.callsOf('wabaSetShards');
       expect(shards).toHaveLength(1);
-      expect(shards[0]?.args).toMatchObject({
-        cluster: 'lab',
-        cc: '39',
-        phoneNumber: '3331234567',
-        certRef: 'env:CERT',
-        shards: 2,
-      });
+      // The number and certificate are the inventory's: only the shard count comes from the run.
+      expect(shards[0]?.args).toEqual({ cluster: fake.ref(), shards: 2 });
       const ups = fake.callsOf('composeUp');
       expect(ups.map((c) => `${c.host}/${c.service}`)).toEqual(['core3/wacore']);
       expect(ups[0]?.args).toMatchObject({ version: '2.23.4', variant: 'v2' });
       expect(fake.callsOf('preflightHost').map((c) => c.host)).toEqual(['core3']);
       expect(fake.callsOf('uploadSetupFiles').map((c) => c.host)).toEqual(['core3']);
-      // The added host travels with the cluster, so the activities can find its address and key.
-      const cluster = fake.callsOf('preflightHost')[0]?.args.cluster as { hosts: { name: string }[] };
-      expect(cluster.hosts.map((h) => h.name)).toEqual([
-        'web1',
-        'master1',
-        'master2',
-        'core1',
-        'core2',
-        'core3',
-      ]);
+      // The added host is named with the run's cluster reference: the activities find its address
+      // and pinned key among the spare hosts of the spec the run resolved.
+      expect(fake.callsOf('preflightHost')[0]?.args).toEqual({ cluster: fake.ref(), host: 'core3' });
+      expect(fake.spec(fake.ref()).spareHosts.find((h) => h.name === 'core3')).toMatchObject({
+        address: '10.0.0.33',
+        externalHostname: 'your-coreapp3-hostname',
+      });
       expect(phases(fake)).toEqual([
         'wabaHealth',
         'preflightHost',
@@ -201,7 +200,7 @@ describe('multiconnectExpand', () => {
         const handle = await start(
           'multiconnectExpand',
           `precheck-${label}`,
-          multiconnectInput({ add: [spareHost('core3')] }),
+          multiconnectInput({ addCoreapps: ['core3'] }),
         );
         const { failure } = await runFailure(handle, 20_000);
         expect(failure.type).toBe('PrecheckFailed');
@@ -218,13 +217,9 @@ describe('multiconnectExpand', () => {
   }
 
   it('a rejection at the shards gate fails with ApprovalRejected before wabaSetShards', async () => {
-    const fake = fakeCluster({ setUp: true });
+    const fake = fakeCluster({ setUp: true, ...twoApprovals });
     await scenario(fake, async ({ client, start }) => {
-      const handle = await start(
-        'multiconnectExpand',
-        'reject',
-        multiconnectInput({ approvals: twoApprovers }),
-      );
+      const handle = await start('multiconnectExpand', 'reject', multiconnectInput());
       await gateOpen(handle);
       await approve(client, handle.workflowId, 'shards', 'alice');
       await reject(client, handle.workflowId, 'shards', 'bob', 'not this week');
@@ -245,7 +240,7 @@ describe('multiconnectExpand', () => {
       const handle = await start(
         'multiconnectExpand',
         'no-standby',
-        multiconnectInput({ add: [spareHost('core3')], timeouts: { health: '5s' } }),
+        multiconnectInput({ addCoreapps: ['core3'], timeouts: { health: '5s' } }),
       );
       await gateOpen(handle);
       await approve(client, handle.workflowId, 'shards', 'alice');
@@ -265,7 +260,7 @@ describe('multiconnectExpand', () => {
       const handle = await start(
         'multiconnectExpand',
         'no-shards',
-        multiconnectInput({ add: [spareHost('core3')], timeouts: { health: '5s' } }),
+        multiconnectInput({ addCoreapps: ['core3'], timeouts: { health: '5s' } }),
       );
       await gateOpen(handle);
       await approve(client, handle.workflowId, 'shards', 'bob');
@@ -288,7 +283,7 @@ describe('multiconnectExpand', () => {
       const handle = await start(
         'multiconnectExpand',
         'hostkey',
-        multiconnectInput({ add: [spareHost('core3')] }),
+        multiconnectInput({ addCoreapps: ['core3'] }),
       );
       const { failure } = await runFailure(handle, 20_000);
       expect(failure.type).toBe('HostKeyMismatch');
@@ -313,7 +308,7 @@ describe('multiconnectExpand', () => {
       const handle = await start(
         'multiconnectExpand',
         'rerun',
-        multiconnectInput({ add: [spareHost('core3')] }),
+        multiconnectInput({ addCoreapps: ['core3'] }),
       );
       await gateOpen(handle);
       await approve(client, handle.workflowId, 'shards', 'alice');
@@ -329,9 +324,7 @@ describe('multiconnectExpand', () => {
   });
 
   it('invalid inputs fail with InvalidInput naming the field, before any activity call', async () => {
-    const withoutKey = multiconnectInput({ add: [spareHost('core3')] });
-    delete withoutKey.cluster.ssh?.knownHosts.core3;
-    const cases: [string, MulticonnectRaw, string][] = [
+    const cases: [string, unknown, string][] = [
       [
         'shards-3',
         { ...multiconnectInput(), shards: 3 as never },
@@ -339,22 +332,75 @@ describe('multiconnectExpand', () => {
       ],
       [
         'already-in-cluster',
-        multiconnectInput({ add: [spareHost('core1')] }),
-        'addCoreappHosts[0].name: core1 is already in the cluster',
+        multiconnectInput({ addCoreapps: ['core1'] }),
+        'addCoreapps[0]: core1 is already a member of cluster lab (only spare hosts can be added)',
       ],
-      ['no-pinned-key', withoutKey, 'cluster.ssh.knownHosts.core3: no pinned host key for added host core3'],
+      [
+        'unknown-host',
+        multiconnectInput({ addCoreapps: ['core3', 'core9'] }),
+        'addCoreapps[1]: core9 is not a spare host of cluster lab in the inventory',
+      ],
       [
         'too-many-shards',
-        multiconnectInput({ add: [spareHost('core3')], shards: 4 }),
+        multiconnectInput({ addCoreapps: ['core3'], shards: 4 }),
         'shards: 4 shards need at least 4 Coreapp hosts; the cluster would have 3',
       ],
       [
         'not-a-coreapp',
-        multiconnectInput({ add: [{ ...spareHost('core3'), roles: ['master'] }] }),
-        'addCoreappHosts[0].roles: an added host must have the role coreapp',
+        multiconnectInput({ addCoreapps: ['core4'] }),
+        'addCoreapps[0]: core4 is not a coreapp host (roles: master)',
+      ],
+      [
+        'bad-name',
+        multiconnectInput({ addCoreapps: ['core3;reboot'] }),
+        'addCoreapps[0]: expected a name of lowercase letters, digits, ".", "_" or "-" (max 63)',
+      ],
+      [
+        'zero-health-timeout',
+        multiconnectInput({ timeouts: { health: '0s' } }),
+        'timeouts.health: expected a duration from 1s to 2h',
+      ],
+      [
+        'approval-timeout-out-of-policy',
+        { ...multiconnectInput(), approvalTimeout: '2d' },
+        'approvalTimeout: must be between 1s and 1d (the approval policy of cluster lab)',
+      ],
+      // Fields that moved to the inventory are refused, saying where they live now.
+      [
+        'old-add-coreapp-hosts',
+        {
+          ...multiconnectInput(),
+          addCoreappHosts: [{ name: 'core3', address: '10.0.0.33', roles: ['coreapp'] }],
+        },
+        'addCoreappHosts: unknown field: name spare hosts of the inventory in "addCoreapps" instead',
+      ],
+      [
+        'old-approvals',
+        { ...multiconnectInput(), approvals: { approvers: ['alice', 'bob'], minApprovals: 2 } },
+        'approvals: unknown field: the approval policy lives in the inventory (clusters.<name>.approvals)',
+      ],
+      [
+        'old-registration',
+        {
+          ...multiconnectInput(),
+          registration: { cc: '39', phoneNumber: '3331234567', certRef: 'env:CERT' },
+        },
+        'registration: unknown field: the number, certificate and PIN live in the inventory',
+      ],
+      [
+        'inline-cluster',
+        { ...multiconnectInput(), cluster: { name: 'lab', hosts: [] } },
+        'cluster: expected the name of a cluster in the worker inventory, e.g. "prod": an inline cluster spec is not accepted',
       ],
     ];
-    const fake = fakeCluster({ setUp: true });
+    // A spare host of another role: core4 is a spare master in this inventory.
+    const fake = fakeCluster({
+      setUp: true,
+      entry: (e) => {
+        const core4 = e.hosts.find((h: { name: string }) => h.name === 'core4');
+        if (core4) core4.roles = ['master'];
+      },
+    });
     await scenario(fake, async ({ start }) => {
       const failures = await Promise.all(
         cases.map(([label, input]) =>
@@ -370,5 +416,32 @@ describe('multiconnectExpand', () => {
       expect(fake.calls).toEqual([]);
       expect(fake.hostKeyChecks).toEqual([]);
     });
+  });
+
+  it('a host listed twice in addCoreapps fails with InvalidInput naming the repeated element', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start(
+        'multiconnectExpand',
+        'twice',
+        multiconnectInput({ addCoreapps: ['core3', 'core3'] }),
+      );
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain('addCoreapps[1]: core3 is listed twice');
+      expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+    });
+  });
+
+  it('a spare host without a pinned host key is refused when the inventory is loaded, not at a run', () => {
+    expect(() =>
+      fakeCluster({
+        entry: (e) => {
+          delete e.ssh.knownHosts.core3;
+        },
+      }),
+    ).toThrow(/clusters\.lab\.ssh\.knownHosts\.core3: no pinned host key for hosts\[\d+\] core3/);
   });
 });

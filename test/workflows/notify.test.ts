@@ -87,7 +87,8 @@ describe('notifications with a faked webhook', () => {
           requestedBy: 'carol',
           approvers: ['alice', 'bob'],
           minApprovals: 1,
-          timeout: '24h',
+          // The policy of lab in the inventory: approvers, approvals needed and the default timeout.
+          timeout: '1h',
         },
       ]);
       await approveGate(h, 'register');
@@ -191,7 +192,7 @@ describe('notifications through the real notify activity and a local receiver', 
   /** A worker with the fake cluster's activities and the real notify posting to `url`. */
   const activitiesFor = (fake: FakeCluster, url: string) => ({
     ...fake.activities,
-    notify: createActivities(defaultDeps({ notify: { url, timeoutMs: 5_000 } })).notify,
+    notify: createActivities(defaultDeps(fake.inventory, { notify: { url, timeoutMs: 5_000 } })).notify,
   });
 
   it('the receiver gets the gate message with buttons the ChatOps endpoint accepts; the URL is not in the history', async () => {

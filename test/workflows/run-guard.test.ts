@@ -13,7 +13,6 @@ import {
   uninstallInput,
   until,
   upgradeInput,
-  versionedCluster,
   within,
 } from '../support/fake-cluster';
 
@@ -33,15 +32,11 @@ describe('run guard', () => {
 
   it('against the dev server: an uninstall is refused while an upgrade waits at its gate; the upgrade and its children go on', async () => {
     const name = `guard-${randomUUID().slice(0, 8)}`;
-    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
     await scenario(
       fake,
       async (s) => {
-        const upgrade = await s.start(
-          'upgrade',
-          'first',
-          upgradeInput({ cluster: versionedCluster('2.29.1', { name }) }),
-        );
+        const upgrade = await s.start('upgrade', 'first', upgradeInput({}, name));
         await until(
           'the upgrade gate',
           () => upgrade.query<{ pendingGates: PendingGate[] }>('status'),
@@ -50,11 +45,7 @@ describe('run guard', () => {
         );
         const callsBefore = fake.calls.length;
 
-        const uninstall = await s.start(
-          'uninstall',
-          'second',
-          uninstallInput({ cluster: versionedCluster('2.29.3', { name }) }),
-        );
+        const uninstall = await s.start('uninstall', 'second', uninstallInput({}, name));
         const { failure } = await runFailure(uninstall);
         expect(failure.type).toBe('ConcurrentRun');
         expect(failure.message).toContain(`upgrade (workflow ${upgrade.workflowId})`);

@@ -22,22 +22,16 @@ import type { Decision } from '../../src/spec/approvals';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
-import {
-  fakeCluster,
-  runFailure,
-  scenario,
-  until,
-  upgradeInput,
-  versionedCluster,
-  within,
-} from '../support/fake-cluster';
+import type { Scenario } from '../support/fake-cluster';
+import { fakeCluster, runFailure, scenario, until, upgradeInput, within } from '../support/fake-cluster';
 import { testClient } from '../support/temporal';
 
 type UpgradeStatus = RunStatus & { pendingGates: PendingGate[] };
 
 /** A cluster name of its own per test, so schedule and workflow ids never collide. */
 const clusterName = () => `sched-${randomUUID().slice(0, 8)}`;
-const upgradeOn = (name: string) => upgradeInput({ cluster: versionedCluster('2.29.1', { name }) });
+/** An upgrade of cluster `name` to 2.29.3 (the fake's inventory, where a worker runs it, says 2.29.1). */
+const upgradeOn = (name: string) => upgradeInput({}, name);
 
 let client: Client;
 let close: () => Promise<void>;
@@ -75,6 +69,33 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   );
   if (!(err instanceof InputError)) throw err;
   return err.message;
+}
+
+/**
+ * Create a schedule of `input` (an upgrade) on the scenario's worker, trigger it once, await the
+ * run it started (it must fail) and remove the schedule.
+ */
+async function scheduledRunFailure(s: Scenario, label: string, input: unknown) {
+  const cluster = (input as { cluster: string }).cluster;
+  const { scheduleId } = await createSchedule(s.client, {
+    runbook: 'upgrade',
+    input,
+    calendar: 'sun 03:00',
+    timeZone: 'UTC',
+    note: `alice: ${label}`,
+    taskQueue: s.taskQueue,
+    scheduleId: `test/${cluster}/upgrade-${label}`,
+  });
+  created.add(scheduleId);
+  try {
+    const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
+    if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
+    const handle = s.client.workflow.getHandle(triggered.workflowId);
+    s.track(handle);
+    return await runFailure(handle, 20_000);
+  } finally {
+    await removeSchedule(s.client, scheduleId);
+  }
 }
 
 /** The part of `at` that a calendar in `timeZone` matches: `Sun 03:00`. */
@@ -303,15 +324,29 @@ describe('schedules on the dev server', () => {
       note: 'alice: monthly upgrade',
       taskQueue: 'waba-runbooks-test-unpolled',
     };
-    const badRole = upgradeOn(name);
-    (badRole.cluster.hosts[0] as { roles: string[] }).roles = ['bogus'];
-    const roleMessage = await refusal(createSchedule(client, { ...base, input: badRole }));
-    expect(roleMessage).toMatch(/^invalid upgrade input:\n {2}cluster\.hosts\[0\]\.roles\[0\]: /);
-
-    const older = await refusal(createSchedule(client, { ...base, input: { ...good, toVersion: '2.23.4' } }));
-    expect(older).toBe(
-      "invalid upgrade input:\n  toVersion: must be newer than the cluster's current version 2.29.1",
+    // A cluster spec inline, or a policy in the input: refused, saying where they live now.
+    const inline = {
+      ...good,
+      cluster: { name, hosts: [{ name: 'web1', address: '10.0.0.11', roles: ['webapp'] }] },
+    };
+    expect(await refusal(createSchedule(client, { ...base, input: inline }))).toBe(
+      'invalid upgrade input:\n  cluster: expected the name of a cluster in the worker inventory, e.g. "prod": ' +
+        'an inline cluster spec is not accepted (hosts, keys, URLs and secrets live in the inventory)',
     );
+    const policy = { ...good, approvals: { approvers: ['alice', 'bob'], allowPreApproval: true } };
+    expect(await refusal(createSchedule(client, { ...base, input: policy }))).toBe(
+      'invalid upgrade input:\n  approvals: unknown field: the approval policy lives in the inventory (clusters.<name>.approvals)',
+    );
+
+    // Bounds: what the schema alone can tell (the cluster's version is the worker's to check).
+    const unbounded = await refusal(
+      createSchedule(client, {
+        ...base,
+        input: { ...good, maxUnavailable: 1e20, timeouts: { health: '0s' } },
+      }),
+    );
+    expect(unbounded).toMatch(/^invalid upgrade input:\n {2}maxUnavailable: /);
+    expect(unbounded).toContain('\n  timeouts.health: expected a duration from 1s to 2h');
     const missing = await refusal(
       createSchedule(client, { ...base, input: { ...good, requestedBy: undefined } }),
     );
@@ -338,9 +373,9 @@ describe('schedules on the dev server', () => {
   });
 
   it('trigger starts the upgrade with the schedule input; it still stops at its approval gate', async () => {
-    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    const name = clusterName();
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
     await scenario(fake, async (s) => {
-      const name = clusterName();
       const input = upgradeOn(name);
       const { scheduleId } = await createSchedule(s.client, {
         runbook: 'upgrade',
@@ -406,12 +441,12 @@ describe('schedules on the dev server', () => {
   });
 
   it('a pre-approved scheduled upgrade passes its gate by the named approver; a manual start may not', async () => {
-    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    const name = clusterName();
+    // The inventory's policy of the cluster allows pre-approval (alice and bob approve).
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
     await scenario(fake, async (s) => {
-      const name = clusterName();
       const input = {
         ...upgradeOn(name),
-        approvals: { approvers: ['alice', 'bob'], allowPreApproval: true },
         preApproved: [{ gate: 'upgrade', by: 'alice', reason: 'CHG-4711 approved by the CAB' }],
       };
       const { scheduleId } = await createSchedule(s.client, {
@@ -455,32 +490,71 @@ describe('schedules on the dev server', () => {
     });
   });
 
-  it('refuses pre-approvals the policy does not allow, naming the field', async () => {
-    const base = {
-      runbook: 'upgrade',
-      calendar: 'sun 03:00',
-      timeZone: 'Europe/Rome',
-      note: 'alice: CHG-4711',
-      taskQueue: 'unused',
-    };
+  it('a scheduled run the inventory refuses (older version, pre-approvals the policy does not allow) fails at once naming the field', async () => {
     const pre = (by: string, gate = 'upgrade') => [{ gate, by, reason: 'CHG-4711' }];
-    const notAllowed = { ...upgradeOn(clusterName()), preApproved: pre('alice') };
-    expect(await refusal(createSchedule(client, { ...base, input: notAllowed }))).toMatch(
-      /preApproved: approvals.allowPreApproval is false/,
-    );
-    const allowed = (preApproved: unknown) => ({
-      ...upgradeOn(clusterName()),
-      approvals: { approvers: ['alice', 'bob'], allowPreApproval: true },
-      preApproved,
+    // One cluster per case: triggered runs of one cluster in the same second would share a workflow id.
+    const cases = [
+      [
+        'older',
+        { toVersion: '2.23.4' },
+        'toVersion: must be newer than v2.29.1, the version cluster {name} runs (inventory); no downgrades',
+      ],
+      [
+        'mallory',
+        { preApproved: pre('mallory') },
+        'preApproved[0].by: mallory is not an approver of this cluster',
+      ],
+      [
+        'requester',
+        { preApproved: pre('carol') },
+        'preApproved[0].by: carol is not an approver of this cluster',
+      ],
+      [
+        'gate',
+        { preApproved: pre('alice', 'rollback') },
+        'preApproved[0].gate: only upgrade can be pre-approved',
+      ],
+    ] as const;
+    const names = Object.fromEntries(cases.map(([label]) => [label, clusterName()]));
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: Object.values(names) });
+    await scenario(fake, async (s) => {
+      const failures = await Promise.all(
+        cases.map(async ([label, patch]) => {
+          const name = names[label] as string;
+          return (await scheduledRunFailure(s, label, { ...upgradeOn(name), ...patch })).failure;
+        }),
+      );
+      failures.forEach((failure, i) => {
+        const [label, , field] = cases[i] as (typeof cases)[number];
+        expect(failure.type, label).toBe('InvalidInput');
+        expect(failure.nonRetryable, label).toBe(true);
+        expect(failure.message, label).toBe(
+          `invalid upgrade input: ${field.replace('{name}', names[label] as string)}`,
+        );
+      });
+      expect(fake.calls).toEqual([]);
     });
-    expect(await refusal(createSchedule(client, { ...base, input: allowed(pre('mallory')) }))).toMatch(
-      /preApproved\[0\]\.by: mallory is not in approvals.approvers/,
-    );
-    expect(await refusal(createSchedule(client, { ...base, input: allowed(pre('carol')) }))).toMatch(
-      /carol is not in approvals.approvers/,
-    );
-    expect(
-      await refusal(createSchedule(client, { ...base, input: allowed(pre('alice', 'rollback')) })),
-    ).toMatch(/preApproved\[0\]\.gate: only upgrade can be pre-approved/);
+
+    // A policy without pre-approval: any pre-approval is refused, naming the field.
+    const name = clusterName();
+    const strict = fakeCluster({
+      setUp: true,
+      version: '2.29.1',
+      clusters: [name],
+      entry: (e) => {
+        e.approvals.allowPreApproval = false;
+      },
+    });
+    await scenario(strict, async (s) => {
+      const { failure } = await scheduledRunFailure(s, 'not-allowed', {
+        ...upgradeOn(name),
+        preApproved: pre('alice'),
+      });
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toBe(
+        "invalid upgrade input: preApproved: the cluster's approval policy (allowPreApproval) does not allow pre-approved gates",
+      );
+      expect(strict.calls).toEqual([]);
+    });
   });
 });

@@ -24,9 +24,9 @@ import {
   scenario,
   until,
   upgradeInput,
-  versionedCluster,
   within,
 } from '../support/fake-cluster';
+import type { RawEntry } from '../support/inventory';
 
 interface UpgradeStatus extends RunStatus {
   fromVersion: string;
@@ -83,26 +83,34 @@ const DEGRADED_2S =
   '(your-coreapp1-hostname:753efb1cf72c reports error 1011 Service not ready; no Coreapp is connected)';
 const MASTER_GATE_FAILED = `health after master on master1 failed: ${DEGRADED_2S}`;
 
-/** A set-up 2.29.3 cluster whose health degrades while master1 runs 2.30.0. */
-const degradesOnMaster = () =>
+/** A set-up 2.29.3 cluster whose health degrades while master1 runs 2.30.0 (`entry` changes its inventory entry). */
+const degradesOnMaster = (entry?: (e: RawEntry) => void) =>
   fakeCluster({
     setUp: true,
     version: '2.29.3',
     health: (state) => (state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
+    ...(entry ? { entry } : {}),
   });
 
-/** upgrade 2.29.3 -> 2.30.0 (MySQL: dbUpgrade child; no mediaChown) with a 2 s health deadline. */
-const rollbackInput = (
-  rollback: 'auto' | 'ask' | 'off',
-  approvals?: { approvers: string[]; timeout: string },
-) =>
-  upgradeInput({
-    cluster: versionedCluster('2.29.3'),
-    toVersion: '2.30.0',
-    rollback,
-    timeouts: { health: '2s', dbUpgrade: '1m' },
-    ...(approvals ? { approvals } : {}),
-  });
+/**
+ * upgrade 2.29.3 -> 2.30.0 (MySQL: dbUpgrade child; no mediaChown) with a 2 s health deadline, on a
+ * fake whose inventory says 2.29.3 (e.g. {@link degradesOnMaster}).
+ */
+const rollbackInput = (rollback: 'auto' | 'ask' | 'off') =>
+  upgradeInput({ toVersion: '2.30.0', rollback, timeouts: { health: '2s', dbUpgrade: '1m' } });
+
+/** The input each child of the parent was started with, by workflow type. */
+async function childInputs(h: WorkflowHandle): Promise<Record<string, unknown>> {
+  const history = await h.fetchHistory();
+  const out: Record<string, unknown> = {};
+  for (const e of history.events ?? []) {
+    const child = e.startChildWorkflowExecutionInitiatedEventAttributes;
+    const type = child?.workflowType?.name;
+    const data = child?.input?.payloads?.[0]?.data;
+    if (type && data) out[type] = JSON.parse(Buffer.from(data).toString('utf8'));
+  }
+  return out;
+}
 
 /** Event types of the parent's history that matter for ordering: children started and composeUps scheduled. */
 async function historyOrder(h: WorkflowHandle): Promise<string[]> {
@@ -130,9 +138,8 @@ describe('upgrade', () => {
       // The backup is taken before the gate; nothing disruptive has run yet.
       const label = `v2.29.1-to-v2.29.3-${(handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId.slice(0, 8)}`;
       const backupPath = `/artifacts/lab/settings-backup-${label}.json`;
-      expect(fake.callsOf('settingsBackup').map((c) => c.args)).toEqual([
-        expect.objectContaining({ passwordRef: 'env:BACKUP_PASSWORD', label }),
-      ]);
+      // The backup password is the inventory's (clusters.lab.backup): the activity gets the cluster's reference only.
+      expect(fake.callsOf('settingsBackup').map((c) => c.args)).toEqual([{ cluster: fake.ref(), label }]);
       expect(fake.state.backups).toEqual([label]);
       expect(atGate.pendingGates).toEqual([
         {
@@ -153,6 +160,8 @@ describe('upgrade', () => {
         new RegExp(`^${backupPath.replace(/\./g, '\\.')} \\(sha256 [0-9a-f]{12}…\\)$`),
       );
       expect(atGate).toMatchObject({ fromVersion: '2.29.1', toVersion: '2.29.3', healthGates: [] });
+      expect(atGate.inventory).toEqual(fake.stamp('upgrade'));
+      expect(atGate.stagesDone).toContain('resolve cluster');
       expect([...new Set(fake.names())]).toEqual([
         'wabaHealth',
         'preflightHost',
@@ -165,7 +174,13 @@ describe('upgrade', () => {
       expect(atGate.hosts).toMatchObject({ web1: 'waweb runs v2.29.1', core2: 'wacore runs v2.29.1' });
 
       const steps = (await plan(client, id)) as PlanStep[];
+      const stamp = fake.stamp('upgrade');
+      expect(steps[0]).toEqual({
+        stage: 'resolve cluster',
+        note: `cluster lab from the inventory test-inventory.yaml: spec sha256 ${stamp.specHash}, policy sha256 ${stamp.policyHash}`,
+      });
       expect(steps.map((p) => p.stage)).toEqual([
+        'resolve cluster',
         'pre-upgrade health',
         'settings backup',
         'approval',
@@ -177,6 +192,9 @@ describe('upgrade', () => {
         'start wacore',
         'mediaChown',
       ]);
+      expect(steps.find((p) => p.stage === 'mediaChown')?.note).toBe(
+        'child workflow after the Webapps: chown -R root /usr/local/wamedia/{incoming,outgoing,shared}',
+      );
       expect(steps.find((p) => p.host === 'core1')?.command).toBe(
         'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp1-hostname WA_API_VERSION=2.29.3 docker-compose -f x.yml up -d wacore',
       );
@@ -187,11 +205,13 @@ describe('upgrade', () => {
       const gate = (g: string) => ({ gate: g, outcome: 'passed', at: expect.any(String) });
       expect(out).toEqual({
         cluster: 'lab',
+        inventory: fake.stamp('upgrade'),
         fromVersion: '2.29.1',
         toVersion: '2.29.3',
         backup: { path: backupPath, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
         dbUpgrade: {
           cluster: 'lab',
+          inventory: fake.stamp('dbUpgrade'),
           host: 'master1',
           toVersion: '2.29.3',
           container: expect.any(String),
@@ -258,6 +278,7 @@ describe('upgrade', () => {
         ],
         mediaChown: {
           cluster: 'lab',
+          inventory: fake.stamp('mediaChown'),
           host: 'web1',
           total: 1000,
           changed: 400,
@@ -272,7 +293,7 @@ describe('upgrade', () => {
       expect(fake.state.schemaVersion).toBe('2.29.3');
       expect(fake.state.dbUpgradeJobs).toEqual([]);
       expect(fake.callsOf('startDbUpgrade').map((c) => c.args)).toEqual([
-        expect.objectContaining({ host: 'master1', version: '2.29.3', variant: 'v1', exitOnSuccess: true }),
+        { cluster: fake.ref(), host: 'master1', version: '2.29.3', variant: 'v1', exitOnSuccess: true },
       ]);
       const firstUp = fake.callsOf('composeUp')[0]?.seq ?? 0;
       const dbCalls = fake.calls.filter((c) =>
@@ -335,9 +356,16 @@ describe('upgrade', () => {
         expect(d.status.name).toBe('COMPLETED');
         expect(d.parentExecution?.workflowId).toBe(id);
       }
+      // The children get intent only: the cluster by name; each resolves it from the inventory itself.
+      expect(await childInputs(handle)).toEqual({
+        dbUpgrade: { cluster: 'lab', toVersion: '2.29.3', restartApps: false, timeouts: { job: '1m' } },
+        mediaChown: { cluster: 'lab' },
+      });
       const chown = fake.callsOf('startMediaChown');
+      // The media directory is the inventory's (the activity looks it up); the child's compose call
+      // carries the version the inventory says the cluster runs (it is updated after the upgrade).
       expect(chown.map((c) => c.args)).toEqual([
-        expect.objectContaining({ host: 'web1', version: '2.29.3', mediaDir: '/usr/local/wamedia' }),
+        { cluster: fake.ref(), host: 'web1', version: '2.29.1', variant: 'v1' },
       ]);
       const web1Up = fake.callsOf('composeUp')[0]?.seq ?? Number.POSITIVE_INFINITY;
       expect(chown[0]?.seq).toBeGreaterThan(web1Up);
@@ -381,13 +409,9 @@ describe('upgrade', () => {
       chown: false,
     },
   ])('$name', async ({ engine, from, to, db, chown }) => {
-    const fake = fakeCluster({ setUp: true, version: from });
+    const fake = fakeCluster({ setUp: true, version: from, engine });
     await scenario(fake, async (s) => {
-      const handle = await s.start(
-        'upgrade',
-        `${engine}-${to}`,
-        upgradeInput({ cluster: versionedCluster(from, { engine }), toVersion: to }),
-      );
+      const handle = await s.start('upgrade', `${engine}-${to}`, upgradeInput({ toVersion: to }));
       trackChildren(s, handle.workflowId);
       const atGate = await gateOpen(handle, 'upgrade');
       expect(atGate.pendingGates[0]?.summary.includes('dbupgrade job, then')).toBe(db);
@@ -423,7 +447,7 @@ describe('upgrade', () => {
     });
   });
 
-  it('validation: a toVersion not newer than cluster.version or badly formed fails with InvalidInput naming toVersion', async () => {
+  it("validation: a toVersion not newer than the inventory's version or badly formed fails with InvalidInput naming toVersion", async () => {
     const fake = fakeCluster({ setUp: true, version: '2.29.1' });
     await scenario(fake, async ({ start }) => {
       const started = Date.now();
@@ -441,12 +465,11 @@ describe('upgrade', () => {
         expect(r?.failure.type).toBe('InvalidInput');
         expect(r?.failure.nonRetryable).toBe(true);
       }
-      expect(same?.failure.message).toBe(
-        "invalid upgrade input: toVersion: must be newer than the cluster's current version 2.29.1",
-      );
-      expect(older?.failure.message).toBe(
-        "invalid upgrade input: toVersion: must be newer than the cluster's current version 2.29.1",
-      );
+      // Checked against the resolved cluster: after resolveCluster, before any cluster activity.
+      const notNewer =
+        'invalid upgrade input: toVersion: must be newer than v2.29.1, the version cluster lab runs (inventory); no downgrades';
+      expect(same?.failure.message).toBe(notNewer);
+      expect(older?.failure.message).toBe(notNewer);
       // A malformed version is named as such (the "newer" comparison may add a second line for the same field).
       expect(malformed?.failure.message).toMatch(
         /^invalid upgrade input: toVersion: expected a version like 2\.29\.3(; toVersion: [^;]+)?$/,
@@ -458,6 +481,54 @@ describe('upgrade', () => {
         expect((r?.failure.details?.[0] as string[]).every((p) => p.startsWith('toVersion: '))).toBe(true);
       }
       expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+    });
+  });
+
+  it('validation: fields that moved to the inventory, an inline cluster, and values beyond the cluster or its policy are refused with InvalidInput naming each', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.1' });
+    const moved = {
+      ...upgradeInput(),
+      backup: { passwordRef: 'env:BACKUP_PASSWORD' },
+      approvals: { approvers: ['carol'] },
+    };
+    const inline = { ...upgradeInput(), cluster: { name: 'lab', version: '2.29.1', hosts: [] } };
+    await scenario(fake, async ({ start }) => {
+      const started = Date.now();
+      const [m, i, beyond, zero] = await Promise.all(
+        [
+          ['moved', moved],
+          ['inline', inline],
+          // 6 hosts at once on a cluster of 5; a gate timeout over the policy's max (1d)
+          ['beyond', upgradeInput({ maxUnavailable: 6, approvalTimeout: '2d' })],
+          ['zero', upgradeInput({ timeouts: { health: '0s', dbUpgrade: '1m' } })],
+        ].map(([label, input]) =>
+          start('upgrade', label as string, input).then((h) => runFailure(h, 20_000)),
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const r of [m, i, beyond, zero]) {
+        expect(r?.failure.type).toBe('InvalidInput');
+        expect(r?.failure.nonRetryable).toBe(true);
+      }
+      expect(m?.failure.details?.[0]).toEqual([
+        'backup: unknown field: the backup password lives in the inventory (clusters.<name>.backup)',
+        'approvals: unknown field: the approval policy lives in the inventory (clusters.<name>.approvals)',
+      ]);
+      expect(i?.failure.message).toBe(
+        'invalid upgrade input: cluster: expected the name of a cluster in the worker inventory, e.g. "prod": ' +
+          'an inline cluster spec is not accepted (hosts, keys, URLs and secrets live in the inventory)',
+      );
+      expect(beyond?.failure.details?.[0]).toEqual([
+        'approvalTimeout: must be between 1s and 1d (the approval policy of cluster lab)',
+        'maxUnavailable: 6 is more than the 5 hosts of cluster lab',
+      ]);
+      expect(zero?.failure.message).toBe(
+        'invalid upgrade input: timeouts.health: expected a duration from 1s to 2h',
+      );
+      expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+      expect(fake.state.backups).toEqual([]);
     });
   });
 
@@ -642,13 +713,12 @@ describe('upgrade', () => {
   });
 
   it('rollback ask, timed out: UpgradeFailed, nothing rolled back', async () => {
-    const fake = degradesOnMaster();
+    // The gates' timeout is the inventory policy's (an input's approvalTimeout is at least 1m).
+    const fake = degradesOnMaster((e) => {
+      e.approvals.timeout = { default: '4s', min: '1s', max: '1h' };
+    });
     await scenario(fake, async (s) => {
-      const handle = await s.start(
-        'upgrade',
-        'rollback-ask-timeout',
-        rollbackInput('ask', { approvers: ['alice', 'bob'], timeout: '4s' }),
-      );
+      const handle = await s.start('upgrade', 'rollback-ask-timeout', rollbackInput('ask'));
       const id = handle.workflowId;
       trackChildren(s, id);
       await gateOpen(handle, 'upgrade');
@@ -702,7 +772,7 @@ describe('upgrade', () => {
       const handle = await s.start(
         'upgrade',
         'max2',
-        upgradeInput({ cluster: versionedCluster('2.29.3'), toVersion: '2.30.0', maxUnavailable: 2 }),
+        upgradeInput({ toVersion: '2.30.0', maxUnavailable: 2 }),
       );
       trackChildren(s, handle.workflowId);
       const atGate = await gateOpen(handle, 'upgrade');
@@ -740,6 +810,7 @@ describe('upgrade', () => {
     const fake = fakeCluster({
       setUp: true,
       version: '2.29.1',
+      engine: 'PGSQL',
       media: { failWith: 1 },
       health: (state) => {
         if (state.versions.master1 !== '2.29.3' || degradedOnce) return SEED.haConnected();
@@ -748,11 +819,7 @@ describe('upgrade', () => {
       },
     });
     await scenario(fake, async (s) => {
-      const handle = await s.start(
-        'upgrade',
-        'chown-fails',
-        upgradeInput({ cluster: versionedCluster('2.29.1', { engine: 'PGSQL' }) }),
-      );
+      const handle = await s.start('upgrade', 'chown-fails', upgradeInput());
       trackChildren(s, handle.workflowId);
       await gateOpen(handle, 'upgrade');
       await approve(s.client, handle.workflowId, 'upgrade', 'alice');
@@ -767,7 +834,7 @@ describe('upgrade', () => {
   });
 
   it('force with a reason runs outside the window without waiting, and records why', async () => {
-    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', engine: 'PGSQL' });
     await scenario(fake, async (s) => {
       const now = Date.now();
       const window = {
@@ -780,18 +847,14 @@ describe('upgrade', () => {
       const handle = await s.start(
         'upgrade',
         'forced',
-        upgradeInput({
-          cluster: versionedCluster('2.29.3', { engine: 'PGSQL' }),
-          toVersion: '2.30.0',
-          window,
-          force: { reason },
-        }),
+        upgradeInput({ toVersion: '2.30.0', window, force: { reason } }),
       );
       const atGate = await gateOpen(handle, 'upgrade');
       expect(atGate.hosts.window).toBe(`forced outside the window: ${reason}`);
       expect(atGate.stagesDone.some((st) => st.startsWith('waiting for window'))).toBe(false);
       const steps = (await plan(s.client, handle.workflowId)) as PlanStep[];
-      expect(steps[0]).toEqual({
+      expect(steps[0]?.stage).toBe('resolve cluster');
+      expect(steps[1]).toEqual({
         stage: 'window',
         note: `mon,tue,wed,thu,fri,sat,sun ${window.start}-${window.end} UTC (forced: ${reason})`,
       });
@@ -803,16 +866,21 @@ describe('upgrade', () => {
   });
 
   it('the result reports the version each host ran, read from its containers (not cluster.version); a host with two roles has one line per role', async () => {
-    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      // master1 also has the coreapp role in the inventory
+      entry: (e) => {
+        for (const h of e.hosts) if (h.name === 'master1') h.roles = ['master', 'coreapp'];
+      },
+    });
     fake.state.versions.master2 = '2.29.2'; // a host left behind by an earlier, partial change
     fake.state.up.add('master1/wacore'); // master1 also runs a Coreapp
-    const cluster = versionedCluster('2.29.3');
-    for (const h of cluster.hosts) if (h.name === 'master1') h.roles = ['master', 'coreapp'];
     await scenario(fake, async (s) => {
       const handle = await s.start(
         'upgrade',
         'read-versions',
-        upgradeInput({ cluster, toVersion: '2.30.0', timeouts: { health: '15s', dbUpgrade: '1m' } }),
+        upgradeInput({ toVersion: '2.30.0', timeouts: { health: '15s', dbUpgrade: '1m' } }),
       );
       trackChildren(s, handle.workflowId);
       const atGate = await gateOpen(handle, 'upgrade');
@@ -960,7 +1028,7 @@ describe('upgrade', () => {
         timeout: 110_000,
       },
       async () => {
-        const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+        const fake = fakeCluster({ setUp: true, version: '2.29.3', engine: 'PGSQL' });
         await scenario(fake, async (s) => {
           const opensAt = nextWholeMinute(Date.now() + 3_000);
           const window = {
@@ -972,11 +1040,7 @@ describe('upgrade', () => {
           const handle = await s.start(
             'upgrade',
             'window-wait',
-            upgradeInput({
-              cluster: versionedCluster('2.29.3', { engine: 'PGSQL' }),
-              toVersion: '2.30.0',
-              window,
-            }),
+            upgradeInput({ toVersion: '2.30.0', window }),
           );
           const waiting = await until(
             'the window wait',
@@ -988,8 +1052,11 @@ describe('upgrade', () => {
           expect(fake.calls).toEqual([]);
           const d = await handle.describe();
           expect(d.typedSearchAttributes.get(WabaStep)).toBe(`waiting for window opening at ${iso(opensAt)}`);
+          // The cluster was resolved before the wait (nothing touched): the window follows it.
           const steps = (await plan(s.client, handle.workflowId)) as PlanStep[];
-          expect(steps[0]).toEqual({
+          expect(steps.map((p) => p.stage).slice(0, 2)).toEqual(['resolve cluster', 'window']);
+          expect(waiting.inventory).toEqual(fake.stamp('upgrade'));
+          expect(steps[1]).toEqual({
             stage: 'window',
             note: `${window.days[0]} ${window.start}-${window.end} UTC`,
           });

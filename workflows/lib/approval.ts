@@ -12,12 +12,12 @@ import {
   ApproveArgs,
   type Decision,
   type DecisionKind,
-  durationMs,
   type PreApproval,
   type RefusedDecision,
   RejectArgs,
 } from '../../src/spec/approvals';
-import { describeIssues } from '../../src/spec/validate';
+import { durationMs } from '../../src/spec/duration';
+import { clean, describeIssues } from '../../src/spec/validate';
 
 /** Failure types a gate raises (all non-retryable). */
 export const APPROVAL_REJECTED = 'ApprovalRejected';
@@ -81,7 +81,7 @@ type Checked =
 function field(payload: unknown, key: string): string {
   const value =
     typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[key] : '';
-  return typeof value === 'string' ? value.slice(0, 100) : '';
+  return typeof value === 'string' ? clean(value, 100) : '';
 }
 
 /**
@@ -100,17 +100,19 @@ export class ApprovalGates {
   private readonly log: Decision[] = [];
   private readonly advance: PreApproval[] = [];
   private readonly refusals: RefusedDecision[] = [];
-  private readonly approvers: ReadonlySet<string>;
-  private readonly timeoutMs: number;
+  private approvers: ReadonlySet<string> = new Set();
+  private timeoutMs = 0;
+  private policy: ApprovalPolicy | undefined;
 
+  /**
+   * Handlers are registered here, at the start of the workflow; the policy comes from the inventory
+   * once the run's cluster is resolved ({@link usePolicy}). Until then no gate is open, so every
+   * decision is refused.
+   */
   constructor(
-    private readonly policy: ApprovalPolicy,
     private readonly requestedBy: string,
     private readonly hooks: ApprovalHooks = {},
   ) {
-    this.approvers = new Set(policy.approvers);
-    this.timeoutMs = durationMs(policy.timeout);
-
     const refuse = (why: string): never => {
       throw ApplicationFailure.create({ type: DECISION_REFUSED, nonRetryable: true, message: why });
     };
@@ -148,8 +150,21 @@ export class ApprovalGates {
     }
   }
 
+  /** The policy every gate of this run applies (the cluster's, from the inventory). Call once, before `require`. */
+  usePolicy(policy: ApprovalPolicy): void {
+    this.policy = policy;
+    this.approvers = new Set(policy.approvers);
+    this.timeoutMs = durationMs(policy.timeout);
+  }
+
+  /** The policy in use; a gate before `usePolicy` is a programming error. */
+  private rules(): ApprovalPolicy {
+    if (!this.policy) throw new Error('ApprovalGates: no policy yet (usePolicy first)');
+    return this.policy;
+  }
+
   /**
-   * Approvals given in advance (already checked against the policy by the input schema); each counts
+   * Approvals given in advance (already checked against the policy when the run resolved); each counts
    * as its approver's approval the moment its gate opens. Call before `require`.
    */
   preApprove(preApproved: PreApproval[]): void {
@@ -162,6 +177,7 @@ export class ApprovalGates {
    * `ApprovalTimedOut`). The gate is closed afterwards in every case. Gate names are unique per run.
    */
   async require(gate: string, summary: string): Promise<Decision[]> {
+    const policy = this.rules();
     if (gate === '' || this.gates.has(gate)) {
       throw ApplicationFailure.create({
         type: DUPLICATE_GATE,
@@ -206,9 +222,9 @@ export class ApprovalGates {
       type: APPROVAL_TIMED_OUT,
       nonRetryable: true,
       message:
-        `gate "${gate}" timed out after ${this.policy.timeout} with ` +
-        `${g.approvals.length} of ${this.policy.minApprovals} approval(s)`,
-      details: [{ gate, timeout: this.policy.timeout, approvals: g.approvals.map((d) => d.by) }],
+        `gate "${gate}" timed out after ${policy.timeout} with ` +
+        `${g.approvals.length} of ${policy.minApprovals} approval(s)`,
+      details: [{ gate, timeout: policy.timeout, approvals: g.approvals.map((d) => d.by) }],
     });
   }
 
@@ -221,7 +237,7 @@ export class ApprovalGates {
         summary: g.summary,
         openedAt: g.openedAt,
         approvals: g.approvals.map((d) => d.by),
-        needed: this.policy.minApprovals,
+        needed: this.rules().minApprovals,
       }));
   }
 
@@ -251,7 +267,7 @@ export class ApprovalGates {
     if (!gate) return refused(`gate "${args.gate}" is not open`);
     if (gate.state !== 'open') return refused(`gate "${args.gate}" is not open (${gate.state})`);
     if (!this.approvers.has(args.by)) return refused(`${args.by} is not an approver of this run`);
-    if (args.by === this.requestedBy && !this.policy.allowSelfApproval) {
+    if (args.by === this.requestedBy && !this.rules().allowSelfApproval) {
       return refused(`${args.by} requested this run and may not decide its gates (self-approval is off)`);
     }
     if (gate.approvals.some((d) => d.by === args.by)) {
@@ -276,13 +292,13 @@ export class ApprovalGates {
       gate.state = 'rejected';
     } else {
       gate.approvals.push(decision);
-      if (gate.approvals.length >= this.policy.minApprovals) gate.state = 'approved';
+      if (gate.approvals.length >= this.rules().minApprovals) gate.state = 'approved';
     }
     return {
       gate: gate.gate,
       accepted: true,
       approvals: gate.approvals.length,
-      needed: this.policy.minApprovals,
+      needed: this.rules().minApprovals,
       state: gate.state === 'timedOut' ? 'open' : gate.state,
     };
   }

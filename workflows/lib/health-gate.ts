@@ -1,8 +1,8 @@
 import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { durationMs } from '../../src/spec/approvals';
-import type { ApiSpec } from '../../src/spec/cluster';
+import { durationMs } from '../../src/spec/duration';
 import { type HealthSummary, summarizeHealth } from '../../src/spec/health';
+import type { ClusterRef } from '../../src/spec/inventory';
 import { failureText } from './failure-text';
 
 // One attempt per poll: the gate's own loop is the retry (every second at first), so a Webapp that
@@ -19,7 +19,7 @@ export const HEALTH_GATE_FAILED = 'HealthGateFailed';
  * and reasons. Transient API errors while nodes restart count as "not yet".
  */
 export async function waitForHealth(
-  req: { cluster: string; api: ApiSpec },
+  req: { cluster: ClusterRef },
   what: string,
   ok: (s: HealthSummary) => boolean,
   deadline: string,

@@ -3,6 +3,7 @@ import type { Activities } from '../../activities';
 import type { PreflightResult } from '../../activities/host-activities';
 import type { ClusterSpec, HostSpec, Role } from '../../src/spec/cluster';
 import type { ComposeVariant } from '../../src/spec/commands';
+import type { ClusterRef } from '../../src/spec/inventory';
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
 /** Host activities heartbeat while they run, so a dead worker's activity is retried within 30 s. */
@@ -27,22 +28,24 @@ export const hostsWithRole = (cluster: ClusterSpec, role: Role): HostSpec[] =>
  * host in parallel (Docker, compose, media mount mode). `stage` names each stage as it starts.
  */
 export async function preflightHosts(
+  ref: ClusterRef,
   cluster: ClusterSpec,
   hosts: HostSpec[] = cluster.hosts,
   stage: (name: 'host keys' | 'preflight') => void = () => {},
 ): Promise<PreflightResult[]> {
   if (hosts.length === 0) return [];
   stage('host keys');
-  await hostActs.checkHostKeys({ cluster, hosts: hosts.map((h) => h.name) });
+  await hostActs.checkHostKeys({ cluster: ref, hosts: hosts.map((h) => h.name) });
   stage('preflight');
-  return Promise.all(hosts.map((h) => hostActs.preflightHost({ cluster, host: h.name })));
+  return Promise.all(hosts.map((h) => hostActs.preflightHost({ cluster: ref, host: h.name })));
 }
 
 /** Preflight the given hosts (host keys first) and remember which compose each has. */
 export async function detectCompose(
+  ref: ClusterRef,
   cluster: ClusterSpec,
   hosts: HostSpec[] = cluster.hosts,
 ): Promise<Map<string, ComposeVariant>> {
-  const results = await preflightHosts(cluster, hosts);
+  const results = await preflightHosts(ref, cluster, hosts);
   return new Map(results.map((r) => [r.host, r.compose.variant]));
 }

@@ -14,10 +14,11 @@ import {
   fileSha256Command,
   makeDirCommand,
 } from '../../src/spec/host-commands';
+import type { Resolution } from '../../src/spec/inventory';
 
 /**
  * One step the run will take: where, and the exact remote command or API call when there is one.
- * Built from the input alone (and, once preflight has run, the compose each host has): deterministic.
+ * Built from the input and the resolved cluster (and, once preflight has run, the compose each host has): deterministic.
  */
 export interface PlanStep {
   stage: string;
@@ -29,6 +30,16 @@ export interface PlanStep {
 }
 
 export const planQuery = defineQuery<PlanStep[]>('plan');
+
+/** The first step of every plan: the cluster resolved from the worker's inventory, and its hashes. */
+export function resolveStep(cluster: string, resolution?: Resolution): PlanStep {
+  return {
+    stage: 'resolve cluster',
+    note: resolution
+      ? `cluster ${cluster} from the inventory ${resolution.source}: spec sha256 ${resolution.specHash}${resolution.policyHash ? `, policy sha256 ${resolution.policyHash}` : ''}`
+      : `cluster ${cluster} from the worker's inventory (not resolved yet: the rest of the plan follows)`,
+  };
+}
 
 export const SERVICE_OF_ROLE: Record<Role, 'waweb' | 'master' | 'wacore'> = {
   webapp: 'waweb',

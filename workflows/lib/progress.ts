@@ -5,6 +5,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { inventoryOf, type Resolution } from '../../src/spec/inventory';
 import { failureText } from './failure-text';
 import { setRunContext } from './run-context';
 import { WabaCluster, WabaRunbook, WabaStep } from './search-attributes';
@@ -18,6 +19,8 @@ export interface RunStatus {
   hosts: Record<string, string>;
   lastError: string | null;
   updatedAt: string;
+  /** Where the cluster was resolved and the hashes of its spec and policy, once resolved. */
+  inventory?: { source: string; specHash: string; policyHash?: string };
   /** Runbook-specific parts: open gates, decisions, what was found. */
   [extra: string]: unknown;
 }
@@ -67,6 +70,12 @@ export class Progress {
     this.publish();
   }
 
+  /** The cluster was resolved: `status` and the details show where and which spec. */
+  resolved(resolution: Resolution): void {
+    this.state.inventory = inventoryOf(resolution);
+    this.publish();
+  }
+
   host(name: string, what: string): void {
     this.state.hosts[name] = what;
     this.publish();
@@ -100,6 +109,7 @@ export function renderDetails(s: RunStatus, summary?: string): string {
   if (hosts.length > 0) {
     lines.push('', '| host | progress |', '| --- | --- |', ...hosts.map(([h, p]) => `| ${h} | ${p} |`));
   }
+  if (s.inventory) lines.push('', `inventory spec sha256 ${s.inventory.specHash.slice(0, 16)}…`);
   if (s.lastError) lines.push('', `last error: ${s.lastError}`);
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { MOVED_TO_INVENTORY } from '../../src/spec/inputs/common';
 import { check } from '../../src/spec/validate';
 import { TemporalScheduledById } from './search-attributes';
 
@@ -10,7 +11,7 @@ export const INVALID_INPUT = 'InvalidInput';
  * non-retryably, naming every bad field, before any activity runs.
  */
 export function validateInput<S extends z.ZodType>(runbook: string, schema: S, input: unknown): z.output<S> {
-  const result = check(schema, input);
+  const result = check(schema, input, MOVED_TO_INVENTORY);
   if (result.ok) return result.value;
   throw ApplicationFailure.create({
     type: INVALID_INPUT,

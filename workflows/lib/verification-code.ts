@@ -1,6 +1,7 @@
 import { ApplicationFailure, condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
-import { CodeArgs, Duration, durationMs } from '../../src/spec/approvals';
-import { describeIssues } from '../../src/spec/validate';
+import { CodeArgs } from '../../src/spec/approvals';
+import { Duration, durationMs } from '../../src/spec/duration';
+import { clean, describeIssues } from '../../src/spec/validate';
 
 export const VERIFICATION_CODE_TIMED_OUT = 'VerificationCodeTimedOut';
 export const CODE_REFUSED = 'VerificationCodeRefused';
@@ -63,7 +64,7 @@ export class VerificationCode {
           this.take(args);
         } else {
           const by = typeof args === 'object' && args !== null && typeof args.by === 'string' ? args.by : '';
-          this.refusals.push({ by: by.slice(0, 100), at: new Date().toISOString(), why });
+          this.refusals.push({ by: clean(by, 100), at: new Date().toISOString(), why });
         }
       },
       {

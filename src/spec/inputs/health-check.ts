@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ClusterSpec } from './cluster';
+import { ClusterName, SchemaRef } from './common';
 
 /** healthCheck: read-only, so nothing but the cluster. */
-export const HealthCheckInput = z.strictObject({ cluster: ClusterSpec });
+export const HealthCheckInput = z.strictObject({ $schema: SchemaRef, cluster: ClusterName });
 export type HealthCheckInput = z.infer<typeof HealthCheckInput>;

@@ -1,0 +1,48 @@
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { ClusterSpec } from '../../src/spec/cluster';
+import type { InputIssue } from '../../src/spec/inputs/common';
+import type { ClusterRef, Resolution } from '../../src/spec/inventory';
+import type { ResolvedPolicy } from '../../src/spec/policy';
+import type { RunbookName } from '../../src/spec/runbooks';
+import { clean, formatPath } from '../../src/spec/validate';
+import { INVALID_INPUT } from './validate';
+
+const { resolveCluster } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/** A run's cluster once resolved: the spec, the reference every activity gets, the policy. */
+export interface RunCluster {
+  cluster: ClusterSpec;
+  ref: ClusterRef;
+  policy: ResolvedPolicy | null;
+  resolution: Resolution;
+}
+
+/**
+ * Second step of every runbook, after the schema: resolve the input's cluster name against the
+ * worker's inventory (an activity: its result is recorded in history), then check the input
+ * against it (hosts it names, versions, the policy's bounds). A bad input fails here, naming each
+ * field, before any activity touches a host or an API.
+ */
+export async function resolveRun<I extends { cluster: string }>(
+  runbook: RunbookName,
+  input: I,
+  issues: (input: I, resolved: { cluster: ClusterSpec; policy: ResolvedPolicy | null }) => InputIssue[],
+): Promise<RunCluster> {
+  const resolution = await resolveCluster({ cluster: input.cluster, runbook });
+  const { cluster, policy } = resolution;
+  const problems = issues(input, { cluster, policy }).map((i) =>
+    clean(`${formatPath(i.path)}: ${i.message}`, 400),
+  );
+  if (problems.length > 0)
+    throw ApplicationFailure.create({
+      type: INVALID_INPUT,
+      nonRetryable: true,
+      message: `invalid ${runbook} input: ${problems.join('; ')}`,
+      details: [problems],
+    });
+  return { cluster, policy, resolution, ref: { name: cluster.name, specHash: resolution.specHash } };
+}
