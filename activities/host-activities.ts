@@ -24,7 +24,8 @@ export type { HostDeps, HostRequest } from './remote';
 export { sshTarget } from './remote';
 
 export function composeFileName(cluster: ClusterSpec): string {
-  if (!cluster.compose) throw fail('InvalidInput', `cluster ${cluster.name} has no compose file`);
+  if (!cluster.compose)
+    throw fail('InventoryIncomplete', `cluster ${cluster.name} has no compose file in the inventory`);
   return composeFileOf(cluster);
 }
 
@@ -80,7 +81,10 @@ export function hostActivities(deps: HostDeps) {
           checkDbPassword(await clusterSecret(deps.secrets, cluster, 'db.passwordRef'));
         } catch (err) {
           if ((err as Error).name === 'DbPasswordError')
-            throw fail('DbPasswordRejected', `cluster.db.passwordRef: ${(err as Error).message}`);
+            throw fail(
+              'DbPasswordRejected',
+              `clusters.${cluster.name}.db.passwordRef: ${(err as Error).message}`,
+            );
           throw err;
         }
         return { ok: true };
@@ -94,13 +98,13 @@ export function hostActivities(deps: HostDeps) {
       const original = await readFile(cluster.compose.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw fail(
           'ComposeFileMissing',
-          `cluster.compose.file ${cluster.compose?.file} cannot be read on the worker (${e.code})`,
+          `clusters.${cluster.name}.compose.file ${cluster.compose?.file} cannot be read on the worker (${e.code})`,
         );
       });
       if (cluster.compose.sha256 && sha256(original) !== cluster.compose.sha256) {
         throw fail(
           'ComposeFileChanged',
-          `cluster.compose.file ${cluster.compose.file} has sha256 ${sha256(original)}, not the expected ${cluster.compose.sha256}`,
+          `clusters.${cluster.name}.compose.file ${cluster.compose.file} has sha256 ${sha256(original)}, not the expected ${cluster.compose.sha256}`,
         );
       }
       const composeText = cluster.media?.hostPath
