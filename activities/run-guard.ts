@@ -1,6 +1,7 @@
 // Which other disruptive runs are open on a cluster, from the server's visibility, through the
 // worker's own client: the workflow-side half of "one disruptive run per cluster at a time".
 import { Context } from '@temporalio/activity';
+import { isPreviewId } from '../src/spec/runbooks';
 
 export interface OpenRun {
   workflowId: string;
@@ -28,6 +29,7 @@ export function runGuardActivities() {
       for await (const run of Context.current().client.workflow.list({ query })) {
         if (run.workflowId === a.self || run.workflowId.startsWith(`${a.self}/`)) continue;
         if (!a.runbooks.includes(run.type)) continue;
+        if (isPreviewId(run.workflowId)) continue; // a dry run changes nothing
         open.push({ workflowId: run.workflowId, runbook: run.type });
         if (open.length >= MAX_LISTED) break;
       }

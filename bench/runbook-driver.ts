@@ -2,8 +2,11 @@
 // verification code as soon as the run asks (status polled every 100 ms), then wait for the result.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { approve, sendCode, startRunbook } from '../src/client/runbooks';
+import { decide, sendSignedCode } from '../src/client/decide';
+import { startRunbook } from '../src/client/runbooks';
+import { keyFileSigner } from '../src/signing/signer';
 import { withLabDb } from '../test/lab/database';
+import { approverKey } from '../test/lab/inventory';
 import { getKv } from '../test/lab/sim/db';
 import { RUNBOOKS_QUEUE } from './temporal-names';
 
@@ -25,8 +28,10 @@ export async function driveRunbook(
   gate: string,
   timeoutMs = 15 * 60_000,
 ): Promise<DrivenRun> {
+  // carol asks (signed with her lab key), alice approves and types the code (signed with hers).
+  const [carol, alice] = [keyFileSigner(approverKey('carol')), keyFileSigner(approverKey('alice'))];
   const started = performance.now();
-  const { workflowId } = await startRunbook(client, RUNBOOKS_QUEUE, runbook, input);
+  const { workflowId } = await startRunbook(client, RUNBOOKS_QUEUE, runbook, input, undefined, carol);
   const handle = client.workflow.getHandle(workflowId);
   let finished = false;
   const result = handle.result().finally(() => {
@@ -38,13 +43,13 @@ export async function driveRunbook(
   for (const deadline = Date.now() + timeoutMs; !finished && Date.now() < deadline; ) {
     const status = await handle.query<RunStatus>('status').catch(() => undefined);
     if (!approved && status?.pendingGates?.some((g) => g.gate === gate)) {
-      await approve(client, workflowId, gate, 'alice', 'bench');
+      await decide(client, workflowId, 'approve', alice, { gate, note: 'bench' });
       approved = true;
     }
     if (!codeSent && status?.awaitingCode) {
       const code = await withLabDb('MYSQL', (db) => getKv(db, 'sms_code'));
       if (code) {
-        await sendCode(client, workflowId, code, 'alice');
+        await sendSignedCode(client, workflowId, code, alice);
         codeSent = true;
       }
     }

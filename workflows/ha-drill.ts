@@ -19,7 +19,7 @@ import { durationMs } from '../src/spec/duration';
 import type { HealthSummary } from '../src/spec/health';
 import { HaDrillInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
@@ -53,7 +53,7 @@ export interface HaDrillResult {
   health: HealthSummary;
 }
 
-export async function haDrill(raw: unknown): Promise<HaDrillResult> {
+export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResult> {
   const input = validateInput('haDrill', HaDrillInput, raw);
   const { takeoverSlo, timeouts } = input;
   const timeline: DrillSnapshot[] = [];
@@ -64,7 +64,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
   let stage = 'validate';
 
   let resolved: Awaited<ReturnType<typeof resolve>> | undefined;
-  const { progress, gates, notifier, resolve } = gatedRun('haDrill', input, () => ({
+  const { progress, gates, notifier, resolve, preview } = gatedRun('haDrill', input, raw, () => ({
     target: target?.host ?? input.target,
     takeoverSlo,
     takeoverMs,
@@ -105,7 +105,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
     const { ref } = resolved;
     const version = cluster.version;
     const apiReq = { cluster: ref };
-    await refuseConcurrentRuns('haDrill', cluster.name);
+    await refuseConcurrentRuns('haDrill', cluster.name, input.preview);
     enter('health precheck');
     const before = await waitForHealth(apiReq, 'an answer', () => true, '1m', record);
     const choice = chooseTarget(cluster.hosts, before, input.target);
@@ -135,11 +135,17 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult> {
       });
     }
 
+    const drillSteps = [
+      resolveStep(input.cluster, resolved.resolution),
+      ...drillPlan(input, cluster, t.host, variant),
+    ];
+    if (input.preview) return preview('drill', drillSteps, resolved);
     await gates.require(
       'drill',
       `failover drill on cluster ${cluster.name}: stop ${SERVICE} on ${t.host} (${t.healthName}, container ${container}, connected now); ` +
         `standby ${standbys.join(', ')} should take over within ${takeoverSlo} (the drill gives up after ${timeouts.takeover}); ` +
         `then start ${SERVICE} on ${t.host} again and wait until it is back as a standby`,
+      drillSteps,
     );
 
     enter(`stop ${SERVICE} on ${t.host}`);

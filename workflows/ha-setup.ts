@@ -10,7 +10,7 @@ import { durationMs } from '../src/spec/duration';
 import type { HealthSummary } from '../src/spec/health';
 import { HaSetupInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { type ClusterRef, inventoryOf, type Resolution } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { compareVersions } from '../src/spec/version';
 import { gatedRun } from './lib/gated-run';
 import { pollInterval, waitForHealth } from './lib/health-gate';
@@ -53,13 +53,14 @@ export interface HaSetupResult {
   health: HealthSummary;
 }
 
-export async function haSetup(raw: unknown): Promise<HaSetupResult> {
+export async function haSetup(raw: unknown): Promise<HaSetupResult | PreviewResult> {
   const input = validateInput('haSetup', HaSetupInput, raw);
   const { method, timeouts } = input;
   const found: string[] = [];
   const code = new VerificationCode({ onWait: (timeout) => notifier.waitingForCode(timeout) });
-  const { progress, gates, notifier, resolve } = gatedRun('haSetup', input, () => ({
+  const { progress, gates, notifier, resolve, preview } = gatedRun('haSetup', input, raw, () => ({
     awaitingCode: code.awaiting(),
+    codePlan: code.codePlan(),
     found: [...found],
   }));
   const noted = (what: string, host?: string) => {
@@ -79,13 +80,15 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     const version = cluster.version;
     const apiReq = { cluster: ref };
     plan = haSetupPlan(input, cluster, resolution);
-    await refuseConcurrentRuns('haSetup', cluster.name);
+    await refuseConcurrentRuns('haSetup', cluster.name, input.preview);
     // The password check runs first and alone: a bad password stops the run before any SSH connection.
     progress.stage('database password');
     await hosts.checkDbSecret({ cluster: ref });
     const preflight = await preflightHosts(ref, cluster, cluster.hosts, (s) => progress.stage(s));
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
     plan = haSetupPlan(input, cluster, resolution, variant);
+    // The register gate comes after the containers start; a dry run stops before anything is uploaded.
+    if (input.preview) return preview('register', plan, resolved);
     for (const p of preflight)
       progress.host(
         p.host,
@@ -161,7 +164,8 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult> {
     const registration = cluster.registration;
     const number = `+${registration?.cc} ${registration?.phoneNumber}`;
     if (!alreadyRegistered) {
-      await gates.require('register', `register ${number} (${method}) on cluster ${cluster.name}`);
+      await gates.require('register', `register ${number} (${method}) on cluster ${cluster.name}`, plan);
+      code.requireSignatures(gates.policy(), gates.planOf('register') as string);
       progress.stage('register');
       const answer = await api.wabaRegister({ ...apiReq, method });
       reg = { status: answer.status };

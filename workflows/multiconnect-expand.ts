@@ -7,7 +7,7 @@ import type { ComposeVariant } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
 import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf, type Resolution } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
 import { preflightHosts } from './lib/hosts';
@@ -44,11 +44,11 @@ export interface MulticonnectExpandResult {
 const connectedTarget = (shards: number) =>
   shards === 1 ? 'ha-connected' : `multiconnect-connected:${shards}`;
 
-export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpandResult> {
+export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpandResult | PreviewResult> {
   const input = validateInput('multiconnectExpand', MulticonnectExpandInput, raw);
   const { shards, timeouts } = input;
   const found: string[] = [];
-  const { progress, gates, notifier, resolve } = gatedRun('multiconnectExpand', input, () => ({
+  const { progress, gates, notifier, resolve, preview } = gatedRun('multiconnectExpand', input, raw, () => ({
     found: [...found],
   }));
   const target = connectedTarget(shards);
@@ -73,7 +73,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     const version = cluster.version;
     const apiReq = { cluster: ref };
     plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution);
-    await refuseConcurrentRuns('multiconnectExpand', cluster.name);
+    await refuseConcurrentRuns('multiconnectExpand', cluster.name, input.preview);
     progress.stage('health precheck');
     const before = await waitForHealth(apiReq, 'registered and healthy', () => true, '1m');
     if (before.verdict === 'unregistered' || before.verdict === 'degraded') {
@@ -89,10 +89,12 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     const preflight = await preflightHosts(ref, cluster, addCoreappHosts, (s) => progress.stage(s));
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
     if (preflight.length > 0) plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution, variant);
+    if (input.preview) return preview('shards', plan, resolved);
 
     await gates.require(
       'shards',
       `set ${shards} shards on cluster ${cluster.name} (now ${before.connectedCoreapps} connected); add ${added.join(', ') || 'no host'} as standby`,
+      plan,
     );
     progress.stage('set shards');
     await api.wabaSetShards({ ...apiReq, shards });

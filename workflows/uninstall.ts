@@ -4,7 +4,7 @@ import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { OperableCluster, Role } from '../src/spec/cluster';
 import { RUNBOOK_INPUTS, UninstallInput } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep } from './lib/plan';
@@ -22,9 +22,9 @@ export interface UninstallResult {
 
 const ORDER: Role[] = ['coreapp', 'master', 'webapp'];
 
-export async function uninstall(raw: unknown): Promise<UninstallResult> {
+export async function uninstall(raw: unknown): Promise<UninstallResult | PreviewResult> {
   const input = validateInput('uninstall', UninstallInput, raw);
-  const { progress, gates, notifier, resolve } = gatedRun('uninstall', input);
+  const { progress, gates, notifier, resolve, preview } = gatedRun('uninstall', input, raw);
   let plan: PlanStep[] = [resolveStep(input.cluster)];
   setHandler(planQuery, () => plan);
   try {
@@ -47,7 +47,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
         ? [{ stage: 'remove data', note: 'down -v on every host, after gate "remove-data"' }]
         : []),
     ];
-    await refuseConcurrentRuns('uninstall', cluster.name);
+    await refuseConcurrentRuns('uninstall', cluster.name, input.preview);
     progress.stage('find containers');
     const variants = await detectCompose(ref, cluster);
     const inventory = await Promise.all(
@@ -64,6 +64,14 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
       })),
     );
     const present = inventory.filter((i) => i.containers.length > 0);
+    // What the gate shows and the approvers sign: the containers found on each host.
+    plan = plan.map((step) => {
+      const found = inventory.find((i) => i.host === step.host);
+      return step.stage === 'down' && found
+        ? { ...step, note: `${step.note}; found: ${found.containers.join(', ') || 'none'}` }
+        : step;
+    });
+    if (input.preview) return preview('uninstall', plan, resolved);
     if (present.length === 0 && !input.removeVolumes) {
       progress.stage('done: nothing to do, no container of the project on any host');
       return await notifier.succeeded(
@@ -81,6 +89,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
     await gates.require(
       'uninstall',
       `remove from cluster ${cluster.name}: ${present.map((i) => `${i.host}: ${i.containers.join(', ')}`).join('; ') || 'no containers'}`,
+      plan,
     );
     for (const role of ORDER) {
       progress.stage(`down ${role} hosts`);
@@ -100,6 +109,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult> {
       await gates.require(
         'remove-data',
         `DELETE the named volumes (media) of cluster ${cluster.name} on ${ordered.map((h) => h.name).join(', ')}`,
+        plan,
       );
       progress.stage('remove data');
       for (const h of ordered)

@@ -11,14 +11,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { type HostSpec, mediaDirOf, type OperableCluster, type Role } from '../src/spec/cluster';
-import type { ComposeVariant } from '../src/spec/commands';
+import { type ComposeVariant, composeCommand, hostComposeCall } from '../src/spec/commands';
 import type { HealthSummary } from '../src/spec/health';
 import { RUNBOOK_INPUTS, UpgradeInput } from '../src/spec/inputs';
 import { type ClusterRef, inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { compareVersions, VERSION_PATTERN } from '../src/spec/version';
 import { windowState } from '../src/spec/window';
 import type { DbUpgradeResult } from './db-upgrade';
+import { planHashOf } from './lib/approval';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
@@ -123,6 +124,40 @@ function rollbackText(items: { host: HostSpec; rollbackTo: string }[], to = 'to'
   return items.map((u) => `${u.host.name} ${to} v${u.rollbackTo}`).join(', ');
 }
 
+/** A gate re-opens at most this often because the hosts changed under it; then the run stops. */
+const MAX_REOPENS = 3;
+
+/** What changed between two readings of the hosts, for the re-opened gate and its notification. */
+function planChange(before: ServiceOnHost[], after: ServiceOnHost[], to: string): string {
+  const key = (s: ServiceOnHost) => `${s.host.name}/${s.service}`;
+  const changes = after.flatMap((a) => {
+    const b = before.find((x) => key(x) === key(a));
+    if (b && b.from === a.from && b.onTarget === a.onTarget) return [];
+    const shown = (s: ServiceOnHost) =>
+      s.onTarget ? `v${to}` : s.from === 'none' ? 'no container' : `v${s.from}`;
+    return [`${key(a)} ran ${b ? shown(b) : 'nothing known'} when the gate opened, now ${shown(a)}`];
+  });
+  return changes.join('; ') || 'the plan changed';
+}
+
+/** The `up -d` of every host the rollback puts back, newest first, with the version it goes back to. */
+function rollbackSteps(
+  cluster: OperableCluster,
+  upgraded: ServiceOnHost[],
+  variants: Map<string, ComposeVariant>,
+): PlanStep[] {
+  return [...upgraded].reverse().map((u) => ({
+    stage: 'rollback',
+    host: u.host.name,
+    command: composeCommand(hostComposeCall(cluster, u.host.name, u.rollbackTo, variants.get(u.host.name)), [
+      'up',
+      '-d',
+      u.service,
+    ]),
+    note: `back on v${u.rollbackTo}`,
+  }));
+}
+
 export function needsDbUpgrade(engine: string, to: string): boolean {
   return engine === 'MYSQL' && compareVersions(to, '2.23.0') >= 0;
 }
@@ -137,14 +172,14 @@ function batches<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-export async function upgrade(raw: unknown): Promise<UpgradeResult> {
+export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResult> {
   const input = validateInput('upgrade', UpgradeInput, raw);
   requireScheduledForPreApproval('upgrade', input.preApproved);
   const { toVersion, rollback } = input;
   const id = workflowInfo().workflowId;
   const gateLog: UpgradeResult['gates'] = [];
   let from: string | undefined;
-  const { progress, gates, notifier, resolve } = gatedRun('upgrade', input, () => ({
+  const { progress, gates, notifier, resolve, preview } = gatedRun('upgrade', input, raw, () => ({
     fromVersion: from,
     toVersion,
     healthGates: gateLog,
@@ -164,7 +199,8 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     { stage: 'settings backup', note: 'POST /v1/settings/backup, stored on the worker' },
     {
       stage: 'approval',
-      note: `gate "upgrade"${input.preApproved.length ? ` (pre-approved by ${input.preApproved.map((p) => `${p.by}: ${p.reason}`).join('; ')})` : ''}`,
+      // What approvers sign is this plan; approvals given in advance are in `status` and the result.
+      note: 'gate "upgrade"',
     },
     ...(dbUp ? [{ stage: 'dbUpgrade', note: `child workflow: dbupgrade job v${toVersion}` }] : []),
     ...upSteps(cluster, toVersion).map((s) => ({
@@ -209,8 +245,8 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     const dbUp = needsDbUpgrade(cluster.db.engine, toVersion);
     const chown = needsMediaChown(fromVersion, toVersion);
     plan = [resolveStep(cluster.name, resolved.resolution), ...buildPlan(cluster, dbUp, chown)];
-    await refuseConcurrentRuns('upgrade', cluster.name);
-    await waitForWindow();
+    await refuseConcurrentRuns('upgrade', cluster.name, input.preview);
+    if (!input.preview) await waitForWindow();
     progress.stage('pre-upgrade health');
     const before = await waitForHealth(
       apiReq,
@@ -221,29 +257,42 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     const expected = before.connectedCoreapps;
     progress.stage('preflight');
     const variants = await detectCompose(ref, cluster);
-    progress.stage('read running versions');
-    const services = await readRunningVersions(ref, cluster, variants, fromVersion, toVersion);
-    for (const s of services)
-      progress.host(
-        s.host.name,
-        `${s.service} runs ${s.from === 'none' ? 'no container' : VERSION_PATTERN.test(s.from) ? `v${s.from}` : s.from}`,
+    /**
+     * What each host and role runs now, and the plan that follows from it (hosts already on the
+     * target are left alone). Read before the gate, and again after it: what was approved is what runs.
+     */
+    const survey = async () => {
+      progress.stage('read running versions');
+      const services = await readRunningVersions(ref, cluster, variants, fromVersion, toVersion);
+      for (const s of services)
+        progress.host(
+          s.host.name,
+          `${s.service} runs ${s.from === 'none' ? 'no container' : VERSION_PATTERN.test(s.from) ? `v${s.from}` : s.from}`,
+        );
+      const newer = services.filter(
+        (s) => VERSION_PATTERN.test(s.from) && compareVersions(s.from, toVersion) > 0,
       );
-    const newer = services.filter(
-      (s) => VERSION_PATTERN.test(s.from) && compareVersions(s.from, toVersion) > 0,
-    );
-    if (newer.length > 0)
-      throw ApplicationFailure.create({
-        type: 'HostNewerThanTarget',
-        nonRetryable: true,
-        message: `refusing to downgrade: ${newer.map((s) => `${s.service} on ${s.host.name} runs v${s.from}`).join(', ')}, newer than v${toVersion}`,
-      });
-    const done = services.filter((s) => s.onTarget);
-    for (const step of plan)
-      if (done.some((s) => s.host.name === step.host && step.stage === `start ${s.service}`))
-        step.note = `already on v${toVersion}: left alone`;
-    const doneText = done.length
-      ? `; already on v${toVersion}, left alone: ${done.map((s) => `${s.host.name}/${s.service}`).join(', ')}`
-      : '';
+      if (newer.length > 0)
+        throw ApplicationFailure.create({
+          type: 'HostNewerThanTarget',
+          nonRetryable: true,
+          message: `refusing to downgrade: ${newer.map((s) => `${s.service} on ${s.host.name} runs v${s.from}`).join(', ')}, newer than v${toVersion}`,
+        });
+      const done = services.filter((s) => s.onTarget);
+      const steps = [resolveStep(cluster.name, resolved.resolution), ...buildPlan(cluster, dbUp, chown)].map(
+        (step) =>
+          done.some((s) => s.host.name === step.host && step.stage === `start ${s.service}`)
+            ? { ...step, note: `already on v${toVersion}: left alone` }
+            : step,
+      );
+      const doneText = done.length
+        ? `; already on v${toVersion}, left alone: ${done.map((s) => `${s.host.name}/${s.service}`).join(', ')}`
+        : '';
+      return { services, steps, doneText };
+    };
+    let current = await survey();
+    plan = current.steps;
+    if (input.preview) return preview('upgrade', current.steps, resolved);
     progress.stage('settings backup');
     const backup = await hostActs.settingsBackup({
       cluster: ref,
@@ -251,11 +300,32 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
     });
     progress.host('backup', `${backup.path} (sha256 ${backup.sha256.slice(0, 12)}…)`);
 
-    await gates.require(
-      'upgrade',
-      `upgrade cluster ${cluster.name} from v${fromVersion} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}${doneText}`,
-    );
-    await waitForWindow();
+    const gateText = (c: typeof current) =>
+      `upgrade cluster ${cluster.name} from v${fromVersion} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}${c.doneText}`;
+    await gates.require('upgrade', gateText(current), current.steps);
+    // Before the first disruptive step: the window again, and the hosts again. When what they run
+    // changed since the gate opened (someone upgraded a host by hand meanwhile), the approvals were
+    // given for another plan: the gate opens again, saying what changed.
+    for (let reopened = 0; ; reopened++) {
+      await waitForWindow();
+      const fresh = await survey();
+      if (planHashOf('upgrade', resolved.resolution.specHash, fresh.steps) === gates.planOf('upgrade')) {
+        current = fresh;
+        break;
+      }
+      if (reopened >= MAX_REOPENS)
+        throw ApplicationFailure.create({
+          type: 'PlanUnstable',
+          nonRetryable: true,
+          message: `the hosts of cluster ${cluster.name} kept changing while the gate waited (${MAX_REOPENS} times): nothing was upgraded`,
+        });
+      const because = planChange(current.services, fresh.services, toVersion);
+      current = fresh;
+      plan = fresh.steps;
+      await gates.require('upgrade', gateText(fresh), fresh.steps, because);
+    }
+    const { services, doneText } = current;
+    const done = services.filter((s) => s.onTarget);
 
     let db: DbUpgradeResult | 'skipped' = 'skipped';
     if (dbUp) {
@@ -300,6 +370,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult> {
           await gates.require(
             'rollback',
             `${why}. Approve to put ${rollbackText(upgraded, 'back on')}; reject to leave them as they are`,
+            rollbackSteps(cluster, upgraded, variants),
           );
         } catch (err) {
           if (err instanceof ApplicationFailure) {

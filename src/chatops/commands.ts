@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { type Client, QueryNotRegisteredError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
-import { approve, InputError, plan, reject, sendCode, status } from '../client/runbooks';
+import { decide, sendSignedCode } from '../client/decide';
+import { InputError, plan, status } from '../client/runbooks';
+import type { Signer } from '../signing/signer';
 import { Identity } from '../spec/approvals';
 
 // ---------------------------------------------------------------------------------------------
@@ -118,9 +120,17 @@ export function parseCommand(text: string): Command | { error: string } {
 // ---------------------------------------------------------------------------------------------
 // Running
 
+/** The key this endpoint signs relayed decisions with, and its relay name in the approval policies. */
+export interface Relay {
+  name: string;
+  signer: Signer;
+}
+
 export interface CommandContext {
   client: Client;
   identities: Identities;
+  /** Without one the endpoint can only read (status, plan, pending): decisions must be signed. */
+  relay?: Relay;
   /** Milliseconds since the epoch (for ages). */
   now?: () => number;
   /** Per query deadline; Slack wants an answer within 3 s. */
@@ -146,8 +156,17 @@ interface Status {
   requestedBy?: string;
 }
 
-/** Run what `user` (a chat user id) typed; always resolves to the text to answer. */
-export async function runCommand(ctx: CommandContext, user: string, text: string): Promise<string> {
+/**
+ * Run what `user` (a chat user id of `chat`, e.g. `slack`) typed; always resolves to the text to
+ * answer. Decisions are relayed: the endpoint's own key signs "<identity> via <chat>:<user>", and the
+ * run's policy says which identities this relay may speak for.
+ */
+export async function runCommand(
+  ctx: CommandContext,
+  user: string,
+  text: string,
+  chat = 'slack',
+): Promise<string> {
   const cmd = parseCommand(text);
   if ('error' in cmd) return cmd.error;
   const now = ctx.now ?? Date.now;
@@ -173,17 +192,30 @@ export async function runCommand(ctx: CommandContext, user: string, text: string
     }
     const by = ctx.identities.get(user);
     if (!by) return 'you are not mapped to an approver identity (ask an admin to add your chat user id)';
+    if (!ctx.relay)
+      return 'this ChatOps endpoint has no relay key (WABA_CHATOPS_RELAY_KEY): it can read, not decide';
+    const relay = { name: ctx.relay.name, via: `${chat}:${user}` };
     switch (cmd.name) {
       case 'approve': {
-        const r = await approve(client, cmd.run, cmd.gate, by, cmd.comment);
+        const r = await decide(client, cmd.run, 'approve', ctx.relay.signer, {
+          gate: cmd.gate,
+          as: by,
+          relay,
+          ...(cmd.comment ? { note: cmd.comment } : {}),
+        });
         const more = r.state === 'open' ? `; ${r.needed - r.approvals} more needed` : '';
         return `approved gate ${cmd.gate} of ${cmd.run} (${r.approvals}/${r.needed})${more}`;
       }
       case 'reject':
-        await reject(client, cmd.run, cmd.gate, by, cmd.reason);
+        await decide(client, cmd.run, 'reject', ctx.relay.signer, {
+          gate: cmd.gate,
+          as: by,
+          relay,
+          note: cmd.reason,
+        });
         return `rejected gate ${cmd.gate} of ${cmd.run}: ${cmd.reason}`;
       case 'code':
-        await sendCode(client, cmd.run, cmd.code, by);
+        await sendSignedCode(client, cmd.run, cmd.code, ctx.relay.signer, { as: by, relay });
         return `verification code accepted by ${cmd.run}`;
     }
   } catch (err) {

@@ -2,7 +2,8 @@
 // and, when a secret is set, by `npm start`.
 import { Client, Connection } from '@temporalio/client';
 import { connectionOptions, temporalConfig } from '../config';
-import { loadIdentities } from './commands';
+import { keyFileSigner } from '../signing/signer';
+import { loadIdentities, type Relay } from './commands';
 import { createChatopsServer } from './server';
 
 export interface RunningChatops {
@@ -32,13 +33,26 @@ export async function startChatopsFromEnv(
     throw new Error(`WABA_CHATOPS_PORT=${env.WABA_CHATOPS_PORT}: expected a port number`);
   const host = env.WABA_CHATOPS_HOST || '127.0.0.1';
   const identities = loadIdentities(env);
+  // The relay's own key: decisions from chat are signed "<identity> via <chat>:<user>" with it.
+  const relay: Relay | undefined = env.WABA_CHATOPS_RELAY_KEY
+    ? {
+        name: env.WABA_CHATOPS_RELAY_NAME || 'chatops',
+        signer: keyFileSigner(env.WABA_CHATOPS_RELAY_KEY, env.WABA_CHATOPS_RELAY_KEY_PASSPHRASE || undefined),
+      }
+    : undefined;
 
   const cfg = temporalConfig(env);
   const connection = await Connection.connect(
     connectionOptions(cfg, address ?? cfg.address ?? 'localhost:7233'),
   );
   const client = new Client({ connection, namespace: cfg.namespace });
-  const server = createChatopsServer({ client, slackSigningSecret, webhookSecret, identities });
+  const server = createChatopsServer({
+    client,
+    slackSigningSecret,
+    webhookSecret,
+    identities,
+    ...(relay ? { relay } : {}),
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -59,7 +73,7 @@ export async function startChatopsFromEnv(
   return {
     url,
     describe:
-      `chatops: listening on ${url} (${endpoints.join(', ')}); ${mapped}; namespace ${cfg.namespace}` +
+      `chatops: listening on ${url} (${endpoints.join(', ')}); ${mapped}; ${relay ? `relay ${relay.name} (key ${relay.signer.fingerprint})` : 'no relay key (WABA_CHATOPS_RELAY_KEY): read-only'}; namespace ${cfg.namespace}` +
       (identities.size === 0
         ? ' (no identities mapped, WABA_CHATOPS_IDENTITIES: everyone can only read)'
         : ''),

@@ -3,7 +3,7 @@
 // anything is parsed or done; refused requests get 401 and change nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { type Identities, runCommand } from './commands';
+import { type Identities, type Relay, runCommand } from './commands';
 import { ReplayCache, type Verified, verifySlack, verifyWebhook } from './verify';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -16,6 +16,8 @@ export interface ChatopsServerOptions {
   webhookSecret?: string;
   /** Chat user id -> approver identity. */
   identities: Identities;
+  /** The key relayed decisions are signed with; without one the endpoint only reads. */
+  relay?: Relay;
   /** Milliseconds since the epoch. */
   now?: () => number;
   replay?: ReplayCache;
@@ -76,6 +78,7 @@ export function createChatopsServer(opts: ChatopsServerOptions): Server {
   const ctx = {
     client: opts.client,
     identities: opts.identities,
+    ...(opts.relay ? { relay: opts.relay } : {}),
     now,
     ...(opts.queryTimeoutMs ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
   };
@@ -86,8 +89,12 @@ export function createChatopsServer(opts: ChatopsServerOptions): Server {
     return kind === 'slack' ? verifySlack(args) : verifyWebhook(args);
   };
 
-  const run = async (source: string, user: string, text: string): Promise<string> => {
-    const answer = await runCommand(ctx, user, text);
+  const run = async (
+    source: 'slack' | 'slack-button' | 'webhook',
+    user: string,
+    text: string,
+  ): Promise<string> => {
+    const answer = await runCommand(ctx, user, text, source === 'webhook' ? 'webhook' : 'slack');
     const verb = text.trim().split(/\s+/)[0] ?? '';
     log(
       `chatops: ${source} user=${JSON.stringify(user.slice(0, 64))} command=${JSON.stringify(verb.slice(0, 20))}`,

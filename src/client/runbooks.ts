@@ -1,13 +1,14 @@
 // Typed helpers to start runbooks and act on runs: used by the CLI, the ChatOps endpoint and tests.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { z } from 'zod';
-import { approveUpdate, rejectUpdate } from '../../workflows/lib/approval';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
-import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
+import type { Signer } from '../signing/signer';
 import { MOVED_TO_INVENTORY, RUNBOOK_INPUTS } from '../spec/inputs';
-import { isDisruptive } from '../spec/runbooks';
+import { isDisruptive, isGated } from '../spec/runbooks';
 import { runSummary } from '../spec/summary';
 import { type Checked, check } from '../spec/validate';
+import { signStart } from './decide';
+import { InputError } from './errors';
 
 /** Every runbook a person can start: its input schema and whether it disrupts the cluster. */
 export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }> = Object.fromEntries(
@@ -25,9 +26,7 @@ export const checkInput = (runbook: string, input: unknown): Checked<unknown> =>
   return check(spec.schema, input, MOVED_TO_INVENTORY);
 };
 
-export class InputError extends Error {
-  override name = 'InputError';
-}
+export { InputError } from './errors';
 
 /** Disruptive runbooks: one per cluster (`<cluster>/<runbook>`); read-only ones get a timestamp. */
 export function workflowIdFor(runbook: string, cluster: string, now = new Date()): string {
@@ -49,6 +48,8 @@ export async function startRunbook(
   runbook: string,
   input: unknown,
   workflowId?: string,
+  /** Signs the start as `requestedBy` (gated runbooks): the requester is then authenticated. */
+  signer?: Signer,
 ): Promise<Started> {
   const spec = RUNBOOKS[runbook];
   const checked = checkInput(runbook, input);
@@ -65,11 +66,15 @@ export async function startRunbook(
       );
     }
   }
+  const args =
+    signer && isGated(runbook)
+      ? await signStart(input as Record<string, unknown>, runbook, id, signer)
+      : input;
   try {
     const handle = await client.workflow.start(runbook, {
       taskQueue,
       workflowId: id,
-      args: [input],
+      args: [args],
       // A second concurrent run of a disruptive runbook on the same cluster is refused.
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -89,17 +94,6 @@ export async function startRunbook(
     throw err;
   }
 }
-
-export const approve = (client: Client, id: string, gate: string, by: string, comment?: string) =>
-  client.workflow
-    .getHandle(id)
-    .executeUpdate(approveUpdate, { args: [{ gate, by, ...(comment ? { comment } : {}) }] });
-
-export const reject = (client: Client, id: string, gate: string, by: string, reason: string) =>
-  client.workflow.getHandle(id).executeUpdate(rejectUpdate, { args: [{ gate, by, reason }] });
-
-export const sendCode = (client: Client, id: string, code: string, by: string) =>
-  client.workflow.getHandle(id).executeUpdate(verificationCodeUpdate, { args: [{ code, by }] });
 
 export const status = (client: Client, id: string) =>
   client.workflow.getHandle(id).query<Record<string, unknown>>('status');

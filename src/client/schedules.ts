@@ -11,7 +11,10 @@ import {
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import type { Signer } from '../signing/signer';
+import { isGated } from '../spec/runbooks';
 import { runSummary } from '../spec/summary';
+import { signStart } from './decide';
 import { checkInput, InputError, RUNBOOKS } from './runbooks';
 
 /** Missed actions (server down, schedule paused at the time) are still taken up to this late. */
@@ -120,6 +123,11 @@ export interface CreateScheduleOptions {
   taskQueue: string;
   /** Take at most this many scheduled actions (e.g. 1 for a one-off off-peak upgrade); default unlimited. */
   remainingActions?: number;
+  /**
+   * Signs the input as `requestedBy` for `schedule:<scheduleId>` (gated runbooks): every run the
+   * schedule starts then has an authenticated requester. Without it the runs start unsigned.
+   */
+  signer?: Signer;
 }
 
 export interface CreatedSchedule {
@@ -164,6 +172,10 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
   const cluster = (checked.value as { cluster: string }).cluster;
   const scheduleId = opts.scheduleId ?? `${cluster}/${runbook}/schedule`;
   const workflowId = `${cluster}/${runbook}`;
+  const args =
+    opts.signer && isGated(runbook)
+      ? await signStart(input as Record<string, unknown>, runbook, `schedule:${scheduleId}`, opts.signer)
+      : input;
   const memo: ScheduleMemo = {
     runbook,
     cluster,
@@ -185,7 +197,7 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
         workflowType: runbook,
         workflowId,
         taskQueue,
-        args: [input],
+        args: [args],
         typedSearchAttributes: searchAttributes,
         memo: { scheduleId },
         staticSummary: `${runSummary(runbook, input)} (schedule ${scheduleId})`,

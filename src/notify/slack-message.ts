@@ -72,10 +72,15 @@ export function slackMessage(event: NotifyEvent): SlackMessage {
       const needs = `needs ${event.minApprovals} approval(s) from ${event.approvers.join(', ')} within ${event.timeout}`;
       const commands = gateCommands(run.workflowId, event.gate);
       const typed = commands ? `\`/waba ${escapeMrkdwn(commands.approve)}\`` : 'the CLI or the Web UI';
+      const reopened = event.reopenedBecause
+        ? `\n:warning: the plan changed since it was approved, earlier approvals no longer count: ${escapeMrkdwn(clip(event.reopenedBecause, 500))}`
+        : '';
       const blocks: Block[] = [
         section(
           `${head(':raised_hand:', 'Approval needed', run)} · gate *${escapeMrkdwn(event.gate)}*\n` +
-            escapeMrkdwn(clip(event.summary)),
+            escapeMrkdwn(clip(event.summary)) +
+            reopened +
+            (event.plan ? `\nplan sha256 \`${event.plan}\`` : ''),
         ),
         context(
           `requested by ${escapeMrkdwn(event.requestedBy)} · ${escapeMrkdwn(needs)} · ${runLine(run)} · or ${typed}`,
@@ -93,7 +98,7 @@ export function slackMessage(event: NotifyEvent): SlackMessage {
         });
       }
       return {
-        text: `${plainHead('Approval needed', run)}, gate ${event.gate}: ${clip(event.summary, 200)}`,
+        text: `${plainHead(event.reopenedBecause ? 'Approval needed again (the plan changed)' : 'Approval needed', run)}, gate ${event.gate}: ${clip(event.summary, 200)}`,
         blocks,
       };
     }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { normalIdentity } from './decisions';
 import { Duration } from './duration';
+import { hasUnsafeCharacters } from './validate';
 
 /**
  * Human approval gates and verification codes: what a person (or a chat bot acting for one) sends
@@ -30,6 +32,19 @@ export const ApprovalPolicy = z
     /** May a scheduled run's input carry approvals given in advance (see PreApproval)? */
     allowPreApproval: z.boolean().default(false),
     timeout: Duration.default('24h'),
+    /** Public key lines by approver: a decision counts only when signed by one of its author's. */
+    keys: z.record(Identity, z.array(z.string().max(2000)).max(10)).default({}),
+    /** People who may start runs (a signed start authenticates them) but not approve. */
+    requesters: z.record(Identity, z.array(z.string().max(2000)).max(10)).default({}),
+    /** Chat relays: their key, and whom they may speak for. */
+    relays: z
+      .array(
+        z.strictObject({ name: Identity, key: z.string().max(2000), mayActFor: z.array(Identity).max(100) }),
+      )
+      .max(20)
+      .default([]),
+    /** Must the registration code be signed too? */
+    signCodes: z.boolean().default(false),
   })
   .superRefine((policy, ctx) => {
     const distinct = new Set(policy.approvers).size;
@@ -45,15 +60,54 @@ export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
 /** What an operator writes (defaults not yet applied). */
 export type ApprovalPolicyInput = z.input<typeof ApprovalPolicy>;
 
+/** An armored SSHSIG, as `ssh-keygen -Y sign -n waba-runbooks` prints it (whitespace as it comes). */
+export const Signature = z
+  .string()
+  .max(4096)
+  .regex(
+    /^\s*-----BEGIN SSH SIGNATURE-----[\sA-Za-z0-9+/=]+-----END SSH SIGNATURE-----\s*$/,
+    'expected an armored SSH signature (ssh-keygen -Y sign -n waba-runbooks)',
+  );
+/** When the signer signed (ISO 8601): checked against the run's clock. */
+export const SignedAt = z.iso.datetime({ offset: true });
+/** sha256 hex of the plan shown at a gate. */
+export const PlanHash = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'expected the plan hash shown at the gate (64 hex digits)');
+/** A chat relay's attestation of where a decision came from, e.g. `slack:U024BE7LH`. */
+export const Via = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}:[A-Za-z0-9._@-]{1,64}$/, 'expected <chat>:<user id>');
+
+/** A gate's name as a decision names it. */
+const GateName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a gate name such as "upgrade"');
+
+/**
+ * A comment or reason: one line of text, as signed. Control characters (newlines) and bidi overrides
+ * are refused, so no two notes sign the same text, none adds lines to it, none disguises itself.
+ */
+const Note = (min: number) =>
+  z
+    .string()
+    .min(min)
+    .max(500)
+    .refine((t) => !hasUnsafeCharacters(t), 'one line of text without control characters');
+
 /**
  * An approval given in advance by a named approver, in the input of a scheduled run (e.g. a change
- * approved by the CAB for Sunday's window). Honoured only when the policy allows it and the run was
- * started by a Schedule; it counts as that approver's approval when the gate opens.
+ * approved by the CAB for Sunday's window), signed over the plan a dry run showed
+ * (`waba-runbooks plan upgrade --input ...`, then `waba-runbooks sign preapprove ...`). Honoured
+ * only when the policy allows it, the run was started by a Schedule, the gate shows that plan and
+ * the signature is the approver's; it then counts as that approver's approval when the gate opens.
  */
 export const PreApproval = z.strictObject({
-  gate: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a gate name such as "upgrade"'),
+  gate: GateName,
   by: Identity,
-  reason: z.string().min(3, 'say why (e.g. the change ticket)').max(500),
+  reason: Note(1).min(3, 'say why (e.g. the change ticket)'),
+  plan: PlanHash,
+  at: SignedAt,
+  validUntil: SignedAt,
+  signature: Signature,
 });
 export type PreApproval = z.infer<typeof PreApproval>;
 
@@ -72,6 +126,7 @@ export function preApprovalIssues(
         message: "the cluster's approval policy (allowPreApproval) does not allow pre-approved gates",
       },
     ];
+  const approvers = policy.approvers.map(normalIdentity);
   return preApproved.flatMap((p, i) => {
     const issues: { path: (string | number)[]; message: string }[] = [];
     if (!gates.includes(p.gate))
@@ -79,9 +134,9 @@ export function preApprovalIssues(
         path: ['preApproved', i, 'gate'],
         message: `only ${gates.join(', ')} can be pre-approved`,
       });
-    if (!policy.approvers.includes(p.by))
+    if (!approvers.includes(normalIdentity(p.by)))
       issues.push({ path: ['preApproved', i, 'by'], message: `${p.by} is not an approver of this cluster` });
-    else if (p.by === requestedBy && !policy.allowSelfApproval)
+    else if (normalIdentity(p.by) === normalIdentity(requestedBy) && !policy.allowSelfApproval)
       issues.push({
         path: ['preApproved', i, 'by'],
         message: `${p.by} requested the run and self-approval is off`,
@@ -90,24 +145,35 @@ export function preApprovalIssues(
   });
 }
 
-export const ApproveArgs = z.strictObject({
-  gate: z.string().min(1).max(100),
+/**
+ * A decision on a gate. It counts only when `signature` signs the decision's text (see
+ * src/spec/decisions.ts) with a key the policy lists for `by` (or, with `relay`, the relay's key
+ * for someone the relay may speak for). Unsigned ones parse, so the refusal can say why.
+ */
+const DecisionFields = {
+  gate: GateName,
   by: Identity,
-  comment: z.string().max(500).optional(),
-});
+  at: SignedAt.optional(),
+  plan: PlanHash.optional(),
+  signature: Signature.optional(),
+  relay: Identity.optional(),
+  via: Via.optional(),
+};
+
+export const ApproveArgs = z.strictObject({ ...DecisionFields, comment: Note(0).optional() });
 export type ApproveArgs = z.infer<typeof ApproveArgs>;
 
-export const RejectArgs = z.strictObject({
-  gate: z.string().min(1).max(100),
-  by: Identity,
-  reason: z.string().min(1).max(500),
-});
+export const RejectArgs = z.strictObject({ ...DecisionFields, reason: Note(1) });
 export type RejectArgs = z.infer<typeof RejectArgs>;
 
-/** A verification code (the registration SMS/voice code) and who typed it in. */
+/** A verification code (the registration SMS/voice code) and who typed it in; signed where the policy asks. */
 export const CodeArgs = z.strictObject({
   code: z.string().regex(/^\d{3,8}$/, 'expected a code of 3 to 8 digits'),
   by: Identity,
+  at: SignedAt.optional(),
+  signature: Signature.optional(),
+  relay: Identity.optional(),
+  via: Via.optional(),
 });
 export type CodeArgs = z.infer<typeof CodeArgs>;
 
@@ -120,6 +186,13 @@ export interface Decision {
   by: string;
   /** Workflow time, ISO 8601. */
   at: string;
+  /** The plan hash the decision was signed for (the gate's, when it was accepted). */
+  plan?: string;
+  /** When the signer signed, and with which key (SHA256 fingerprint). */
+  signedAt?: string;
+  key?: string;
+  /** A chat relay's attestation, e.g. `slack:U024BE7LH` (the relay's key signed it). */
+  via?: string;
   comment?: string;
   reason?: string;
   /** Given in advance in a scheduled run's input. */

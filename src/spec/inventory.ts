@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { ClusterFields, type ClusterSpec, type HostSpec } from './cluster';
 import { Name } from './common';
+
+export { canonicalJson } from './canonical';
+
 import { PolicySpec, policyFor, type ResolvedPolicy } from './policy';
 import { isGated, type RunbookName } from './runbooks';
 
@@ -105,18 +108,6 @@ export interface Resolution {
 /** The policy a runbook's gates apply, when the entry has one and the runbook is gated. */
 export const runbookPolicy = (entry: InventoryCluster, runbook: RunbookName): ResolvedPolicy | null =>
   entry.approvals && isGated(runbook) ? policyFor(entry.approvals, runbook) : null;
-
-/** JSON with object keys sorted at every level: the same spec always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
 
 /** How a run's activities name the cluster it resolved: its name and the hash of its spec. */
 export interface ClusterRef {

@@ -20,6 +20,10 @@ export type NotifyEvent =
       minApprovals: number;
       /** The gate's timeout, e.g. `24h`. */
       timeout: string;
+      /** sha256 of the plan the gate shows: what the approvers sign. */
+      plan?: string;
+      /** The gate opened again because the plan changed: what changed. */
+      reopenedBecause?: string;
     }
   | { kind: 'waitingForWindow'; run: RunRef /** ISO 8601 */; opensAt: string }
   | { kind: 'waitingForCode'; run: RunRef /** e.g. `30m` */; timeout: string }

@@ -5,15 +5,24 @@ import { z } from 'zod';
 import { type ApprovalPolicy, Identity } from './approvals';
 import { Duration, durationMsOrNaN } from './duration';
 import { GATED_RUNBOOKS, type RunbookName } from './runbooks';
+import { parsePublicKey } from './ssh/public-key';
 
 /** An OpenSSH public key line: `<type> <base64> [comment]`, as in authorized_keys or `*.pub`. */
 export const SshPublicKey = z
   .string()
   .max(2000)
   .regex(
-    /^(ssh-ed25519|sk-ssh-ed25519@openssh\.com|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) AAAA[A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,200})?$/,
+    /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) AAAA[A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,200})?$/,
     'expected an OpenSSH public key line: "<type> <base64> [comment]"',
-  );
+  )
+  .superRefine((line, ctx) => {
+    if (!/^[a-z0-9-]+ AAAA/.test(line)) return; // the pattern's own message says it
+    try {
+      parsePublicKey(line);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a usable public key: ${(err as Error).message}` });
+    }
+  });
 
 export const Approver = z.strictObject({
   name: Identity,
@@ -69,6 +78,10 @@ export const PolicySpec = z
     allowPreApproval: z.boolean().default(false),
     timeout: GateTimeout.default(DEFAULT_TIMEOUT),
     relays: z.array(Relay).max(20).default([]),
+    /** People who may start runs with a signed request (authenticated requesters) but not approve. */
+    requesters: z.array(Approver).max(100).default([]),
+    /** Must the registration verification code be signed like a decision? */
+    signCodes: z.boolean().default(false),
     runbooks: z.partialRecord(z.enum(GATED_RUNBOOKS), Override).default({}),
   })
   .superRefine((p, ctx) => {
@@ -84,6 +97,11 @@ export const PolicySpec = z
         });
     });
     const keyOwner = new Map<string, string>();
+    for (const a of p.requesters)
+      for (const k of a.keys) {
+        if (!valid(a.name)) continue;
+        keyOwner.set(k.split(' ')[1] ?? '', a.name);
+      }
     for (const [i, a] of p.approvers.entries())
       for (const [j, k] of a.keys.entries()) {
         const blob = k.split(' ')[1] ?? '';
@@ -96,6 +114,24 @@ export const PolicySpec = z
           });
         keyOwner.set(blob, a.name);
       }
+    // A relay's key is the relay's alone: were it also a person's, one key could count twice.
+    for (const [i, r] of p.relays.entries()) {
+      const blob = r.key.split(' ')[1] ?? '';
+      const owner = keyOwner.get(blob);
+      if (owner !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['relays', i, 'key'],
+          message: `this key is also ${owner}'s: a relay needs its own key`,
+        });
+      keyOwner.set(blob, `relay ${r.name}`);
+      if (p.relays.findIndex((o) => o.name.toLowerCase() === r.name.toLowerCase()) < i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['relays', i, 'name'],
+          message: `relay ${r.name} is listed twice`,
+        });
+    }
     const known = new Set(names);
     for (const [i, r] of p.relays.entries())
       for (const [j, who] of r.mayActFor.entries())
@@ -143,9 +179,12 @@ export interface ResolvedPolicy {
   approvers: string[];
   /** Public keys by approver name. */
   keys: Record<string, string[]>;
+  /** Public keys of the people who may only start runs, by name. */
+  requesters: Record<string, string[]>;
   minApprovals: number;
   allowSelfApproval: boolean;
   allowPreApproval: boolean;
+  signCodes: boolean;
   timeout: GateTimeout;
   relays: { name: string; key: string; mayActFor: string[] }[];
 }
@@ -161,8 +200,10 @@ export function policyFor(spec: PolicySpec, runbook: RunbookName): ResolvedPolic
     minApprovals: o.minApprovals ?? spec.minApprovals,
     allowSelfApproval: o.allowSelfApproval ?? spec.allowSelfApproval,
     allowPreApproval: o.allowPreApproval ?? spec.allowPreApproval,
+    signCodes: spec.signCodes,
     timeout: o.timeout ?? spec.timeout,
     relays: spec.relays.map((r) => ({ ...r, mayActFor: [...r.mayActFor] })),
+    requesters: Object.fromEntries(spec.requesters.map((r) => [r.name, [...r.keys]])),
   };
 }
 
@@ -174,5 +215,9 @@ export function gatePolicy(policy: ResolvedPolicy, timeout?: string): ApprovalPo
     allowSelfApproval: policy.allowSelfApproval,
     allowPreApproval: policy.allowPreApproval,
     timeout: timeout ?? policy.timeout.default,
+    keys: Object.fromEntries(Object.entries(policy.keys).map(([k, v]) => [k, [...v]])),
+    requesters: Object.fromEntries(Object.entries(policy.requesters).map(([k, v]) => [k, [...v]])),
+    relays: policy.relays.map((r) => ({ ...r, mayActFor: [...r.mayActFor] })),
+    signCodes: policy.signCodes,
   };
 }

@@ -12,3 +12,17 @@ export interface HealthCheckResult extends HealthSummary {
   checkedAt: string;
   inventory: InventoryStamp;
 }
+
+/**
+ * What a dry run (`preview: true`) returns: the plan the runbook's first gate would show, and the
+ * hash approvers sign (`waba-runbooks sign preapprove`). Nothing was changed.
+ */
+export interface PreviewResult {
+  preview: true;
+  cluster: string;
+  runbook: string;
+  gate: string;
+  planHash: string;
+  plan: { stage: string; host?: string; command?: string; api?: string; note?: string }[];
+  inventory: InventoryStamp;
+}

@@ -46,3 +46,9 @@ export function clusterNameOf(input: unknown): string | undefined {
   const name = (input as { cluster?: unknown } | null | undefined)?.cluster;
   return typeof name === 'string' && /^[a-z0-9][a-z0-9._-]{0,62}$/.test(name) ? name : undefined;
 }
+
+/** The workflow id of a dry run (`waba-runbooks plan <runbook> --input ...`): `<cluster>/<runbook>/preview-<time>`. */
+export const previewIdFor = (cluster: string, runbook: string, now = new Date()): string =>
+  `${cluster}/${runbook}/preview-${now.toISOString().replace(/[:.]/g, '-')}`;
+
+export const isPreviewId = (workflowId: string): boolean => /\/preview-[^/]*$/.test(workflowId);

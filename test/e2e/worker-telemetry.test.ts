@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { approve, reject } from '../../src/client/runbooks';
 import { freePort } from '../../src/free-port';
+import { approve, reject, signedInput } from '../support/decide';
 import { runFailure, upgradeInput, within } from '../support/fake-cluster';
 import { testClient } from '../support/temporal';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -56,12 +56,15 @@ async function gateOpen(id: string): Promise<void> {
 describe('worker telemetry (Prometheus and JSON logs)', () => {
   it('counts runs by outcome, times gates, and logs JSON with run id, cluster and step', async () => {
     const { client } = temporal;
-    const start = (name: string) =>
-      client.workflow.start('upgrade', {
+    // Signed by its requester (carol), as `waba-runbooks start` does: one approval opens the gate.
+    const start = async (name: string) => {
+      const workflowId = `lab/upgrade/telemetry-${name}-${randomUUID()}`;
+      return client.workflow.start('upgrade', {
         taskQueue,
-        workflowId: `lab/upgrade/telemetry-${name}-${randomUUID()}`,
-        args: [upgradeInput()],
+        workflowId,
+        args: [await signedInput('upgrade', workflowId, upgradeInput())],
       });
+    };
 
     const approved = await start('approved');
     await gateOpen(approved.workflowId);

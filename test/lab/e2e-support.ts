@@ -8,9 +8,10 @@ import { promisify } from 'node:util';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { expect, inject } from 'vitest';
-import { approve, sendCode, startRunbook } from '../../src/client/runbooks';
+import { startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { approve, labSigner, sendCode } from './decide';
 import { type LabInventoryDoc, readLabInventory, writeInventory } from './inventory';
 import { cleanSlate } from './operator';
 
@@ -170,7 +171,14 @@ export async function setUpHa(
   engine: 'MYSQL' | 'PGSQL' = 'MYSQL',
 ): Promise<HaSetupOutcome> {
   await cleanSlate(engine);
-  const { workflowId } = await startRunbook(client, taskQueue, 'haSetup', { cluster, requestedBy: 'carol' });
+  const { workflowId } = await startRunbook(
+    client,
+    taskQueue,
+    'haSetup',
+    { cluster, requestedBy: 'carol' },
+    undefined,
+    labSigner('carol'),
+  );
   await gateOpen(client, workflowId, 'register', 180_000);
   await approve(client, workflowId, 'register', 'alice');
   await until(

@@ -8,6 +8,7 @@ import type { HaDrillResult } from '../../workflows/ha-drill';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
+import { keyOf } from './decide';
 import { cli, gateOpen, inputFile, labWorker, setUpHa, TestInventory } from './e2e-support';
 import { docker, labState, up } from './lab';
 
@@ -53,7 +54,14 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
       requestedBy: 'carol',
       timeouts: { takeover: '2m', rejoin: '2m', health: '2m' },
     };
-    const started = await cli(TASK_QUEUE, 'start', 'haDrill', '--input', inputFile('drill', input));
+    const started = await cli(
+      TASK_QUEUE,
+      'start',
+      'haDrill',
+      '--input',
+      inputFile('drill', input),
+      ...keyOf('carol'),
+    );
     expect(started.out).toContain('started haDrill: lab/haDrill');
     expect(started.code).toBe(0);
     const id = 'lab/haDrill';
@@ -80,7 +88,7 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
     ]);
     expect(await wacoreOn(target as string)).toBe(containerBefore); // nothing stopped before approval
 
-    const approved = await cli(TASK_QUEUE, 'approve', id, '--gate', 'drill', '--as', 'bob');
+    const approved = await cli(TASK_QUEUE, 'approve', id, '--gate', 'drill', '--as', 'bob', ...keyOf('bob'));
     expect(approved.code).toBe(0);
     const result = (await client.workflow.getHandle(id).result()) as HaDrillResult;
 

@@ -13,6 +13,7 @@ import { historyText, testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { DB_PASSWORD_FILE } from './database';
+import { keyOf } from './decide';
 import {
   cli,
   execFileAsync,
@@ -93,7 +94,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     // An input of a few lines: the cluster's name and who asks.
     const file = inputFile('ha', haInput());
     expect(readFileSync(file, 'utf8').split('\n').length).toBeLessThanOrEqual(5);
-    const started = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', file);
+    const started = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', file, ...keyOf('carol'));
     expect(started.out).toContain('started haSetup: lab/haSetup');
     expect(started.code).toBe(0);
     const id = 'lab/haSetup';
@@ -119,7 +120,16 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     worker = await labWorker(TASK_QUEUE, inventory);
 
     // The requester may not approve their own run, nor may a stranger; an approver may.
-    const self = await cli(TASK_QUEUE, 'approve', id, '--gate', 'register', '--as', 'carol');
+    const self = await cli(
+      TASK_QUEUE,
+      'approve',
+      id,
+      '--gate',
+      'register',
+      '--as',
+      'carol',
+      ...keyOf('carol'),
+    );
     expect(self.code).not.toBe(0);
     expect(self.out).toContain('carol');
     const approved = await cli(
@@ -132,6 +142,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       'alice',
       '--comment',
       'lab rehearsal',
+      ...keyOf('alice'),
     );
     expect(approved.code).toBe(0);
     expect(approved.out).toContain('"state": "approved"');
@@ -143,7 +154,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
       60_000,
     );
     const { stdout: code } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), ['sms-code']);
-    const sent = await cli(TASK_QUEUE, 'code', id, code.trim(), '--as', 'alice');
+    const sent = await cli(TASK_QUEUE, 'code', id, code.trim(), '--as', 'alice', ...keyOf('alice'));
     expect(sent.code).toBe(0);
 
     const result = (await client.workflow.getHandle(id).result()) as {
@@ -179,7 +190,14 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     const statsBefore = await stats();
     // core3 is a spare host of the lab's inventory entry: the input names it.
     const input = { cluster: 'lab', shards: 2, addCoreapps: ['core3'], requestedBy: 'carol' };
-    const started = await cli(TASK_QUEUE, 'start', 'multiconnectExpand', '--input', inputFile('mc', input));
+    const started = await cli(
+      TASK_QUEUE,
+      'start',
+      'multiconnectExpand',
+      '--input',
+      inputFile('mc', input),
+      ...keyOf('carol'),
+    );
     expect(started.code).toBe(0);
     const id = 'lab/multiconnectExpand';
     await until(
@@ -191,7 +209,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     // SIGKILL while the run waits for the approval, then a new worker: the run goes on from the gate.
     await worker?.kill('SIGKILL');
     worker = await labWorker(TASK_QUEUE, inventory);
-    const approved = await cli(TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob');
+    const approved = await cli(TASK_QUEUE, 'approve', id, '--gate', 'shards', '--as', 'bob', ...keyOf('bob'));
     expect(approved.code).toBe(0);
     expect(approved.out).toContain('"state": "approved"');
     const result = (await client.workflow.getHandle(id).result()) as {

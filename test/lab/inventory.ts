@@ -27,14 +27,19 @@ export const DEFAULT_VERSION = '2.23.4';
 
 /** An approver's private key (`.lab/approvers/<name>`, OpenSSH ed25519); its `.pub` is in the policy. */
 export const approverKey = (name: string) => path.join(APPROVERS_DIR, name);
+/** The ChatOps endpoint's own key (`WABA_CHATOPS_RELAY_KEY`): the policy's relay `chatops`. */
+export const RELAY_KEY = path.join(APPROVERS_DIR, 'chatops-relay');
+export const RELAY_NAME = 'chatops';
 
 /** alice, bob and carol each get an ed25519 key pair (kept across `lab up`, like the host keys). */
 export async function ensureApproverKeys(): Promise<void> {
   mkdirSync(APPROVERS_DIR, { recursive: true, mode: 0o700 });
-  for (const name of APPROVERS) {
-    const key = approverKey(name);
+  for (const [key, comment] of [
+    ...APPROVERS.map((name) => [approverKey(name), `${name}@waba-lab`] as const),
+    [RELAY_KEY, 'chatops-relay@waba-lab'] as const,
+  ]) {
     if (!existsSync(key))
-      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@waba-lab`, '-f', key]);
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', key]);
   }
 }
 
@@ -95,6 +100,10 @@ export function labClusterEntry(hosts: LabHost[], engine: Engine, version = DEFA
       allowSelfApproval: false,
       allowPreApproval: true,
       timeout: { default: '1h', min: '1m', max: '1d' },
+      // The ChatOps endpoint relays decisions signed with its own key, for these people only.
+      relays: [
+        { name: RELAY_NAME, key: readFileSync(`${RELAY_KEY}.pub`, 'utf8').trim(), mayActFor: [...APPROVERS] },
+      ],
     },
   };
 }

@@ -6,11 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approve, startRunbook } from '../../src/client/runbooks';
+import { startRunbook } from '../../src/client/runbooks';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { type Engine, withLabDb } from './database';
+import { approve, keyOf, labSigner } from './decide';
 import { cli, failureOf, gateOpen, inputFile, labWorker, setUpHa, TestInventory, until } from './e2e-support';
 import { cutHost, healHost } from './hosts';
 import { CLUSTER_OF_ENGINE } from './inventory';
@@ -104,11 +105,14 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       'upgrade',
       '--input',
       inputFile('up1', await upgradeInput('MYSQL', '2.29.1', '2.29.3')),
+      ...keyOf('carol'),
     );
     expect(started.code).toBe(0);
     const id = 'lab/upgrade';
     await gateOpen(client, id, 'upgrade');
-    expect((await cli(TASK_QUEUE, 'approve', id, '--gate', 'upgrade', '--as', 'bob')).code).toBe(0);
+    expect(
+      (await cli(TASK_QUEUE, 'approve', id, '--gate', 'upgrade', '--as', 'bob', ...keyOf('bob'))).code,
+    ).toBe(0);
 
     // SIGKILL the worker while the child's `docker wait` is pending; the new worker re-attaches.
     await until(
@@ -177,6 +181,8 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
         TASK_QUEUE,
         'upgrade',
         await upgradeInput('MYSQL', '2.29.3', '2.41.2'),
+        undefined,
+        labSigner('carol'),
       );
       await gateOpen(client, workflowId, 'upgrade');
       await approve(client, workflowId, 'upgrade', 'alice');
@@ -197,6 +203,8 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       TASK_QUEUE,
       'upgrade',
       await upgradeInput('MYSQL', '2.29.3', '2.41.2', { timeouts: { health: '20s', dbUpgrade: '5m' } }),
+      undefined,
+      labSigner('carol'),
     );
     await gateOpen(client, workflowId, 'upgrade');
     await cutHost(core2.name);
@@ -239,7 +247,14 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
 
   it('uninstall with removeVolumes: two gates, no container left; a re-run has nothing to do', async () => {
     const input = { cluster: 'lab', removeVolumes: true, requestedBy: 'carol' };
-    const { workflowId } = await startRunbook(client, TASK_QUEUE, 'uninstall', input);
+    const { workflowId } = await startRunbook(
+      client,
+      TASK_QUEUE,
+      'uninstall',
+      input,
+      undefined,
+      labSigner('carol'),
+    );
     await gateOpen(client, workflowId, 'uninstall');
     await approve(client, workflowId, 'uninstall', 'alice');
     await gateOpen(client, workflowId, 'remove-data');
@@ -250,7 +265,14 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
     };
     expect(result).toMatchObject({ nothingToDo: false, volumesRemoved: true });
     for (const h of labState().hosts) expect(await imagesOn(h.name)).toEqual([]);
-    const again = await startRunbook(client, TASK_QUEUE, 'uninstall', { ...input, removeVolumes: false });
+    const again = await startRunbook(
+      client,
+      TASK_QUEUE,
+      'uninstall',
+      { ...input, removeVolumes: false },
+      undefined,
+      labSigner('carol'),
+    );
     expect(await client.workflow.getHandle(again.workflowId).result()).toMatchObject({ nothingToDo: true });
   });
 
@@ -262,6 +284,8 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       TASK_QUEUE,
       'upgrade',
       await upgradeInput('PGSQL', '2.29.1', '2.29.3'),
+      undefined,
+      labSigner('carol'),
     );
     await gateOpen(client, workflowId, 'upgrade');
     await approve(client, workflowId, 'upgrade', 'bob');

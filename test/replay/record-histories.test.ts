@@ -4,14 +4,17 @@
 // Re-recorded 2026-11-30 for the worker's inventory (issue 11): every run now starts with the
 // resolveCluster activity and its input names a cluster, so no earlier history can replay; runs
 // started before the upgrade must finish on the old worker (README "Upgrading the worker").
+// Re-recorded again for signed decisions (TRUST.md rules 5-8): the gated runs are started with a
+// signed request, their gates show a plan hash and every decision is signed; the upgrade re-reads
+// its hosts after the approval.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { inventoryActivities } from '../../activities/inventory';
-import { approve, sendCode } from '../../src/client/runbooks';
 import { resolveTemporalCli } from '../../src/devserver';
 import seed from '../fixtures/seed-health.json';
+import { approve, sendCode, signedInput } from '../support/decide';
 import { fakeCluster, haSetupInput, multiconnectInput, until, upgradeInput } from '../support/fake-cluster';
 import { failoverHealth, haDrillInput } from '../support/fake-drill';
 import { testClusterEntry, testInventoryStore } from '../support/inventory';
@@ -76,7 +79,7 @@ describe.runIf(recording)('record histories', () => {
       const ha = await client.workflow.start('haSetup', {
         taskQueue,
         workflowId: 'lab/haSetup/recorded',
-        args: [haSetupInput()],
+        args: [await signedInput('haSetup', 'lab/haSetup/recorded', haSetupInput())],
       });
       await until(
         'the register gate',
@@ -98,7 +101,13 @@ describe.runIf(recording)('record histories', () => {
       const mc = await client.workflow.start('multiconnectExpand', {
         taskQueue,
         workflowId: 'lab/multiconnectExpand/recorded',
-        args: [multiconnectInput({ addCoreapps: ['core3'] })],
+        args: [
+          await signedInput(
+            'multiconnectExpand',
+            'lab/multiconnectExpand/recorded',
+            multiconnectInput({ addCoreapps: ['core3'] }),
+          ),
+        ],
       });
       await until(
         'the shards gate',
@@ -120,7 +129,7 @@ describe.runIf(recording)('record histories', () => {
       const up = await client.workflow.start('upgrade', {
         taskQueue,
         workflowId: 'lab/upgrade/recorded',
-        args: [upgradeInput()],
+        args: [await signedInput('upgrade', 'lab/upgrade/recorded', upgradeInput())],
       });
       await until(
         'the upgrade gate',
@@ -142,7 +151,7 @@ describe.runIf(recording)('record histories', () => {
       const drill = await client.workflow.start('haDrill', {
         taskQueue,
         workflowId: 'lab/haDrill/recorded',
-        args: [haDrillInput()],
+        args: [await signedInput('haDrill', 'lab/haDrill/recorded', haDrillInput())],
       });
       await until(
         'the drill gate',

@@ -33,6 +33,7 @@ import { type ClusterRef, canonicalJson, runbookPolicy } from '../../src/spec/in
 import type { NotifyEvent } from '../../src/spec/notify';
 import type { RunbookName } from '../../src/spec/runbooks';
 import seed from '../fixtures/seed-health.json';
+import { signedInput } from './decide';
 import { type RawEntry, testClusterEntry, testInventoryStore } from './inventory';
 
 // ---------------------------------------------------------------------------------------------
@@ -793,8 +794,16 @@ export const fakeCluster = (options?: FakeClusterOptions) => new FakeCluster(opt
 export interface Scenario {
   client: Client;
   taskQueue: string;
-  /** Start `workflowType` with a unique id (`test/<type>/<label>-<uuid>`); terminated at the end if still open. */
-  start(workflowType: string, label: string, input: unknown): Promise<WorkflowHandle>;
+  /**
+   * Start `workflowType` with a unique id (`test/<type>/<label>-<uuid>`), its request signed by the
+   * input's `requestedBy` (test keys) unless `unsigned`; terminated at the end if still open.
+   */
+  start(
+    workflowType: string,
+    label: string,
+    input: unknown,
+    opts?: { unsigned?: boolean },
+  ): Promise<WorkflowHandle>;
   /** Track a handle started otherwise, so the scenario terminates it at the end. */
   track(handle: WorkflowHandle): void;
 }
@@ -816,11 +825,14 @@ export async function scenario(
       track: (h) => {
         handles.push(h);
       },
-      async start(workflowType, label, input) {
+      async start(workflowType, label, input, opts = {}) {
+        const workflowId = `test/${workflowType}/${label}-${randomUUID()}`;
+        // Signed by its requester, as `waba-runbooks start` does, unless the test wants it unsigned.
+        const args = opts.unsigned ? input : await signedInput(workflowType, workflowId, input);
         const handle = await client.workflow.start(workflowType, {
           taskQueue,
-          workflowId: `test/${workflowType}/${label}-${randomUUID()}`,
-          args: [input],
+          workflowId,
+          args: [args],
           workflowExecutionTimeout: '2m',
         });
         handles.push(handle);

@@ -1,25 +1,17 @@
 // Inventories for tests: the seed's HA cluster (web1, master1, master2, core1, core2) with spare
 // Coreapps core3 and core4, an approval policy of alice and bob (carol, who requests, is none), secrets by `env:`
 // reference. Built as raw documents (what a file holds) and validated by the worker's own loader.
-import { createHash } from 'node:crypto';
 import { type Inventory, inventoryOfDocuments } from '../../src/inventory/load';
 import { InventoryStore } from '../../src/inventory/store';
+import { testKey } from './keys';
 
 /** A pinned host key line in known_hosts form: `ssh-ed25519 AAAA<base64 filler>`. */
 export function knownHostKey(name: string): string {
   return `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${Buffer.from(`fake host key of ${name}`.padEnd(32, '.')).toString('base64')}`;
 }
 
-/** A syntactically valid ed25519 public key line for an approver (not a usable key pair). */
-export function approverKeyLine(name: string): string {
-  const blob = Buffer.concat([
-    Buffer.from([0, 0, 0, 11]),
-    Buffer.from('ssh-ed25519'),
-    Buffer.from([0, 0, 0, 32]),
-    createHash('sha256').update(`approver ${name}`).digest(),
-  ]);
-  return `ssh-ed25519 ${blob.toString('base64')} ${name}@test`;
-}
+/** The public key line of `name`'s test key pair (test/support/keys.ts): real, and it signs. */
+export const approverKeyLine = (name: string): string => testKey(name).publicLine;
 
 export interface TestHost {
   name: string;
@@ -90,6 +82,8 @@ export function testClusterEntry(opts: TestClusterOptions = {}): RawEntry {
     backup: { passwordRef: 'env:BACKUP_PASSWORD' },
     approvals: {
       approvers: ['alice', 'bob'].map((name) => ({ name, keys: [approverKeyLine(name)] })),
+      // carol asks for runs (her signed starts authenticate her) but does not approve.
+      requesters: [{ name: 'carol', keys: [approverKeyLine('carol')] }],
       minApprovals: 1,
       allowSelfApproval: false,
       allowPreApproval: true,

@@ -11,6 +11,7 @@ import { InventoryStore } from '../../src/inventory/store';
 import { policyFor } from '../../src/spec/policy';
 import { formatPath, hasUnsafeCharacters } from '../../src/spec/validate';
 import { testClusterEntry, testInventory, testInventoryDoc } from '../support/inventory';
+import { testKey } from '../support/keys';
 
 const EXAMPLE = path.join(__dirname, '../../examples/inventory.yaml');
 
@@ -225,11 +226,21 @@ describe('inventory file', () => {
     ).toEqual(['clusters.lab.approvals.approvers[1].name: approver alice is listed twice']);
     expect(
       problems((e) => {
-        e.approvals.relays = [
-          { name: 'slack', key: e.approvals.approvers[0].keys[0], mayActFor: ['mallory'] },
-        ];
+        e.approvals.relays = [{ name: 'slack', key: testKey('slack').publicLine, mayActFor: ['mallory'] }];
       }),
     ).toEqual(['clusters.lab.approvals.relays[0].mayActFor[0]: mallory is not an approver of this policy']);
+    // A relay's key is its own: as a person's too, one key could approve twice (once relayed).
+    expect(
+      problems((e) => {
+        e.approvals.relays = [
+          { name: 'slack', key: e.approvals.approvers[1].keys[0], mayActFor: ['alice'] },
+          { name: 'SLACK', key: testKey('slack').publicLine, mayActFor: ['alice'] },
+        ];
+      }),
+    ).toEqual([
+      "clusters.lab.approvals.relays[0].key: this key is also bob's: a relay needs its own key",
+      'clusters.lab.approvals.relays[1].name: relay SLACK is listed twice',
+    ]);
     expect(
       problems((e) => {
         e.approvals.timeout = { default: '1h', min: '2h', max: '1d' };

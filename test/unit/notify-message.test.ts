@@ -83,6 +83,26 @@ describe('notification messages', () => {
     ]);
   });
 
+  it('gate opened: the plan hash approvers sign; a re-opened gate says the plan changed and what changed', () => {
+    const plan = 'a1'.repeat(32);
+    const first = slackMessage({ ...gateOpened, plan });
+    expect(allText(first)).toContain(`plan sha256 \`${plan}\``);
+    expect(first.text).toMatch(/^Approval needed: /);
+    expect(allText(first)).not.toContain('plan changed');
+
+    const because = 'core2/wacore ran v2.29.1 when the gate opened, now v2.29.3';
+    const again = slackMessage({ ...gateOpened, plan: 'b2'.repeat(32), reopenedBecause: because });
+    expect(again.text).toMatch(
+      /^Approval needed again \(the plan changed\): upgrade on prod, gate upgrade: /,
+    );
+    const text = allText(again);
+    expect(text).toContain('earlier approvals no longer count');
+    expect(text).toContain(because);
+    expect(text).toContain(`plan sha256 \`${'b2'.repeat(32)}\``);
+    // Still Approve/Reject buttons for the same gate: the new plan is approved like the first.
+    expect(buttons(again).map((b) => b.value)).toEqual(buttons(first).map((b) => b.value));
+  });
+
   it('a click on either button is a command the ChatOps parser accepts, for this run and gate', () => {
     const [approveButton, rejectButton] = buttons(slackMessage(gateOpened));
     if (!approveButton || !rejectButton) throw new Error('no buttons');

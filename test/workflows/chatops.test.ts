@@ -10,11 +10,14 @@ import { signSlack, signWebhook } from '../../src/chatops/verify';
 import type { PendingGate } from '../../workflows/lib/approval';
 import { fakeCluster, haSetupInput, scenario, until, within } from '../support/fake-cluster';
 import { approverKeyLine } from '../support/inventory';
+import { testKey } from '../support/keys';
+import { ISO_TIME, keyOf, PLAN_HASH } from '../support/signed-decisions';
 
 const SLACK_SECRET = 'slack-signing-secret-for-tests';
 const HOOK_SECRET = 'webhook-secret-for-tests';
 const IDENTITIES = new Map([
   ['U_ALICE', 'alice'],
+  ['U_BOB', 'bob'], // an approver this relay may not speak for
   ['U_DAVE', 'dave'], // mapped, but not an approver of the run
   ['bot-carol', 'carol'], // an approver who requested the run: self-approval is off
 ]);
@@ -85,10 +88,14 @@ function endpoint(base: string) {
 
 describe('chatops endpoint', () => {
   it('lists, refuses, approves and takes the code of a haSetup run, over signed HTTP only', async () => {
-    // carol is an approver in the inventory's policy, and requests the run (haSetupInput).
+    // carol is an approver in the inventory's policy, and requests the run (haSetupInput). The
+    // endpoint is a relay the policy lets speak for alice and carol (not bob): its own key signs.
     const fake = fakeCluster({
       entry: (e) => {
         e.approvals.approvers.push({ name: 'carol', keys: [approverKeyLine('carol')] });
+        e.approvals.relays = [
+          { name: 'chatops', key: approverKeyLine('chatops-relay'), mayActFor: ['alice', 'carol'] },
+        ];
       },
     });
     await scenario(fake, async ({ client, start }) => {
@@ -98,6 +105,7 @@ describe('chatops endpoint', () => {
         slackSigningSecret: SLACK_SECRET,
         webhookSecret: HOOK_SECRET,
         identities: IDENTITIES,
+        relay: { name: 'chatops', signer: testKey('chatops-relay').signer },
         queryTimeoutMs: 5_000,
         log: (line) => logs.push(line),
       });
@@ -155,6 +163,9 @@ describe('chatops endpoint', () => {
         expect(carol.body.text).toBe(
           'refused: carol requested this run and may not decide its gates (self-approval is off)',
         );
+        // An approver the relay may not speak for: refused by the run, whatever the chat says.
+        const bob = await chat.slash('U_BOB', `approve ${id} register`);
+        expect(bob.body.text).toBe('refused: relay chatops may not speak for bob');
         await stillAtGate();
 
         // A forged request (wrong secret) is refused before anything happens.
@@ -171,7 +182,7 @@ describe('chatops endpoint', () => {
 
         // Closed or unknown gate: the reason, not a stack.
         const wrongGate = await chat.slash('U_ALICE', `approve ${id} shards`);
-        expect(wrongGate.body.text).toBe('refused: gate "shards" is not open');
+        expect(wrongGate.body.text).toBe(`gate "shards" is not open on ${id} (open: register)`);
 
         // The approver's button: approved at once, and the run moves on to wait for the code.
         const approved = await chat.button('U_ALICE', `approve ${id} register`);
@@ -187,7 +198,19 @@ describe('chatops endpoint', () => {
         const replayed = await approved.replay();
         expect(replayed.status).toBe(401);
         expect(replayed.body.error).toMatch(/replayed/);
-        expect((await statusOf(handle)).decisions).toHaveLength(1);
+        // The decision is alice's, relayed: signed with the relay's key, saying which chat user sent it.
+        expect((await statusOf(handle)).decisions).toEqual([
+          {
+            gate: 'register',
+            kind: 'approve',
+            by: 'alice',
+            at: expect.any(String),
+            plan: PLAN_HASH,
+            key: keyOf('chatops-relay'),
+            signedAt: ISO_TIME,
+            via: 'slack:U_ALICE',
+          },
+        ]);
 
         // The code via chat; the run finishes.
         const code = await chat.slash('U_ALICE', `code ${id} 123456`);

@@ -4,13 +4,14 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { approve, plan, reject } from '../../src/client/runbooks';
+import { plan } from '../../src/client/runbooks';
 import type { Decision } from '../../src/spec/approvals';
 import type { HaDrillResult } from '../../workflows/ha-drill';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaStep } from '../../workflows/lib/search-attributes';
+import { approve, reject } from '../support/decide';
 import {
   containerId,
   type FakeCluster,
@@ -28,6 +29,7 @@ import {
   healthNameOf,
   withoutStandby,
 } from '../support/fake-drill';
+import { keyOf } from '../support/signed-decisions';
 
 interface DrillStatus extends RunStatus {
   pendingGates: PendingGate[];
@@ -91,7 +93,16 @@ describe('haDrill', () => {
         takenOverBy: ['your-coreapp2-hostname'],
         takeoverSlo: '30s',
         sloMet: true,
-        decisions: [{ gate: 'drill', kind: 'approve', by: 'alice' }],
+        // Signed by alice for the plan the gate showed.
+        decisions: [
+          {
+            gate: 'drill',
+            kind: 'approve',
+            by: 'alice',
+            key: keyOf('alice'),
+            plan: atGate.pendingGates[0]?.plan,
+          },
+        ],
         health: { verdict: 'ha-connected', connectedCoreapps: 1 },
       });
       // Two polls after the stop at 1 s each: at least ~2 s, far below the SLO.

@@ -3,12 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityFailure, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { approve, InputError, plan, reject, sendCode, startRunbook } from '../../src/client/runbooks';
+import { InputError, plan, startRunbook } from '../../src/client/runbooks';
 import type { Decision } from '../../src/spec/approvals';
 import type { HaSetupResult } from '../../workflows/ha-setup';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';
+import { approve, reject, sendCode } from '../support/decide';
 import {
   type FakeCluster,
   fakeCluster,
@@ -24,8 +25,12 @@ import {
   within,
 } from '../support/fake-cluster';
 import { approverKeyLine } from '../support/inventory';
+import { testKey } from '../support/keys';
+import { forgedDecision, keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
 
 interface HaStatus extends RunStatus {
+  requester: { name: string; authenticated: boolean };
+  approvers: Record<string, string[]>;
   pendingGates: PendingGate[];
   decisions: Decision[];
   refusedDecisions: unknown[];
@@ -92,11 +97,15 @@ describe('haSetup', () => {
 
       const atGate = await gateOpen(handle);
       expect(atGate.stage).toBe('waiting for approval: register');
+      // carol signed the start: she is authenticated, so one approval suffices.
+      expect(atGate.requester).toEqual({ name: 'carol', authenticated: true });
+      expect(atGate.approvers).toEqual({ alice: [keyOf('alice')], bob: [keyOf('bob')] });
       expect(atGate.pendingGates).toEqual([
         {
           gate: 'register',
           summary: 'register +39 3331234567 (sms) on cluster lab',
           openedAt: expect.any(String),
+          plan: PLAN_HASH,
           approvals: [],
           needed: 1,
         },
@@ -114,6 +123,7 @@ describe('haSetup', () => {
         approvals: 1,
         needed: 1,
         state: 'approved',
+        key: keyOf('bob'),
       });
       const waiting = await awaitingCode(handle);
       expect(waiting.stage).toBe('waiting for verification code');
@@ -134,7 +144,14 @@ describe('haSetup', () => {
         found: [],
         registration: { status: 202, codeBy: 'alice', codeAt: expect.any(String) },
         decisions: [
-          { gate: 'register', kind: 'approve', by: 'bob', at: expect.any(String), comment: 'number checked' },
+          {
+            gate: 'register',
+            kind: 'approve',
+            ...signedBy('bob'),
+            plan: atGate.pendingGates[0]?.plan,
+            at: expect.any(String),
+            comment: 'number checked',
+          },
         ],
         health: { verdict: 'ha-connected', reasons: [], nodes: expect.any(Array), connectedCoreapps: 1 },
       });
@@ -336,7 +353,13 @@ describe('haSetup', () => {
       expect(s.pendingGates).toEqual([]);
       expect(s.lastError).toBe('gate "register" rejected by alice: wrong number');
       expect(s.decisions).toEqual([
-        { gate: 'register', kind: 'reject', by: 'alice', at: expect.any(String), reason: 'wrong number' },
+        {
+          gate: 'register',
+          kind: 'reject',
+          ...signedBy('alice'),
+          at: expect.any(String),
+          reason: 'wrong number',
+        },
       ]);
     });
   });
@@ -377,10 +400,13 @@ describe('haSetup', () => {
       expect(self.message).toBe(
         'carol requested this run and may not decide its gates (self-approval is off)',
       );
-      const stranger = await updateRefusal(approve(client, id, 'register', 'mallory'));
+      // Signed with mallory's own key, sent past the client's check: the run refuses it.
+      const stranger = await updateRefusal(forgedDecision(client, id, 'approve', 'register', 'mallory'));
       expect(stranger.type).toBe('DecisionRefused');
       expect(stranger.message).toBe('mallory is not an approver of this run');
-      const strangerReject = await updateRefusal(reject(client, id, 'register', 'mallory', 'no'));
+      const strangerReject = await updateRefusal(
+        forgedDecision(client, id, 'reject', 'register', 'mallory', 'no'),
+      );
       expect(strangerReject.message).toBe('mallory is not an approver of this run');
 
       // Still waiting at the same gate, nothing applied, nothing registered.
@@ -823,11 +849,21 @@ describe('haSetup', () => {
     const fake = fakeCluster({ clusters: [cluster] });
     const input = haSetupInput({}, cluster);
     await scenario(fake, async ({ client, taskQueue, track }) => {
-      const first = await startRunbook(client, taskQueue, 'haSetup', input);
+      const first = await startRunbook(
+        client,
+        taskQueue,
+        'haSetup',
+        input,
+        undefined,
+        testKey('carol').signer,
+      );
       const handle = client.workflow.getHandle(first.workflowId, first.runId);
       track(handle);
       expect(first.workflowId).toBe(`${cluster}/haSetup`);
-      await gateOpen(handle);
+      // Signed by carol: she is authenticated and the gate needs the policy's one approval.
+      const atGate = await gateOpen(handle);
+      expect(atGate.requester).toEqual({ name: 'carol', authenticated: true });
+      expect(atGate.pendingGates[0]?.needed).toBe(1);
       // The Web UI list shows what the run is about: runbook and cluster.
       expect(await (await handle.describe()).staticSummary()).toBe(`haSetup ${cluster}`);
 

@@ -6,7 +6,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { approve, plan, reject } from '../../src/client/runbooks';
+import { plan } from '../../src/client/runbooks';
 import type { Decision } from '../../src/spec/approvals';
 import type { CollectLogsResult } from '../../workflows/collect-logs';
 import type { DbUpgradeResult } from '../../workflows/db-upgrade';
@@ -15,6 +15,7 @@ import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';
 import type { MediaChownResult } from '../../workflows/media-chown';
 import type { UninstallResult } from '../../workflows/uninstall';
+import { approve, reject } from '../support/decide';
 import {
   collectLogsInput,
   containerId,
@@ -29,6 +30,7 @@ import {
   until,
   within,
 } from '../support/fake-cluster';
+import { PLAN_HASH, signedBy } from '../support/signed-decisions';
 
 interface GateStatus extends RunStatus {
   pendingGates: PendingGate[];
@@ -558,7 +560,14 @@ describe('uninstall', () => {
       const handle = await start('uninstall', 'happy', uninstallInput());
       const atGate = await gateOpen(handle, 'uninstall');
       expect(atGate.pendingGates).toEqual([
-        { gate: 'uninstall', summary: SUMMARY, openedAt: expect.any(String), approvals: [], needed: 1 },
+        {
+          gate: 'uninstall',
+          summary: SUMMARY,
+          openedAt: expect.any(String),
+          plan: PLAN_HASH,
+          approvals: [],
+          needed: 1,
+        },
       ]);
       expect(fake.callsOf('composeDown')).toEqual([]);
       expect(hostsOf(fake, 'composePs').sort()).toEqual([...DOWN_ORDER].sort());
@@ -585,7 +594,15 @@ describe('uninstall', () => {
           { host: 'web1', containers: ['biz_waweb_1'] },
         ],
         volumesRemoved: false,
-        decisions: [{ gate: 'uninstall', kind: 'approve', by: 'bob', at: expect.any(String) }],
+        decisions: [
+          {
+            gate: 'uninstall',
+            kind: 'approve',
+            ...signedBy('bob'),
+            plan: atGate.pendingGates[0]?.plan,
+            at: expect.any(String),
+          },
+        ],
       });
       const downs = fake.callsOf('composeDown');
       expect(downs.map((c) => c.host)).toEqual(DOWN_ORDER);
@@ -634,6 +651,7 @@ describe('uninstall', () => {
           gate: 'remove-data',
           summary: `DELETE the named volumes (media) of cluster lab on ${DOWN_ORDER.join(', ')}`,
           openedAt: expect.any(String),
+          plan: PLAN_HASH,
           approvals: [],
           needed: 1,
         },

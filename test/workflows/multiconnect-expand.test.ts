@@ -2,12 +2,13 @@
 // faked in-process (test/support/fake-cluster.ts). Every wait bounded.
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { approve, plan, reject } from '../../src/client/runbooks';
+import { plan } from '../../src/client/runbooks';
 import type { Decision } from '../../src/spec/approvals';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';
 import type { MulticonnectExpandResult } from '../../workflows/multiconnect-expand';
+import { approve, reject } from '../support/decide';
 import {
   type FakeCluster,
   fakeCluster,
@@ -21,6 +22,7 @@ import {
   within,
 } from '../support/fake-cluster';
 import type { RawEntry } from '../support/inventory';
+import { keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
 
 interface McStatus extends RunStatus {
   pendingGates: PendingGate[];
@@ -66,6 +68,7 @@ describe('multiconnectExpand', () => {
           gate: 'shards',
           summary: 'set 2 shards on cluster lab (now 1 connected); add core3 as standby',
           openedAt: expect.any(String),
+          plan: PLAN_HASH,
           approvals: [],
           needed: 2,
         },
@@ -116,6 +119,7 @@ describe('multiconnectExpand', () => {
         approvals: 1,
         needed: 2,
         state: 'open',
+        key: keyOf('alice'),
       });
       const twice = await updateRefusal(approve(client, id, 'shards', 'alice'));
       expect(twice.message).toBe('alice already approved gate "shards"');
@@ -125,6 +129,8 @@ describe('multiconnectExpand', () => {
 
       expect(await approve(client, id, 'shards', 'bob')).toMatchObject({ approvals: 2, state: 'approved' });
       const out = await result(handle);
+      // Both signed the plan the gate showed.
+      const shardsPlan = atGate.pendingGates[0]?.plan;
 
       expect(out).toEqual({
         cluster: 'lab',
@@ -133,8 +139,8 @@ describe('multiconnectExpand', () => {
         addedHosts: ['core3'],
         found: [],
         decisions: [
-          { gate: 'shards', kind: 'approve', by: 'alice', at: expect.any(String) },
-          { gate: 'shards', kind: 'approve', by: 'bob', at: expect.any(String) },
+          { gate: 'shards', kind: 'approve', ...signedBy('alice'), plan: shardsPlan, at: expect.any(String) },
+          { gate: 'shards', kind: 'approve', ...signedBy('bob'), plan: shardsPlan, at: expect.any(String) },
         ],
         health: {
           verdict: 'multiconnect-connected:2',

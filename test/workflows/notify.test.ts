@@ -1,13 +1,14 @@
 // Chat notifications from the runbooks on the suite's real dev server: with the cluster and the
 // webhook faked in-process (which event, when), and with the real notify activity posting to a local
 // receiver (the gate message arrives; a receiver that is down never fails the run).
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createActivities, defaultDeps } from '../../activities';
 import { parseCommand } from '../../src/chatops/commands';
 import type { NotifyEvent } from '../../src/spec/notify';
 import { windowState } from '../../src/spec/window';
 import type { PendingGate } from '../../workflows/lib/approval';
+import { approve, reject, sendCode as signedCode, signedInput } from '../support/decide';
 import {
   collectLogsInput,
   type FakeCluster,
@@ -21,6 +22,7 @@ import {
   upgradeInput,
   within,
 } from '../support/fake-cluster';
+import { PLAN_HASH } from '../support/signed-decisions';
 import { historyText, withWorker } from '../support/temporal';
 import { deadWebhookUrl, RECEIVER_TOKEN, startReceiver } from '../support/webhook-receiver';
 
@@ -31,13 +33,14 @@ interface Status {
 }
 const statusOf = (h: WorkflowHandle) => h.query<Status>('status');
 
-// Decisions as the CLI and ChatOps send them: the Updates of workflows/lib/approval.ts and verification-code.ts.
-const approveGate = (h: WorkflowHandle, gate: string, by = 'alice') =>
-  h.executeUpdate('approve', { args: [{ gate, by }] });
-const rejectGate = (h: WorkflowHandle, gate: string, reason: string, by = 'alice') =>
-  h.executeUpdate('reject', { args: [{ gate, by, reason }] });
-const sendCode = (h: WorkflowHandle, code = '123456', by = 'alice') =>
-  h.executeUpdate('verificationCode', { args: [{ code, by }] });
+// Decisions as the CLI and ChatOps send them (signed with the approver's test key): the Updates of
+// workflows/lib/approval.ts and verification-code.ts.
+const approveGate = (client: Client, h: WorkflowHandle, gate: string, by = 'alice') =>
+  approve(client, h.workflowId, gate, by);
+const rejectGate = (client: Client, h: WorkflowHandle, gate: string, reason: string, by = 'alice') =>
+  reject(client, h.workflowId, gate, by, reason);
+const sendCode = (client: Client, h: WorkflowHandle, code = '123456', by = 'alice') =>
+  signedCode(client, h.workflowId, code, by);
 
 const gateOpen = (h: WorkflowHandle, gate: string) =>
   until(
@@ -61,18 +64,18 @@ const notifiedOf = (fake: FakeCluster, kind: NotifyEvent['kind']) =>
   );
 
 /** Drive a fresh haSetup through its gate and its code wait to success. */
-async function haSetupThrough(h: WorkflowHandle): Promise<unknown> {
+async function haSetupThrough(client: Client, h: WorkflowHandle): Promise<unknown> {
   await gateOpen(h, 'register');
-  await approveGate(h, 'register');
+  await approveGate(client, h, 'register');
   await awaitingCode(h);
-  await sendCode(h);
+  await sendCode(client, h);
   return within(40_000, `run ${h.workflowId}`, h.result());
 }
 
 describe('notifications with a faked webhook', () => {
   it('haSetup notifies when its gate opens (before anyone decides), when it waits for the code, and its success', async () => {
     const fake = fakeCluster();
-    await scenario(fake, async ({ start }) => {
+    await scenario(fake, async ({ client, start }) => {
       const h = await start('haSetup', 'notify', haSetupInput());
       const run = { cluster: 'lab', runbook: 'haSetup', workflowId: h.workflowId };
       await gateOpen(h, 'register');
@@ -89,13 +92,16 @@ describe('notifications with a faked webhook', () => {
           minApprovals: 1,
           // The policy of lab in the inventory: approvers, approvals needed and the default timeout.
           timeout: '1h',
+          // What the approvers sign: the plan hash the gate shows.
+          plan: (await statusOf(h)).pendingGates[0]?.plan,
         },
       ]);
-      await approveGate(h, 'register');
+      expect(eventsOf(fake)[0]).toMatchObject({ plan: PLAN_HASH });
+      await approveGate(client, h, 'register');
       await awaitingCode(h);
       await notifiedOf(fake, 'waitingForCode');
       expect(eventsOf(fake)[1]).toEqual({ kind: 'waitingForCode', run, timeout: TIMEOUTS.code });
-      await sendCode(h);
+      await sendCode(client, h);
       await within(40_000, 'the run', h.result());
       expect(fake.notified()).toEqual(['gateOpened', 'waitingForCode', 'runSucceeded']);
       expect(eventsOf(fake)[2]).toEqual({
@@ -108,10 +114,10 @@ describe('notifications with a faked webhook', () => {
 
   it('a rejected gate ends the run with a failure notification that says who rejected and why', async () => {
     const fake = fakeCluster();
-    await scenario(fake, async ({ start }) => {
+    await scenario(fake, async ({ client, start }) => {
       const h = await start('haSetup', 'notify-reject', haSetupInput());
       await gateOpen(h, 'register');
-      await rejectGate(h, 'register', 'wrong number');
+      await rejectGate(client, h, 'register', 'wrong number');
       await runFailure(h);
       expect(fake.notified()).toEqual(['gateOpened', 'runFailed']);
       const failed = eventsOf(fake)[1];
@@ -169,12 +175,12 @@ describe('notifications with a faked webhook', () => {
 
   it('a webhook that always fails: every notification is tried 3 times, the gate does not wait, the run succeeds', async () => {
     const fake = fakeCluster({ notify: 'fails' });
-    await scenario(fake, async ({ start }) => {
+    await scenario(fake, async ({ client, start }) => {
       const h = await start('haSetup', 'notify-fails', haSetupInput());
       await gateOpen(h, 'register');
       // The gate is open while its notification is still being retried.
       expect(fake.notifications.filter((n) => n.event.kind === 'gateOpened').length).toBeLessThan(3);
-      const result = (await haSetupThrough(h)) as { registration: { status: number } };
+      const result = (await haSetupThrough(client, h)) as { registration: { status: number } };
       expect(result.registration.status).toBe(202);
       const attempts = (kind: string) =>
         fake.notifications.filter((n) => n.event.kind === kind).map((n) => n.attempt);
@@ -200,10 +206,12 @@ describe('notifications through the real notify activity and a local receiver', 
     const fake = fakeCluster();
     try {
       await withWorker(activitiesFor(fake, receiver.url), async ({ client, taskQueue }) => {
+        const workflowId = `test/haSetup/notify-real-${Date.now()}`;
         const h = await client.workflow.start('haSetup', {
           taskQueue,
-          workflowId: `test/haSetup/notify-real-${Date.now()}`,
-          args: [haSetupInput()],
+          workflowId,
+          // Signed by its requester, as `waba-runbooks start` does.
+          args: [await signedInput('haSetup', workflowId, haSetupInput())],
           workflowExecutionTimeout: '2m',
         });
         try {
@@ -225,7 +233,7 @@ describe('notifications through the real notify activity and a local receiver', 
             { name: 'approve', run: h.workflowId, gate: 'register' },
             { name: 'reject', run: h.workflowId, gate: 'register', reason: 'rejected with the chat button' },
           ]);
-          await haSetupThrough(h);
+          await haSetupThrough(client, h);
           const texts = receiver.received.map((r) => (r.body as { text: string }).text);
           expect(texts).toHaveLength(3);
           expect(texts[1]).toMatch(/^Verification code needed: haSetup on lab/);
@@ -246,14 +254,15 @@ describe('notifications through the real notify activity and a local receiver', 
     const url = await deadWebhookUrl();
     const fake = fakeCluster();
     await withWorker(activitiesFor(fake, url), async ({ client, taskQueue }) => {
+      const workflowId = `test/haSetup/notify-down-${Date.now()}`;
       const h = await client.workflow.start('haSetup', {
         taskQueue,
-        workflowId: `test/haSetup/notify-down-${Date.now()}`,
-        args: [haSetupInput()],
+        workflowId,
+        args: [await signedInput('haSetup', workflowId, haSetupInput())],
         workflowExecutionTimeout: '2m',
       });
       try {
-        const result = (await haSetupThrough(h)) as { registration: { status: number } };
+        const result = (await haSetupThrough(client, h)) as { registration: { status: number } };
         expect(result.registration.status).toBe(202);
         const history = historyText(await h.fetchHistory());
         expect(history).toContain('notify: the webhook is not reachable (ECONNREFUSED)');

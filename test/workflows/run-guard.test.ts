@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runGuardActivities } from '../../activities/run-guard';
-import { approve } from '../../src/client/runbooks';
 import type { PendingGate } from '../../workflows/lib/approval';
+import { approve } from '../support/decide';
 import {
   fakeCluster,
   haSetupInput,

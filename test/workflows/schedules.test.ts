@@ -19,11 +19,14 @@ import {
   unpauseSchedule,
 } from '../../src/client/schedules';
 import type { Decision } from '../../src/spec/approvals';
+import type { PreviewResult } from '../../src/spec/results';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
 import type { Scenario } from '../support/fake-cluster';
 import { fakeCluster, runFailure, scenario, until, upgradeInput, within } from '../support/fake-cluster';
+import { testKey } from '../support/keys';
+import { keyOf, preApproval } from '../support/signed-decisions';
 import { testClient } from '../support/temporal';
 
 type UpgradeStatus = RunStatus & { pendingGates: PendingGate[] };
@@ -445,18 +448,33 @@ describe('schedules on the dev server', () => {
     // The inventory's policy of the cluster allows pre-approval (alice and bob approve).
     const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
     await scenario(fake, async (s) => {
-      const input = {
-        ...upgradeOn(name),
-        preApproved: [{ gate: 'upgrade', by: 'alice', reason: 'CHG-4711 approved by the CAB' }],
-      };
-      const { scheduleId } = await createSchedule(s.client, {
+      // A dry run shows the plan the gate will show, and its hash: alice signs that in advance.
+      const dry = await s.start('upgrade', 'preview', { ...upgradeOn(name), preview: true });
+      const preview = (await within(30_000, 'the dry run', dry.result())) as PreviewResult;
+      expect(preview).toMatchObject({ preview: true, cluster: name, runbook: 'upgrade', gate: 'upgrade' });
+      expect(preview.planHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(fake.callsOf('settingsBackup')).toEqual([]);
+      expect(fake.callsOf('composeUp')).toEqual([]);
+      const pre = await preApproval({
+        cluster: name,
+        runbook: 'upgrade',
+        gate: 'upgrade',
+        plan: preview.planHash,
+        by: 'alice',
+        reason: 'CHG-4711 approved by the CAB',
+      });
+      // The schedule's runs are requested by carol: creating it signs the input once, for the schedule.
+      const scheduleId = `test/${name}/upgrade-preapproved`;
+      const input = { ...upgradeOn(name), preApproved: [pre] };
+      await createSchedule(s.client, {
         runbook: 'upgrade',
         input,
         calendar: 'sun 03:00',
         timeZone: 'Europe/Rome',
         note: 'alice: CHG-4711',
         taskQueue: s.taskQueue,
-        scheduleId: `test/${name}/upgrade-preapproved`,
+        scheduleId,
+        signer: testKey('carol').signer,
       });
       created.add(scheduleId);
       try {
@@ -465,15 +483,23 @@ describe('schedules on the dev server', () => {
         const handle: WorkflowHandle = s.client.workflow.getHandle(triggered.workflowId);
         s.track(handle);
         await within(60_000, 'the pre-approved upgrade', handle.result());
-        const st = await handle.query<RunStatus & { decisions: Decision[]; pendingGates: PendingGate[] }>(
-          'status',
-        );
+        const st = await handle.query<
+          RunStatus & {
+            decisions: Decision[];
+            pendingGates: PendingGate[];
+            requester: { name: string; authenticated: boolean };
+          }
+        >('status');
+        expect(st.requester).toEqual({ name: 'carol', authenticated: true });
         expect(st.decisions.filter((d) => d.gate === 'upgrade')).toEqual([
           expect.objectContaining({
             kind: 'approve',
             by: 'alice',
             preApproved: true,
             comment: 'pre-approved: CHG-4711 approved by the CAB',
+            // The plan the dry run showed, signed with alice's key.
+            plan: preview.planHash,
+            key: keyOf('alice'),
           }),
         ]);
         expect(st.stagesDone).not.toContain('waiting for approval: upgrade');
@@ -491,7 +517,17 @@ describe('schedules on the dev server', () => {
   });
 
   it('a scheduled run the inventory refuses (older version, pre-approvals the policy does not allow) fails at once naming the field', async () => {
-    const pre = (by: string, gate = 'upgrade') => [{ gate, by, reason: 'CHG-4711' }];
+    // Well-formed and signed by their author: refused for who they are, not how they are written.
+    const pre = async (by: string, gate = 'upgrade') => [
+      await preApproval({
+        cluster: 'any',
+        runbook: 'upgrade',
+        gate,
+        plan: 'ab'.repeat(32),
+        by,
+        reason: 'CHG-4711',
+      }),
+    ];
     // One cluster per case: triggered runs of one cluster in the same second would share a workflow id.
     const cases = [
       [
@@ -501,17 +537,17 @@ describe('schedules on the dev server', () => {
       ],
       [
         'mallory',
-        { preApproved: pre('mallory') },
+        { preApproved: await pre('mallory') },
         'preApproved[0].by: mallory is not an approver of this cluster',
       ],
       [
         'requester',
-        { preApproved: pre('carol') },
+        { preApproved: await pre('carol') },
         'preApproved[0].by: carol is not an approver of this cluster',
       ],
       [
         'gate',
-        { preApproved: pre('alice', 'rollback') },
+        { preApproved: await pre('alice', 'rollback') },
         'preApproved[0].gate: only upgrade can be pre-approved',
       ],
     ] as const;
@@ -548,7 +584,7 @@ describe('schedules on the dev server', () => {
     await scenario(strict, async (s) => {
       const { failure } = await scheduledRunFailure(s, 'not-allowed', {
         ...upgradeOn(name),
-        preApproved: pre('alice'),
+        preApproved: await pre('alice'),
       });
       expect(failure.type).toBe('InvalidInput');
       expect(failure.message).toBe(

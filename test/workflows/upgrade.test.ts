@@ -7,13 +7,16 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { approve, plan, reject } from '../../src/client/runbooks';
-import type { Decision } from '../../src/spec/approvals';
-import type { PendingGate } from '../../workflows/lib/approval';
+import { runForDecision, signedDecision } from '../../src/client/decide';
+import { plan } from '../../src/client/runbooks';
+import type { ApproveArgs, Decision } from '../../src/spec/approvals';
+import type { NotifyEvent } from '../../src/spec/notify';
+import { approveUpdate, type PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaStep } from '../../workflows/lib/search-attributes';
 import type { UpgradeResult } from '../../workflows/upgrade';
+import { approve, reject } from '../support/decide';
 import {
   type FakeCluster,
   fakeCluster,
@@ -23,10 +26,13 @@ import {
   SEED,
   scenario,
   until,
+  updateRefusal,
   upgradeInput,
   within,
 } from '../support/fake-cluster';
 import type { RawEntry } from '../support/inventory';
+import { testKey } from '../support/keys';
+import { keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
 
 interface UpgradeStatus extends RunStatus {
   fromVersion: string;
@@ -148,6 +154,7 @@ describe('upgrade', () => {
             'upgrade cluster lab from v2.29.1 to v2.29.3: dbupgrade job, then webapps, masters, coreapps ' +
             `in batches of 1; rollback ask; backup ${backupPath}`,
           openedAt: expect.any(String),
+          plan: PLAN_HASH,
           approvals: [],
           needed: 1,
         },
@@ -271,7 +278,9 @@ describe('upgrade', () => {
           {
             gate: 'upgrade',
             kind: 'approve',
-            by: 'alice',
+            ...signedBy('alice'),
+            // Signed for the plan the gate showed.
+            plan: atGate.pendingGates[0]?.plan,
             at: expect.any(String),
             comment: 'backup checked',
           },
@@ -306,6 +315,11 @@ describe('upgrade', () => {
         'removeDbUpgrade',
       ]);
       expect(dbCalls.every((c) => c.seq < firstUp)).toBe(true);
+      // Every host read again after the approval, before anything disruptive: the plan approved is the plan run.
+      const backupSeq = fake.callsOf('settingsBackup')[0]?.seq ?? 0;
+      const reRead = fake.callsOf('composePs').filter((c) => c.seq > backupSeq);
+      expect(reRead.map((c) => c.host).sort()).toEqual([...ALL].sort());
+      expect(reRead.every((c) => c.seq < (dbCalls[0]?.seq ?? 0))).toBe(true);
       expect(out.dbUpgrade).toMatchObject({ container: fake.callsOf('waitDbUpgrade')[0]?.args.container });
 
       // All Webapps, then the Masters, then the Coreapps, one at a time, on the new version.
@@ -661,6 +675,7 @@ describe('upgrade', () => {
           gate: 'rollback',
           summary: `${MASTER_GATE_FAILED}. Approve to put web1, master1 back on v2.29.3; reject to leave them as they are`,
           openedAt: expect.any(String),
+          plan: PLAN_HASH,
           approvals: [],
           needed: 1,
         },
@@ -905,15 +920,15 @@ describe('upgrade', () => {
         'core1 wacore 2.30.0',
         'core2 wacore 2.30.0',
       ]);
-      // Read once per host, before the backup.
+      // Read once per host before the backup, and once more after the approval, before the first composeUp.
       const backupSeq = fake.callsOf('settingsBackup')[0]?.seq ?? 0;
-      expect(
-        fake
-          .callsOf('composePs')
-          .map((c) => c.host)
-          .sort(),
-      ).toEqual([...ALL].sort());
-      expect(fake.callsOf('composePs').every((c) => c.seq < backupSeq)).toBe(true);
+      const firstUp = fake.callsOf('composeUp')[0]?.seq ?? 0;
+      const reads = fake.callsOf('composePs');
+      const before = reads.filter((c) => c.seq < backupSeq);
+      const after = reads.filter((c) => c.seq > backupSeq);
+      expect(before.map((c) => c.host).sort()).toEqual([...ALL].sort());
+      expect(after.map((c) => c.host).sort()).toEqual([...ALL].sort());
+      expect(after.every((c) => c.seq < firstUp)).toBe(true);
     });
   });
 
@@ -1017,6 +1032,131 @@ describe('upgrade', () => {
       expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.30.0'])));
       const st = await statusOf(again);
       expect(st.hosts).toMatchObject({ web1: 'waweb already on v2.30.0: left alone' });
+    });
+  });
+
+  it('a plan that changes between the approval and the first disruptive step re-opens the gate: the earlier approval no longer counts, nothing is upgraded before the new plan is approved', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', engine: 'PGSQL' });
+    await scenario(fake, async (s) => {
+      const { client } = s;
+      const handle = await s.start('upgrade', 'plan-changed', upgradeInput({ toVersion: '2.30.0' }));
+      const id = handle.workflowId;
+      trackChildren(s, id);
+      const first = await gateOpen(handle, 'upgrade');
+      const firstPlan = first.pendingGates[0]?.plan as string;
+      expect(firstPlan).toMatch(/^[0-9a-f]{64}$/);
+      expect(first.pendingGates[0]?.reopenedBecause).toBeUndefined();
+
+      // Someone upgrades core2 by hand while the gate waits: what alice approves is no longer what would run.
+      fake.state.versions.core2 = '2.30.0';
+      const accepted = await approve(client, id, 'upgrade', 'alice', 'backup checked');
+      expect(accepted).toEqual({
+        gate: 'upgrade',
+        accepted: true,
+        approvals: 1,
+        needed: 1,
+        state: 'approved',
+        key: keyOf('alice'),
+      });
+
+      const again = await until(
+        'gate upgrade to open again',
+        () => statusOf(handle),
+        (st) => st.pendingGates.some((g) => g.gate === 'upgrade' && g.reopenedBecause !== undefined),
+      );
+      const reopened = again.pendingGates.find((g) => g.gate === 'upgrade');
+      expect(reopened).toEqual({
+        gate: 'upgrade',
+        summary: expect.stringMatching(/; already on v2\.30\.0, left alone: core2\/wacore$/),
+        openedAt: expect.any(String),
+        plan: PLAN_HASH,
+        // alice's approval was for the old plan: it does not count for this one.
+        approvals: [],
+        needed: 1,
+        reopenedBecause: expect.stringMatching(
+          /core2\/wacore ran v2\.29\.3 when the gate opened, now v2\.30\.0/,
+        ),
+      });
+      expect(reopened?.plan).not.toBe(firstPlan);
+      expect(reopened?.reopenedBecause).not.toMatch(/web1|master1|master2|core1/);
+      expect(again.stage).toBe('waiting for approval: upgrade');
+      // The earlier approval stays on the record, bound to the plan it was signed for.
+      expect(again.decisions).toEqual([
+        {
+          gate: 'upgrade',
+          kind: 'approve',
+          ...signedBy('alice'),
+          plan: firstPlan,
+          at: expect.any(String),
+          comment: 'backup checked',
+        },
+      ]);
+      // The new plan leaves core2 alone.
+      const steps = (await plan(client, id)) as PlanStep[];
+      expect(
+        steps.filter((p) => p.note?.startsWith('already on')).map((p) => `${p.stage} ${p.host}`),
+      ).toEqual(['start wacore core2']);
+
+      // A decision signed for the old plan is refused at once.
+      const run = await runForDecision(client, id);
+      const stale = await signedDecision(
+        { ...run, gates: [{ gate: 'upgrade', plan: firstPlan }] },
+        'approve',
+        testKey('bob').signer,
+        { gate: 'upgrade', as: 'bob' },
+      );
+      const refused = await updateRefusal(
+        client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [stale as ApproveArgs] }),
+      );
+      expect(refused.message).toMatch(
+        /^signed for plan [0-9a-f]{12}…, but gate "upgrade" shows plan [0-9a-f]{12}…/,
+      );
+
+      // Nothing was upgraded while the new plan waited for its approval.
+      await sleepMs(1_000);
+      expect(fake.callsOf('composeUp')).toEqual([]);
+      expect(fake.state.versions).toEqual({
+        ...Object.fromEntries(ALL.map((h) => [h, '2.29.3'])),
+        core2: '2.30.0',
+      });
+      expect((await statusOf(handle)).pendingGates.map((g) => g.gate)).toEqual(['upgrade']);
+      // The chat was asked again, with the new plan and what changed.
+      const opened = fake.notifications
+        .filter((n) => n.delivered && n.event.kind === 'gateOpened')
+        .map((n) => n.event as Extract<NotifyEvent, { kind: 'gateOpened' }>);
+      expect(opened.map((e) => [e.gate, e.plan, e.reopenedBecause])).toEqual([
+        ['upgrade', firstPlan, undefined],
+        ['upgrade', reopened?.plan, reopened?.reopenedBecause],
+      ]);
+
+      // The same person may approve the new plan.
+      expect(await approve(client, id, 'upgrade', 'alice', 'core2 was done by hand')).toMatchObject({
+        approvals: 1,
+        state: 'approved',
+      });
+      const out = await result(handle);
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master2 master 2.30.0',
+        'core1 wacore 2.30.0',
+      ]);
+      expect(out.hosts.map((h) => `${h.host} ${h.from}->${h.to} ${h.action}`)).toEqual([
+        'web1 2.29.3->2.30.0 upgraded',
+        'master1 2.29.3->2.30.0 upgraded',
+        'master2 2.29.3->2.30.0 upgraded',
+        'core1 2.29.3->2.30.0 upgraded',
+        'core2 2.30.0->2.30.0 already on target',
+      ]);
+      expect(
+        (out.decisions as Decision[]).map(
+          (d) => `${d.gate} ${d.kind} ${d.by} ${d.plan === firstPlan ? 'old' : 'new'} plan`,
+        ),
+      ).toEqual(['upgrade approve alice old plan', 'upgrade approve alice new plan']);
+      expect((out.decisions as Decision[])[1]?.plan).toBe(reopened?.plan);
+      // Read before the gate, after the first approval and after the second: three rounds of five hosts.
+      expect(fake.callsOf('composePs')).toHaveLength(15);
+      expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.30.0'])));
     });
   });
 

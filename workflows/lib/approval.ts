@@ -16,8 +16,17 @@ import {
   type RefusedDecision,
   RejectArgs,
 } from '../../src/spec/approvals';
+import { canonicalJson } from '../../src/spec/canonical';
+import {
+  checkGateDecision,
+  checkPreApproval,
+  type PolicyKeys,
+  policyKeys,
+} from '../../src/spec/decision-check';
+import { normalIdentity, sha256Hex } from '../../src/spec/decisions';
 import { durationMs } from '../../src/spec/duration';
 import { clean, describeIssues } from '../../src/spec/validate';
+import type { PlanStep } from './plan';
 
 /** Failure types a gate raises (all non-retryable). */
 export const APPROVAL_REJECTED = 'ApprovalRejected';
@@ -41,6 +50,8 @@ export interface DecisionResult {
   approvals: number;
   needed: number;
   state: GateState;
+  /** The key that signed it (SHA256 fingerprint). */
+  key: string;
 }
 
 /** An open gate, as the `status` query shows it. */
@@ -48,13 +59,17 @@ export interface PendingGate {
   gate: string;
   summary: string;
   openedAt: string;
+  /** sha256 of the plan the gate shows: what a decision must be signed for. */
+  plan: string;
   /** Who approved so far, in order. */
   approvals: string[];
   needed: number;
+  /** Set when the gate opened again because the plan changed: what changed. */
+  reopenedBecause?: string;
 }
 
 export interface ApprovalHooks {
-  onOpen?(gate: string, summary: string): void;
+  onOpen?(gate: string, summary: string, plan: string, reopenedBecause?: string): void;
   onClose?(gate: string, outcome: GateOutcome): void;
 }
 
@@ -67,14 +82,16 @@ interface Gate {
   gate: string;
   summary: string;
   openedAt: string;
+  plan: string;
   /** `open` until enough approvals or one rejection arrive, or the timeout closes it. */
   state: GateState | 'timedOut';
   approvals: Decision[];
   rejection?: Decision;
+  reopenedBecause?: string;
 }
 
 type Checked =
-  | { ok: true; gate: Gate; args: ApproveArgs | RejectArgs }
+  | { ok: true; gate: Gate; args: ApproveArgs | RejectArgs; key: string }
   | { ok: false; gate: string; by: string; why: string };
 
 /** A readable fragment of an untrusted field, for the record of refused decisions. */
@@ -84,16 +101,29 @@ function field(payload: unknown, key: string): string {
   return typeof value === 'string' ? clean(value, 100) : '';
 }
 
+/** The hash a decision on `gate` signs: the gate, the cluster's spec and every step of the plan. */
+export const planHashOf = (gate: string, specHash: string, steps: readonly PlanStep[]): string =>
+  sha256Hex(canonicalJson({ gate, spec: specHash, steps }));
+
+/** How the run was started: who asked, and whether the start request was signed by them. */
+export interface Requester {
+  name: string;
+  authenticated: boolean;
+}
+
 /**
  * Human approval gates of one workflow run. Construct it once, at the start of the workflow (before
- * any `await`, so decisions buffered by the server reach its handlers), then `await require(...)`
- * before each step a person must allow.
+ * any `await`, so decisions buffered by the server reach its handlers), give it the cluster's
+ * policy once the run is resolved ({@link usePolicy}), then `await require(...)` before each step a
+ * person must allow, with the plan the gate shows.
  *
  * Decisions arrive as Updates `approve` / `reject` (refused ones are rejected by the validator and
  * never reach the history) or as Signals of the same names (refused ones are not applied and are
- * listed by `refused()`). A decision is refused when it is malformed, its gate is not open, its
- * author is not an approver, its author requested the run and self-approval is off, or its author
- * already approved that gate. The same rules apply to `reject`.
+ * listed by `refused()`). A decision counts only when it is signed (TRUST.md rule 5): with a key the
+ * policy lists for its author (or by a relay the policy lets speak for them), over this run, this
+ * gate and the plan hash the gate shows, recently. It is refused when it is malformed or unsigned,
+ * its gate is not open, its author is not an approver, requested the run with self-approval off,
+ * or already approved that gate; names compare case-insensitively.
  */
 export class ApprovalGates {
   private readonly gates = new Map<string, Gate>();
@@ -102,7 +132,12 @@ export class ApprovalGates {
   private readonly refusals: RefusedDecision[] = [];
   private approvers: ReadonlySet<string> = new Set();
   private timeoutMs = 0;
-  private policy: ApprovalPolicy | undefined;
+  private current: ApprovalPolicy | undefined;
+  private keys: PolicyKeys | undefined;
+  private specHash = '';
+  private needed = 1;
+  private context = { cluster: '', runbook: '' };
+  private requesterAuthenticated = false;
 
   /**
    * Handlers are registered here, at the start of the workflow; the policy comes from the inventory
@@ -124,14 +159,14 @@ export class ApprovalGates {
         (args: ApproveArgs | RejectArgs) => {
           const checked = this.check(kind, args);
           if (!checked.ok) return refuse(checked.why); // the validator ran just before: defensive only
-          return this.apply(kind, checked.gate, checked.args);
+          return this.apply(kind, checked.gate, checked.args, checked.key);
         },
         {
           validator: (args: unknown) => {
             const checked = this.check(kind, args);
             if (!checked.ok) refuse(checked.why);
           },
-          description: `${kind} an open approval gate: {gate, by, ${kind === 'approve' ? 'comment?' : 'reason'}}`,
+          description: `${kind} an open approval gate: {gate, by, at, plan, signature, ${kind === 'approve' ? 'comment?' : 'reason'}}, signed (waba-runbooks sign)`,
         },
       );
       setHandler(
@@ -139,7 +174,7 @@ export class ApprovalGates {
         (args: ApproveArgs | RejectArgs) => {
           const checked = this.check(kind, args);
           if (checked.ok) {
-            this.apply(kind, checked.gate, checked.args);
+            this.apply(kind, checked.gate, checked.args, checked.key);
           } else {
             const { gate, by, why } = checked;
             this.refusals.push({ gate, kind, by, at: new Date().toISOString(), why });
@@ -150,35 +185,73 @@ export class ApprovalGates {
     }
   }
 
-  /** The policy every gate of this run applies (the cluster's, from the inventory). Call once, before `require`. */
-  usePolicy(policy: ApprovalPolicy): void {
-    this.policy = policy;
-    this.approvers = new Set(policy.approvers);
+  /**
+   * The policy every gate of this run applies (the cluster's, from the inventory) and what the plan
+   * hashes bind: the cluster's spec hash. A run whose requester is not authenticated (an unsigned
+   * start) needs one more distinct approver than `minApprovals` when self-approval is off (TRUST.md
+   * rule 7). Call once, before `require`.
+   */
+  usePolicy(
+    policy: ApprovalPolicy,
+    opts: { specHash: string; cluster: string; runbook: string; requesterAuthenticated: boolean },
+  ): void {
+    this.current = policy;
+    this.keys = policyKeys(policy);
+    this.approvers = new Set(policy.approvers.map(normalIdentity));
     this.timeoutMs = durationMs(policy.timeout);
+    this.specHash = opts.specHash;
+    this.context = { cluster: opts.cluster, runbook: opts.runbook };
+    this.requesterAuthenticated = opts.requesterAuthenticated;
+    this.needed = policy.minApprovals + (opts.requesterAuthenticated || policy.allowSelfApproval ? 0 : 1);
+  }
+
+  /** Who asked for the run, and whether the start request proved it. */
+  requester(): Requester {
+    return { name: this.requestedBy, authenticated: this.requesterAuthenticated };
+  }
+
+  /** Distinct approvals each gate needs in this run. */
+  neededApprovals(): number {
+    return this.needed;
+  }
+
+  /** The policy the gates apply (after `usePolicy`). */
+  policy(): ApprovalPolicy {
+    return this.rules();
   }
 
   /** The policy in use; a gate before `usePolicy` is a programming error. */
   private rules(): ApprovalPolicy {
-    if (!this.policy) throw new Error('ApprovalGates: no policy yet (usePolicy first)');
-    return this.policy;
+    if (!this.current) throw new Error('ApprovalGates: no policy yet (usePolicy first)');
+    return this.current;
   }
 
   /**
-   * Approvals given in advance (already checked against the policy when the run resolved); each counts
-   * as its approver's approval the moment its gate opens. Call before `require`.
+   * Approvals given in advance (their authors, the policy and the scheduled start already checked
+   * when the run resolved); each counts as its approver's approval the moment its gate opens with
+   * the plan it was signed for. Call before `require`.
    */
   preApprove(preApproved: PreApproval[]): void {
     this.advance.push(...preApproved);
   }
 
   /**
-   * Open `gate` and wait until `minApprovals` distinct approvers approved it (returns their
+   * Open `gate` showing `steps` and wait until enough distinct approvers approved it (returns their
    * decisions), someone rejected it (throws `ApprovalRejected`) or the policy timeout passed (throws
-   * `ApprovalTimedOut`). The gate is closed afterwards in every case. Gate names are unique per run.
+   * `ApprovalTimedOut`). The gate is closed afterwards in every case. Gate names are unique per run,
+   * except that an approved gate opens again (`reopenBecause`) when its plan changed before the step
+   * it guards: the approvals given for the old plan no longer count.
    */
-  async require(gate: string, summary: string): Promise<Decision[]> {
+  async require(
+    gate: string,
+    summary: string,
+    steps: readonly PlanStep[],
+    reopenBecause?: string,
+  ): Promise<Decision[]> {
     const policy = this.rules();
-    if (gate === '' || this.gates.has(gate)) {
+    const earlier = this.gates.get(gate);
+    const reopening = earlier?.state === 'approved' && reopenBecause !== undefined;
+    if (gate === '' || (earlier && !reopening)) {
       throw ApplicationFailure.create({
         type: DUPLICATE_GATE,
         nonRetryable: true,
@@ -188,15 +261,42 @@ export class ApprovalGates {
             : `approval gate "${gate}" was already opened in this run`,
       });
     }
-    const g: Gate = { gate, summary, openedAt: new Date().toISOString(), state: 'open', approvals: [] };
+    const g: Gate = {
+      gate,
+      summary,
+      openedAt: new Date().toISOString(),
+      plan: planHashOf(gate, this.specHash, steps),
+      state: 'open',
+      approvals: [],
+      ...(reopening ? { reopenedBecause: reopenBecause } : {}),
+    };
     this.gates.set(gate, g);
-    for (const p of this.advance.filter((a) => a.gate === gate && this.approvers.has(a.by))) {
-      if (g.state !== 'open' || g.approvals.some((d) => d.by === p.by)) continue;
-      this.apply('approve', g, { gate, by: p.by, comment: `pre-approved: ${p.reason}` }, true);
+    for (const p of this.advance.filter((a) => a.gate === gate)) {
+      if (g.state !== 'open' || g.approvals.some((d) => normalIdentity(d.by) === normalIdentity(p.by)))
+        continue;
+      const keys = this.keys as PolicyKeys;
+      const ok = checkPreApproval(p, { ...this.context, plan: g.plan, now: Date.now(), keys });
+      if (!ok.ok) {
+        this.refusals.push({
+          gate,
+          kind: 'approve',
+          by: p.by,
+          at: new Date().toISOString(),
+          why: `pre-approval: ${ok.why}`,
+        });
+        continue;
+      }
+      this.apply(
+        'approve',
+        g,
+        { gate, by: p.by, at: p.at, plan: p.plan, comment: `pre-approved: ${p.reason}` },
+        ok.fingerprint,
+        true,
+      );
     }
     // Nobody is asked when the approvals given in advance already suffice.
     if (g.state === 'open') {
-      this.hooks.onOpen?.(gate, summary);
+      this.hooks.onOpen?.(gate, summary, g.plan, g.reopenedBecause);
       await condition(() => g.state !== 'open', this.timeoutMs, { summary: `approval gate ${gate}` });
     }
     // The decisions decide, even when the timer fired in the same activation.
@@ -223,9 +323,14 @@ export class ApprovalGates {
       nonRetryable: true,
       message:
         `gate "${gate}" timed out after ${policy.timeout} with ` +
-        `${g.approvals.length} of ${policy.minApprovals} approval(s)`,
+        `${g.approvals.length} of ${this.needed} approval(s)`,
       details: [{ gate, timeout: policy.timeout, approvals: g.approvals.map((d) => d.by) }],
     });
+  }
+
+  /** The plan hash gate `gate` shows (or showed last). */
+  planOf(gate: string): string | undefined {
+    return this.gates.get(gate)?.plan;
   }
 
   /** The open gates, plain JSON. */
@@ -236,17 +341,19 @@ export class ApprovalGates {
         gate: g.gate,
         summary: g.summary,
         openedAt: g.openedAt,
+        plan: g.plan,
         approvals: g.approvals.map((d) => d.by),
-        needed: this.rules().minApprovals,
+        needed: this.needed,
+        ...(g.reopenedBecause ? { reopenedBecause: g.reopenedBecause } : {}),
       }));
   }
 
-  /** Every accepted decision, in the order it was applied. */
+  /** Every accepted decision, in the order it was applied (those of a re-opened gate's old plan too). */
   decisions(): Decision[] {
     return this.log.map((d) => ({ ...d }));
   }
 
-  /** Every refused Signal decision, in order (refused Updates never reach the workflow's history). */
+  /** Every refused Signal decision and pre-approval, in order (refused Updates never reach the history). */
   refused(): RefusedDecision[] {
     return this.refusals.map((r) => ({ ...r }));
   }
@@ -262,27 +369,54 @@ export class ApprovalGates {
       };
     }
     const args = parsed.data;
+    const by = normalIdentity(args.by);
     const refused = (why: string): Checked => ({ ok: false, gate: args.gate, by: args.by, why });
     const gate = this.gates.get(args.gate);
     if (!gate) return refused(`gate "${args.gate}" is not open`);
     if (gate.state !== 'open') return refused(`gate "${args.gate}" is not open (${gate.state})`);
-    if (!this.approvers.has(args.by)) return refused(`${args.by} is not an approver of this run`);
-    if (args.by === this.requestedBy && !this.rules().allowSelfApproval) {
+    if (!this.approvers.has(by)) return refused(`${args.by} is not an approver of this run`);
+    if (by === normalIdentity(this.requestedBy) && !this.rules().allowSelfApproval) {
       return refused(`${args.by} requested this run and may not decide its gates (self-approval is off)`);
     }
-    if (gate.approvals.some((d) => d.by === args.by)) {
+    if (gate.approvals.some((d) => normalIdentity(d.by) === by)) {
       return refused(`${args.by} already approved gate "${args.gate}"`);
     }
-    return { ok: true, gate, args };
+    const info = workflowInfo();
+    const signed = checkGateDecision({
+      verb: kind,
+      args,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      plan: gate.plan,
+      now: Date.now(),
+      keys: this.keys as PolicyKeys,
+    });
+    if (!signed.ok) return refused(signed.why);
+    // One personal key counts once per gate, whatever name it is sent under (a relay's key may
+    // carry several people's decisions; the inventory keeps relay and personal keys apart).
+    const reused = gate.approvals.find((d) => d.key === signed.fingerprint && !(d.via && args.relay));
+    if (reused)
+      return refused(`key ${signed.fingerprint} already counted on gate "${args.gate}" (as ${reused.by})`);
+    return { ok: true, gate, args, key: signed.fingerprint };
   }
 
   private apply(
     kind: DecisionKind,
     gate: Gate,
     args: ApproveArgs | RejectArgs,
+    key: string,
     preApproved = false,
   ): DecisionResult {
-    const decision: Decision = { gate: gate.gate, kind, by: args.by, at: new Date().toISOString() };
+    const decision: Decision = {
+      gate: gate.gate,
+      kind,
+      by: normalIdentity(args.by),
+      at: new Date().toISOString(),
+      plan: gate.plan,
+      key,
+      ...(args.at ? { signedAt: args.at } : {}),
+      ...(args.via ? { via: args.via } : {}),
+    };
     if (preApproved) decision.preApproved = true;
     if ('comment' in args && args.comment !== undefined) decision.comment = args.comment;
     if ('reason' in args) decision.reason = args.reason;
@@ -292,14 +426,15 @@ export class ApprovalGates {
       gate.state = 'rejected';
     } else {
       gate.approvals.push(decision);
-      if (gate.approvals.length >= this.rules().minApprovals) gate.state = 'approved';
+      if (gate.approvals.length >= this.needed) gate.state = 'approved';
     }
     return {
       gate: gate.gate,
       accepted: true,
       approvals: gate.approvals.length,
-      needed: this.rules().minApprovals,
+      needed: this.needed,
       state: gate.state === 'timedOut' ? 'open' : gate.state,
+      key,
     };
   }
 }

@@ -1,13 +1,22 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { ApprovalPolicy } from '../../src/spec/approvals';
+import { canonicalJson } from '../../src/spec/canonical';
+import { checkStart, policyKeys, type StartRequest } from '../../src/spec/decision-check';
+import { normalIdentity, sha256Hex } from '../../src/spec/decisions';
 import type { InputIssue } from '../../src/spec/inputs/common';
+import { inventoryOf } from '../../src/spec/inventory';
 import { gatePolicy } from '../../src/spec/policy';
+import type { PreviewResult } from '../../src/spec/results';
 import type { RunbookName } from '../../src/spec/runbooks';
+import { fingerprintOfLine } from '../../src/spec/ssh/public-key';
 import { runSummary } from '../../src/spec/summary';
-import { ApprovalGates } from './approval';
+import { ApprovalGates, planHashOf } from './approval';
 import { RunNotifier } from './notify';
+import type { PlanStep } from './plan';
 import { Progress } from './progress';
 import { type RunCluster, resolveRun } from './resolve';
+import { TemporalScheduledById } from './search-attributes';
+import { INVALID_INPUT } from './validate';
 
 type Issues<I> = Parameters<typeof resolveRun<I & { cluster: string }>>[2];
 
@@ -41,34 +50,78 @@ export function plainRun<I extends { cluster: string }>(runbook: RunbookName, in
 
 /**
  * The start of every runbook with approval gates: as {@link plainRun}, plus gates whose
- * open/pending/decided state shows in `status` and whose opening notifies the chat. The gates get
- * the cluster's policy from the inventory when the run resolves (with the input's
- * `approvalTimeout`, already checked against the policy's bounds).
+ * open/pending/decided state shows in `status` and whose opening notifies the chat. When the run
+ * resolves, the gates get the cluster's policy from the inventory (with the input's
+ * `approvalTimeout`, already checked against the policy's bounds) and the start request is checked:
+ * a signed `request` authenticates `requestedBy`; an unsigned start leaves them unauthenticated, so
+ * with self-approval off every gate needs one more distinct approver (TRUST.md rule 7).
  */
-export function gatedRun<I extends { cluster: string; requestedBy: string; approvalTimeout?: string }>(
+export function gatedRun<
+  I extends {
+    cluster: string;
+    requestedBy: string;
+    approvalTimeout?: string;
+    request?: StartRequest;
+    preview?: boolean;
+  },
+>(
   runbook: RunbookName,
   input: I,
+  raw: unknown,
   extra: () => Record<string, unknown> = () => ({}),
-): Run<I> & { gates: ApprovalGates } {
+): Run<I> & {
+  gates: ApprovalGates;
+  /** A dry run (`preview: true`) ends here: the plan `gate` would show, and its hash. */
+  preview(gate: string, steps: PlanStep[], resolved: RunCluster): PreviewResult;
+} {
   const run = plainRun(runbook, input);
   const { progress, notifier } = run;
   let policy: ApprovalPolicy | undefined;
   const gates = new ApprovalGates(input.requestedBy, {
-    onOpen: (g, summary) => {
+    onOpen: (g, summary, plan, reopenedBecause) => {
       progress.stage(`waiting for approval: ${g}`);
-      if (policy) notifier.gateOpened(g, summary, input.requestedBy, policy);
+      if (policy)
+        notifier.gateOpened(
+          g,
+          summary,
+          input.requestedBy,
+          policy,
+          gates.neededApprovals(),
+          plan,
+          reopenedBecause,
+        );
     },
   });
   progress.attach(() => ({
     requestedBy: input.requestedBy,
+    requester: gates.requester(),
     pendingGates: gates.pending(),
     decisions: gates.decisions(),
     refusedDecisions: gates.refused(),
+    // Who may decide, and the fingerprints of their keys: the CLI finds its signer's identity here.
+    approvers: policy
+      ? Object.fromEntries(
+          policy.approvers.map((a) => [a, (policy?.keys[a] ?? []).map(fingerprintOfLine).filter(Boolean)]),
+        )
+      : {},
     ...extra(),
   }));
   return {
     ...run,
     gates,
+    preview(gate, steps, resolved) {
+      const planHash = planHashOf(gate, resolved.resolution.specHash, steps);
+      progress.stage(`done: preview of gate ${gate}, plan ${planHash.slice(0, 12)}…`);
+      return {
+        preview: true,
+        cluster: resolved.cluster.name,
+        runbook,
+        gate,
+        planHash,
+        plan: steps,
+        inventory: inventoryOf(resolved.resolution),
+      };
+    },
     async resolve(issues) {
       const resolved = await run.resolve(issues);
       if (!resolved.policy)
@@ -78,8 +131,57 @@ export function gatedRun<I extends { cluster: string; requestedBy: string; appro
           message: `cluster ${input.cluster} has no approval policy in the inventory: ${runbook} has gates`,
         });
       policy = gatePolicy(resolved.policy, input.approvalTimeout);
-      gates.usePolicy(policy);
+      const authenticated = checkStartRequest(runbook, input, raw, policy);
+      gates.usePolicy(policy, {
+        specHash: resolved.resolution.specHash,
+        cluster: resolved.cluster.name,
+        runbook,
+        requesterAuthenticated: authenticated,
+      });
+      const eligible = policy.approvers.filter(
+        (a) => policy?.allowSelfApproval || normalIdentity(a) !== normalIdentity(input.requestedBy),
+      ).length;
+      if (gates.neededApprovals() > eligible)
+        throw ApplicationFailure.create({
+          type: 'ApprovalImpossible',
+          nonRetryable: true,
+          message:
+            `the gates of this run need ${gates.neededApprovals()} distinct approvers and cluster ${input.cluster}'s policy has ${eligible} besides the requester` +
+            (authenticated
+              ? ''
+              : ': the run was started unsigned, which needs one more; start it with waba-runbooks start (it signs the request)'),
+        });
       return resolved;
     },
   };
+}
+
+/**
+ * True when the input's `request` proves `requestedBy` asked for this input; false without one. A
+ * request whose signature does not hold fails the run: someone tried to start it in another's name.
+ */
+function checkStartRequest(
+  runbook: RunbookName,
+  input: { requestedBy: string; request?: StartRequest },
+  raw: unknown,
+  policy: ApprovalPolicy,
+): boolean {
+  if (!input.request) return false;
+  const info = workflowInfo();
+  const schedule = info.typedSearchAttributes.get(TemporalScheduledById);
+  const { request: _request, ...signed } = raw as Record<string, unknown>;
+  const checked = checkStart(input.request, {
+    requestedBy: input.requestedBy,
+    runbook,
+    inputHash: sha256Hex(canonicalJson(signed)),
+    target: schedule ? `schedule:${schedule}` : info.workflowId,
+    now: Date.now(),
+    keys: policyKeys(policy),
+  });
+  if (checked.ok) return true;
+  throw ApplicationFailure.create({
+    type: INVALID_INPUT,
+    nonRetryable: true,
+    message: `invalid ${runbook} input: request: the start request's signature does not hold (${checked.why})`,
+  });
 }

@@ -23,7 +23,15 @@ export class RunNotifier {
     this.run = { cluster, runbook, workflowId: workflowInfo().workflowId };
   }
 
-  gateOpened(gate: string, summary: string, requestedBy: string, policy: ApprovalPolicy): void {
+  gateOpened(
+    gate: string,
+    summary: string,
+    requestedBy: string,
+    policy: ApprovalPolicy,
+    needed: number,
+    plan: string,
+    reopenedBecause?: string,
+  ): void {
     this.background({
       kind: 'gateOpened',
       run: this.run,
@@ -31,8 +39,10 @@ export class RunNotifier {
       summary,
       requestedBy,
       approvers: [...policy.approvers],
-      minApprovals: policy.minApprovals,
+      minApprovals: needed,
       timeout: policy.timeout,
+      plan,
+      ...(reopenedBecause ? { reopenedBecause } : {}),
     });
   }
 

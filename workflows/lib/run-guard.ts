@@ -15,9 +15,10 @@ const { openDisruptiveRuns } = proxyActivities<Activities>({
  * (a schedule firing while a manual run is open, a start from the Web UI). Children of a runbook
  * and continued runs were checked by their first run.
  */
-export async function refuseConcurrentRuns(runbook: string, cluster: string): Promise<void> {
+export async function refuseConcurrentRuns(runbook: string, cluster: string, preview = false): Promise<void> {
   const info = workflowInfo();
-  if (info.parent || info.continuedFromExecutionRunId) return;
+  // A dry run changes nothing: it neither waits for others nor stops them.
+  if (preview || info.parent || info.continuedFromExecutionRunId) return;
   const open = await openDisruptiveRuns({
     cluster,
     runbooks: [...DISRUPTIVE_RUNBOOKS],

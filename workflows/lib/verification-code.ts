@@ -1,5 +1,14 @@
-import { ApplicationFailure, condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
-import { CodeArgs } from '../../src/spec/approvals';
+import {
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { type ApprovalPolicy, CodeArgs } from '../../src/spec/approvals';
+import { checkCode, type PolicyKeys, policyKeys } from '../../src/spec/decision-check';
+import { normalIdentity } from '../../src/spec/decisions';
 import { Duration, durationMs } from '../../src/spec/duration';
 import { clean, describeIssues } from '../../src/spec/validate';
 
@@ -32,6 +41,8 @@ export interface RefusedCode {
  */
 export class VerificationCode {
   private waiting = false;
+  /** Set when the cluster's policy wants codes signed by an approver. */
+  private signing: { keys: PolicyKeys; approvers: Set<string>; plan: string } | undefined;
   private received: ReceivedCode | undefined;
   private readonly refusals: RefusedCode[] = [];
   private readonly accepted: { by: string; at: string }[] = [];
@@ -71,6 +82,24 @@ export class VerificationCode {
         description: 'the verification code the run is waiting for (refused codes are recorded, not applied)',
       },
     );
+  }
+
+  /**
+   * Codes must be signed by an approver, bound to this run and `plan` (the plan hash of the gate
+   * that allowed the registration), when the policy says so (`signCodes`).
+   */
+  requireSignatures(policy: ApprovalPolicy, plan: string): void {
+    if (!policy.signCodes) return;
+    this.signing = {
+      keys: policyKeys(policy),
+      approvers: new Set(policy.approvers.map(normalIdentity)),
+      plan,
+    };
+  }
+
+  /** The plan hash a signed code is bound to, while one is awaited and signatures are required. */
+  codePlan(): string | undefined {
+    return this.waiting ? this.signing?.plan : undefined;
   }
 
   /**
@@ -125,6 +154,20 @@ export class VerificationCode {
     // describeIssues names fields and rules, never the submitted value.
     if (!parsed.success) return `malformed verification code: ${describeIssues(parsed.error).join('; ')}`;
     if (!this.waiting) return 'no verification code is awaited now';
+    if (this.signing) {
+      if (!this.signing.approvers.has(normalIdentity(parsed.data.by)))
+        return `${parsed.data.by} is not an approver of this run`;
+      const info = workflowInfo();
+      const signed = checkCode(parsed.data, {
+        workflowId: info.workflowId,
+        runId: info.runId,
+        plan: this.signing.plan,
+        now: Date.now(),
+        keys: this.signing.keys,
+        approversOnly: true,
+      });
+      if (!signed.ok) return signed.why;
+    }
     return null;
   }
 

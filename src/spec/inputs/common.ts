@@ -2,7 +2,7 @@
 // name, the operator's options within bounds, who asked. Hosts, URLs, paths, keys, secret
 // references and approval policies live in the worker's inventory and are refused here.
 import { z } from 'zod';
-import { Identity } from '../approvals';
+import { Identity, Signature, SignedAt } from '../approvals';
 import type { ClusterSpec, HostSpec } from '../cluster';
 import { durationIn } from '../duration';
 import type { ResolvedPolicy } from '../policy';
@@ -27,6 +27,25 @@ export const RequestedBy = Identity.meta({ description: 'who asks for this run' 
 export const ApprovalTimeout = durationIn('1m', '90d')
   .optional()
   .meta({ description: "how long each approval gate waits; within the cluster policy's timeout bounds" });
+
+/**
+ * A signed start (`waba-runbooks start` adds it): `requestedBy`'s SSH signature over this input's
+ * hash and the run (or schedule) it starts. Without one the requester is not authenticated.
+ */
+export const StartRequest = z
+  .strictObject({ at: SignedAt, signature: Signature })
+  .optional()
+  .meta({ description: "added by waba-runbooks start: the requester's signature over this input" });
+
+/**
+ * A dry run (`waba-runbooks plan <runbook> --input ...`): only the read-only stages run (host keys,
+ * preflight, ps, health), then the run ends with the plan its first gate would show and its hash,
+ * which approvers can sign in advance. Nothing is changed, no gate opens.
+ */
+export const Preview = z
+  .boolean()
+  .optional()
+  .meta({ description: 'true: a dry run that ends with the plan and its hash; nothing is changed' });
 
 /** Editors validate `examples/*.json` through it; a run ignores it. */
 export const SchemaRef = z.string().max(300).optional();

@@ -7,9 +7,11 @@ import {
   ClusterName,
   type InputIssue,
   memberHost,
+  Preview,
   RequestedBy,
   type Resolved,
   SchemaRef,
+  StartRequest,
 } from './common';
 
 /** `connected` (the Coreapp connected when the drill starts) or the name of a Coreapp host. */
@@ -28,6 +30,8 @@ export const HaDrillInput = z
     /** How fast a standby must take over for the drill to pass, e.g. `45s`. */
     takeoverSlo: durationIn('1s', '10m'),
     requestedBy: RequestedBy,
+    request: StartRequest,
+    preview: Preview,
     approvalTimeout: ApprovalTimeout,
     /** takeover: give up (and start the stopped Coreapp again); rejoin: back as a standby; health: final. */
     timeouts: z

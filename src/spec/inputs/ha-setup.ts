@@ -5,9 +5,11 @@ import {
   approvalTimeoutIssues,
   ClusterName,
   type InputIssue,
+  Preview,
   RequestedBy,
   type Resolved,
   SchemaRef,
+  StartRequest,
 } from './common';
 
 const TIMEOUTS = { code: '30m', health: '10m', containers: '5m' };
@@ -17,6 +19,8 @@ export const HaSetupInput = z.strictObject({
   $schema: SchemaRef,
   cluster: ClusterName,
   requestedBy: RequestedBy,
+  request: StartRequest,
+  preview: Preview,
   /** How the registration code is delivered. */
   method: z.enum(['sms', 'voice']).default('sms'),
   approvalTimeout: ApprovalTimeout,

@@ -6,9 +6,11 @@ import {
   approvalTimeoutIssues,
   ClusterName,
   type InputIssue,
+  Preview,
   RequestedBy,
   type Resolved,
   SchemaRef,
+  StartRequest,
 } from './common';
 
 /** multiconnectExpand: set the shard count and start spare hosts as standby Coreapps (seed B). */
@@ -32,6 +34,8 @@ export const MulticonnectExpandInput = z.strictObject({
       });
     }),
   requestedBy: RequestedBy,
+  request: StartRequest,
+  preview: Preview,
   approvalTimeout: ApprovalTimeout,
   timeouts: z.strictObject({ health: durationIn('1s', '2h').default('10m') }).default({ health: '10m' }),
 });

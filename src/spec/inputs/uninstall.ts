@@ -5,9 +5,11 @@ import {
   approvalTimeoutIssues,
   ClusterName,
   type InputIssue,
+  Preview,
   RequestedBy,
   type Resolved,
   SchemaRef,
+  StartRequest,
 } from './common';
 
 /** uninstall: `down` on every host, data only with removeVolumes and a second approval (seed F). */
@@ -16,6 +18,8 @@ export const UninstallInput = z.strictObject({
   cluster: ClusterName,
   removeVolumes: z.boolean().default(false),
   requestedBy: RequestedBy,
+  request: StartRequest,
+  preview: Preview,
   approvalTimeout: ApprovalTimeout,
 });
 export type UninstallInput = z.infer<typeof UninstallInput>;

@@ -10,9 +10,11 @@ import {
   approvalTimeoutIssues,
   ClusterName,
   type InputIssue,
+  Preview,
   RequestedBy,
   type Resolved,
   SchemaRef,
+  StartRequest,
 } from './common';
 
 const TIMEOUTS = { health: '10m', dbUpgrade: '30m' };
@@ -26,6 +28,8 @@ export const UpgradeInput = z.strictObject({
   /** Start the disruptive stages outside the window anyway, saying why. */
   force: z.strictObject({ reason: z.string().min(3).max(500) }).optional(),
   requestedBy: RequestedBy,
+  request: StartRequest,
+  preview: Preview,
   /** Approvals given in advance for a scheduled run (gate `upgrade` only; see README). */
   preApproved: z.array(PreApproval).max(10).default([]),
   rollback: z.enum(['auto', 'ask', 'off']).default('ask'),
