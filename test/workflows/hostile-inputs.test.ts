@@ -13,6 +13,14 @@ import type { RunbookName } from '../../src/spec/runbooks';
 import { formatPath, hasUnsafeCharacters } from '../../src/spec/validate';
 import { fakeCluster, runFailure, scenario } from '../support/fake-cluster';
 
+/** Well-formed signed fields of a pre-approval: the refusal must be about who, not how it is written. */
+const SIGNED_FIELDS = {
+  plan: 'ab'.repeat(32),
+  at: '2026-11-30T10:00:00.000Z',
+  validUntil: '2026-12-07T10:00:00.000Z',
+  signature: '-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n',
+};
+
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 interface HostileCase {
@@ -183,13 +191,13 @@ function specificCases(): HostileCase[] {
     c(
       'upgrade',
       'a pre-approval by a stranger',
-      { preApproved: [{ gate: 'upgrade', by: 'mallory', reason: 'CAB-1' }] },
+      { preApproved: [{ ...SIGNED_FIELDS, gate: 'upgrade', by: 'mallory', reason: 'CAB-1' }] },
       'preApproved',
     ),
     c(
       'upgrade',
       'a pre-approval by the requester',
-      { preApproved: [{ gate: 'upgrade', by: 'carol', reason: 'CAB-1' }] },
+      { preApproved: [{ ...SIGNED_FIELDS, gate: 'upgrade', by: 'carol', reason: 'CAB-1' }] },
       'preApproved',
     ),
     c(
