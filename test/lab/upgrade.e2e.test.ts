@@ -215,7 +215,9 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       expect(failure.type).toBe('UpgradeRolledBack');
       // Which health gate sees the cut first depends on when core2 goes stale; whatever was
       // upgraded by then (web1 first) is rolled back, and every host ends on v2.29.3 (below).
-      expect(failure.message).toMatch(/health after .* failed: .*; rolled back web1(, [a-z0-9]+)* to v2\.29\.3$/);
+      expect(failure.message).toMatch(
+        /health after .* failed: .*; rolled back web1(, [a-z0-9]+)* to v2\.29\.3$/,
+      );
     } finally {
       await healHost(core2.name);
     }
