@@ -1,62 +1,55 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { loadTemporalSettings, type TemporalSettingsOptions, type TemporalTls } from './temporal-settings';
 
 export { dataConverterFromEnv } from './codec/keys';
+export { describeConnectionError, explainConnectionError } from './connection-error';
+// Still exported here for the modules that import it from config (src/project-root.ts works from dist/ too).
+export { PROJECT_ROOT } from './project-root';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const DEFAULT_TASK_QUEUE = 'waba-runbooks';
 
-/** How to reach Temporal, from the environment (README "Configuration"). */
+/** How to reach Temporal (README "Configuration"). */
 export interface TemporalConfig {
-  /** host:port; undefined means "run the embedded dev server". */
+  /** host:port; undefined means "run the embedded dev server" (`npm start`) or localhost:7233. */
   address: string | undefined;
+  /** Where `address` came from, in an operator's words (see temporalConfig). */
+  addressSource?: string;
   namespace: string;
   taskQueue: string;
-  tls?: {
-    clientCertPair?: { crt: Buffer; key: Buffer };
-    serverRootCACertificate?: Buffer;
-    serverNameOverride?: string;
-  };
+  /** false: TLS explicitly off, even with an API key. */
+  tls?: TemporalTls | false;
   apiKey?: string;
+  /** gRPC headers sent on every call. */
+  grpcMeta?: Record<string, string>;
 }
 
-function readEnvFile(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
-  const file = env[name];
-  if (!file) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new Error(`${name}=${file}: cannot read the file (${(err as NodeJS.ErrnoException).code})`);
-  }
-}
-
-export function temporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
-  const crt = readEnvFile(env, 'TEMPORAL_TLS_CERT');
-  const key = readEnvFile(env, 'TEMPORAL_TLS_KEY');
-  if (Boolean(crt) !== Boolean(key)) {
-    throw new Error(
-      'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate and key)',
-    );
-  }
-  const ca = readEnvFile(env, 'TEMPORAL_TLS_CA');
-  const apiKey = env.TEMPORAL_API_KEY || undefined;
-  const wantsTls = Boolean(crt || ca || apiKey || env.TEMPORAL_TLS === 'true');
+/**
+ * The connection settings of the worker, ChatOps and the CLI, resolved like the `temporal` CLI:
+ * config file, profile, then environment (src/temporal-settings.ts). `addressSource` says where the
+ * address came from: `TEMPORAL_ADDRESS`, `profile "prod" in /root/.config/temporalio/temporal.toml`
+ * or `the default` (address undefined).
+ */
+export function temporalConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: TemporalSettingsOptions = {},
+): TemporalConfig & { addressSource: string } {
+  const settings = loadTemporalSettings(env, opts);
   return {
-    address: env.TEMPORAL_ADDRESS || undefined,
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    address: settings.address,
+    addressSource: settings.addressSource,
+    namespace: settings.namespace ?? 'default',
     taskQueue: env.WABA_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-    tls: wantsTls
-      ? {
-          clientCertPair: crt && key ? { crt, key } : undefined,
-          serverRootCACertificate: ca,
-          serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || undefined,
-        }
-      : undefined,
-    apiKey,
+    tls: settings.tls,
+    apiKey: settings.apiKey,
+    ...(settings.grpcMeta ? { grpcMeta: settings.grpcMeta } : {}),
   };
 }
 
 /** Options shared by the worker's NativeConnection and the client's Connection. */
 export function connectionOptions(cfg: TemporalConfig, address: string) {
-  return { address, tls: cfg.tls, apiKey: cfg.apiKey };
+  return {
+    address,
+    tls: cfg.tls,
+    apiKey: cfg.apiKey,
+    ...(cfg.grpcMeta ? { metadata: cfg.grpcMeta } : {}),
+  };
 }

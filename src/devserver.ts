@@ -12,15 +12,12 @@ import {
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { PROJECT_ROOT } from './config';
+import { ensureTemporalCli } from './temporal-cli';
+
+export { resolveTemporalCli, type TemporalCli } from './temporal-cli';
 
 /** Custom search attributes every run sets (DESIGN §2). */
 export const SEARCH_ATTRIBUTES = ['WabaCluster', 'WabaRunbook', 'WabaStep'] as const;
-
-export interface TemporalCli {
-  path: string;
-  source: 'TEMPORAL_CLI_PATH' | 'project tools' | 'PATH';
-}
 
 function isExecutable(file: string): boolean {
   try {
@@ -29,23 +26,6 @@ function isExecutable(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Find the official Temporal CLI: TEMPORAL_CLI_PATH, then .tools/bin/temporal, then `temporal` on PATH. */
-export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): TemporalCli | undefined {
-  if (env.TEMPORAL_CLI_PATH) {
-    if (!isExecutable(env.TEMPORAL_CLI_PATH)) {
-      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
-    }
-    return { path: env.TEMPORAL_CLI_PATH, source: 'TEMPORAL_CLI_PATH' };
-  }
-  const tools = path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal');
-  if (isExecutable(tools)) return { path: tools, source: 'project tools' };
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'temporal');
-    if (dir && isExecutable(candidate)) return { path: candidate, source: 'PATH' };
-  }
-  return undefined;
 }
 
 export interface DevServerOptions {
@@ -174,31 +154,6 @@ function devServerArgs(
   return args;
 }
 
-async function startWithSdkDownload(opts: DevServerOptions, ip: string, port: number, namespace: string) {
-  // Last resort on an internet-connected laptop: the SDK downloads the same official CLI.
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const { defineSearchAttributeKey, SearchAttributeType } = await import('@temporalio/common');
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'cached-download', downloadDir: path.join(PROJECT_ROOT, '.tools', 'download') },
-      ip,
-      port,
-      namespace,
-      ui: opts.uiPort !== false,
-      uiPort: opts.uiPort === false ? undefined : (opts.uiPort ?? 8233),
-      dbFilename: opts.dbFile ?? undefined,
-      searchAttributes: SEARCH_ATTRIBUTES.map((n) =>
-        defineSearchAttributeKey(n, SearchAttributeType.KEYWORD),
-      ),
-      extraArgs: [
-        ...EAGER_ACTIVITIES,
-        ...(opts.codecEndpoint && opts.uiPort !== false ? ['--ui-codec-endpoint', opts.codecEndpoint] : []),
-      ],
-    },
-  });
-  return env;
-}
-
 /** Start `temporal server start-dev` and wait until its namespace answers. */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const ip = opts.ip ?? '127.0.0.1';
@@ -212,14 +167,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.dbFile) mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   if (opts.pidFile) await stopLeftover(opts.pidFile);
 
-  const cli = resolveTemporalCli(opts.env);
-  if (!cli) {
-    console.warn(
-      'Temporal CLI not found (TEMPORAL_CLI_PATH, .tools/bin/temporal, PATH); trying the SDK download',
-    );
-    const env = await startWithSdkDownload(opts, ip, port, namespace);
-    return { address, uiUrl, pid: undefined, source: 'SDK download', stop: () => env.teardown() };
-  }
+  // Not found: built with Go first (scripts/install-temporal-cli); without Go, its message says what to install.
+  const cli = await ensureTemporalCli({ env: opts.env });
 
   const log = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const [command, args] = withParentDeathSignal(cli.path, devServerArgs({ ...opts, ip, port, namespace }));

@@ -1,13 +1,17 @@
-// Structured JSON logs for the worker: one object per line, with the run's ids, cluster and step
-// when the SDK or our interceptors know them, and never a secret value.
+// Worker logs, one line per record on stdout: readable text on a terminal, JSON for everything
+// else (files, pipes, journald, log collectors). Both carry the run's ids, cluster and step when the
+// SDK or our interceptors know them, and never a secret value.
 import type { LogLevel, LogMetadata } from '@temporalio/common';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { redactSecrets } from './secrets';
+
+export type LogFormat = 'json' | 'text';
 
 /** Fields whose values are secrets by name, whatever they contain. */
 const SECRET_KEY = /pass(word)?|secret|token|authorization|private.?key|api.?key|cookie/i;
 
 function redactFields(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -19,35 +23,75 @@ function redactFields(value: unknown, depth = 0): unknown {
   return out;
 }
 
-function errorFields(meta: LogMetadata | undefined): LogMetadata | undefined {
-  if (!meta) return meta;
-  const out: LogMetadata = { ...meta };
-  for (const [k, v] of Object.entries(meta))
-    if (v instanceof Error) out[k] = { name: v.name, message: v.message };
-  return out;
+/** The entry's metadata, errors reduced to their name and message (no stack, no attached objects). */
+function metaFields(meta: LogMetadata | undefined, errorAs: 'object' | 'text'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(meta ?? {}))
+    out[k] =
+      v instanceof Error
+        ? errorAs === 'text'
+          ? `${v.name}: ${v.message}`
+          : { name: v.name, message: v.message }
+        : v;
+  return redactFields(out) as Record<string, unknown>;
 }
+
+const isoTime = (entry: LogEntry) => new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+const bigintAsString = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 /** One JSON line for a log entry; `time` is ISO 8601, the SDK's metadata keys are kept as they are. */
 export function formatLogEntry(entry: LogEntry): string {
   const record = {
-    time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
+    time: isoTime(entry),
     level: entry.level,
-    msg: entry.message,
-    ...(redactFields(errorFields(entry.meta)) as Record<string, unknown>),
+    msg: redactSecrets(entry.message),
+    ...metaFields(entry.meta, 'object'),
   };
-  const line = JSON.stringify(record, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return redactSecrets(JSON.stringify(record, bigintAsString));
+}
+
+/** `2026-11-30T23:05:01Z INFO  run started  runbook=upgrade cluster=lab workflowId=lab/upgrade` */
+export function formatLogText(entry: LogEntry): string {
+  const time = isoTime(entry).replace(/\.\d{3}Z$/, 'Z');
+  // One line per record: a multi-line message (the bundler's report) keeps its first line here.
+  const [first = '', ...more] = redactSecrets(entry.message).trimEnd().split('\n');
+  const msg = more.length
+    ? `${first} (+${more.length} more line${more.length === 1 ? '' : 's'}: WABA_LOG_FORMAT=json shows all)`
+    : first;
+  const fields = Object.entries(metaFields(entry.meta, 'text'))
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${textValue(v)}`);
+  const line = `${time} ${entry.level.padEnd(5)} ${msg}${fields.length ? `  ${fields.join(' ')}` : ''}`;
   return redactSecrets(line);
 }
 
-/** The Runtime's logger: JSON lines on stdout (`WABA_LOG_FORMAT=text` for the SDK's own format). */
-export function createLogger(env: NodeJS.ProcessEnv = process.env): DefaultLogger {
+/** Strings bare unless they have spaces, quotes or `=`; anything else as compact JSON. */
+function textValue(value: unknown): string {
+  if (typeof value !== 'string') return JSON.stringify(value, bigintAsString) ?? String(value);
+  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+/** WABA_LOG_FORMAT (`json` or `text`); unset: text on a terminal, JSON otherwise. */
+export function logFormat(env: NodeJS.ProcessEnv, isTTY: boolean): LogFormat {
+  const wanted = env.WABA_LOG_FORMAT;
+  if (!wanted) return isTTY ? 'text' : 'json';
+  if (wanted !== 'json' && wanted !== 'text')
+    throw new Error(
+      `WABA_LOG_FORMAT=${wanted}: expected json or text (unset: text on a terminal, else json)`,
+    );
+  return wanted;
+}
+
+/** The Runtime's logger: one line per record on stdout, in the format logFormat chooses. */
+export function createLogger(
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY: boolean = Boolean(process.stdout.isTTY),
+): DefaultLogger {
   const level = (env.WABA_LOG_LEVEL?.toUpperCase() || 'INFO') as LogLevel;
   if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level))
     throw new Error(`WABA_LOG_LEVEL=${env.WABA_LOG_LEVEL}: expected TRACE, DEBUG, INFO, WARN or ERROR`);
-  if (env.WABA_LOG_FORMAT === 'text') return new DefaultLogger(level);
-  if (env.WABA_LOG_FORMAT && env.WABA_LOG_FORMAT !== 'json')
-    throw new Error(`WABA_LOG_FORMAT=${env.WABA_LOG_FORMAT}: expected json or text`);
+  const format = logFormat(env, isTTY) === 'text' ? formatLogText : formatLogEntry;
   return new DefaultLogger(level, (entry) => {
-    process.stdout.write(`${formatLogEntry(entry)}\n`);
+    process.stdout.write(`${format(entry)}\n`);
   });
 }

@@ -1,5 +1,6 @@
-// `npm start`: the embedded default. Without TEMPORAL_ADDRESS: a local Temporal dev server (SQLite
-// under .data/, Web UI on 8233) plus the worker; with it: only the worker, against that server.
+// `npm start`: the embedded default. Without an address (TEMPORAL_ADDRESS or a temporal.toml profile):
+// a local Temporal dev server (SQLite under .data/, Web UI on 8233) plus the worker; with one: only
+// the worker, against that server.
 import path from 'node:path';
 import { installTelemetry } from '../workers/telemetry';
 import { createWorker } from '../workers/worker';
@@ -59,11 +60,15 @@ async function main(): Promise<void> {
     address = server.address;
     console.log(`Temporal dev server ${server.source} at ${address}`);
     console.log(`Temporal Web UI: ${server.uiUrl}`);
+  } else {
+    console.log(`Temporal server at ${address} (from ${config.addressSource}): no embedded dev server`);
   }
   try {
+    const addressSource = server ? 'the embedded dev server' : config.addressSource;
     const { worker, connection } = await createWorker({
       config,
       address,
+      addressSource,
       inventory: inventory.store,
       dataConverter: codec ? { payloadCodecs: [codec] } : null,
     });
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
     try {
       // The ChatOps endpoint too, when a signing secret says it is wanted.
       if (chatopsConfigured()) {
-        chatops = await startChatopsFromEnv(process.env, address);
+        chatops = await startChatopsFromEnv(process.env, address, addressSource);
         console.log(chatops.describe);
       }
       if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);

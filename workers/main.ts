@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const { worker, connection } = await createWorker({ config, address, inventory: inventory.store });
   if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);
   console.log(
-    `worker polling task queue "${config.taskQueue}" in namespace "${config.namespace}" at ${address}`,
+    `worker polling task queue "${config.taskQueue}" in namespace "${config.namespace}" at ${address} (from ${config.addressSource})`,
   );
   try {
     await worker.run(); // resolves after SIGINT/SIGTERM once activities have finished or been cancelled

@@ -1,5 +1,6 @@
-// The process-wide Temporal Runtime of a worker: JSON logs (SDK, workflows, activities and the
-// SDK core, all through one logger) and the Prometheus endpoint. Install once, before connecting.
+// The process-wide Temporal Runtime of a worker: logs (SDK, workflows, activities and the SDK core,
+// all through one logger: text on a terminal, else JSON; src/log.ts) and the Prometheus endpoint.
+// Install once, before connecting.
 import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { createLogger } from '../src/log';
 

@@ -3,12 +3,19 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type Activities, createActivities, defaultDeps } from '../activities';
 import { activityLogContext } from '../activities/log-context';
-import { connectionOptions, dataConverterFromEnv, type TemporalConfig } from '../src/config';
+import {
+  connectionOptions,
+  dataConverterFromEnv,
+  describeConnectionError,
+  type TemporalConfig,
+} from '../src/config';
 import type { InventoryStore } from '../src/inventory/store';
 
 export interface CreateWorkerOptions {
   config: TemporalConfig;
   address: string;
+  /** Where `address` came from, for the error when it cannot be reached; default: the config's. */
+  addressSource?: string;
   /** The worker's activities; default: the real ones over `inventory`. */
   activities?: Activities;
   /** The clusters the real activities may touch (openInventory); needed unless `activities` is given. */
@@ -19,8 +26,11 @@ export interface CreateWorkerOptions {
   dataConverter?: DataConverter | null;
 }
 
-/** Workflow interceptor modules (run counters, log context); bundles must include them too. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [path.join(__dirname, '../workflows/lib/observability.ts')];
+/**
+ * Workflow interceptor modules (run counters, log context); bundles must include them too. No extension:
+ * the bundler finds observability.ts from source and observability.js from the build (dist/).
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [path.join(__dirname, '../workflows/lib/observability')];
 
 /** A worker on the runbooks task queue with every workflow and activity registered. */
 export async function createWorker(
@@ -30,7 +40,12 @@ export async function createWorker(
   // Read before connecting: a bad codec key fails the start with a clear message.
   const dataConverter =
     opts.dataConverter === undefined ? dataConverterFromEnv() : (opts.dataConverter ?? undefined);
-  const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address));
+  const connection = await NativeConnection.connect(connectionOptions(opts.config, opts.address)).catch(
+    (err: unknown) => {
+      const source = opts.addressSource ?? opts.config.addressSource ?? 'the worker options';
+      throw new Error(describeConnectionError(err, opts.address, source), { cause: err });
+    },
+  );
   const workflowSource = opts.workflowBundle
     ? { workflowBundle: opts.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };

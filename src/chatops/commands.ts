@@ -6,6 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { decide, sendSignedCode } from '../client/decide';
 import { InputError, plan, status } from '../client/runbooks';
+import { oneLine, pendingGates, pendingText, planText, type StatusView, statusText } from '../client/views';
 import type { Signer } from '../signing/signer';
 import { Identity } from '../spec/approvals';
 
@@ -139,23 +140,6 @@ export interface CommandContext {
   maxRuns?: number;
 }
 
-interface Gate {
-  gate: string;
-  openedAt?: string;
-  approvals?: string[];
-  needed?: number;
-}
-
-interface Status {
-  runbook?: string;
-  cluster?: string;
-  stage?: string;
-  lastError?: string | null;
-  pendingGates?: Gate[];
-  awaitingCode?: boolean;
-  requestedBy?: string;
-}
-
 /**
  * Run what `user` (a chat user id of `chat`, e.g. `slack`) typed; always resolves to the text to
  * answer. Decisions are relayed: the endpoint's own key signs "<identity> via <chat>:<user>", and the
@@ -177,15 +161,20 @@ export async function runCommand(
     switch (cmd.name) {
       case 'help':
         return USAGE;
-      case 'pending':
-        return await pending(ctx, now(), deadline());
+      case 'pending': {
+        const open = await pendingGates(client, {
+          deadline: deadline(),
+          ...(ctx.maxRuns ? { maxRuns: ctx.maxRuns } : {}),
+        });
+        return pendingText(open, now());
+      }
       case 'status': {
         const s = await client.withDeadline(deadline(), () => status(client, cmd.run));
-        return describeStatus(cmd.run, s as Status, now());
+        return statusText(cmd.run, s as StatusView, now());
       }
       case 'plan': {
         const steps = await client.withDeadline(deadline(), () => plan(client, cmd.run));
-        return describePlan(cmd.run, steps);
+        return planText(cmd.run, steps, 40);
       }
       default:
         break;
@@ -236,87 +225,4 @@ export function explain(err: unknown, run: string): string {
   if (/deadline|timed? ?out/i.test(message))
     return `no answer from run "${run}" in time (is a worker running?)`;
   return `error: ${oneLine(message)}`;
-}
-
-const oneLine = (s: string) => {
-  const line = s.split('\n')[0] ?? '';
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-};
-
-export function age(fromIso: string | undefined, nowMs: number): string {
-  const from = fromIso ? Date.parse(fromIso) : Number.NaN;
-  if (Number.isNaN(from)) return '?';
-  const s = Math.max(0, Math.round((nowMs - from) / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
-}
-
-const progress = (g: Gate) => `${g.approvals?.length ?? 0}/${g.needed ?? '?'}`;
-
-async function pending(ctx: CommandContext, nowMs: number, deadline: number): Promise<string> {
-  const { client } = ctx;
-  const max = ctx.maxRuns ?? 100;
-  const ids: string[] = [];
-  const query = "WabaRunbook IS NOT NULL AND ExecutionStatus = 'Running'";
-  for await (const wf of client.workflow.list({ query })) {
-    ids.push(wf.workflowId);
-    if (ids.length >= max) break;
-  }
-  const answers = await Promise.all(
-    ids.map((id) =>
-      client
-        .withDeadline(deadline, () => status(client, id))
-        .then(
-          (s) => ({ id, s: s as Status }),
-          () => ({ id, s: undefined }),
-        ),
-    ),
-  );
-  const lines: string[] = [];
-  let unanswered = 0;
-  for (const { id, s } of answers) {
-    if (!s) {
-      unanswered++;
-      continue;
-    }
-    for (const g of s.pendingGates ?? []) {
-      lines.push(
-        `${s.cluster ?? '?'} · ${s.runbook ?? '?'} · ${id} · gate ${g.gate} (${progress(g)}) · ` +
-          `requested by ${s.requestedBy ?? '?'} · open ${age(g.openedAt, nowMs)}`,
-      );
-    }
-  }
-  const notes = [
-    ...(unanswered ? [`(${unanswered} running run(s) did not answer in time)`] : []),
-    ...(ids.length >= max ? [`(only the first ${max} running runs were looked at)`] : []),
-  ];
-  const head = lines.length ? `open gates (${lines.length}):` : 'no open gates';
-  return [head, ...lines, ...notes].join('\n');
-}
-
-function describeStatus(run: string, s: Status, nowMs: number): string {
-  const gates = (s.pendingGates ?? []).map(
-    (g) => `${g.gate} (${progress(g)}, open ${age(g.openedAt, nowMs)})`,
-  );
-  return [
-    `${run}: ${s.runbook ?? '?'} on ${s.cluster ?? '?'}`,
-    `stage: ${s.stage ?? '?'}`,
-    `open gates: ${gates.length ? gates.join(', ') : 'none'}`,
-    ...(s.awaitingCode ? ['waiting for the verification code'] : []),
-    ...(s.lastError ? [`last error: ${oneLine(s.lastError)}`] : []),
-  ].join('\n');
-}
-
-function describePlan(run: string, steps: unknown[]): string {
-  const MAX = 40;
-  const lines = steps.slice(0, MAX).map((raw, i) => {
-    const st = (raw ?? {}) as { stage?: string; host?: string; command?: string; note?: string };
-    const where = st.host ? ` @${st.host}` : '';
-    const what = st.command ? `: ${st.command}` : st.note ? `: ${st.note}` : '';
-    return `${i + 1}. ${st.stage ?? '?'}${where}${what}`;
-  });
-  if (steps.length > MAX) lines.push(`... ${steps.length - MAX} more (npx waba-runbooks plan ${run})`);
-  return [`plan of ${run} (${steps.length} steps):`, ...lines].join('\n');
 }

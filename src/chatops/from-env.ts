@@ -1,7 +1,7 @@
 // The ChatOps endpoint configured from the environment (README "ChatOps"): used by `npm run chatops`
 // and, when a secret is set, by `npm start`.
 import { Client, Connection } from '@temporalio/client';
-import { connectionOptions, temporalConfig } from '../config';
+import { connectionOptions, explainConnectionError, temporalConfig } from '../config';
 import { keyFileSigner } from '../signing/signer';
 import { loadIdentities, type Relay } from './commands';
 import { createChatopsServer } from './server';
@@ -17,9 +17,11 @@ export function chatopsConfigured(env: NodeJS.ProcessEnv = process.env): boolean
   return Boolean(env.SLACK_SIGNING_SECRET || env.WABA_CHATOPS_WEBHOOK_SECRET);
 }
 
+/** `address` (and where it came from) overrides the configured one: `npm start` passes its dev server's. */
 export async function startChatopsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   address?: string,
+  addressSource?: string,
 ): Promise<RunningChatops> {
   const slackSigningSecret = env.SLACK_SIGNING_SECRET || undefined;
   const webhookSecret = env.WABA_CHATOPS_WEBHOOK_SECRET || undefined;
@@ -42,9 +44,11 @@ export async function startChatopsFromEnv(
     : undefined;
 
   const cfg = temporalConfig(env);
-  const connection = await Connection.connect(
-    connectionOptions(cfg, address ?? cfg.address ?? 'localhost:7233'),
-  );
+  const target = address ?? cfg.address ?? 'localhost:7233';
+  const source = address ? (addressSource ?? 'the caller') : cfg.addressSource;
+  const connection = await Connection.connect(connectionOptions(cfg, target)).catch(async (err: unknown) => {
+    throw new Error(await explainConnectionError(err, target, source), { cause: err });
+  });
   const client = new Client({ connection, namespace: cfg.namespace });
   const server = createChatopsServer({
     client,

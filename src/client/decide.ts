@@ -8,7 +8,7 @@ import type { Signer } from '../signing/signer';
 import type { ApproveArgs, CodeArgs, RejectArgs } from '../spec/approvals';
 import { canonicalJson } from '../spec/canonical';
 import { decisionText, normalIdentity, sha256Hex, startText } from '../spec/decisions';
-import { InputError } from './errors';
+import { DecisionRefused, InputError } from './errors';
 
 /** What a signer needs to know of a run to sign a decision on one of its gates. */
 export interface RunForDecision {
@@ -54,14 +54,14 @@ export function identityOf(run: RunForDecision, signer: Signer, as?: string): st
     .map(([name]) => name);
   if (as) {
     if (!owners.some((o) => normalIdentity(o) === normalIdentity(as)))
-      throw new InputError(
+      throw new DecisionRefused(
         `the key ${signer.fingerprint} (${signer.source}) is not listed for ${as} in the policy of ${run.workflowId}${owners.length ? `; it is ${owners.join(', ')}'s` : ''}`,
       );
     return as;
   }
   const [owner] = owners;
   if (!owner)
-    throw new InputError(
+    throw new DecisionRefused(
       `the key ${signer.fingerprint} (${signer.source}) belongs to no approver of ${run.workflowId} (approvers: ${Object.keys(run.approvers).join(', ') || 'none'})`,
     );
   return owner;
@@ -70,7 +70,7 @@ export function identityOf(run: RunForDecision, signer: Signer, as?: string): st
 function openGate(run: RunForDecision, gate: string): { gate: string; plan: string } {
   const g = run.gates.find((x) => x.gate === gate);
   if (!g)
-    throw new InputError(
+    throw new DecisionRefused(
       `gate "${gate}" is not open on ${run.workflowId}${run.gates.length ? ` (open: ${run.gates.map((x) => x.gate).join(', ')})` : ' (no gate is open)'}`,
     );
   return g;

@@ -2,7 +2,7 @@
 // data directory, else the lab's when the lab is up, else none (every run then fails naming it).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../project-root';
 
 export interface InventorySource {
   /** A file or a directory; undefined: no inventory (empty). */

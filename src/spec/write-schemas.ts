@@ -2,9 +2,10 @@
 // and inventories through them). test/unit/json-schema.test.ts fails when one is out of date.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../project-root';
 import { jsonSchemaOf, SCHEMA_NAMES, schemaFileName } from './json-schema';
 
-export const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'examples', 'schemas');
+export const SCHEMAS_DIR = path.join(PROJECT_ROOT, 'examples', 'schemas');
 
 /** The text of a schema file: stable, indented, with a final newline. */
 export const schemaText = (name: (typeof SCHEMA_NAMES)[number]) =>

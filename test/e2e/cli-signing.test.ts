@@ -124,7 +124,7 @@ describe('waba-runbooks sign and audit, offline', () => {
 
   it('audit --history verifies a recorded run against the inventory, and fails on a tampered copy', async () => {
     const inventory = path.join(dir, 'inventory.yaml');
-    const ok = await cli('audit', RECORDED_ID, '--history', HISTORY, '--inventory', inventory);
+    const ok = await cli('-o', 'text', 'audit', RECORDED_ID, '--history', HISTORY, '--inventory', inventory);
     expect(ok.code, ok.out + ok.err).toBe(0);
     expect(ok.out).toMatch(/ok {3}\S+ start by carol \(input\) key SHA256:/);
     expect(ok.out).toMatch(/ok {3}\S+ approve upgrade by alice \(update\) plan [0-9a-f]{12}/);
@@ -150,7 +150,7 @@ describe('waba-runbooks sign and audit, offline', () => {
     payload.data = Buffer.from(JSON.stringify(decision)).toString('base64');
     const copy = path.join(dir, 'tampered.json');
     writeFileSync(copy, JSON.stringify(json));
-    const bad = await cli('audit', RECORDED_ID, '--history', copy, '--inventory', inventory);
+    const bad = await cli('-o', 'text', 'audit', RECORDED_ID, '--history', copy, '--inventory', inventory);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/FAIL \S+ approve upgrade by alice \(update\).*does not match this decision/);
     expect(bad.out).toContain('NOT every decision verifies');
@@ -161,7 +161,16 @@ describe('waba-runbooks sign and audit, offline', () => {
     const alice = readFileSync(path.join(dir, 'alice.pub'), 'utf8').trim();
     for (const a of entry.approvals.approvers) a.keys = a.name === 'alice' ? [alice] : a.keys;
     writeFileSync(other, stringify(testInventoryDoc({ lab: entry })));
-    const wrongKeys = await cli('audit', RECORDED_ID, '--history', HISTORY, '--inventory', other);
+    const wrongKeys = await cli(
+      '-o',
+      'text',
+      'audit',
+      RECORDED_ID,
+      '--history',
+      HISTORY,
+      '--inventory',
+      other,
+    );
     expect(wrongKeys.code).toBe(1);
     expect(wrongKeys.out).toMatch(/FAIL \S+ approve upgrade by alice \(update\).*not listed for that person/);
   });

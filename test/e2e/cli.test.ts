@@ -62,7 +62,7 @@ describe('waba-runbooks start: the input is checked before any connection', () =
     expect(notJson.out).toMatch(/cannot read .*not-json\.json as JSON/);
     const missing = await cli(down, 'start', 'haSetup', '--input', '/nonexistent/input.json');
     expect(missing.code).toBe(2);
-    expect(missing.out).toContain('cannot read /nonexistent/input.json as JSON');
+    expect(missing.out).toContain('cannot read /nonexistent/input.json: no such file (ENOENT)');
     const unknown = await cli(down, 'start', 'haSetupp', '--input', inputFile('ok', haSetupInput()));
     expect(unknown.code).toBe(2);
     expect(unknown.out).toContain('unknown runbook "haSetupp"; one of: ');
@@ -72,6 +72,11 @@ describe('waba-runbooks start: the input is checked before any connection', () =
     const r = await cli(down, 'start', 'haSetup', '--input', inputFile('valid', haSetupInput()));
     expect(r.code).toBe(1);
     expect(r.out).not.toContain('invalid haSetup input');
+    // The error names the address it tried and the setting it came from.
+    expect(r.out).toContain(`cannot reach the Temporal server at ${down} (from TEMPORAL_ADDRESS)`);
+    const flag = await cli(down, '--address', down, 'status', 'lab/haSetup');
+    expect(flag.code).toBe(1);
+    expect(flag.out).toContain(`cannot reach the Temporal server at ${down} (from --address)`);
   });
 });
 
@@ -95,11 +100,11 @@ describe('waba-runbooks schema and inventory check: no server needed', () => {
 
   it('inventory check validates a file: a valid one is described, an invalid one is refused naming every problem', async () => {
     const example = path.join(PROJECT_ROOT, 'examples/inventory.yaml');
-    const ok = await cli(down, 'inventory', 'check', example);
+    const ok = await cli(down, 'inventory', 'check', example, '-o', 'text');
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('valid, 1 cluster(s)');
     expect(ok.out).toContain('spare: core3 (coreapp)');
-    const json = JSON.parse((await cli(down, 'inventory', 'check', example, '--json')).out);
+    const json = JSON.parse((await cli(down, 'inventory', 'check', example, '-o', 'json')).out);
     expect(json.clusters[0].name).toBe('prod');
     const bad = inputFile(
       'bad-inventory',
@@ -158,11 +163,11 @@ describe('waba-runbooks list', () => {
       },
       (n) => n >= 5,
     );
-    const r = await cli(inject('temporalAddress'), 'list');
+    const r = await cli(inject('temporalAddress'), 'list', '-o', 'text');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toBe('cluster\trunbook\tworkflow id\tstep');
-    const rows = lines.slice(1).map((l) => l.split('\t'));
+    expect(lines[0]).toMatch(/^CLUSTER +RUNBOOK +WORKFLOW ID +STEP$/);
+    const rows = lines.slice(1).map((l) => l.split(/ {2,}/));
     const mine = rows.filter((row) => row[0] === a || row[0] === b).map((row) => row.slice(0, 3));
     expect(mine).toEqual([
       [a, 'haSetup', `${a}/haSetup`],
@@ -173,5 +178,16 @@ describe('waba-runbooks list', () => {
     const clusters = rows.map((row) => row[0] as string);
     expect(clusters).toEqual([...clusters].sort());
     expect(rows.some((row) => row[1] === 'notARunbook')).toBe(false);
+    // The same as JSON, for scripts: one object per run.
+    const json = JSON.parse((await cli(inject('temporalAddress'), 'list', '-o', 'json')).out) as {
+      cluster: string;
+      runbook: string;
+      workflowId: string;
+    }[];
+    expect(json.filter((x) => x.cluster === a || x.cluster === b).map((x) => x.workflowId)).toEqual([
+      `${a}/haSetup`,
+      `${a}/multiconnectExpand`,
+      `${b}/haSetup`,
+    ]);
   });
 });

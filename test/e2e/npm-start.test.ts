@@ -77,7 +77,9 @@ describe('npm start (embedded dev server + worker)', () => {
       WABA_CHATOPS_WEBHOOK_SECRET: 'chatops-secret-for-the-start-test',
       WABA_CHATOPS_PORT: String(chatopsPort),
     };
-    delete env.TEMPORAL_ADDRESS;
+    // No address from anywhere (not even a temporal.toml of the machine's user): the embedded server.
+    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE']) delete env[name];
+    env.XDG_CONFIG_HOME = dataDir;
     delete env.WABA_INVENTORY;
     const pidFile = path.join(dataDir, 'devserver.pid');
     // The inventory in the data directory: the one cluster this worker may touch.

@@ -98,7 +98,7 @@ describe.skipIf(unavailable)('dbUpgrade with exitOnSuccess: false on the lab', (
           timeouts: { job: '3m' },
         }),
       );
-      expect(started.out).toContain('started dbUpgrade: lab/dbUpgrade');
+      expect(started.out).toContain('"workflowId": "lab/dbUpgrade"');
       expect(started.code).toBe(0);
       const id = 'lab/dbUpgrade';
 

@@ -166,7 +166,7 @@ describe.skipIf(unavailable)('inputs of a few lines, through the CLI and the Web
       async (runbook) => {
         const r = await cli('start', runbook, '--input', files[runbook] as string, ...keyOf('carol'));
         expect(r.code, r.out).toBe(0);
-        expect(r.out).toContain(`started ${runbook}: lab/${runbook}`);
+        expect(r.out).toContain(`"workflowId": "lab/${runbook}"`);
       },
       (runbook) => `lab/${runbook}`,
       true,

@@ -62,7 +62,7 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
       inputFile('drill', input),
       ...keyOf('carol'),
     );
-    expect(started.out).toContain('started haDrill: lab/haDrill');
+    expect(started.out).toContain('"workflowId": "lab/haDrill"');
     expect(started.code).toBe(0);
     const id = 'lab/haDrill';
 

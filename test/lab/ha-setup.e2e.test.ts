@@ -95,7 +95,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     const file = inputFile('ha', haInput());
     expect(readFileSync(file, 'utf8').split('\n').length).toBeLessThanOrEqual(5);
     const started = await cli(TASK_QUEUE, 'start', 'haSetup', '--input', file, ...keyOf('carol'));
-    expect(started.out).toContain('started haSetup: lab/haSetup');
+    expect(started.out).toContain('"workflowId": "lab/haSetup"');
     expect(started.code).toBe(0);
     const id = 'lab/haSetup';
 

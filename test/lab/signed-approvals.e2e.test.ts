@@ -130,7 +130,7 @@ describe.skipIf(unavailable)('signed approvals on the lab', () => {
       ...keyOf('carol'),
     );
     expect(started.code, started.out).toBe(0);
-    expect(started.out).toMatch(/request signed with SHA256:\S+/);
+    expect(JSON.parse(started.out).signedWith).toMatch(/^SHA256:\S+$/);
     const id = 'lab/upgrade';
     await gateOpen(client, id, 'upgrade', 180_000);
     const opened = await status(id);
@@ -224,7 +224,7 @@ describe.skipIf(unavailable)('signed approvals on the lab', () => {
     ).toEqual(['alice old', 'bob via webhook:U-BOB old', 'alice new', 'bob via webhook:U-BOB new']);
 
     // The audit verifies every decision against the inventory's keys...
-    const audit = await cli(TASK_QUEUE, 'audit', id, '--inventory', inventory.file);
+    const audit = await cli(TASK_QUEUE, '-o', 'text', 'audit', id, '--inventory', inventory.file);
     expect(audit.code, audit.out).toBe(0);
     expect(audit.out).toContain('every decision verifies');
     expect(audit.out).toMatch(/ok {3}\S+ start by carol \(input\) key SHA256:/);
@@ -250,7 +250,17 @@ describe.skipIf(unavailable)('signed approvals on the lab', () => {
     ).toString('base64');
     const copy = path.join(os.tmpdir(), `waba-tampered-${process.pid}.json`);
     writeFileSync(copy, JSON.stringify(json));
-    const tampered = await cli(TASK_QUEUE, 'audit', id, '--history', copy, '--inventory', inventory.file);
+    const tampered = await cli(
+      TASK_QUEUE,
+      '-o',
+      'text',
+      'audit',
+      id,
+      '--history',
+      copy,
+      '--inventory',
+      inventory.file,
+    );
     expect(tampered.code).toBe(1);
     expect(tampered.out).toMatch(
       /FAIL \S+ approve upgrade by alice \(update\).*does not match this decision/,

@@ -13,6 +13,40 @@ export interface TestKey {
   /** `ssh-ed25519 <base64> <name>@test`, as the inventory lists it. */
   publicLine: string;
   signer: Signer;
+  /** The private key as `ssh-keygen` writes it (unencrypted OpenSSH format), for `--key FILE`. */
+  openSshPrivateKey: string;
+}
+
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+
+/** The unencrypted `openssh-key-v1` file of an ed25519 key (PROTOCOL.key in OpenSSH's sources). */
+function openSshPrivateKey(seed: Buffer, raw: Buffer, blob: Uint8Array, comment: string): string {
+  const str = (b: Uint8Array | string) => Buffer.concat([u32(Buffer.byteLength(b)), Buffer.from(b)]);
+  const check = u32(0x5a5a5a5a);
+  let secret = Buffer.concat([
+    check,
+    check,
+    str('ssh-ed25519'),
+    str(raw),
+    str(Buffer.concat([seed, raw])),
+    str(comment),
+  ]);
+  for (let pad = 1; secret.length % 8 !== 0; pad++) secret = Buffer.concat([secret, Buffer.from([pad])]);
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    str('none'),
+    str('none'),
+    str(''),
+    u32(1),
+    str(blob),
+    str(secret),
+  ]);
+  const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
 const cache = new Map<string, TestKey>();
@@ -32,6 +66,7 @@ export function testKey(name: string): TestKey {
   const publicKey = `ssh-ed25519 ${Buffer.from(blob).toString('base64')}`;
   const key: TestKey = {
     publicLine: `${publicKey} ${name}@test`,
+    openSshPrivateKey: openSshPrivateKey(seed, raw, blob, `${name}@test`),
     signer: {
       publicKey,
       fingerprint: fingerprintOf(blob),

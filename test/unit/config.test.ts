@@ -2,12 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { temporalConfig } from '../../src/config';
+import { connectionOptions, temporalConfig } from '../../src/config';
 
 describe('temporalConfig (worker and client connection from the environment)', () => {
   it('defaults: embedded dev server, namespace default, task queue waba-runbooks, no TLS', () => {
     expect(temporalConfig({})).toEqual({
       address: undefined,
+      addressSource: 'the default',
       namespace: 'default',
       taskQueue: 'waba-runbooks',
       tls: undefined,
@@ -26,8 +27,9 @@ describe('temporalConfig (worker and client connection from the environment)', (
       TEMPORAL_TLS_CA: path.join(dir, 'ca'),
     });
     expect(cfg.address).toBe('ns.acct.tmprl.cloud:7233');
-    expect(cfg.tls?.clientCertPair?.crt.toString()).toBe('crt');
-    expect(cfg.tls?.serverRootCACertificate?.toString()).toBe('ca');
+    const tls = cfg.tls || undefined; // false would mean "TLS off"
+    expect(tls?.clientCertPair?.crt.toString()).toBe('crt');
+    expect(tls?.serverRootCACertificate?.toString()).toBe('ca');
     expect(temporalConfig({ TEMPORAL_API_KEY: 'k' }).tls).toBeDefined();
   });
 
@@ -40,5 +42,18 @@ describe('temporalConfig (worker and client connection from the environment)', (
     expect(() => temporalConfig({ TEMPORAL_TLS_CERT: path.join(dir, 'crt') })).toThrow(
       'must be set together',
     );
+  });
+
+  it('connectionOptions passes TLS, the API key and the gRPC headers', () => {
+    const cfg = temporalConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_GRPC_META_X_TENANT: 'ops' });
+    expect(connectionOptions(cfg, 'h:7233')).toEqual({
+      address: 'h:7233',
+      tls: {},
+      apiKey: 'k',
+      metadata: { 'x-tenant': 'ops' },
+    });
+    expect(
+      connectionOptions(temporalConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }), 'h:1').tls,
+    ).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLogEntry } from '../../src/log';
+import { createLogger, formatLogEntry, formatLogText, logFormat } from '../../src/log';
 import { createSecretResolver } from '../../src/secrets';
 import { metricsAddress } from '../../workers/telemetry';
 
@@ -45,6 +45,55 @@ describe('JSON log lines', () => {
       passwordRef: 'env:DB_PASSWORD',
       host: 'core1',
     });
+  });
+});
+
+describe('text log lines (a terminal)', () => {
+  it('are one line: time to the second, padded level, message, then key=value', () => {
+    expect(
+      formatLogText(entry('run started', { runbook: 'upgrade', cluster: 'lab', workflowId: 'lab/upgrade' })),
+    ).toBe('2025-11-24T16:00:00Z INFO  run started  runbook=upgrade cluster=lab workflowId=lab/upgrade');
+    expect(formatLogText({ ...entry('alone'), level: 'ERROR' })).toBe('2025-11-24T16:00:00Z ERROR alone');
+  });
+
+  it('quote values with spaces, show objects as JSON and errors by name and message, stay one line', () => {
+    const line = formatLogText(
+      entry('first\nsecond', {
+        step: 'start wacore',
+        attempt: 2,
+        detail: { a: [1] },
+        error: new TypeError('boom'),
+      }),
+    );
+    expect(line).toBe(
+      '2025-11-24T16:00:00Z INFO  first (+1 more line: WABA_LOG_FORMAT=json shows all)  step="start wacore" attempt=2 detail={"a":[1]} error="TypeError: boom"',
+    );
+    expect(line).not.toContain('\n');
+  });
+
+  it('redact secrets the same way as the JSON lines', async () => {
+    const secret = 'Another-S3cret-in-text';
+    await createSecretResolver({ TOKEN_VAR: secret })('env:TOKEN_VAR');
+    const line = formatLogText(entry(`using ${secret}`, { password: 'hunter22', note: `a ${secret} b` }));
+    expect(line).not.toContain(secret);
+    expect(line).not.toContain('hunter22');
+    expect(line).toContain('password=[redacted]');
+  });
+});
+
+describe('log format', () => {
+  it('text on a terminal, JSON otherwise; WABA_LOG_FORMAT decides when set', () => {
+    expect(logFormat({}, true)).toBe('text');
+    expect(logFormat({}, false)).toBe('json');
+    expect(logFormat({ WABA_LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(logFormat({ WABA_LOG_FORMAT: 'text' }, false)).toBe('text');
+  });
+
+  it('an unknown WABA_LOG_FORMAT stops start-up with a clear error', () => {
+    expect(() => logFormat({ WABA_LOG_FORMAT: 'yaml' }, true)).toThrow(
+      'WABA_LOG_FORMAT=yaml: expected json or text',
+    );
+    expect(() => createLogger({ WABA_LOG_FORMAT: 'JSON' }, false)).toThrow('WABA_LOG_FORMAT=JSON');
   });
 });
 
