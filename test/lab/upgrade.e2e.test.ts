@@ -3,7 +3,6 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRunbook } from '../../src/client/runbooks';
@@ -207,10 +206,18 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       labSigner('carol'),
     );
     await gateOpen(client, workflowId, 'upgrade');
+    await approve(client, workflowId, 'upgrade', 'alice');
+    // After the approval the run reads every host again (a host it cannot reach stops it before
+    // any change); core2 is cut once the first batch (web1) is being upgraded, so the health gate
+    // after it sees core2 go stale (degraded) and fails.
+    await until(
+      "web1's up -d in flight",
+      () => client.workflow.getHandle(workflowId).describe(),
+      (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'composeUp'),
+      120_000,
+    );
     await cutHost(core2.name);
     try {
-      await sleep((labState().unhealthyInterval + 2) * 1000); // core2 is now stale: health is degraded
-      await approve(client, workflowId, 'upgrade', 'alice');
       const failure = await failureOf(client, workflowId);
       expect(failure.type).toBe('UpgradeRolledBack');
       // Which health gate sees the cut first depends on when core2 goes stale; whatever was
