@@ -3,12 +3,12 @@ import type { Agent } from 'undici';
 import { PROJECT_ROOT } from '../src/config';
 import type { InventoryStore } from '../src/inventory/store';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
+import { clusterLockActivities } from './cluster-lock';
 import { hostActivities } from './host-activities';
 import { hostKeyActivities } from './host-keys';
 import { inventoryActivities } from './inventory';
 import { lifecycleActivities } from './lifecycle-activities';
 import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
-import { runGuardActivities } from './run-guard';
 import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
@@ -57,7 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     ...hostActivities(deps),
     ...lifecycleActivities(deps),
     ...notifyActivities(deps),
-    ...runGuardActivities(),
+    ...clusterLockActivities(),
   };
 }
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { type MediaChownProgress, parseChownCounts, parseChownProgress } from '../src/spec/chown-progress';
 import { type ClusterSpec, mediaDirOf } from '../src/spec/cluster';
 import { type ComposeVariant, composeCommand, composeLogsCommand, psCommand } from '../src/spec/commands';
 import {
@@ -12,6 +13,7 @@ import {
   containerLogsCommand,
   DBUPGRADE_JOBS,
   inspectContainerCommand,
+  mediaChownCountsCommand,
   mediaChownProgressCommand,
   mediaChownRunningCommand,
   mediaCountsCommand,
@@ -195,22 +197,30 @@ export function lifecycleActivities(deps: LifecycleDeps) {
       return { host: a.host };
     }),
 
-    /** Start `chown` of the media folders inside the Webapp container, detached; idempotent. */
+    /**
+     * Start `chown` of the media folders inside the Webapp container, detached; idempotent. Counts
+     * the files once (one walk) and keeps the counts beside the job for its progress; a retry while
+     * the job runs re-attaches and reads the counts kept, without walking again.
+     */
     startMediaChown: onCluster(
       'media chown start',
       async (a: HostRequest & { version: string; variant: ComposeVariant }, cluster) => {
         const mediaDir = mediaDirOf(cluster);
         const container = await webContainer(cluster, a);
-        const running = await exec(cluster, a.host, mediaChownRunningCommand(container));
-        const [total, remaining] = (
-          await run(cluster, a.host, mediaCountsCommand(container, mediaDir), 'counting media files')
-        )
-          .trim()
-          .split('\n')
-          .map(Number);
-        const before = { total: total ?? 0, remaining: remaining ?? 0 };
+        const running = (await exec(cluster, a.host, mediaChownRunningCommand(container))).code === 0;
+        if (running) {
+          const kept = parseChownCounts(
+            (await run(cluster, a.host, mediaChownCountsCommand(container), 'reading chown counts')).trim(),
+          );
+          if (kept) return { container, started: false, before: kept };
+        }
+        const before = parseChownCounts(
+          (
+            await run(cluster, a.host, mediaCountsCommand(container, mediaDir), 'counting media files')
+          ).trim(),
+        ) ?? { total: 0, remaining: 0 };
         // Already running (a retry), or nothing left to change (a re-run): start nothing.
-        if (running.code === 0 || before.remaining === 0) return { container, started: false, before };
+        if (running || before.remaining === 0) return { container, started: false, before };
         // Clear the previous run's markers first, so a poll never reads a stale exit code.
         await run(cluster, a.host, clearMediaChownMarkersCommand(container), 'clearing chown markers');
         await run(cluster, a.host, startMediaChownCommand(container, mediaDir), 'starting the chown');
@@ -218,24 +228,39 @@ export function lifecycleActivities(deps: LifecycleDeps) {
       },
     ),
 
-    /** Files in the media folders, how many are not root's yet, and the job's exit code once done. */
+    /**
+     * The chown's progress from what it reports (files changed, counted by the job itself), with
+     * the counts kept at its start; no walk of the tree while it runs. Once it exited, the files
+     * still not root's are counted again (one walk: the final check).
+     */
     mediaChownProgress: onCluster(
       'media chown progress',
-      async (a: HostRequest & { container: string }, cluster) => {
-        const out = (
+      async (a: HostRequest & { container: string }, cluster): Promise<MediaChownProgress> => {
+        const mediaDir = mediaDirOf(cluster);
+        const p = parseChownProgress(
           await run(
             cluster,
             a.host,
-            mediaChownProgressCommand(a.container, mediaDirOf(cluster)),
+            mediaChownProgressCommand(a.container, mediaDir),
             'reading chown progress',
-          )
-        )
-          .trim()
-          .split('\n');
-        const total = Number(out[0]);
-        const remaining = Number(out[1]);
-        const exit = out[2] === 'running' || out[2] === undefined ? null : Number(out[2]);
-        return { total, remaining, done: total - remaining, exitCode: exit };
+          ),
+        );
+        // A chown started by an older worker kept no counts: count once now (and keep them).
+        const counts = p.counts ??
+          parseChownCounts(
+            (
+              await run(cluster, a.host, mediaCountsCommand(a.container, mediaDir), 'counting media files')
+            ).trim(),
+          ) ?? { total: 0, remaining: 0 };
+        const remaining = p.left ?? Math.max(0, counts.remaining - p.changed);
+        return {
+          total: counts.total,
+          remaining,
+          done: counts.total - remaining,
+          exitCode: p.exitCode,
+          changed: p.changed,
+          state: p.state,
+        };
       },
     ),
 

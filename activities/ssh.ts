@@ -1,12 +1,14 @@
 // SSH to cluster hosts with ssh2: one pooled connection per host, host keys pinned by the spec,
 // bounded output, timeouts, and uploads that never leave a half-written file at the real path.
 import { createHash, randomBytes } from 'node:crypto';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import {
   checksumAndInstallCommand,
   checksumAndRenameCommand,
   MAKE_TEMP_FILE,
   removeFileCommand,
+  stoppableCommand,
   sudoCommand,
 } from '../src/spec/host-commands';
 
@@ -41,6 +43,35 @@ export class ChannelRefusedError extends SshConnectError {
 }
 export class SshTimeoutError extends Error {
   override name = 'SshTimeoutError';
+}
+
+export interface ExecOptions {
+  /**
+   * Stops the remote command when aborted (the exec then fails with a CancelledFailure). Default: the
+   * current activity's cancellation signal, when called from an activity.
+   */
+  signal?: AbortSignal;
+  /** Told when a command is stopped. Default: the current activity's logger (warn), if any. */
+  log?: (message: string) => void;
+}
+
+/** After asking a command to stop, how long it has to exit before SIGKILL and closing the channel. */
+export const STOP_GRACE_MS = 3_000;
+
+/** The running activity's context, or undefined outside activities (tests, the CLI). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A command as a message shows it: one line, printable, at most 120 characters. */
+export function commandSummary(command: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  const line = command.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
 const fingerprint = (blob: Buffer) =>
@@ -166,19 +197,35 @@ export class SshPool {
 
   /**
    * Run a command (built in src/spec) and collect its exit code and bounded output; as root through
-   * `sudo -n` when the host asks for sudo.
+   * `sudo -n` when the host asks for sudo. When the activity is cancelled (or `opts.signal` aborts),
+   * or the timeout passes, the remote command is stopped, not left running: see execInSlot.
    */
-  exec(t: SshTarget, command: string, timeoutMs = 120_000): Promise<ExecResult> {
-    return this.execAs(t, t.sudo ? sudoCommand(command) : command, timeoutMs);
+  exec(t: SshTarget, command: string, timeoutMs = 120_000, opts: ExecOptions = {}): Promise<ExecResult> {
+    const stoppable = stoppableCommand(command);
+    return this.execAs(t, t.sudo ? sudoCommand(stoppable) : stoppable, timeoutMs, {
+      ...opts,
+      shown: command,
+    });
   }
 
   /** Run a command line as it is, as the login user. */
-  private async execAs(t: SshTarget, full: string, timeoutMs = 120_000): Promise<ExecResult> {
+  private async execAs(
+    t: SshTarget,
+    full: string,
+    timeoutMs = 120_000,
+    opts: ExecOptions & { shown?: string } = {},
+  ): Promise<ExecResult> {
+    const ctx = activityContext();
+    const signal = opts.signal ?? ctx?.cancellationSignal;
+    const log = opts.log ?? (ctx ? (m: string) => ctx.log.warn(m) : undefined);
+    // Messages show the command as its caller built it, not the wrappers around it.
+    const shown = commandSummary(opts.shown ?? full);
     this.counters.commands++;
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw cancelledBeforeStart(t, shown, signal);
       const release = await this.slot(t);
       try {
-        return await this.execInSlot(t, full, timeoutMs);
+        return await this.execInSlot(t, full, shown, timeoutMs, signal, log);
       } catch (err) {
         // sshd may still count a just-closed channel against MaxSessions: wait briefly, try again.
         if (!(err instanceof ChannelRefusedError) || attempt >= 3) throw err;
@@ -189,7 +236,22 @@ export class SshPool {
     }
   }
 
-  private async execInSlot(t: SshTarget, full: string, timeoutMs: number): Promise<ExecResult> {
+  /**
+   * One command on one channel. Stopping it (cancellation or timeout): the channel's input is ended,
+   * which the wrapper of exec() (stoppableCommand) answers by signalling the command's process group,
+   * TERM then KILL; a "signal" channel request (TERM) is sent too, for sshd versions and logins that
+   * honour it (OpenSSH >= 7.9, not for root logins). After STOP_GRACE_MS without an exit: a KILL
+   * request and the channel is closed. The exec then fails with a CancelledFailure (cancellation) or
+   * an SshTimeoutError (timeout) naming the command and the host, and the message is logged.
+   */
+  private async execInSlot(
+    t: SshTarget,
+    full: string,
+    shown: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    log: ((message: string) => void) | undefined,
+  ): Promise<ExecResult> {
     const client = await this.client(t);
     return new Promise<ExecResult>((resolve, reject) => {
       client.exec(full, (err, stream: ClientChannel) => {
@@ -197,10 +259,55 @@ export class SshPool {
         let stdout = '';
         let stderr = '';
         let truncated = false;
-        const timer = setTimeout(() => {
-          stream.close();
-          reject(new SshTimeoutError(`command on ${t.host} did not finish within ${timeoutMs / 1000} s`));
-        }, timeoutMs);
+        let stopping: { error: () => Error } | undefined;
+        let exitSignal: string | undefined;
+        let killTimer: NodeJS.Timeout | undefined;
+        let giveUpTimer: NodeJS.Timeout | undefined;
+        let settled = false;
+        const settle = (outcome: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          clearTimeout(killTimer);
+          clearTimeout(giveUpTimer);
+          signal?.removeEventListener('abort', onAbort);
+          outcome();
+        };
+        const what = () => `"${shown}" on ${t.host} (${t.user}@${t.address}:${t.port})`;
+        const stop = (error: () => Error) => {
+          if (stopping) return;
+          stopping = { error };
+          clearTimeout(timer);
+          stream.signal('TERM');
+          stream.end();
+          killTimer = setTimeout(() => {
+            stream.signal('KILL');
+            stream.close();
+            // A connection that went dead never confirms the close: do not wait for it forever.
+            giveUpTimer = setTimeout(() => settle(() => reject(error())), STOP_GRACE_MS);
+          }, STOP_GRACE_MS);
+        };
+        const onAbort = () => {
+          const reason = signal?.reason;
+          const why = reason instanceof Error ? reason.message : String(reason ?? 'cancelled');
+          stop(() => {
+            const ended = exitSignal ? `it ended on ${exitSignal}` : 'its channel was closed';
+            const message = `activity cancelled (${why}): stopped ${what()}; ${ended}`;
+            log?.(message);
+            return new CancelledFailure(message);
+          });
+        };
+        const timer = setTimeout(
+          () =>
+            stop(() => {
+              const message = `command ${what()} did not finish within ${timeoutMs / 1000} s and was stopped`;
+              log?.(message);
+              return new SshTimeoutError(message);
+            }),
+          timeoutMs,
+        );
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
         stream.on('data', (d: Buffer) => {
           let cut: boolean;
           [stdout, cut] = keep(stdout, d.toString('utf8'));
@@ -211,10 +318,16 @@ export class SshPool {
           [stderr, cut] = keep(stderr, d.toString('utf8'));
           truncated ||= cut;
         });
-        stream.on('close', (code: number | null) => {
-          clearTimeout(timer);
-          resolve({ code: code ?? 255, stdout, stderr, truncated });
+        stream.on('exit', (_code: number | null, sig?: string) => {
+          if (sig) exitSignal = sig;
         });
+        stream.on('close', (code: number | null) =>
+          settle(() => {
+            const stopped = stopping;
+            if (stopped) reject(stopped.error());
+            else resolve({ code: code ?? 255, stdout, stderr, truncated });
+          }),
+        );
       });
     });
   }
@@ -299,4 +412,13 @@ export class SshPool {
     this.clients.clear();
     for (const c of all) (await c.catch(() => undefined))?.end();
   }
+}
+
+/** The activity was cancelled before the command was sent: nothing ran. */
+function cancelledBeforeStart(t: SshTarget, shown: string, signal: AbortSignal): CancelledFailure {
+  const reason =
+    signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
+  return new CancelledFailure(
+    `activity cancelled (${reason}) before "${shown}" was run on ${t.host}; nothing was run`,
+  );
 }

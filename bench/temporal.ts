@@ -2,13 +2,14 @@
 // dir (never the developer's `npm start` server), a client, and the runbooks worker built per run.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { type ActivityDeps, createActivities, defaultDeps } from '../activities';
 import { PROJECT_ROOT } from '../src/config';
 import { type DevServer, startDevServer } from '../src/devserver';
 import { freePort } from '../src/free-port';
 import { InventoryStore } from '../src/inventory/store';
+import { connectClient } from '../src/temporal-client';
 import { createWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/worker';
 import { onCleanup } from './cleanup';
 import { BENCH_INVENTORY } from './lab-session';
@@ -43,8 +44,15 @@ export async function startTemporal(tmp: string): Promise<BenchTemporal> {
     pidFile: path.join(tmp, 'devserver.pid'),
   });
   onCleanup(`the Temporal dev server (pid ${server.pid})`, () => server.stop());
-  const connection = await Connection.connect({ address: server.address });
-  onCleanup('the client connection', () => connection.close());
+  // The shared client factory, with an environment of the bench's own: its dev server takes no TLS or
+  // API key, and its workers run without the payload codec (dataConverter: null), so the client must
+  // not pick up the operator's TEMPORAL_* settings or WABA_CODEC_KEYS either.
+  const temporal = await connectClient({
+    env: {},
+    address: server.address,
+    addressSource: "the bench's dev server",
+  });
+  onCleanup('the client connection', () => temporal.close());
   const [runbooksBundle, benchBundle] = await Promise.all([
     bundle(
       path.join(PROJECT_ROOT, 'workflows', 'index.ts'),
@@ -53,7 +61,7 @@ export async function startTemporal(tmp: string): Promise<BenchTemporal> {
     ),
     bundle(path.join(__dirname, 'workflows.ts'), path.join(tmp, 'bench-bundle.js')),
   ]);
-  return { server, client: new Client({ connection }), runbooksBundle, benchBundle };
+  return { server, client: temporal.client, runbooksBundle, benchBundle };
 }
 
 export interface RunbooksWorker {

@@ -10,6 +10,7 @@ import { codecServerEnv, type RunningCodecServer, startCodecServer } from './cod
 import { PROJECT_ROOT, temporalConfig } from './config';
 import { type DevServer, startDevServer } from './devserver';
 import { openInventory } from './inventory/open';
+import { connectClient, type TemporalClient } from './temporal-client';
 
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -73,10 +74,13 @@ async function main(): Promise<void> {
       dataConverter: codec ? { payloadCodecs: [codec] } : null,
     });
     let chatops: RunningChatops | undefined;
+    let temporal: TemporalClient | undefined;
     try {
-      // The ChatOps endpoint too, when a signing secret says it is wanted.
+      // The ChatOps endpoint too, when a signing secret says it is wanted: its client from the shared
+      // factory (same settings and payload codec as the worker), to the server the worker uses.
       if (chatopsConfigured()) {
-        chatops = await startChatopsFromEnv(process.env, address, addressSource);
+        temporal = await connectClient({ env: process.env, config, address, addressSource });
+        chatops = await startChatopsFromEnv(process.env, { temporal });
         console.log(chatops.describe);
       }
       if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
       await worker.run();
     } finally {
       await chatops?.close();
+      await temporal?.close();
       await connection.close();
     }
   } finally {

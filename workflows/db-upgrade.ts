@@ -11,10 +11,10 @@ import type { OperableCluster } from '../src/spec/cluster';
 import { DbUpgradeInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
 import type { InventoryStamp } from '../src/spec/results';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep, upSteps } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface DbUpgradeResult {
@@ -60,7 +60,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
       },
       ...(input.restartApps ? upSteps(appHosts, toVersion, ['webapp', 'coreapp']) : []),
     ];
-    await refuseConcurrentRuns('dbUpgrade', cluster.name);
+    await holdClusterLock(progress, 'dbUpgrade', cluster.name, input);
     progress.stage('preflight');
     const variants = await detectCompose(
       ref,
@@ -152,5 +152,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     progress.failed(err);
     await notifier.failed(err);
     throw err;
+  } finally {
+    await releaseClusterLock();
   }
 }

@@ -20,12 +20,12 @@ import type { HealthSummary } from '../src/spec/health';
 import { HaDrillInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 /** Health is read this often while the takeover is measured: the measurement's resolution. */
@@ -105,7 +105,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     const { ref } = resolved;
     const version = cluster.version;
     const apiReq = { cluster: ref };
-    await refuseConcurrentRuns('haDrill', cluster.name, input.preview);
+    await holdClusterLock(progress, 'haDrill', cluster.name, input);
     enter('health precheck');
     const before = await waitForHealth(apiReq, 'an answer', () => true, '1m', record);
     const choice = chooseTarget(cluster.hosts, before, input.target);
@@ -229,6 +229,8 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     progress.failed(final);
     await notifier.failed(final);
     throw final;
+  } finally {
+    await releaseClusterLock();
   }
 
   /** Start the stopped container again (even when the run is being cancelled); say so in the error. */

@@ -12,6 +12,7 @@ import { HaSetupInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { type ClusterRef, inventoryOf, type Resolution } from '../src/spec/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { compareVersions } from '../src/spec/version';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
 import { pollInterval, waitForHealth } from './lib/health-gate';
 import { preflightHosts } from './lib/hosts';
@@ -28,7 +29,6 @@ import {
   upSteps,
   type Variants,
 } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 import { VerificationCode } from './lib/verification-code';
 
@@ -80,7 +80,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult | PreviewResu
     const version = cluster.version;
     const apiReq = { cluster: ref };
     plan = haSetupPlan(input, cluster, resolution);
-    await refuseConcurrentRuns('haSetup', cluster.name, input.preview);
+    await holdClusterLock(progress, 'haSetup', cluster.name, input);
     // The password check runs first and alone: a bad password stops the run before any SSH connection.
     progress.stage('database password');
     await hosts.checkDbSecret({ cluster: ref });
@@ -216,6 +216,8 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult | PreviewResu
     progress.failed(err);
     await notifier.failed(err);
     throw err;
+  } finally {
+    await releaseClusterLock();
   }
 }
 

@@ -1,4 +1,5 @@
 // Every workflow type the worker registers. Workflow code only: deterministic, no I/O.
+export { clusterLock } from './cluster-lock';
 export { collectLogs } from './collect-logs';
 export { dbUpgrade } from './db-upgrade';
 export { haDrill } from './ha-drill';

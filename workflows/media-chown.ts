@@ -8,17 +8,24 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { chownPollMs, type MediaChownProgress } from '../src/spec/chown-progress';
 import { mediaDirOf, type OperableCluster } from '../src/spec/cluster';
 import { durationMs } from '../src/spec/duration';
 import { MEDIA_WINDOW_FIELDS, type MediaChownInput, MediaChownInput as Schema } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
 import type { InventoryStamp } from '../src/spec/results';
 import { shellQuote } from '../src/spec/shell';
-import { nextOpening, type Opening, recurringWindowProblems } from '../src/spec/window';
+import {
+  type MaintenanceWindow,
+  nextOpening,
+  type Opening,
+  recurringWindowProblems,
+  windowState,
+} from '../src/spec/window';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { INVALID_INPUT, validateInput } from './lib/validate';
 
 export interface MediaChownResult {
@@ -47,8 +54,17 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     // Every operable cluster has a webapp host (the inventory's requirements).
     const web = hostsWithRole(cluster, 'webapp')[0] as (typeof cluster.hosts)[number];
     const dirs = ['incoming', 'outgoing', 'shared'].map((d) => `${mediaDir}/${d}`);
+    const w = input.window;
     plan = [
       resolveStep(cluster.name, resolved.resolution),
+      ...(w
+        ? [
+            {
+              stage: 'window',
+              note: `${w.days.join(',')} ${w.start}-${w.end} ${w.timeZone}: the chown runs only inside it, stops when it closes and resumes at the next opening`,
+            },
+          ]
+        : []),
       {
         stage: 'chown',
         host: web.name,
@@ -61,14 +77,26 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
       inventory: inventoryOf(resolved.resolution),
       ...r,
     });
-    await refuseConcurrentRuns('mediaChown', cluster.name);
+    await holdClusterLock(progress, 'mediaChown', cluster.name, input);
     if (input.notBefore && Date.parse(input.notBefore) > Date.now()) {
       progress.stage(`waiting until ${input.notBefore} to resume`);
       notifier.waitingForWindow(input.notBefore);
       await sleep(Date.parse(input.notBefore) - Date.now());
     }
-    // The window recurs every resumeAfter: the follow-up run waits for the next opening, as long as this one.
+    // A maintenance window (an upgrade's): wait for an opening; this run stops when it closes.
+    const opening: Opening | undefined = input.window
+      ? await maintenanceOpening(input.window, progress, notifier)
+      : window;
     const resumeInNextWindow = async (left: string): Promise<never> => {
+      if (input.window) {
+        // The follow-up run waits for the window's next opening (the same input).
+        const next = windowState(Date.now(), input.window);
+        progress.stage(
+          `window closed: ${left}; resuming at the next opening ${new Date(next.opensAt).toISOString()}`,
+        );
+        return await continueAsNew<typeof mediaChown>(input, runs + 1);
+      }
+      // The window recurs every resumeAfter: the follow-up run waits for the next opening, as long as this one.
       if (!window) throw new Error('no window to resume in');
       const next = nextOpening(window, durationMs(input.resumeAfter), Date.now());
       const notBefore = new Date(next.opensAt).toISOString();
@@ -81,7 +109,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     const version = cluster.version;
     const variant = (await detectCompose(ref, cluster, [web])).get(web.name) ?? 'v1';
     progress.stage('chown');
-    const job = await hostActs.startMediaChown({ cluster: ref, host: web.name, version, variant });
+    let job = await hostActs.startMediaChown({ cluster: ref, host: web.name, version, variant });
     const first = job.before;
     if (first.remaining === 0) {
       // Counted just now: nothing to change (a re-run). A chown the activity started has nothing to do.
@@ -93,14 +121,39 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
       );
     }
     const startedAt = Date.now();
-    let last = await hostActs.mediaChownProgress({ cluster: ref, host: web.name, container: job.container });
+    // Polled less often the larger the tree (2 s to 60 s); each poll reads what the chown reported.
+    const pollMs = chownPollMs(first.total);
+    let restarts = 0;
+    let last: MediaChownProgress = await hostActs.mediaChownProgress({
+      cluster: ref,
+      host: web.name,
+      container: job.container,
+    });
     for (;;) {
       if (last.exitCode !== null) break;
-      if (window && Date.now() >= window.closesAt) {
+      if (opening && Date.now() >= opening.closesAt) {
         await hostActs.stopMediaChown({ cluster: ref, host: web.name, container: job.container });
         return await resumeInNextWindow(`${last.remaining} files left`);
       }
-      await sleep('5s');
+      if (last.state === 'gone') {
+        // No exit code and no process: the container restarted under it. Start it again (it
+        // resumes where it left off), a few times at most.
+        if (restarts >= MAX_RESTARTS)
+          throw ApplicationFailure.create({
+            type: 'MediaChownFailed',
+            nonRetryable: true,
+            message: `the chown on ${web.name} stopped without an exit code ${restarts + 1} times (the Webapp container restarted?); ${last.remaining} files not owned by root`,
+          });
+        restarts++;
+        progress.host(web.name, `chown stopped without an exit code: starting it again (${restarts})`);
+        job = await hostActs.startMediaChown({ cluster: ref, host: web.name, version, variant });
+        if (job.before.remaining === 0) {
+          last = { total: job.before.total, remaining: 0, done: job.before.total, exitCode: 0 };
+          break;
+        }
+      } else {
+        await sleep(opening ? Math.max(1, Math.min(pollMs, opening.closesAt - Date.now())) : pollMs);
+      }
       last = await hostActs.mediaChownProgress({ cluster: ref, host: web.name, container: job.container });
       const rate = (first.remaining - last.remaining) / Math.max(1, (Date.now() - startedAt) / 1000);
       const eta = rate > 0 ? `${Math.ceil(last.remaining / rate)} s left` : 'estimating';
@@ -123,6 +176,29 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     progress.failed(err);
     await notifier.failed(err);
     throw err;
+  } finally {
+    await releaseClusterLock();
+  }
+}
+
+/** A chown that vanished without an exit code is started again at most this often per run. */
+const MAX_RESTARTS = 3;
+
+/**
+ * The opening of the maintenance window the chown may run in: the current one, or the next one
+ * after waiting for it (durable timers; `status` says when it opens).
+ */
+async function maintenanceOpening(
+  window: MaintenanceWindow,
+  progress: ReturnType<typeof plainRun>['progress'],
+  notifier: ReturnType<typeof plainRun>['notifier'],
+): Promise<Opening> {
+  for (;;) {
+    const w = windowState(Date.now(), window);
+    if (w.inside) return { opensAt: w.opensAt, closesAt: w.closesAt };
+    progress.stage(`waiting for window opening at ${new Date(w.opensAt).toISOString()}`);
+    notifier.waitingForWindow(w.opensAt);
+    await sleep(w.opensAt - Date.now());
   }
 }
 

@@ -8,6 +8,7 @@ import type { HealthSummary } from '../src/spec/health';
 import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf, type Resolution } from '../src/spec/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
 import { preflightHosts } from './lib/hosts';
@@ -23,7 +24,6 @@ import {
   upSteps,
   type Variants,
 } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
@@ -73,7 +73,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     const version = cluster.version;
     const apiReq = { cluster: ref };
     plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution);
-    await refuseConcurrentRuns('multiconnectExpand', cluster.name, input.preview);
+    await holdClusterLock(progress, 'multiconnectExpand', cluster.name, input);
     progress.stage('health precheck');
     const before = await waitForHealth(apiReq, 'registered and healthy', () => true, '1m');
     if (before.verdict === 'unregistered' || before.verdict === 'degraded') {
@@ -182,6 +182,8 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     progress.failed(err);
     await notifier.failed(err);
     throw err;
+  } finally {
+    await releaseClusterLock();
   }
 }
 

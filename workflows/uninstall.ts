@@ -5,10 +5,10 @@ import type { OperableCluster, Role } from '../src/spec/cluster';
 import { RUNBOOK_INPUTS, UninstallInput } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { validateInput } from './lib/validate';
 
 export interface UninstallResult {
@@ -47,7 +47,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult | Preview
         ? [{ stage: 'remove data', note: 'down -v on every host, after gate "remove-data"' }]
         : []),
     ];
-    await refuseConcurrentRuns('uninstall', cluster.name, input.preview);
+    await holdClusterLock(progress, 'uninstall', cluster.name, input);
     progress.stage('find containers');
     const variants = await detectCompose(ref, cluster);
     const inventory = await Promise.all(
@@ -152,5 +152,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult | Preview
     progress.failed(err);
     await notifier.failed(err);
     throw err;
+  } finally {
+    await releaseClusterLock();
   }
 }

@@ -5,6 +5,7 @@ import {
   executeChild,
   isCancellation,
   ParentClosePolicy,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -20,12 +21,12 @@ import { compareVersions, VERSION_PATTERN } from '../src/spec/version';
 import { windowState } from '../src/spec/window';
 import type { DbUpgradeResult } from './db-upgrade';
 import { planHashOf } from './lib/approval';
+import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
 import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep, SERVICE_OF_ROLE, upSteps } from './lib/plan';
-import { refuseConcurrentRuns } from './lib/run-guard';
 import { requireScheduledForPreApproval, validateInput } from './lib/validate';
 import type { MediaChownResult } from './media-chown';
 
@@ -54,6 +55,23 @@ export interface HostOutcome {
   to: string;
   /** `already on target`: it ran `to` before this run (e.g. a re-run after a partial upgrade): left alone. */
   action: 'upgraded' | 'already on target';
+}
+
+/**
+ * Marks runs that know `window.onClose` (the plan says what happens when the window closes; `park`
+ * parks between batches). A run started before it replays as it ran: no parking, the old plan text.
+ */
+export const WINDOW_ON_CLOSE_PATCH = 'upgrade-window-on-close';
+
+/** A parked run (`status.parked`): its window closed between two batches. */
+export interface Parked {
+  /** When it parked, and the opening it waits for (ISO). */
+  since: string;
+  until: string;
+  /** The last health gate that passed before it parked (null: it parked before the first batch). */
+  after: string | null;
+  /** The batch it starts with at the opening, e.g. `upgrade master on master2`. */
+  next: string;
 }
 
 /** One role's service on one host, as read before upgrading. */
@@ -179,19 +197,24 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
   const id = workflowInfo().workflowId;
   const gateLog: UpgradeResult['gates'] = [];
   let from: string | undefined;
+  /** While the run is parked (its window closed between two batches): since when, until when, what is next. */
+  let parked: Parked | null = null;
   const { progress, gates, notifier, resolve, preview } = gatedRun('upgrade', input, raw, () => ({
     fromVersion: from,
     toVersion,
     healthGates: gateLog,
+    parked,
   }));
   let plan: PlanStep[] = [resolveStep(input.cluster)];
   setHandler(planQuery, () => plan);
+  /** The window's onClose policy applies (a window, not forced, and a run that knows the policy). */
+  const onClosePolicy = () => Boolean(input.window && !input.force) && patched(WINDOW_ON_CLOSE_PATCH);
   const buildPlan = (cluster: OperableCluster, dbUp: boolean, chown: boolean): PlanStep[] => [
     ...(input.window
       ? [
           {
             stage: 'window',
-            note: `${input.window.days.join(',')} ${input.window.start}-${input.window.end} ${input.window.timeZone}${input.force ? ` (forced: ${input.force.reason})` : ''}`,
+            note: `${input.window.days.join(',')} ${input.window.start}-${input.window.end} ${input.window.timeZone}${input.force ? ` (forced: ${input.force.reason})` : onClosePolicy() ? `; when it closes: ${input.window.onClose === 'park' ? 'park (no new batch; resume at the next opening)' : 'finish (run on to the last batch)'}` : ''}`,
           },
         ]
       : []),
@@ -245,7 +268,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
     const dbUp = needsDbUpgrade(cluster.db.engine, toVersion);
     const chown = needsMediaChown(fromVersion, toVersion);
     plan = [resolveStep(cluster.name, resolved.resolution), ...buildPlan(cluster, dbUp, chown)];
-    await refuseConcurrentRuns('upgrade', cluster.name, input.preview);
+    await holdClusterLock(progress, 'upgrade', cluster.name, input);
     if (!input.preview) await waitForWindow();
     progress.stage('pre-upgrade health');
     const before = await waitForHealth(
@@ -391,6 +414,53 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
       });
     };
 
+    /**
+     * Before each batch, with `onClose: park`: when the window has closed, no batch starts; the run
+     * parks (every batch so far passed its health gate) until the next opening, checks the health
+     * again, and goes on with this batch.
+     */
+    const parkIfClosed = async (next: string) => {
+      const w = input.window;
+      if (!w || !onClosePolicy() || w.onClose !== 'park') return;
+      let state = windowState(Date.now(), w);
+      if (state.inside) return;
+      const passed = gateLog.filter((g) => g.outcome === 'passed').at(-1)?.gate;
+      const after = passed ? `after "${passed}" passed` : 'before the first batch';
+      const since = new Date().toISOString();
+      while (!state.inside) {
+        const until = new Date(state.opensAt).toISOString();
+        parked = { since, until, after: passed ?? null, next };
+        progress.host('window', `closed: parked ${after}; ${next} at ${until}`);
+        progress.stage(`parked until ${until}`);
+        notifier.waitingForWindow(state.opensAt);
+        await sleep(state.opensAt - Date.now());
+        state = windowState(Date.now(), w);
+      }
+      parked = null;
+      progress.host('window', `open again (parked ${since} to ${new Date().toISOString()})`);
+      // The cluster had time to change while the run waited: healthy again before the next batch.
+      progress.stage('health before resuming');
+      const gate = 'health before resuming';
+      try {
+        await waitForHealth(
+          apiReq,
+          `${expected} Coreapp(s) connected`,
+          (s) => s.connectedCoreapps >= expected && s.verdict !== 'degraded',
+          input.timeouts.health,
+        );
+        gateLog.push({
+          gate,
+          outcome: 'passed',
+          at: new Date().toISOString(),
+          detail: `parked since ${since}`,
+        });
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure) || err.type !== HEALTH_GATE_FAILED) throw err;
+        gateLog.push({ gate, outcome: 'failed', at: new Date().toISOString(), detail: err.message });
+        await onFailedGate(`${gate} failed: ${err.message}`);
+      }
+    };
+
     let chownChild: Promise<MediaChownResult> | undefined;
     for (const role of ROLES) {
       const service = SERVICE_OF_ROLE[role];
@@ -400,6 +470,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
       const todo = ofRole.filter((s) => !s.onTarget);
       for (const batch of batches(todo, input.maxUnavailable)) {
         const names = batch.map((s) => s.host.name).join(', ');
+        await parkIfClosed(`upgrade ${service} on ${names}`);
         progress.stage(`upgrade ${service} on ${names}`);
         const ups = await Promise.allSettled(
           batch.map(async (s) => {
@@ -448,9 +519,19 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
       }
       if (role === 'webapp' && chown) {
         progress.stage('mediaChown started');
+        // The chown keeps to the upgrade's window (unless the upgrade was forced outside it): it
+        // stops when the window closes and resumes at its next opening, as a mediaChown does.
+        const w = input.window && !input.force ? input.window : undefined;
         const handle = await startChild('mediaChown', {
           workflowId: `${id}/mediaChown`,
-          args: [{ cluster: cluster.name }],
+          args: [
+            w
+              ? {
+                  cluster: cluster.name,
+                  window: { days: w.days, start: w.start, end: w.end, timeZone: w.timeZone },
+                }
+              : { cluster: cluster.name },
+          ],
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
         chownChild = handle.result() as Promise<MediaChownResult>;
@@ -499,6 +580,8 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
     progress.failed(err);
     await notifier.failed(err);
     throw err;
+  } finally {
+    await releaseClusterLock();
   }
 }
 

@@ -1,10 +1,15 @@
 // The ChatOps endpoint configured from the environment (README "ChatOps"): used by `npm run chatops`
-// and, when a secret is set, by `npm start`.
-import { Client, Connection } from '@temporalio/client';
-import { connectionOptions, explainConnectionError, temporalConfig } from '../config';
+// and, when a secret is set, by `npm start`. Its Temporal client comes from the shared factory
+// (src/temporal-client.ts), with the payload codec when one is configured; its replay cache is kept
+// in the data directory, so a restart does not let a captured request through again.
+import path from 'node:path';
+import { PROJECT_ROOT } from '../project-root';
 import { keyFileSigner } from '../signing/signer';
+import { connectClient, type TemporalClient } from '../temporal-client';
 import { loadIdentities, type Relay } from './commands';
+import { REPLAY_LOG_FILE, ReplayLog } from './replay-log';
 import { createChatopsServer } from './server';
+import { ReplayCache } from './verify';
 
 export interface RunningChatops {
   url: string;
@@ -17,11 +22,23 @@ export function chatopsConfigured(env: NodeJS.ProcessEnv = process.env): boolean
   return Boolean(env.SLACK_SIGNING_SECRET || env.WABA_CHATOPS_WEBHOOK_SECRET);
 }
 
-/** `address` (and where it came from) overrides the configured one: `npm start` passes its dev server's. */
+/** The replay log: `$WABA_DATA_DIR/chatops-replay.log` (default `.data/` of the project). */
+export function replayLogPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.resolve(env.WABA_DATA_DIR || path.join(PROJECT_ROOT, '.data')), REPLAY_LOG_FILE);
+}
+
+export interface ChatopsStartOptions {
+  /**
+   * A client from connectClient (`npm start` passes the one it made for its dev server); the caller
+   * closes it. Without one, ChatOps connects with the settings in `env`, and closes that on close().
+   */
+  temporal?: TemporalClient;
+  log?: (line: string) => void;
+}
+
 export async function startChatopsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  address?: string,
-  addressSource?: string,
+  opts: ChatopsStartOptions = {},
 ): Promise<RunningChatops> {
   const slackSigningSecret = env.SLACK_SIGNING_SECRET || undefined;
   const webhookSecret = env.WABA_CHATOPS_WEBHOOK_SECRET || undefined;
@@ -43,19 +60,20 @@ export async function startChatopsFromEnv(
       }
     : undefined;
 
-  const cfg = temporalConfig(env);
-  const target = address ?? cfg.address ?? 'localhost:7233';
-  const source = address ? (addressSource ?? 'the caller') : cfg.addressSource;
-  const connection = await Connection.connect(connectionOptions(cfg, target)).catch(async (err: unknown) => {
-    throw new Error(await explainConnectionError(err, target, source), { cause: err });
-  });
-  const client = new Client({ connection, namespace: cfg.namespace });
+  const log = opts.log ?? ((line: string) => console.error(line));
+  // Before connecting: an unreadable replay log stops start-up (refusing replays is the point).
+  const replayLog = new ReplayLog(replayLogPath(env), { onError: log });
+  const replay = new ReplayCache({ store: replayLog });
+  const temporal = opts.temporal ?? (await connectClient({ env }).catch(fail(replayLog)));
+  const ownClient = !opts.temporal;
   const server = createChatopsServer({
-    client,
+    client: temporal.client,
     slackSigningSecret,
     webhookSecret,
     identities,
     ...(relay ? { relay } : {}),
+    replay,
+    log,
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -63,7 +81,8 @@ export async function startChatopsFromEnv(
       server.listen(port, host, () => resolve());
     });
   } catch (err) {
-    await connection.close();
+    if (ownClient) await temporal.close();
+    replayLog.close();
     throw new Error(`chatops: cannot listen on ${host}:${port}: ${(err as Error).message}`);
   }
   const endpoints = [
@@ -77,14 +96,20 @@ export async function startChatopsFromEnv(
   return {
     url,
     describe:
-      `chatops: listening on ${url} (${endpoints.join(', ')}); ${mapped}; ${relay ? `relay ${relay.name} (key ${relay.signer.fingerprint})` : 'no relay key (WABA_CHATOPS_RELAY_KEY): read-only'}; namespace ${cfg.namespace}` +
+      `chatops: listening on ${url} (${endpoints.join(', ')}); ${mapped}; ${relay ? `relay ${relay.name} (key ${relay.signer.fingerprint})` : 'no relay key (WABA_CHATOPS_RELAY_KEY): read-only'}; namespace ${temporal.namespace}; ${temporal.codecKeyId ? `payload codec on (key "${temporal.codecKeyId}")` : 'payload codec off'}; replay log ${replayLog.file}` +
       (identities.size === 0
         ? ' (no identities mapped, WABA_CHATOPS_IDENTITIES: everyone can only read)'
         : ''),
     async close() {
       server.close();
       server.closeAllConnections();
-      await connection.close();
+      replayLog.close();
+      if (ownClient) await temporal.close();
     },
   };
 }
+
+const fail = (replayLog: ReplayLog) => (err: unknown) => {
+  replayLog.close();
+  throw err;
+};

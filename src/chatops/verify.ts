@@ -11,32 +11,70 @@ export type Verified = { ok: true } | { ok: false; why: string };
 export type Headers = Record<string, string | string[] | undefined>;
 
 /**
+ * Where a ReplayCache keeps what it has seen, so that a restart does not forget it (a captured request
+ * would otherwise replay after a restart while its timestamp is still fresh): src/chatops/replay-log.ts.
+ */
+export interface ReplayStore {
+  /** The entries to remember at start, `[key, expiresAtMs]`, unexpired at `nowMs`. */
+  load(nowMs: number): Iterable<readonly [string, number]>;
+  /**
+   * Record one new entry durably before the request is answered; throws when it cannot. `live` gives
+   * every unexpired entry, for a store that compacts itself now and then.
+   */
+  append(key: string, expiresAtMs: number, live: () => Iterable<readonly [string, number]>): void;
+}
+
+/**
  * Signatures (Slack) and request ids (webhook) seen recently. Bounded: entries expire after `ttlMs`
  * (longer than the whole freshness window, so a replay is caught as long as its timestamp is still
  * accepted); when `max` unexpired entries are held, new requests are refused rather than forgetting
- * one that could then be replayed.
+ * one that could then be replayed. With a `store`, entries are loaded at construction and each new
+ * one is recorded there before it counts as fresh ('unrecorded' when the store fails: refused too).
  */
 export class ReplayCache {
   private readonly seen = new Map<string, number>();
+  private readonly store: ReplayStore | undefined;
   readonly max: number;
   readonly ttlMs: number;
 
-  constructor(opts: { max?: number; ttlMs?: number } = {}) {
+  constructor(opts: { max?: number; ttlMs?: number; store?: ReplayStore; now?: number } = {}) {
     this.max = opts.max ?? 10_000;
     this.ttlMs = opts.ttlMs ?? 2 * MAX_SKEW_SECONDS * 1000 + 60_000;
+    this.store = opts.store;
+    if (this.store) {
+      const now = opts.now ?? Date.now();
+      // Kept in expiry order (prune relies on it); at most `max`, the longest-lived ones.
+      const loaded = [...this.store.load(now)].filter(([, expires]) => expires > now);
+      loaded.sort((a, b) => a[1] - b[1]);
+      for (const [key, expires] of loaded.slice(-this.max)) {
+        this.seen.delete(key);
+        this.seen.set(key, expires);
+      }
+    }
   }
 
   get size(): number {
     return this.seen.size;
   }
 
-  /** Record `key` at `nowMs`: 'fresh' the first time, 'replayed' while remembered, 'full' when no room. */
-  remember(key: string, nowMs: number): 'fresh' | 'replayed' | 'full' {
+  /**
+   * Record `key` at `nowMs`: 'fresh' the first time, 'replayed' while remembered, 'full' when no room,
+   * 'unrecorded' when the store could not record it.
+   */
+  remember(key: string, nowMs: number): 'fresh' | 'replayed' | 'full' | 'unrecorded' {
     this.prune(nowMs);
     const expires = this.seen.get(key);
     if (expires !== undefined && expires > nowMs) return 'replayed';
     if (this.seen.size >= this.max) return 'full';
-    this.seen.set(key, nowMs + this.ttlMs);
+    const until = nowMs + this.ttlMs;
+    if (this.store) {
+      try {
+        this.store.append(key, until, () => this.seen.entries());
+      } catch {
+        return 'unrecorded';
+      }
+    }
+    this.seen.set(key, until);
     return 'fresh';
   }
 
@@ -145,5 +183,6 @@ function remembered(replay: ReplayCache, key: string, now: number): Verified {
   const seen = replay.remember(key, now);
   if (seen === 'replayed') return { ok: false, why: 'replayed request' };
   if (seen === 'full') return { ok: false, why: 'too many recent requests' };
+  if (seen === 'unrecorded') return { ok: false, why: 'cannot record the request (replay log)' };
   return { ok: true };
 }

@@ -1,6 +1,6 @@
-// The CLI's connection to Temporal: the settings as the `temporal` CLI resolves them (profile,
-// config file, environment; src/config.ts), overridden by --address/--namespace, with the payload
-// codec when one is configured. A failure names the address and where it came from.
+// The CLI's connection to Temporal: the shared client factory (src/temporal-client.ts: settings as the
+// `temporal` CLI resolves them, the payload codec when one is configured), overridden by
+// --profile/--address/--namespace. A failure names the address and where it came from (exit 1).
 import type { Client } from '@temporalio/client';
 import { CommandFailed } from './exit';
 
@@ -18,38 +18,21 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-export const DEFAULT_ADDRESS = 'localhost:7233';
-
 export async function connect(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Connected> {
-  const [{ Client, Connection }, config] = await Promise.all([
-    import('@temporalio/client'),
-    import('../config'),
-  ]);
-  const settings = config.temporalConfig(env, flags.profile ? { profile: flags.profile } : {});
-  const [address, source] = flags.address
-    ? [flags.address, '--address']
-    : settings.address
-      ? [settings.address, settings.addressSource]
-      : [DEFAULT_ADDRESS, 'the default'];
-  const namespace = flags.namespace ?? settings.namespace;
-  let connection: Awaited<ReturnType<typeof Connection.connect>>;
+  // Loaded only when a command needs the server: `--help` and completion stay fast.
+  const { connectClient, TemporalConnectionError } = await import('../temporal-client');
   try {
-    connection = await Connection.connect({
-      ...config.connectionOptions(settings, address),
-      connectTimeout: '5s',
+    return await connectClient({
+      env,
+      ...(flags.profile ? { profile: flags.profile } : {}),
+      ...(flags.address ? { address: flags.address, addressSource: '--address' } : {}),
+      ...(flags.namespace ? { namespace: flags.namespace } : {}),
     });
   } catch (err) {
-    throw new CommandFailed(await config.explainConnectionError(err, address, source));
+    if (err instanceof TemporalConnectionError) throw new CommandFailed(err.message);
+    throw err;
   }
-  const dataConverter = config.dataConverterFromEnv(env);
-  return {
-    client: new Client({ connection, namespace, ...(dataConverter ? { dataConverter } : {}) }),
-    namespace,
-    taskQueue: settings.taskQueue,
-    address,
-    close: () => connection.close(),
-  };
 }

@@ -58,6 +58,7 @@ export async function startRunbook(
   const cluster = (checked.value as { cluster: string }).cluster;
   const id = workflowId ?? workflowIdFor(runbook, cluster);
   if (spec.disruptive) {
+    // A fast, friendly refusal only: the cluster's lock (workflows/cluster-lock.ts) is what decides.
     // A run started by a schedule carries a time suffix in its id: find it by its search attributes.
     const query = `WabaCluster = '${cluster}' AND WabaRunbook = '${runbook}' AND ExecutionStatus = 'Running'`;
     for await (const open of client.workflow.list({ query })) {

@@ -40,16 +40,29 @@ export function inspectContainerCommand(id: string): string {
 }
 
 export const MEDIA_DIRS = ['incoming', 'outgoing', 'shared'] as const;
-/** Markers of the detached chown, inside the container: its pid, then its exit code when done. */
+/**
+ * Files of the detached chown, inside the container: its pid (the leader of its own process group),
+ * the counts taken when it started (`total remaining`), one byte per file the chown reported
+ * changed, its exit code while the counter is still being flushed, then its exit code when done.
+ */
 const CHOWN_PID = '/tmp/waba-chown.pid';
+const CHOWN_COUNTS = '/tmp/waba-chown.counts';
+const CHOWN_CHANGED = '/tmp/waba-chown.changed';
+const CHOWN_RC = '/tmp/waba-chown.rc';
 const CHOWN_EXIT = '/tmp/waba-chown.exit';
 
 const mediaDirs = (mediaDir: string) => MEDIA_DIRS.map((d) => `${mediaDir}/${d}`);
-const findAll = (mediaDir: string) => shellCommand(['find', ...mediaDirs(mediaDir)]);
 const findNotRoot = (mediaDir: string, ...action: string[]) =>
   shellCommand(['find', ...mediaDirs(mediaDir), '!', '-user', 'root', ...action]);
-/** Two lines: files in the media folders, and how many of them are not root's yet. */
-const mediaCounts = (mediaDir: string) => `${findAll(mediaDir)} | wc -l; ${findNotRoot(mediaDir)} | wc -l`;
+/**
+ * One walk of the media folders that prints `<not root's> <all>`: find ends the name of a file
+ * owned by root with a NUL and any other with a newline; only those separators are kept, and `wc
+ * -lc` counts newlines (not root's) and bytes (all files). Only find, tr and wc (coreutils or busybox).
+ */
+const countOnce = (mediaDir: string) =>
+  `${shellCommand(['find', ...mediaDirs(mediaDir), '(', '-user', 'root', '-print0', ')', '-o', '-print'])} | tr -cd '\\000\\n' | wc -lc`;
+/** Exit 0 while the chown whose pid is in CHOWN_PID runs (that pid alive, and it is the chown's shell). */
+const chownAlive = `p=$(cat ${CHOWN_PID} 2>/dev/null) && kill -0 "$p" 2>/dev/null && grep -q waba-chown "/proc/$p/cmdline" 2>/dev/null`;
 
 function inContainer(container: string, script: string): string {
   return shellCommand(['docker', 'exec', container, 'sh', '-c', script]);
@@ -57,38 +70,77 @@ function inContainer(container: string, script: string): string {
 
 /** Exit 0 while a chown started by startMediaChownCommand is still running. */
 export function mediaChownRunningCommand(container: string): string {
+  return inContainer(container, `test -f ${CHOWN_PID} && ! test -f ${CHOWN_EXIT} && ${chownAlive}`);
+}
+
+/**
+ * Count the media files in one walk and keep the counts for the chown's progress: prints `<total>
+ * <not root's yet>` (one line) and writes it to the counts file.
+ */
+export function mediaCountsCommand(container: string, mediaDir: string): string {
   return inContainer(
     container,
-    `test -f ${CHOWN_PID} && ! test -f ${CHOWN_EXIT} && kill -0 $(cat ${CHOWN_PID}) 2>/dev/null`,
+    `set -- $(${countOnce(mediaDir)}); echo "$2 $1" > ${CHOWN_COUNTS}; cat ${CHOWN_COUNTS}`,
   );
 }
 
-/** Files in the media folders, then how many are not root's yet (one number a line). */
-export function mediaCountsCommand(container: string, mediaDir: string): string {
-  return inContainer(container, mediaCounts(mediaDir));
+/** The counts kept when the running chown started (`<total> <not root's>`), or nothing. */
+export function mediaChownCountsCommand(container: string): string {
+  return inContainer(container, `cat ${CHOWN_COUNTS} 2>/dev/null; true`);
 }
 
-/** Clear the previous run's markers, so a poll never reads a stale exit code. */
+/** Clear the previous run's markers (not the counts just taken), so a poll never reads a stale exit code. */
 export function clearMediaChownMarkersCommand(container: string): string {
-  return shellCommand(['docker', 'exec', container, 'rm', '-f', CHOWN_EXIT, CHOWN_PID]);
+  return shellCommand([
+    'docker',
+    'exec',
+    container,
+    'rm',
+    '-f',
+    CHOWN_EXIT,
+    CHOWN_RC,
+    CHOWN_PID,
+    CHOWN_CHANGED,
+  ]);
 }
 
 /**
  * `chown root` of what is not root's yet, detached inside the container (it outlives the SSH
- * session and the worker); a stopped and restarted chown resumes where it left off.
+ * session and the worker), in a session of its own (setsid, where the container has it) so that a
+ * stop ends every process of it; a stopped and restarted chown resumes where it left off. `chown
+ * -c` prints a line per file it changed; those lines become one byte each in the counter file
+ * (`tr`), which is the progress; the exit code is published only once the counter is complete.
+ * `-h`: a symbolic link itself becomes root's, as under `chown -R`. Waits (at most 10 s) until the
+ * job has written its pid.
  */
 export function startMediaChownCommand(container: string, mediaDir: string): string {
-  const chown = findNotRoot(mediaDir, '-exec', 'chown', 'root', '{}', '+');
-  const script = `echo $$ > ${CHOWN_PID}; rm -f ${CHOWN_EXIT}; ${chown}; echo $? > ${CHOWN_EXIT}`;
-  return shellCommand(['docker', 'exec', '-d', container, 'sh', '-c', script]);
+  const chown = findNotRoot(mediaDir, '-exec', 'chown', '-h', '-c', 'root', '{}', '+');
+  const job = `echo $$ > ${CHOWN_PID}; { ${chown}; echo $? > ${CHOWN_RC}; } | tr -cd '\\n' > ${CHOWN_CHANGED}; mv ${CHOWN_RC} ${CHOWN_EXIT}`;
+  const launch = `command -v setsid >/dev/null 2>&1 && exec ${shellCommand(['setsid', 'sh', '-c', job])}; exec ${shellCommand(['sh', '-c', job])}`;
+  const waitForPid = `i=0; while ! test -s ${CHOWN_PID} && test $i -lt 50; do sleep 0.2; i=$((i + 1)); done; test -s ${CHOWN_PID}`;
+  return `${shellCommand(['docker', 'exec', '-d', container, 'sh', '-c', launch])} && ${inContainer(container, waitForPid)}`;
 }
 
-/** mediaCountsCommand's two lines, then the chown's exit code, or `running`. */
+/**
+ * The chown's progress without walking the tree: the counts kept at its start (`<total> <not
+ * root's>`, or `-`), how many files it reported changed so far, then its exit code, `running`, or
+ * `gone` (no exit code and no live process: the container restarted, or it was stopped). Once it
+ * has exited, a last line: how many files are still not root's (one walk, the final check).
+ */
 export function mediaChownProgressCommand(container: string, mediaDir: string): string {
-  return inContainer(container, `${mediaCounts(mediaDir)}; cat ${CHOWN_EXIT} 2>/dev/null || echo running`);
+  const script = [
+    `cat ${CHOWN_COUNTS} 2>/dev/null || echo -`,
+    `if test -f ${CHOWN_CHANGED}; then wc -c < ${CHOWN_CHANGED}; else echo 0; fi`,
+    // Alive first: a job that is not alive has published its exit code already, if it ended by itself.
+    `if ! test -f ${CHOWN_EXIT} && ${chownAlive}; then echo running; elif test -f ${CHOWN_EXIT}; then cat ${CHOWN_EXIT}; ${findNotRoot(mediaDir)} | wc -l; else echo gone; fi`,
+  ].join('; ');
+  return inContainer(container, script);
 }
 
-/** Stop a running chown; what is done stays done. */
+/** Stop a running chown: its whole process group (or its shell, without setsid); what is done stays done. */
 export function stopMediaChownCommand(container: string): string {
-  return inContainer(container, `kill $(cat ${CHOWN_PID}) 2>/dev/null; pkill find; pkill chown; true`);
+  return inContainer(
+    container,
+    `if ${chownAlive}; then kill -TERM "-$p" 2>/dev/null || kill -TERM "$p"; fi; true`,
+  );
 }

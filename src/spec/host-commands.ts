@@ -29,6 +29,31 @@ export function removeFileCommand(path: string): string {
   return shellCommand(['rm', '-f', path]);
 }
 
+/**
+ * `command`, made stoppable through its SSH channel: it stops when the channel's input ends. The
+ * worker never writes to a command's input; it ends it only to stop a command it no longer wants
+ * (the activity was cancelled, the timeout passed), and sshd ends it when the connection drops. A
+ * watcher in the background waits for that end of input, then signals the command's whole process
+ * group: TERM, and KILL 2 s later for whatever ignored it. The command itself runs in a subshell of
+ * the same shell (an `exit` in it ends only the subshell); its exit code is the wrapper's. On a
+ * normal end the watcher is stopped with PIPE, a signal shells do not report. Works under `sudo -n
+ * sh -c` too (then the watcher is root's and so can signal root's processes).
+ */
+export function stoppableCommand(command: string): string {
+  return [
+    'exec 3<&0',
+    "{ while read -r _; do :; done; trap '' TERM; kill -TERM 0; sleep 2; kill -KILL 0; } <&3 >/dev/null 2>&1 &",
+    'waba_watch=$!',
+    'exec 3<&-',
+    '(',
+    command,
+    ')',
+    'waba_code=$?',
+    'kill -PIPE $waba_watch 2>/dev/null',
+    'exit $waba_code',
+  ].join('\n');
+}
+
 /** A whole command run as root; `-n`: fail at once rather than wait for a password. */
 export function sudoCommand(command: string): string {
   return shellCommand(['sudo', '-n', 'sh', '-c', command]);

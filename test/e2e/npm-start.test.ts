@@ -102,6 +102,10 @@ describe('npm start (embedded dev server + worker)', () => {
     expect(first.output()).toContain(`Temporal Web UI: http://127.0.0.1:${uiPort}`);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${chatopsPort}/healthz`)).status).toBe(200);
+    // ChatOps on the worker's server, through the shared client factory; its replay log in the data dir.
+    expect(first.output()).toContain(
+      `payload codec off; replay log ${path.join(dataDir, 'chatops-replay.log')}`,
+    );
     expect(first.output()).toContain(`Prometheus metrics: http://127.0.0.1:${metricsPort}/metrics`);
     const serverPid1 = Number(readFileSync(pidFile, 'utf8'));
 

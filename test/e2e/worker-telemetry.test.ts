@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/free-port';
+import { GATE_WAIT_BUCKETS } from '../../workers/telemetry';
 import { approve, reject, signedInput } from '../support/decide';
 import { runFailure, upgradeInput, within } from '../support/fake-cluster';
 import { testClient } from '../support/temporal';
@@ -92,6 +93,19 @@ describe('worker telemetry (Prometheus and JSON logs)', () => {
     expect(sample(text, 'waba_gate_wait_seconds_count', { ...gate, outcome: 'approved' })).toBe(1);
     expect(sample(text, 'waba_gate_wait_seconds_count', { ...gate, outcome: 'rejected' })).toBe(1);
     expect(sample(text, 'waba_gate_wait_seconds_sum', { ...gate, outcome: 'approved' })).toBeGreaterThan(1);
+    // Buckets from a second to a week (not the SDK's default, which stops at 10000 s): the wait of a
+    // second or two is counted from the 5 s or 15 s bucket up, not in the 1 s one.
+    const les = text
+      .split('\n')
+      .filter((l) => l.startsWith('waba_gate_wait_seconds_bucket{') && l.includes('outcome="approved"'))
+      .map((l) => /le="([^"]+)"/.exec(l)?.[1]);
+    expect(les).toEqual([...GATE_WAIT_BUCKETS.map(String), '+Inf']);
+    const bucket = (le: string) =>
+      sample(text, 'waba_gate_wait_seconds_bucket', { ...gate, outcome: 'approved', le });
+    expect(bucket('1')).toBe(0);
+    expect(bucket('60')).toBe(1);
+    expect(bucket('604800')).toBe(1);
+    expect(bucket('+Inf')).toBe(1);
     // The SDK's own runtime telemetry is there too.
     expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
 

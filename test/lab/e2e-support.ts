@@ -21,11 +21,16 @@ export const execFileAsync = promisify(execFile);
  * The runbooks worker as a separate process (tests SIGKILL it) on `taskQueue`, against the suite's
  * server, reading `inventory` (a test file's own copy of the lab's, see TestInventory).
  */
-export const labWorker = (taskQueue: string, inventory: TestInventory): Promise<WorkerProcess> =>
+export const labWorker = (
+  taskQueue: string,
+  inventory: TestInventory,
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> =>
   startWorkerProcess({
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     WABA_TASK_QUEUE: taskQueue,
     WABA_INVENTORY: inventory.file,
+    ...env,
   });
 
 /**

@@ -275,10 +275,11 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     // From the run's history: the SSH stage was the host-key check alone; no preflight, no command.
     expect(await scheduledActivities(id)).toEqual([
       'resolveCluster',
-      'openDisruptiveRuns',
+      'acquireClusterLock',
       'checkDbSecret',
       'checkHostKeys',
       'notify',
+      'releaseClusterLock',
     ]);
     for (const h of labState().hosts)
       expect((await ssh(h.address, 'ls -d /root/biz-keytest 2>/dev/null || echo absent')).trim()).toBe(
@@ -331,12 +332,14 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     expect(pw.type).toBe('DbPasswordRejected');
     expect(pw.message).toContain('"("');
     expect(pw.message).not.toContain('lab(pass)word');
-    // Nothing touched a host: the lookup, the run guard, the secret check, the failure notification (chat).
+    // Nothing touched a host: the lookup, the cluster lock, the secret check, the failure
+    // notification (chat), the lock's release.
     expect(await scheduledActivities(idPw)).toEqual([
       'resolveCluster',
-      'openDisruptiveRuns',
+      'acquireClusterLock',
       'checkDbSecret',
       'notify',
+      'releaseClusterLock',
     ]);
 
     expect(sshLogins()).toBe(loginsBefore);

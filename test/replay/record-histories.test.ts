@@ -7,15 +7,27 @@
 // Re-recorded again for signed decisions (TRUST.md rules 5-8): the gated runs are started with a
 // signed request, their gates show a plan hash and every decision is signed; the upgrade re-reads
 // its hosts after the approval.
+// Re-recorded again for the cluster lock (workflows/cluster-lock.ts): every disruptive run takes its
+// cluster's lock (acquireClusterLock, update-with-start) instead of asking visibility
+// (openDisruptiveRuns), and releases it from its finally (releaseClusterLock); the lock workflow's
+// own history (a grant, a queued run, the release, the next grant) and a run that waited are recorded.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { clusterLockId } from '../../activities/cluster-lock';
 import { inventoryActivities } from '../../activities/inventory';
 import { resolveTemporalCli } from '../../src/devserver';
 import seed from '../fixtures/seed-health.json';
 import { approve, sendCode, signedInput } from '../support/decide';
-import { fakeCluster, haSetupInput, multiconnectInput, until, upgradeInput } from '../support/fake-cluster';
+import {
+  fakeCluster,
+  haSetupInput,
+  multiconnectInput,
+  uninstallInput,
+  until,
+  upgradeInput,
+} from '../support/fake-cluster';
 import { failoverHealth, haDrillInput } from '../support/fake-drill';
 import { testClusterEntry, testInventoryStore } from '../support/inventory';
 import { withWorker } from '../support/temporal';
@@ -137,11 +149,38 @@ describe.runIf(recording)('record histories', () => {
         (s) => Boolean(s.pendingGates?.length),
         30_000,
       );
+      // An uninstall that waits for the upgrade's lock, then gets it and stops at its own gate.
+      const un = await client.workflow.start('uninstall', {
+        taskQueue,
+        workflowId: 'lab/uninstall/recorded-waiting',
+        args: [
+          await signedInput(
+            'uninstall',
+            'lab/uninstall/recorded-waiting',
+            uninstallInput({ whenBusy: 'wait', lockWait: '1m' }),
+          ),
+        ],
+      });
+      await until(
+        'the uninstall to wait for the lock',
+        () => status(un.workflowId),
+        (s) => (s as { stage?: string }).stage?.startsWith('waiting for upgrade') ?? false,
+        30_000,
+      );
       await approve(client, up.workflowId, 'upgrade', 'alice');
       await up.result();
+      await until(
+        'the uninstall gate',
+        () => status(un.workflowId),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
       save(up.workflowId, 'upgrade-with-children.json');
       save(`${up.workflowId}/dbUpgrade`, 'db-upgrade-child.json');
       save(`${up.workflowId}/mediaChown`, 'media-chown-child.json');
+      save(un.workflowId, 'uninstall-waited-for-lock.json');
+      save(clusterLockId('lab', taskQueue), 'cluster-lock-grants.json');
+      await un.terminate('recorded');
     });
   });
 

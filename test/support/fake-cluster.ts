@@ -14,10 +14,11 @@ import {
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { Activities } from '../../activities';
+import { clusterLockActivities } from '../../activities/cluster-lock';
 import type { ContainerState } from '../../activities/compose';
 import { inventoryActivities } from '../../activities/inventory';
-import type { OpenRun } from '../../activities/run-guard';
 import type { InventoryStore } from '../../src/inventory/store';
+import type { MediaChownProgress } from '../../src/spec/chown-progress';
 import type { ComposeVariant } from '../../src/spec/commands';
 import type { HealthBody } from '../../src/spec/health';
 import type {
@@ -147,6 +148,7 @@ export const FAKE_ACTIVITIES = [
 ] as const;
 export type FakeActivityName = (typeof FAKE_ACTIVITIES)[number];
 export type FakeActivities = Pick<Activities, FakeActivityName>;
+type ClusterLockActivityName = keyof ReturnType<typeof clusterLockActivities>;
 
 export interface FakeCall {
   /** 1-based order over every activity call of this fake. */
@@ -156,6 +158,8 @@ export interface FakeCall {
   service?: string;
   /** Temporal's attempt number (retries count up). */
   attempt: number;
+  /** The run that called it (absent outside an activity). */
+  workflowId?: string;
   /** When the call started (Date.now()). */
   at: number;
   args: Record<string, unknown>;
@@ -208,8 +212,12 @@ export interface ChownState {
   running: boolean;
   /** null while it runs or after it was stopped. */
   exitCode: number | null;
+  /** Not root's when the running chown started (its counts, kept beside it). */
+  remainingAtStart: number;
   starts: number;
   stops: number;
+  /** Times a poll found it gone (see FakeClusterOptions.media.vanishes). */
+  vanished: number;
 }
 
 export type HealthScript = readonly HealthBody[] | ((state: FakeState, poll: number) => HealthBody);
@@ -250,17 +258,23 @@ export interface FakeClusterOptions {
   dbUpgradeJob?: { host: string; version: string };
   /**
    * Media files: how many, how many are not root's yet, how many each progress poll gives to root
-   * (defaults 1000, 400, 250), and `failWith`: chown exits with this code at the first poll.
+   * (defaults 1000, 400, 250; a function is asked at every poll), `failWith`: chown exits with this code at the first poll, and
+   * `vanishes`: the first N polls of a running chown find it gone (no exit code, no process: the
+   * container restarted under it).
    */
-  media?: { total?: number; remaining?: number; perPoll?: number; failWith?: number };
+  media?: {
+    total?: number;
+    remaining?: number;
+    perPoll?: number | (() => number);
+    failWith?: number;
+    vanishes?: number;
+  };
   /** Log size and error lines per `<host>/<service>` (default 1024 bytes, 0 error lines). */
   logs?: Record<string, { bytes: number; errorLines: number }>;
   /** `<host>/<service>` containers that `down` does not remove. */
   stuck?: string[];
   /** The chat webhook: every `notify` delivers (default) or every attempt fails (retryable). */
   notify?: 'delivered' | 'fails';
-  /** Other disruptive runs open on the cluster, as the run guard's visibility query would list them. */
-  openRuns?: OpenRun[];
   /** Hosts whose SSH server presents a key other than the pinned one (checkHostKeys fails naming them). */
   hostKeyMismatch?: string[];
 }
@@ -313,7 +327,7 @@ export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
   readonly activities: FakeActivities &
-    Pick<Activities, 'notify' | 'openDisruptiveRuns' | 'checkHostKeys' | 'resolveCluster'>;
+    Pick<Activities, 'notify' | 'checkHostKeys' | 'resolveCluster' | ClusterLockActivityName>;
   /** The fake's inventory: what `resolveCluster` (the real activity) reads. */
   readonly inventory: InventoryStore;
   readonly notifications: FakeNotification[] = [];
@@ -362,8 +376,10 @@ export class FakeCluster {
         remaining: options.media?.remaining ?? 400,
         running: false,
         exitCode: null,
+        remainingAtStart: 0,
         starts: 0,
         stops: 0,
+        vanished: 0,
       },
       volumes: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
       backups: [],
@@ -371,8 +387,9 @@ export class FakeCluster {
     this.activities = {
       ...this.build(),
       notify: (event) => this.notify(event),
-      // Not cluster work either: kept out of `calls`, like notify.
-      openDisruptiveRuns: async () => [...(options.openRuns ?? [])],
+      // The real cluster lock (workflows/cluster-lock.ts) on the scenario's own task queue, so
+      // tests never share a lock; not cluster work either: kept out of `calls`, like notify.
+      ...clusterLockActivities(),
       checkHostKeys: async (a) => this.checkHostKeys(a),
       // The real resolution, over the fake's inventory: kept out of `calls` too (nothing is touched).
       resolveCluster: inventoryActivities({ inventory: this.inventory }).resolveCluster,
@@ -462,8 +479,10 @@ export class FakeCluster {
     return async (a: A) => {
       const args = a as Record<string, unknown>;
       let attempt = 1;
+      let workflowId: string | undefined;
       try {
         attempt = activityInfo().attempt;
+        workflowId = activityInfo().workflowExecution?.workflowId;
       } catch {
         // called outside an activity (a unit use of the fake): attempt 1
       }
@@ -471,6 +490,7 @@ export class FakeCluster {
         seq: this.calls.length + 1,
         name,
         attempt,
+        ...(workflowId ? { workflowId } : {}),
         at: Date.now(),
         args,
         outcome: 'running',
@@ -620,7 +640,14 @@ export class FakeCluster {
     const o = this.options;
     type HostArgs = { host: string };
     type ClusterArgs = { cluster: ClusterRef };
-    const media = { perPoll: o.media?.perPoll ?? 250, failWith: o.media?.failWith };
+    const media = {
+      get perPoll(): number {
+        const p = o.media?.perPoll ?? 250;
+        return typeof p === 'function' ? p() : p;
+      },
+      failWith: o.media?.failWith,
+      vanishes: o.media?.vanishes ?? 0,
+    };
     const hash = (text: string) => createHash('sha256').update(text).digest('hex');
     return {
       settingsBackup: this.record(
@@ -716,15 +743,34 @@ export class FakeCluster {
         const c = s.chown;
         const before = { total: c.total, remaining: c.remaining };
         const container = containerId(`${host}/waweb`);
-        if (c.running) return { container, started: false, before };
+        // As the real activity: a retry while it runs reads the counts kept at its start.
+        if (c.running)
+          return { container, started: false, before: { total: c.total, remaining: c.remainingAtStart } };
+        if (c.remaining === 0) return { container, started: false, before };
         c.running = true;
         c.exitCode = null;
+        c.remainingAtStart = c.remaining;
         c.starts++;
         return { container, started: true, before };
       }),
 
-      mediaChownProgress: this.record('mediaChownProgress', () => {
+      mediaChownProgress: this.record('mediaChownProgress', (): MediaChownProgress => {
         const c = s.chown;
+        if (c.running && c.vanished < media.vanishes) {
+          // Gone: no exit code and no process; what it did stays done.
+          c.vanished++;
+          c.running = false;
+          c.remaining = Math.max(0, c.remaining - media.perPoll);
+          const changed = c.remainingAtStart - c.remaining;
+          return {
+            total: c.total,
+            remaining: c.remaining,
+            done: c.total - c.remaining,
+            exitCode: null,
+            changed,
+            state: 'gone',
+          };
+        }
         if (c.running) {
           if (media.failWith !== undefined) {
             c.remaining = Math.max(1, c.remaining - media.perPoll);
@@ -738,7 +784,14 @@ export class FakeCluster {
             }
           }
         }
-        return { total: c.total, remaining: c.remaining, done: c.total - c.remaining, exitCode: c.exitCode };
+        return {
+          total: c.total,
+          remaining: c.remaining,
+          done: c.total - c.remaining,
+          exitCode: c.exitCode,
+          changed: c.remainingAtStart - c.remaining,
+          state: c.exitCode !== null ? 'exited' : c.running ? 'running' : 'gone',
+        };
       }),
 
       stopMediaChown: this.record('stopMediaChown', () => {
@@ -797,12 +850,13 @@ export interface Scenario {
   /**
    * Start `workflowType` with a unique id (`test/<type>/<label>-<uuid>`), its request signed by the
    * input's `requestedBy` (test keys) unless `unsigned`; terminated at the end if still open.
+   * `executionTimeout` (default 2m) bounds the run and its continuations.
    */
   start(
     workflowType: string,
     label: string,
     input: unknown,
-    opts?: { unsigned?: boolean },
+    opts?: { unsigned?: boolean; executionTimeout?: string },
   ): Promise<WorkflowHandle>;
   /** Track a handle started otherwise, so the scenario terminates it at the end. */
   track(handle: WorkflowHandle): void;
@@ -833,7 +887,7 @@ export async function scenario(
           taskQueue,
           workflowId,
           args: [args],
-          workflowExecutionTimeout: '2m',
+          workflowExecutionTimeout: opts.executionTimeout ?? '2m',
         });
         handles.push(handle);
         return handle;

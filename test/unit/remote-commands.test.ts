@@ -130,6 +130,7 @@ const CASES: Record<string, ((v: string) => string)[]> = {
   makeDirCommand: [(v) => host.makeDirCommand(`/srv/${v}`)],
   fileSha256Command: [(v) => host.fileSha256Command(`/srv/${v}`)],
   fileExistsCommand: [(v) => host.fileExistsCommand(`/srv/${v}`)],
+  stoppableCommand: [(v) => host.stoppableCommand(host.fileExistsCommand(`/srv/${v}`))],
   removeFileCommand: [(v) => host.removeFileCommand(`/srv/${v}`)],
   sudoCommand: [(v) => host.sudoCommand(host.makeDirCommand(`/srv/${v}`))],
   checksumAndRenameCommand: [
@@ -152,6 +153,7 @@ const CASES: Record<string, ((v: string) => string)[]> = {
     (v) => container.mediaCountsCommand(v, '/usr/local/wamedia'),
     (v) => container.mediaCountsCommand('web', `/srv/${v}`),
   ],
+  mediaChownCountsCommand: [(v) => container.mediaChownCountsCommand(v)],
   clearMediaChownMarkersCommand: [(v) => container.clearMediaChownMarkersCommand(v)],
   startMediaChownCommand: [
     (v) => container.startMediaChownCommand(v, '/usr/local/wamedia'),

@@ -225,6 +225,15 @@ function specificCases(): HostileCase[] {
     c('haDrill', 'a drill on a Webapp', { target: 'web1' }, 'target', 'resolve'),
     c('mediaChown', 'a window opening in year 9999', { notBefore: '9999-12-31T00:00:00Z' }, 'notBefore'),
     c('mediaChown', 'a window ending in year 9999', { windowEnd: '9999-12-31T00:00:00Z' }, 'windowEnd'),
+    c(
+      'uninstall',
+      'a wait for the cluster of 1e20 days',
+      { whenBusy: 'wait', lockWait: '1e20d' },
+      'lockWait',
+    ),
+    c('upgrade', 'a wait for the cluster of a year', { whenBusy: 'wait', lockWait: '365d' }, 'lockWait'),
+    c('haSetup', 'a lockWait on a run that refuses', { lockWait: '1h' }, 'lockWait'),
+    c('dbUpgrade', 'a whenBusy of its own', { whenBusy: 'force' }, 'whenBusy'),
     c('collectLogs', 'a service listed twice', { services: ['waweb', 'waweb'] }, 'services'),
     c('collectLogs', 'a since that climbs', { since: '../../../etc' }, 'since'),
   );

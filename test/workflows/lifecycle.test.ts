@@ -31,6 +31,7 @@ import {
   within,
 } from '../support/fake-cluster';
 import { PLAN_HASH, signedBy } from '../support/signed-decisions';
+import { nextWholeMinute, windowClosingAt } from '../support/window-times';
 
 interface GateStatus extends RunStatus {
   pendingGates: PendingGate[];
@@ -330,8 +331,9 @@ describe('mediaChown', () => {
       expect(polls.map((c) => c.args)).toEqual(
         polls.map(() => ({ cluster: fake.ref(), host: 'web1', container: containerId('web1/waweb') })),
       );
-      // The workflow sleeps between polls.
-      expect((polls[1]?.at ?? 0) - (polls[0]?.at ?? 0)).toBeGreaterThanOrEqual(4_000);
+      // The workflow sleeps between polls: 2 s for a tree of 1000 files (chownPollMs).
+      expect((polls[1]?.at ?? 0) - (polls[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_900);
+      expect((polls[1]?.at ?? 0) - (polls[0]?.at ?? 0)).toBeLessThan(4_000);
       expect(fake.callsOf('stopMediaChown')).toEqual([]);
       expect(fake.state.chown).toMatchObject({ remaining: 0, exitCode: 0, starts: 1, stops: 0 });
 
@@ -423,6 +425,152 @@ describe('mediaChown', () => {
       expect(restart?.at ?? 0).toBeGreaterThanOrEqual(Date.parse(nextInput.notBefore) - 50);
       expect(restart?.at ?? 0).toBeLessThan(Date.parse(nextInput.windowEnd));
       expect((restart?.at ?? 0) - (stop[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
+    });
+  });
+
+  it('the poll interval grows with the tree: 100,000 files are polled every 5 s (one second per 20,000 files, 2 s to 60 s)', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      media: { total: 100_000, remaining: 300, perPoll: 200 },
+    });
+    await scenario(fake, async ({ start }) => {
+      const out = await resultOf<MediaChownResult>(await start('mediaChown', 'big-tree', mediaChownInput()));
+      expect(out).toMatchObject({ total: 100_000, changed: 300, outcome: 'completed', runs: 1 });
+      const polls = fake.callsOf('mediaChownProgress');
+      expect(polls).toHaveLength(2);
+      expect((polls[1]?.at ?? 0) - (polls[0]?.at ?? 0)).toBeGreaterThanOrEqual(4_900);
+      // The files are counted once, by the start; the polls read what the chown reported.
+      expect(fake.callsOf('startMediaChown')).toHaveLength(1);
+    });
+  });
+
+  it('a chown gone without an exit code (the Webapp container restarted under it) is started again and completes', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      media: { total: 1000, remaining: 400, perPoll: 150, vanishes: 1 },
+    });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('mediaChown', 'gone', mediaChownInput());
+      const out = await resultOf<MediaChownResult>(handle);
+      // The first poll found it gone after 150 files: started again, it finished the other 250.
+      expect(out).toMatchObject({ total: 1000, changed: 400, outcome: 'completed', runs: 1 });
+      expect(fake.state.chown).toMatchObject({ starts: 2, vanished: 1, remaining: 0, exitCode: 0 });
+      expect(phases(fake)).toEqual([
+        'preflightHost',
+        'startMediaChown',
+        'mediaChownProgress',
+        'startMediaChown',
+        'mediaChownProgress',
+      ]);
+      expect((await statusOf(handle)).stagesDone).toContain('chown');
+    });
+  });
+
+  it('a chown that keeps vanishing fails with MediaChownFailed after three restarts', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      media: { total: 1000, remaining: 400, perPoll: 10, vanishes: 10 },
+    });
+    await scenario(fake, async ({ start }) => {
+      const { failure } = await runFailure(await start('mediaChown', 'vanishing', mediaChownInput()), 20_000);
+      expect(failure.type).toBe('MediaChownFailed');
+      expect(failure.message).toBe(
+        'the chown on web1 stopped without an exit code 4 times (the Webapp container restarted?); 360 files not owned by root',
+      );
+      expect(fake.state.chown.starts).toBe(4);
+    });
+  });
+
+  it(
+    'with a maintenance window (as an upgrade passes it), the chown stops when it closes, continues as new and resumes at the next opening',
+    { timeout: 200_000 },
+    async () => {
+      const fake: FakeCluster = fakeCluster({
+        setUp: true,
+        version: '2.29.3',
+        // One file a poll in the first run (still running when the window closes), fast after.
+        media: { total: 100, remaining: 100, perPoll: () => (fake.state.chown.starts < 2 ? 1 : 50) },
+      });
+      await scenario(fake, async ({ client, start }) => {
+        // Open now, closed for one minute from the next whole minute (at least 10 s ahead), in Kolkata.
+        const closesAt = nextWholeMinute(Date.now() + 10_000);
+        const reopens = closesAt + 60_000;
+        const window = windowClosingAt(closesAt, 'Asia/Kolkata');
+        const handle = await start('mediaChown', 'maintenance-window', mediaChownInput({ window }), {
+          executionTimeout: '5m',
+        });
+        const firstRunId = (handle as WorkflowHandleWithFirstExecutionRunId).firstExecutionRunId;
+        await until(
+          'the chown to start',
+          async () => fake.callsOf('startMediaChown').length,
+          (n) => n > 0,
+        );
+        expect(await plan(client, handle.workflowId)).toContainEqual({
+          stage: 'window',
+          note: `${window.days.join(',')} ${window.start}-${window.end} Asia/Kolkata: the chown runs only inside it, stops when it closes and resumes at the next opening`,
+        });
+
+        const stopped = await until(
+          'the chown to be stopped when the window closes',
+          async () => fake.callsOf('stopMediaChown'),
+          (calls) => calls.length > 0,
+          closesAt - Date.now() + 20_000,
+        );
+        const stopAt = stopped[0]?.at ?? 0;
+        expect(stopAt).toBeGreaterThanOrEqual(closesAt);
+        expect(stopAt).toBeLessThan(closesAt + 5_000);
+        const waiting = await until(
+          'the follow-up run to wait for the next opening',
+          () => statusOf(handle),
+          (st) => st.stage.startsWith('waiting for window opening at '),
+        );
+        expect(waiting.stage).toBe(`waiting for window opening at ${new Date(reopens).toISOString()}`);
+        expect(fake.state.chown.running).toBe(false);
+
+        const out = await resultOf<MediaChownResult>(handle, reopens - Date.now() + 30_000);
+        expect(out).toMatchObject({
+          cluster: 'lab',
+          host: 'web1',
+          total: 100,
+          outcome: 'completed',
+          runs: 2,
+        });
+        expect(fake.state.chown).toMatchObject({ starts: 2, stops: 1, remaining: 0, exitCode: 0 });
+        // Nothing touched the cluster while the window was closed; the chown started again at the opening.
+        expect(fake.calls.filter((c) => c.at > stopAt && c.at < reopens - 50)).toEqual([]);
+        const restart = fake.callsOf('startMediaChown')[1];
+        expect(restart?.at ?? 0).toBeGreaterThanOrEqual(reopens - 50);
+        // The first run closed as CONTINUED_AS_NEW, saying when it resumes; the follow-up has the same window.
+        const firstRun = client.workflow.getHandle(handle.workflowId, firstRunId);
+        expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
+        const latest = await handle.describe();
+        const history = await client.workflow.getHandle(handle.workflowId, latest.runId).fetchHistory();
+        const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+        const [nextInput, runs] = payloads.map((p) => JSON.parse(Buffer.from(p.data ?? []).toString('utf8')));
+        expect(runs).toBe(2);
+        expect(nextInput.window).toEqual(window);
+        expect(nextInput.notBefore).toBeUndefined();
+        expect(nextInput.windowEnd).toBeUndefined();
+      });
+    },
+  );
+
+  it('window with windowEnd or notBefore is refused with InvalidInput naming them, before any activity', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3' });
+    await scenario(fake, async ({ start }) => {
+      const window = { days: ['sun'], start: '03:00', end: '05:00', timeZone: 'Europe/Rome' };
+      const soon = new Date(Date.now() + 3_600_000).toISOString();
+      const { failure } = await runFailure(
+        await start('mediaChown', 'window-and-end', mediaChownInput({ window, windowEnd: soon } as never)),
+      );
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toBe(
+        'invalid mediaChown input: windowEnd: not with window: the maintenance window says when the chown runs',
+      );
+      expect(fake.calls).toEqual([]);
     });
   });
 

@@ -15,7 +15,7 @@ import { approveUpdate, type PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaStep } from '../../workflows/lib/search-attributes';
-import type { UpgradeResult } from '../../workflows/upgrade';
+import type { Parked, UpgradeResult } from '../../workflows/upgrade';
 import { approve, reject } from '../support/decide';
 import {
   type FakeCluster,
@@ -33,6 +33,7 @@ import {
 import type { RawEntry } from '../support/inventory';
 import { testKey } from '../support/keys';
 import { keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
+import { windowClosingAt } from '../support/window-times';
 
 interface UpgradeStatus extends RunStatus {
   fromVersion: string;
@@ -41,6 +42,7 @@ interface UpgradeStatus extends RunStatus {
   decisions: Decision[];
   refusedDecisions: unknown[];
   healthGates: UpgradeResult['gates'];
+  parked: Parked | null;
 }
 
 const statusOf = (h: WorkflowHandle) => h.query<UpgradeStatus>('status');
@@ -1198,7 +1200,7 @@ describe('upgrade', () => {
           expect(waiting.inventory).toEqual(fake.stamp('upgrade'));
           expect(steps[1]).toEqual({
             stage: 'window',
-            note: `${window.days[0]} ${window.start}-${window.end} UTC`,
+            note: `${window.days[0]} ${window.start}-${window.end} UTC; when it closes: park (no new batch; resume at the next opening)`,
           });
 
           const atGate = await gateOpen(handle, 'upgrade', opensAt - Date.now() + 20_000);
@@ -1250,5 +1252,162 @@ describe('upgrade', () => {
         });
       },
     );
+
+    /**
+     * A fake whose health stays degraded after web1 is upgraded until `closesAt()`: web1's batch is
+     * the one in progress when the window closes, and its health gate passes just after the close.
+     */
+    const closingDuringWeb1 = (closesAt: () => number) =>
+      fakeCluster({
+        setUp: true,
+        version: '2.29.3',
+        engine: 'PGSQL',
+        health: (state) =>
+          state.versions.web1 === '2.30.0' && Date.now() < closesAt() ? SEED.degraded() : SEED.haConnected(),
+      });
+
+    it(
+      'park (default): the batch in progress when the window closes finishes and passes its health gate; no batch starts until the next opening; the run parks, says so, and resumes with the next batch',
+      { timeout: 240_000 },
+      async () => {
+        let closesAt = Number.POSITIVE_INFINITY;
+        const fake = closingDuringWeb1(() => closesAt);
+        await scenario(fake, async (s) => {
+          // Open now; closed for one minute from the next whole minute at least 20 s ahead (New York time).
+          closesAt = nextWholeMinute(Date.now() + 20_000);
+          const reopens = closesAt + 60_000;
+          const window = windowClosingAt(closesAt, 'America/New_York');
+          const handle = await s.start(
+            'upgrade',
+            'window-park',
+            upgradeInput({ toVersion: '2.30.0', window, timeouts: { health: '2m', dbUpgrade: '1m' } }),
+            { executionTimeout: '6m' },
+          );
+          trackChildren(s, handle.workflowId);
+          await gateOpen(handle, 'upgrade');
+          await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+
+          const parked = await until(
+            'the run to park',
+            () => statusOf(handle),
+            (st) => st.stage.startsWith('parked until'),
+            closesAt - Date.now() + 30_000,
+          );
+          const until_ = iso(reopens);
+          expect(parked.stage).toBe(`parked until ${until_}`);
+          expect(parked.parked).toEqual({
+            since: expect.any(String),
+            until: until_,
+            after: 'health after waweb on web1',
+            next: 'upgrade master on master1',
+          });
+          expect(Date.parse(parked.parked?.since ?? '')).toBeGreaterThanOrEqual(closesAt);
+          expect(parked.hosts.window).toBe(
+            `closed: parked after "health after waweb on web1" passed; upgrade master on master1 at ${until_}`,
+          );
+          // Every finished batch passed its health gate; every host runs one version or the other.
+          expect(parked.healthGates.map((g) => `${g.gate} ${g.outcome}`)).toEqual([
+            'health after waweb on web1 passed',
+          ]);
+          expect(ups(fake)).toEqual(['web1 waweb 2.30.0']);
+          expect(fake.state.versions).toEqual({
+            web1: '2.30.0',
+            master1: '2.29.3',
+            master2: '2.29.3',
+            core1: '2.29.3',
+            core2: '2.29.3',
+          });
+          // The Web UI: the list's WabaStep and the run page's current details say so.
+          const d = await handle.describe();
+          expect(d.typedSearchAttributes.get(WabaStep)).toBe(`parked until ${until_}`);
+          const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+          expect(meta.currentDetails).toContain(`: parked until ${until_}`);
+          expect(meta.currentDetails).toContain('| window | closed: parked after');
+          expect(fake.notified()).toContain('waitingForWindow');
+          await sleepMs(1_000);
+          expect(ups(fake)).toEqual(['web1 waweb 2.30.0']);
+
+          const out = await result(handle, reopens - Date.now() + 40_000);
+          expect(out.hosts.map((h) => `${h.host} ${h.action}`)).toEqual(ALL.map((h) => `${h} upgraded`));
+          // Nothing after web1 before the opening; then the health again, and the next batches.
+          const later = fake.callsOf('composeUp').filter((c) => c.host !== 'web1');
+          expect(later.map((c) => c.host)).toEqual(['master1', 'master2', 'core1', 'core2']);
+          expect(later.every((c) => c.at >= reopens - 50)).toBe(true);
+          expect(out.gates.map((g) => `${g.gate} ${g.outcome}`)).toEqual([
+            'health after waweb on web1 passed',
+            'health before resuming passed',
+            'health after master on master1 passed',
+            'health after master on master2 passed',
+            'health after wacore on core1 passed',
+            'health after wacore on core2 passed',
+          ]);
+          const st = await statusOf(handle);
+          expect(st.parked).toBeNull();
+          expect(st.stagesDone).toContain(`parked until ${until_}`);
+          expect(st.hosts.window).toMatch(/^open again \(parked .+ to .+\)$/);
+        });
+      },
+    );
+
+    it(
+      'finish: a window that closes mid-run does not stop it; every batch runs on past the end',
+      { timeout: 150_000 },
+      async () => {
+        let closesAt = Number.POSITIVE_INFINITY;
+        const fake = closingDuringWeb1(() => closesAt);
+        await scenario(fake, async (s) => {
+          closesAt = nextWholeMinute(Date.now() + 20_000);
+          const window = { ...windowClosingAt(closesAt, 'America/New_York'), onClose: 'finish' as const };
+          const handle = await s.start(
+            'upgrade',
+            'window-finish',
+            upgradeInput({ toVersion: '2.30.0', window, timeouts: { health: '2m', dbUpgrade: '1m' } }),
+            { executionTimeout: '4m' },
+          );
+          trackChildren(s, handle.workflowId);
+          await gateOpen(handle, 'upgrade');
+          await approve(s.client, handle.workflowId, 'upgrade', 'alice');
+          const out = await result(handle, closesAt - Date.now() + 40_000);
+          expect(out.hosts).toHaveLength(5);
+          const later = fake.callsOf('composeUp').filter((c) => c.host !== 'web1');
+          expect(later.map((c) => c.host)).toEqual(['master1', 'master2', 'core1', 'core2']);
+          // After the end, and without waiting for the next opening.
+          expect(later.every((c) => c.at >= closesAt && c.at < closesAt + 60_000)).toBe(true);
+          const st = await statusOf(handle);
+          expect(st.stagesDone.some((x) => x.startsWith('parked'))).toBe(false);
+          expect(out.gates.map((g) => g.gate)).not.toContain('health before resuming');
+          expect(((await plan(s.client, handle.workflowId)) as PlanStep[])[1]).toEqual({
+            stage: 'window',
+            note: `${window.days.join(',')} ${window.start}-${window.end} America/New_York; when it closes: finish (run on to the last batch)`,
+          });
+        });
+      },
+    );
+  });
+
+  it("the mediaChown child gets the upgrade's window (without onClose); a forced upgrade's child gets none", async () => {
+    // Open for the next half hour at least (it closes at a whole minute 30 to 31 minutes ahead).
+    const window = windowClosingAt(nextWholeMinute(Date.now() + 30 * 60_000), 'Europe/Rome');
+    const windowed = fakeCluster({ setUp: true, version: '2.29.1', engine: 'PGSQL' });
+    await scenario(windowed, async (s) => {
+      const handle = await startApproved(s, 'chown-window', upgradeInput({ window }));
+      const out = await result(handle);
+      expect(out.mediaChown).toMatchObject({ outcome: 'completed', runs: 1 });
+      expect((await childInputs(handle)).mediaChown).toEqual({ cluster: 'lab', window });
+      const child = s.client.workflow.getHandle(`${handle.workflowId}/mediaChown`);
+      expect(((await plan(s.client, child.workflowId)) as PlanStep[]).map((p) => p.stage)).toContain(
+        'window',
+      );
+    });
+    const forced = fakeCluster({ setUp: true, version: '2.29.1', engine: 'PGSQL' });
+    await scenario(forced, async (s) => {
+      const handle = await startApproved(
+        s,
+        'chown-forced',
+        upgradeInput({ window, force: { reason: 'emergency fix, CAB-1234' } }),
+      );
+      await result(handle);
+      expect((await childInputs(handle)).mediaChown).toEqual({ cluster: 'lab' });
+    });
   });
 });

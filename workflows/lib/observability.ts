@@ -8,7 +8,7 @@ import {
   type WorkflowInterceptorsFactory,
   workflowInfo,
 } from '@temporalio/workflow';
-import { clusterNameOf } from '../../src/spec/runbooks';
+import { clusterNameOf, isRunbook } from '../../src/spec/runbooks';
 import { runContext, setRunContext } from './run-context';
 
 /** A run counter (made when used: only inside a workflow context). */
@@ -20,6 +20,8 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
       async execute(input, next) {
         const cluster = clusterNameOf(input.args[0]);
         if (cluster) setRunContext({ cluster });
+        // The cluster lock (workflows/cluster-lock.ts) is not a run: it is not counted as one.
+        if (!isRunbook(workflowInfo().workflowType)) return next(input);
         const tags = { runbook: workflowInfo().workflowType, cluster: cluster ?? 'unknown' };
         // A continued run (mediaChown's batches) is the same run to an operator: count it once.
         if (!workflowInfo().continuedFromExecutionRunId)

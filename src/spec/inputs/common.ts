@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { Identity, Signature, SignedAt } from '../approvals';
 import type { ClusterSpec, HostSpec } from '../cluster';
+import { LOCK_WAIT } from '../cluster-lock';
 import { durationIn } from '../duration';
 import type { ResolvedPolicy } from '../policy';
 
@@ -46,6 +47,39 @@ export const Preview = z
   .boolean()
   .optional()
   .meta({ description: 'true: a dry run that ends with the plan and its hash; nothing is changed' });
+
+/**
+ * What a disruptive run does when another disruptive run holds its cluster's lock (README "One
+ * disruptive run per cluster"): every disruptive runbook's input has these two fields.
+ */
+export const ClusterLockFields = {
+  whenBusy: z
+    .enum(['refuse', 'wait'])
+    .optional()
+    .meta({
+      description:
+        'when another disruptive run holds the cluster: "refuse" (default) stops this run at once with ConcurrentRun; ' +
+        '"wait" queues it (first come, first served) until that run ends, for at most lockWait',
+    }),
+  lockWait: durationIn(LOCK_WAIT.min, LOCK_WAIT.max)
+    .optional()
+    .meta({
+      description: `with whenBusy "wait": how long to wait for the cluster, from ${LOCK_WAIT.min} to ${LOCK_WAIT.max} (default ${LOCK_WAIT.default}); then the run stops with ConcurrentRun`,
+    }),
+};
+
+/** `lockWait` only with `whenBusy: "wait"`: a refused run does not wait, so the field would be ignored. */
+export function lockWaitNeedsWait(
+  input: { whenBusy?: 'refuse' | 'wait'; lockWait?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (input.lockWait !== undefined && input.whenBusy !== 'wait')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lockWait'],
+      message: 'only with whenBusy: "wait" (the default, "refuse", does not wait)',
+    });
+}
 
 /** Editors validate `examples/*.json` through it; a run ignores it. */
 export const SchemaRef = z.string().max(300).optional();

@@ -2,21 +2,32 @@ import { z } from 'zod';
 import { Name, Version } from '../common';
 import { durationIn } from '../duration';
 import { compareVersions } from '../version';
-import { ClusterName, type InputIssue, memberHost, type Resolved, SchemaRef } from './common';
+import {
+  ClusterLockFields,
+  ClusterName,
+  type InputIssue,
+  lockWaitNeedsWait,
+  memberHost,
+  type Resolved,
+  SchemaRef,
+} from './common';
 
 /** dbUpgrade: the zero-downtime MySQL database upgrade job, then the apps on the new version (seed D). */
-export const DbUpgradeInput = z.strictObject({
-  $schema: SchemaRef,
-  cluster: ClusterName,
-  toVersion: Version,
-  /** Where the job runs (a member host of the cluster); default the first master host. */
-  host: Name.optional(),
-  /** false maps to EXIT_ON_SUCCESS=FALSE: the job stays up after success, read from its log. */
-  exitOnSuccess: z.boolean().default(true),
-  /** Restart the Coreapp and Webapp containers on the new version afterwards (seed D4). */
-  restartApps: z.boolean().default(true),
-  timeouts: z.strictObject({ job: durationIn('1s', '12h').default('30m') }).default({ job: '30m' }),
-});
+export const DbUpgradeInput = z
+  .strictObject({
+    $schema: SchemaRef,
+    cluster: ClusterName,
+    ...ClusterLockFields,
+    toVersion: Version,
+    /** Where the job runs (a member host of the cluster); default the first master host. */
+    host: Name.optional(),
+    /** false maps to EXIT_ON_SUCCESS=FALSE: the job stays up after success, read from its log. */
+    exitOnSuccess: z.boolean().default(true),
+    /** Restart the Coreapp and Webapp containers on the new version afterwards (seed D4). */
+    restartApps: z.boolean().default(true),
+    timeouts: z.strictObject({ job: durationIn('1s', '12h').default('30m') }).default({ job: '30m' }),
+  })
+  .superRefine(lockWaitNeedsWait);
 export type DbUpgradeInput = z.infer<typeof DbUpgradeInput>;
 
 export function dbUpgradeIssues(input: DbUpgradeInput, r: Resolved): InputIssue[] {

@@ -4,8 +4,10 @@ import { durationIn, durationMs, durationMsOrNaN } from '../duration';
 import {
   ApprovalTimeout,
   approvalTimeoutIssues,
+  ClusterLockFields,
   ClusterName,
   type InputIssue,
+  lockWaitNeedsWait,
   memberHost,
   Preview,
   RequestedBy,
@@ -26,6 +28,7 @@ export const HaDrillInput = z
   .strictObject({
     $schema: SchemaRef,
     cluster: ClusterName,
+    ...ClusterLockFields,
     target: DrillTarget,
     /** How fast a standby must take over for the drill to pass, e.g. `45s`. */
     takeoverSlo: durationIn('1s', '10m'),
@@ -50,7 +53,8 @@ export const HaDrillInput = z
         message: `must be at least takeoverSlo (${input.takeoverSlo}), or a slow takeover could not be measured`,
       });
     }
-  });
+  })
+  .superRefine(lockWaitNeedsWait);
 export type HaDrillInput = z.infer<typeof HaDrillInput>;
 
 export function haDrillIssues(input: HaDrillInput, r: Resolved): InputIssue[] {

@@ -3,8 +3,10 @@ import { durationMs } from '../duration';
 import {
   ApprovalTimeout,
   approvalTimeoutIssues,
+  ClusterLockFields,
   ClusterName,
   type InputIssue,
+  lockWaitNeedsWait,
   Preview,
   RequestedBy,
   type Resolved,
@@ -13,15 +15,18 @@ import {
 } from './common';
 
 /** uninstall: `down` on every host, data only with removeVolumes and a second approval (seed F). */
-export const UninstallInput = z.strictObject({
-  $schema: SchemaRef,
-  cluster: ClusterName,
-  removeVolumes: z.boolean().default(false),
-  requestedBy: RequestedBy,
-  request: StartRequest,
-  preview: Preview,
-  approvalTimeout: ApprovalTimeout,
-});
+export const UninstallInput = z
+  .strictObject({
+    $schema: SchemaRef,
+    cluster: ClusterName,
+    ...ClusterLockFields,
+    removeVolumes: z.boolean().default(false),
+    requestedBy: RequestedBy,
+    request: StartRequest,
+    preview: Preview,
+    approvalTimeout: ApprovalTimeout,
+  })
+  .superRefine(lockWaitNeedsWait);
 export type UninstallInput = z.infer<typeof UninstallInput>;
 
 export const uninstallIssues = (input: UninstallInput, r: Resolved): InputIssue[] =>

@@ -4,12 +4,14 @@ import { Version } from '../common';
 import { durationIn, durationMs } from '../duration';
 import { gatePolicy } from '../policy';
 import { compareVersions } from '../version';
-import { MaintenanceWindow } from '../window';
+import { maintenanceWindowShape, windowChecked } from '../window';
 import {
   ApprovalTimeout,
   approvalTimeoutIssues,
+  ClusterLockFields,
   ClusterName,
   type InputIssue,
+  lockWaitNeedsWait,
   Preview,
   RequestedBy,
   type Resolved,
@@ -19,30 +21,49 @@ import {
 
 const TIMEOUTS = { health: '10m', dbUpgrade: '30m' };
 
+/**
+ * The upgrade's maintenance window, and what happens when it closes with batches still to go:
+ * `park` (default) starts no new batch after the end, waits for the next opening with every
+ * finished batch healthy and continues there; `finish` runs on past the end to the last batch.
+ */
+export const UpgradeWindow = windowChecked(
+  z.strictObject({
+    ...maintenanceWindowShape,
+    onClose: z.enum(['park', 'finish']).default('park').meta({
+      description:
+        'when the window closes mid-run: park (default: no new batch starts; the run waits for the next opening, then continues with the next batch) or finish (run on past the end)',
+    }),
+  }),
+);
+export type UpgradeWindow = z.infer<typeof UpgradeWindow>;
+
 /** upgrade: back up, approve, dbupgrade when needed, roll the hosts role by role (seed C, D, E). */
-export const UpgradeInput = z.strictObject({
-  $schema: SchemaRef,
-  cluster: ClusterName,
-  toVersion: Version,
-  window: MaintenanceWindow.optional(),
-  /** Start the disruptive stages outside the window anyway, saying why. */
-  force: z.strictObject({ reason: z.string().min(3).max(500) }).optional(),
-  requestedBy: RequestedBy,
-  request: StartRequest,
-  preview: Preview,
-  /** Approvals given in advance for a scheduled run (gate `upgrade` only; see README). */
-  preApproved: z.array(PreApproval).max(10).default([]),
-  rollback: z.enum(['auto', 'ask', 'off']).default('ask'),
-  /** Hosts of one role upgraded at once; at most the cluster's size. */
-  maxUnavailable: z.number().int().min(1).max(16).default(1),
-  approvalTimeout: ApprovalTimeout,
-  timeouts: z
-    .strictObject({
-      health: durationIn('1s', '2h').default(TIMEOUTS.health),
-      dbUpgrade: durationIn('1s', '12h').default(TIMEOUTS.dbUpgrade),
-    })
-    .default(TIMEOUTS),
-});
+export const UpgradeInput = z
+  .strictObject({
+    $schema: SchemaRef,
+    cluster: ClusterName,
+    ...ClusterLockFields,
+    toVersion: Version,
+    window: UpgradeWindow.optional(),
+    /** Start the disruptive stages outside the window anyway, saying why. */
+    force: z.strictObject({ reason: z.string().min(3).max(500) }).optional(),
+    requestedBy: RequestedBy,
+    request: StartRequest,
+    preview: Preview,
+    /** Approvals given in advance for a scheduled run (gate `upgrade` only; see README). */
+    preApproved: z.array(PreApproval).max(10).default([]),
+    rollback: z.enum(['auto', 'ask', 'off']).default('ask'),
+    /** Hosts of one role upgraded at once; at most the cluster's size. */
+    maxUnavailable: z.number().int().min(1).max(16).default(1),
+    approvalTimeout: ApprovalTimeout,
+    timeouts: z
+      .strictObject({
+        health: durationIn('1s', '2h').default(TIMEOUTS.health),
+        dbUpgrade: durationIn('1s', '12h').default(TIMEOUTS.dbUpgrade),
+      })
+      .default(TIMEOUTS),
+  })
+  .superRefine(lockWaitNeedsWait);
 export type UpgradeInput = z.infer<typeof UpgradeInput>;
 
 export function upgradeIssues(input: UpgradeInput, r: Resolved): InputIssue[] {

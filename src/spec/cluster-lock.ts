@@ -1,0 +1,95 @@
+/**
+ * The cluster lock: one disruptive run per cluster at a time (README "One disruptive run per
+ * cluster"). A long-lived `clusterLock` workflow per cluster holds the lock's state; runs ask it
+ * through activities (update-with-start), it answers waiting runs with signals. This file holds the
+ * names and shapes both sides share. Workflow-safe: types, names and pure functions only.
+ */
+
+export const CLUSTER_LOCK_WORKFLOW = 'clusterLock';
+
+/** Updates of the lock workflow (sent by activities: a workflow cannot update another one). */
+export const LOCK_UPDATES = { acquire: 'acquire', leave: 'leave', release: 'release' } as const;
+/** Queries of the lock workflow. */
+export const LOCK_QUERIES = { holder: 'holder', queue: 'queue', grants: 'grants' } as const;
+/** Signals the lock sends to a waiting run: the lock is yours; who holds it now and your place. */
+export const LOCK_SIGNALS = { granted: 'clusterLockGranted', waiting: 'clusterLockWaiting' } as const;
+
+/** How a run waits for a busy cluster (the input's `whenBusy` and `lockWait`). */
+export const LOCK_WAIT = { default: '1h', min: '1s', max: '24h' } as const;
+
+/**
+ * A run as the lock knows it. `firstRunId` names its chain of runs: a run continued as new keeps it
+ * (and the lock); a new run under the same workflow id starts a new chain.
+ */
+export interface LockRun {
+  workflowId: string;
+  runId: string;
+  firstRunId: string;
+  runbook: string;
+}
+
+export interface LockHolder extends LockRun {
+  /** When it got the lock (ISO 8601, the lock's workflow time). */
+  since: string;
+  /** The run id that said it is ending (`release`): the lock is free once that run has closed. */
+  ending?: string;
+}
+
+export interface LockWaiter extends LockRun {
+  /** When it joined the queue. */
+  since: string;
+}
+
+/** One grant of the lock, in the `grants` query (the last {@link GRANT_LOG_SIZE}). */
+export interface LockGrant {
+  workflowId: string;
+  runId: string;
+  runbook: string;
+  grantedAt: string;
+  /** How long it waited in the queue (0: the lock was free). */
+  waitedMs: number;
+  releasedAt?: string;
+  /** `released` (the run ended and said so), `closed: TERMINATED` (found out), `replaced`, ... */
+  how?: string;
+}
+
+export const GRANT_LOG_SIZE = 50;
+
+export interface AcquireRequest extends LockRun {
+  /** true: queue when busy (whenBusy "wait"); false: refuse. */
+  wait: boolean;
+}
+
+export type AcquireAnswer =
+  | { granted: true; holder: LockHolder }
+  /** `position`: 1 = next in the queue; 0 = refused (not queued). */
+  | { granted: false; holder: LockHolder; position: number };
+
+/** What the lock sends a queued run whenever the holder or its place changes. */
+export interface WaitingNotice {
+  holder: LockHolder;
+  position: number;
+}
+
+export type LeaveAnswer = 'left' | 'holder' | 'absent';
+export type ReleaseAnswer = 'ending' | 'left' | 'absent';
+
+/** The lock workflow's input: its cluster and, after a continue-as-new, the state it carries. */
+export interface ClusterLockInput {
+  cluster: string;
+  holder?: LockHolder;
+  queue?: LockWaiter[];
+  grants?: LockGrant[];
+  /** Continue as new after this many grants in one run (default 100; tests use fewer). */
+  continueAfterGrants?: number;
+}
+
+/** What the lock's liveness activities find out about a holder. */
+export type HolderSeen =
+  | { kind: 'running'; runId: string }
+  | { kind: 'continued'; runId: string }
+  | { kind: 'ended'; status: string };
+
+/** `upgrade (workflow prod/upgrade)`: how messages name a run. */
+export const lockRunText = (r: Pick<LockRun, 'runbook' | 'workflowId'>) =>
+  `${r.runbook} (workflow ${r.workflowId})`;

@@ -1,0 +1,182 @@
+// The media chown's remote commands, run for real (as root) with the tools a Webapp container may
+// have: busybox (the lab's image) and the host's coreutils/findutils with dash. `docker exec` is a
+// shim that runs the command here. One walk counts the files; the job reports its own progress
+// (one byte per changed file); a poll never walks the tree while it runs; a stop ends every process
+// of the job; the counts kept at the start let a retry re-attach without walking again.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chownPollMs, parseChownCounts, parseChownProgress } from '../../src/spec/chown-progress';
+import * as container from '../../src/spec/container-commands';
+
+const root = process.getuid?.() === 0;
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((b) => existsSync(b));
+const MARKERS = ['pid', 'counts', 'changed', 'rc', 'exit'].map((m) => `/tmp/waba-chown.${m}`);
+const SHIM = `#!/bin/sh
+# docker exec [-d] CONTAINER CMD...: run CMD here (detached with -d)
+[ "$1" = exec ] || exit 2
+shift
+if [ "$1" = -d ]; then shift; shift; ( "$@" </dev/null >/dev/null 2>&1 & ); exit 0; fi
+shift
+exec "$@"
+`;
+
+describe('media chown progress', () => {
+  it('polls every min(60, max(2, ceil(total / 20000))) seconds', () => {
+    expect(
+      [0, 1_000, 40_000, 40_001, 200_000, 1_000_000, 1_180_000, 1_200_001, 9_000_000].map(chownPollMs),
+    ).toEqual([2_000, 2_000, 2_000, 3_000, 10_000, 50_000, 59_000, 60_000, 60_000]);
+  });
+
+  it('parses the progress lines: running, gone, exited with the final count; counts kept or not', () => {
+    expect(parseChownProgress('9007 6004\n4096\nrunning\n')).toEqual({
+      counts: { total: 9007, remaining: 6004 },
+      changed: 4096,
+      state: 'running',
+      exitCode: null,
+      left: undefined,
+    });
+    expect(parseChownProgress('-\n0\ngone\n')).toMatchObject({ counts: undefined, state: 'gone' });
+    expect(parseChownProgress('9007 6004\n6000\n1\n4\n')).toMatchObject({
+      changed: 6000,
+      state: 'exited',
+      exitCode: 1,
+      left: 4,
+    });
+    expect(parseChownCounts('      6004     9007')).toEqual({ total: 6004, remaining: 9007 });
+    expect(parseChownCounts('')).toBeUndefined();
+  });
+});
+
+describe.skipIf(!root)('media chown commands, run for real', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'waba-chown-'));
+  const media = path.join(dir, 'wamedia');
+  const bin = path.join(dir, 'bin');
+  const slow = path.join(dir, 'slow');
+  const bb = path.join(dir, 'busybox');
+  const clearMarkers = () => {
+    for (const m of MARKERS) rmSync(m, { force: true });
+  };
+  beforeAll(() => {
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'docker'), SHIM, { mode: 0o755 });
+    // A chown that takes its time: the job is still running when the test looks and stops it.
+    mkdirSync(slow, { recursive: true });
+    writeFileSync(path.join(slow, 'chown'), '#!/bin/sh\nsleep 30\nexec /bin/chown "$@"\n', { mode: 0o755 });
+    if (busybox) {
+      mkdirSync(bb, { recursive: true });
+      const applets = spawnSync(busybox, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      for (const a of applets) symlinkSync(busybox, path.join(bb, a));
+    }
+  });
+  afterAll(() => {
+    clearMarkers();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The media tree: `n` files per folder, two of every three not root's, plus a link not root's. */
+  function seed(n: number): { total: number; notRoot: number } {
+    rmSync(media, { recursive: true, force: true });
+    let notRoot = 0;
+    for (const sub of container.MEDIA_DIRS) {
+      const d = path.join(media, sub, 'seeded');
+      mkdirSync(d, { recursive: true });
+      chmodSync(path.join(media, sub), 0o755);
+      for (let i = 0; i < n; i++) {
+        const f = path.join(d, `m${i}.bin`);
+        writeFileSync(f, 'x');
+        if (i % 3 !== 0) {
+          lchownSync(f, 1000, 1000);
+          notRoot++;
+        }
+      }
+    }
+    symlinkSync(path.join(media, 'incoming/seeded/m0.bin'), path.join(media, 'shared/link'));
+    lchownSync(path.join(media, 'shared/link'), 1000, 1000);
+    // Each folder and its `seeded` folder, the files, the link.
+    return { total: 6 + 3 * n + 1, notRoot: notRoot + 1 };
+  }
+
+  const toolsets = [
+    ...(busybox ? [{ name: 'busybox', sh: [busybox, 'sh'], path: `${bin}:${bb}` }] : []),
+    { name: 'coreutils and dash', sh: ['/bin/sh'], path: `${bin}:/usr/bin:/bin` },
+  ];
+
+  describe.each(toolsets)('with $name', (tools) => {
+    const run = (command: string, extraPath = '') => {
+      const [shell, ...args] = tools.sh as [string, ...string[]];
+      return spawnSync(shell, [...args, '-c', command], {
+        encoding: 'utf8',
+        env: { PATH: `${extraPath}${tools.path}` },
+      });
+    };
+    const progress = () => parseChownProgress(run(container.mediaChownProgressCommand('web', media)).stdout);
+
+    it("one walk counts every file and those not root's; the job changes them, counting what it changed", async () => {
+      clearMarkers();
+      const expected = seed(50);
+      const counted = run(container.mediaCountsCommand('web', media));
+      expect(counted.status).toBe(0);
+      expect(parseChownCounts(counted.stdout.trim())).toEqual({
+        total: expected.total,
+        remaining: expected.notRoot,
+      });
+      expect(run(container.clearMediaChownMarkersCommand('web')).status).toBe(0);
+      expect(run(container.startMediaChownCommand('web', media)).status).toBe(0);
+      let p = progress();
+      for (let i = 0; i < 50 && p.state === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        p = progress();
+      }
+      expect(p).toEqual({
+        counts: { total: expected.total, remaining: expected.notRoot },
+        changed: expected.notRoot,
+        state: 'exited',
+        exitCode: 0,
+        left: 0,
+      });
+      expect(spawnSync('find', [media, '!', '-user', 'root'], { encoding: 'utf8' }).stdout).toBe('');
+      expect(run(container.mediaChownRunningCommand('web')).status).not.toBe(0);
+    });
+
+    it.skipIf(tools.name === 'busybox')(
+      'while it runs: running, re-attachable from the counts kept; a stop ends every process of it (gone)',
+      () => {
+        clearMarkers();
+        const expected = seed(5);
+        run(container.mediaCountsCommand('web', media));
+        run(container.clearMediaChownMarkersCommand('web'));
+        // busybox find runs its own chown applet; the slow chown only delays the host's find.
+        expect(run(container.startMediaChownCommand('web', media), `${slow}:`).status).toBe(0);
+        expect(run(container.mediaChownRunningCommand('web')).status).toBe(0);
+        expect(parseChownCounts(run(container.mediaChownCountsCommand('web')).stdout.trim())).toEqual({
+          total: expected.total,
+          remaining: expected.notRoot,
+        });
+        expect(progress()).toMatchObject({ changed: 0, state: 'running', exitCode: null });
+        const pid = Number(readFileSync('/tmp/waba-chown.pid', 'utf8'));
+        expect(run(container.stopMediaChownCommand('web')).status).toBe(0);
+        const alive = () =>
+          spawnSync('ps', ['-eo', 'pgid='], { encoding: 'utf8' })
+            .stdout.split('\n')
+            .some((g) => Number(g) === pid);
+        for (let i = 0; i < 20 && alive(); i++) spawnSync('sleep', ['0.1']);
+        expect(alive()).toBe(false);
+        expect(progress()).toMatchObject({ state: 'gone', exitCode: null });
+        expect(existsSync('/tmp/waba-chown.exit')).toBe(false);
+      },
+    );
+  });
+});

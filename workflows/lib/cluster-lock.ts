@@ -1,0 +1,192 @@
+// One disruptive run per cluster, the runs' side: hold the cluster's lock (workflows/cluster-lock.ts)
+// from before the first step that touches the cluster until the run ends.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import {
+  type AcquireAnswer,
+  type AcquireRequest,
+  type LeaveAnswer,
+  LOCK_QUERIES,
+  LOCK_SIGNALS,
+  LOCK_UPDATES,
+  LOCK_WAIT,
+  type LockGrant,
+  type LockHolder,
+  type LockRun,
+  type LockWaiter,
+  lockRunText,
+  type ReleaseAnswer,
+  type WaitingNotice,
+} from '../../src/spec/cluster-lock';
+import { durationMs } from '../../src/spec/duration';
+import type { RunbookName } from '../../src/spec/runbooks';
+import { failureText } from './failure-text';
+import type { Progress } from './progress';
+
+/** The failure type of a run stopped because another disruptive run holds its cluster. */
+export const CONCURRENT_RUN = 'ConcurrentRun';
+
+export const acquireUpdate = defineUpdate<AcquireAnswer, [AcquireRequest]>(LOCK_UPDATES.acquire);
+export const leaveUpdate = defineUpdate<LeaveAnswer, [LockRun]>(LOCK_UPDATES.leave);
+export const releaseUpdate = defineUpdate<ReleaseAnswer, [LockRun]>(LOCK_UPDATES.release);
+export const holderQuery = defineQuery<LockHolder | null>(LOCK_QUERIES.holder);
+export const queueQuery = defineQuery<LockWaiter[]>(LOCK_QUERIES.queue);
+export const grantsQuery = defineQuery<LockGrant[]>(LOCK_QUERIES.grants);
+export const grantedSignal = defineSignal<[LockHolder]>(LOCK_SIGNALS.granted);
+export const waitingSignal = defineSignal<[WaitingNotice]>(LOCK_SIGNALS.waiting);
+
+const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
+});
+
+// Bounded: a lock that cannot be told still finds out by itself (it watches its holder).
+const { releaseClusterLock: release } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '4s', maximumAttempts: 3 },
+});
+
+/** The lock this run holds (module state is per run), released when the run ends. */
+let held: { cluster: string; runbook: string } | undefined;
+
+/** The input fields that say what a run does when its cluster is busy (src/spec/inputs/common.ts). */
+export interface ClusterLockOptions {
+  /** A dry run changes nothing: it takes no lock. */
+  preview?: boolean;
+  /** `refuse` (default): stop at once with ConcurrentRun; `wait`: queue for at most `lockWait`. */
+  whenBusy?: 'refuse' | 'wait';
+  lockWait?: string;
+}
+
+/**
+ * Before the first step that touches the cluster: take the cluster's lock, or stop with
+ * `ConcurrentRun` while another disruptive run holds it, or (whenBusy "wait") wait for it, first
+ * come first served, for at most `lockWait`, showing "waiting for <run> on cluster <c>" as the
+ * stage. Children of a run share their parent's lock, a run continued as new keeps its first run's
+ * lock, and a dry run takes none. Pair with {@link releaseClusterLock} in the run's `finally`.
+ */
+export async function holdClusterLock(
+  progress: Progress,
+  runbook: RunbookName,
+  cluster: string,
+  opts: ClusterLockOptions = {},
+): Promise<void> {
+  const info = workflowInfo();
+  if (opts.preview || info.parent) return;
+  if (info.continuedFromExecutionRunId) {
+    held = { cluster, runbook };
+    return;
+  }
+  const me: LockRun = {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    firstRunId: info.firstExecutionRunId,
+    runbook,
+  };
+  const wait = opts.whenBusy === 'wait';
+  let granted = false;
+  let holder: LockHolder | undefined;
+  const showWaiting = (h: LockHolder, position: number) => {
+    holder = h;
+    if (granted) return;
+    const ahead = position > 1 ? `; ${position - 1} other run${position > 2 ? 's' : ''} before this one` : '';
+    progress.stage(`waiting for ${lockRunText(h)} on cluster ${cluster}${ahead}`);
+  };
+  // Set before asking: the lock may grant (signal) before the answer arrives.
+  setHandler(grantedSignal, () => {
+    granted = true;
+  });
+  setHandler(waitingSignal, (n) => showWaiting(n.holder, n.position));
+
+  let answer: AcquireAnswer;
+  try {
+    answer = await acquireClusterLock({ cluster, request: { ...me, wait } });
+  } catch (err) {
+    if (isCancellation(err)) await leaveOnCancel(cluster, me);
+    throw err;
+  }
+  if (answer.granted) {
+    held = { cluster, runbook };
+    return;
+  }
+  if (!wait) throw busy(cluster, runbook, answer.holder);
+  if (!granted) showWaiting(answer.holder, answer.position);
+  const lockWait = opts.lockWait ?? LOCK_WAIT.default;
+  const waitedFrom = Date.now();
+  let inTime: boolean;
+  try {
+    inTime = await condition(() => granted, durationMs(lockWait));
+  } catch (err) {
+    await leaveOnCancel(cluster, me);
+    throw err;
+  }
+  if (!inTime && (await leave(cluster, me)) !== 'holder')
+    throw busy(cluster, runbook, holder ?? answer.holder, lockWait);
+  held = { cluster, runbook };
+  progress.stage(
+    `lock of cluster ${cluster} granted after waiting ${Math.round((Date.now() - waitedFrom) / 1000)} s`,
+  );
+}
+
+/**
+ * In the run's `finally`: the run is ending, the lock may go to the next run once this run has
+ * closed (a run continued as new keeps it). Never throws: the lock also finds out by itself.
+ */
+export async function releaseClusterLock(): Promise<void> {
+  const h = held;
+  if (!h) return;
+  held = undefined;
+  const info = workflowInfo();
+  const run: LockRun = {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    firstRunId: info.firstExecutionRunId,
+    runbook: h.runbook,
+  };
+  try {
+    // Also when the run is being cancelled.
+    await CancellationScope.nonCancellable(() => release({ cluster: h.cluster, run }));
+  } catch (err) {
+    log.warn(`could not release the lock of cluster ${h.cluster} (it frees itself): ${failureText(err)}`);
+  }
+}
+
+/** Cancelled while asking or waiting: leave the queue; a lock granted meanwhile is freed by the finally. */
+async function leaveOnCancel(cluster: string, run: LockRun): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    if ((await leave(cluster, run)) === 'holder') held = { cluster, runbook: run.runbook };
+  });
+}
+
+async function leave(cluster: string, run: LockRun): Promise<LeaveAnswer> {
+  try {
+    return await leaveClusterLock({ cluster, run });
+  } catch (err) {
+    log.warn(`could not leave the queue of cluster ${cluster}: ${failureText(err)}`);
+    return 'absent';
+  }
+}
+
+function busy(cluster: string, runbook: string, holder: LockHolder, waited?: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: CONCURRENT_RUN,
+    nonRetryable: true,
+    message:
+      `another run is changing cluster ${cluster}: ${lockRunText(holder)}` +
+      (waited ? `, still after waiting ${waited} (lockWait)` : '') +
+      `; this ${runbook} run stopped before doing anything. Wait for it to finish or cancel it, then start again`,
+    details: [[{ workflowId: holder.workflowId, runbook: holder.runbook }]],
+  });
+}
