@@ -71,10 +71,9 @@ describe.skipIf(unavailable)('haDrill on the lab', () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.out)).toMatchObject({ stage: 'waiting for approval: drill', target });
     // The plan names the exact remote commands, with both compose variables, on the connected host.
-    const steps = JSON.parse((await cli(TASK_QUEUE, 'plan', id)).out) as {
-      host?: string;
-      command?: string;
-    }[];
+    const { steps } = JSON.parse((await cli(TASK_QUEUE, 'plan', id)).out) as {
+      steps: { host?: string; command?: string }[];
+    };
     const address = connectedBefore?.host as string;
     expect(steps.filter((s) => s.command)).toEqual([
       expect.objectContaining({
