@@ -9,6 +9,7 @@ import {
   hostComposeCall,
   psCommand,
 } from '../src/spec/commands';
+import type { ContainersWaitRequest, ContainersWaitResult } from '../src/spec/containers-wait';
 import {
   DOCKER_VERSION,
   dirModesCommand,
@@ -17,8 +18,19 @@ import {
 } from '../src/spec/host-commands';
 import { clusterSecret } from './cluster-secrets';
 import { type ContainerState, parseDetect, parsePs } from './compose';
+import { waitContainers } from './containers-wait';
+import { classify } from './failures';
 import { checkDbPassword, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
-import { type ClusterRequest, fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
+import { activityPollDeps } from './poll';
+import {
+  type ClusterRequest,
+  fail,
+  type HostDeps,
+  type HostRequest,
+  remote,
+  specOf,
+  sshTarget,
+} from './remote';
 
 export type { HostDeps, HostRequest } from './remote';
 export { sshTarget } from './remote';
@@ -174,5 +186,27 @@ export function hostActivities(deps: HostDeps) {
         );
       },
     ),
+
+    /**
+     * Seed A6: `ps` on every host at the poll schedule (src/spec/poll.ts) until every expected service
+     * runs, heartbeating with what is missing; ContainersNotRunning once `until` has passed
+     * (activities/containers-wait.ts). Each round reads the inventory, as every host activity.
+     */
+    async waitContainersRunning(r: ContainersWaitRequest): Promise<ContainersWaitResult> {
+      return waitContainers(
+        r,
+        async (h) => {
+          const cluster = specOf(deps.inventory, r.cluster);
+          try {
+            return parsePs(
+              await run(cluster, h.host, psCommand(composeCall(cluster, h.host, r.version, h.variant)), 'ps'),
+            );
+          } catch (err) {
+            throw classify(err, `compose ps on ${h.host}`);
+          }
+        },
+        activityPollDeps(),
+      );
+    },
   };
 }

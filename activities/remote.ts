@@ -56,18 +56,29 @@ export function sshTarget(cluster: ClusterSpec, name: string): SshTarget {
   };
 }
 
-/** Heartbeat every 5 s (a dead worker is noticed within the heartbeat timeout); classify errors. */
+/**
+ * Heartbeat every second while `fn` runs (the SDK forwards at most one per 0.8 x the heartbeat
+ * timeout, workflows/lib/activity-options.ts): a dead worker is noticed within that timeout.
+ */
+export async function beating<R>(what: string, fn: () => Promise<R>): Promise<R> {
+  const beat = setInterval(() => heartbeat(what), HEARTBEAT_EVERY_MS);
+  heartbeat(what);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(beat);
+  }
+}
+const HEARTBEAT_EVERY_MS = 1000;
+
+/** {@link beating}, and errors classified (retryable or not, naming the host). */
 export const guarded =
   <A extends { host?: string }, R>(what: string, fn: (a: A) => Promise<R>) =>
   async (a: A): Promise<R> => {
-    const beat = setInterval(() => heartbeat(what), 5000);
-    heartbeat(what);
     try {
-      return await fn(a);
+      return await beating(what, () => fn(a));
     } catch (err) {
       throw classify(err, `${what}${a.host ? ` on ${a.host}` : ''}`);
-    } finally {
-      clearInterval(beat);
     }
   };
 

@@ -3,9 +3,12 @@ import type { InventoryStore } from '../src/inventory/store';
 import type { SecretResolver } from '../src/secrets';
 import type { ClusterSpec } from '../src/spec/cluster';
 import { HealthBody } from '../src/spec/health';
+import type { HealthWaitRequest, HealthWaitResult } from '../src/spec/health-condition';
 import { clusterSecret, optionalClusterSecret } from './cluster-secrets';
 import { classify } from './failures';
-import { type ClusterRequest, fail, specOf } from './remote';
+import { waitHealth } from './health-wait';
+import { activityPollDeps } from './poll';
+import { beating, type ClusterRequest, fail, specOf } from './remote';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 import { WabaApiError } from './waba-api-errors';
 
@@ -30,7 +33,7 @@ async function accountBody(
 
 /** Activities that talk to the Webapp's REST API, at the URL of the cluster's inventory entry. */
 export function wabaApiActivities(deps: WabaActivityDeps) {
-  /** The run's cluster from the inventory, then `fn`; every error classified with `context`. */
+  /** The run's cluster from the inventory, then `fn` (heartbeating); every error classified with `context`. */
   const attempt = async <T>(
     ref: ClusterRequest['cluster'],
     context: (cluster: ClusterSpec) => string,
@@ -38,10 +41,21 @@ export function wabaApiActivities(deps: WabaActivityDeps) {
   ): Promise<T> => {
     const cluster = specOf(deps.inventory, ref);
     try {
-      return await fn(cluster);
+      return await beating(context(cluster), () => fn(cluster));
     } catch (err) {
       throw classify(err, context(cluster));
     }
+  };
+
+  const healthContext = (c: ClusterSpec) => `health of cluster ${c.name} at ${c.api.baseUrl}`;
+  /** One GET /v1/health (token cache and connection of the cluster reused). */
+  const readHealth = async (c: ClusterSpec): Promise<HealthBody> => {
+    const context = healthContext(c);
+    const { json } = await new WabaApi(c, deps).authorized(context, 'GET', '/v1/health');
+    const parsed = HealthBody.safeParse(json);
+    if (!parsed.success)
+      throw new WabaApiError(context, 502, null, 'health answer without a "health" object', null);
+    return parsed.data;
   };
 
   return {
@@ -135,18 +149,24 @@ export function wabaApiActivities(deps: WabaActivityDeps) {
 
     /** GET /v1/health: the raw per-node health object (no secrets in it). */
     async wabaHealth({ cluster }: ClusterRequest): Promise<HealthBody> {
-      return attempt(
-        cluster,
-        (c) => `health of cluster ${c.name} at ${c.api.baseUrl}`,
-        async (c) => {
-          const context = `health of cluster ${c.name} at ${c.api.baseUrl}`;
-          const { json } = await new WabaApi(c, deps).authorized(context, 'GET', '/v1/health');
-          const parsed = HealthBody.safeParse(json);
-          if (!parsed.success)
-            throw new WabaApiError(context, 502, null, 'health answer without a "health" object', null);
-          return parsed.data;
-        },
-      );
+      return attempt(cluster, healthContext, readHealth);
+    },
+
+    /**
+     * A health gate: GET /v1/health at the poll schedule (src/spec/poll.ts) until the condition holds,
+     * heartbeating with the last reading; HealthGateFailed once `until` has passed (activities/health-wait.ts).
+     * Each poll reads the inventory (a changed entry fails at once) and classifies its errors, as wabaHealth.
+     */
+    async waitWabaHealth(r: HealthWaitRequest): Promise<HealthWaitResult> {
+      const poll = async () => {
+        const c = specOf(deps.inventory, r.cluster);
+        try {
+          return await readHealth(c);
+        } catch (err) {
+          throw classify(err, healthContext(c));
+        }
+      };
+      return waitHealth(r, poll, activityPollDeps());
     },
   };
 }

@@ -1,18 +1,19 @@
 // Command line of `npm run bench`.
 
-export const SECTIONS = ['activities', 'fleet', 'ha', 'upgrade'] as const;
+export const SECTIONS = ['activities', 'crash', 'fleet', 'ha', 'upgrade'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
   reps: number;
-  fleetRuns: number;
+  /** Concurrent runs of each fleet round (the largest is `fleet` in the results, every one `fleetSizes`). */
+  fleetRuns: number[];
   activities: number;
   sections: Section[];
 }
 
 export const USAGE = `usage: npm run bench -- [--reps N] [--fleet N] [--activities N] [--only ${SECTIONS.join(',')}]
   --reps N        repetitions of A and of B (and B2) for HA setup and upgrade (default 3)
-  --fleet N       concurrent runs in the fleet section (default 100)
+  --fleet N,N     concurrent runs in each round of the fleet section (default 100,300,1000)
   --activities N  sequential no-op activities in the overhead section (default 200)
   --only LIST     run only these sections (SSH reuse comes with "ha")
 Run it under the lab lock: flock -w 3000 /tmp/waba-lab.lock npm run bench`;
@@ -24,11 +25,11 @@ function whole(name: string, value: string | undefined, min: number): number {
 }
 
 export function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { reps: 3, fleetRuns: 100, activities: 200, sections: [...SECTIONS] };
+  const args: BenchArgs = { reps: 3, fleetRuns: [100, 300, 1000], activities: 200, sections: [...SECTIONS] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--reps') args.reps = whole(flag, value, 1);
-    else if (flag === '--fleet') args.fleetRuns = whole(flag, value, 1);
+    else if (flag === '--fleet') args.fleetRuns = (value ?? '').split(',').map((n) => whole(flag, n, 1));
     else if (flag === '--activities') args.activities = whole(flag, value, 2);
     else if (flag === '--only') {
       const list = (value ?? '').split(',');

@@ -49,3 +49,54 @@ export async function slowestActivity(client: Client, workflowId: string, type: 
   const times = activityTimes(await historyEvents(client, workflowId)).filter((a) => a.type === type);
   return Math.max(...times.map((a) => (a.completed - a.started) / 1000));
 }
+
+/** Medians (ms) of the parts of one sequential activity step, from server timestamps. */
+export interface StepBreakdown {
+  /** Activity scheduled -> started: matching's dispatch to a poller (about 0 with eager dispatch). */
+  activityScheduleToStart: number;
+  /** Activity started -> completed: the worker ran it and reported back. */
+  activityRun: number;
+  /** Activity completed -> next workflow task started: the server's dispatch of the workflow task. */
+  workflowTaskDispatch: number;
+  /** Workflow task started -> completed: the worker's workflow code and its reply. */
+  workflowTaskRun: number;
+}
+
+/** Where each step of a sequential chain of activities spends its time (medians, ms). */
+export function stepBreakdown(events: Event[], median: (xs: number[]) => number): StepBreakdown {
+  const t = (e: Event) => tsToMs(e.eventTime);
+  const activityStart: number[] = [];
+  const activityRun: number[] = [];
+  const dispatch: number[] = [];
+  const wftRun: number[] = [];
+  const byId = new Map(events.map((e) => [String(e.eventId), e]));
+  let lastCompleted: number | undefined;
+  for (const e of events) {
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const s = byId.get(String(started.scheduledEventId));
+      if (s) activityStart.push(t(e) - t(s));
+    }
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done) {
+      const s = byId.get(String(done.startedEventId));
+      if (s) activityRun.push(t(e) - t(s));
+      lastCompleted = t(e);
+    }
+    if (e.workflowTaskStartedEventAttributes && lastCompleted !== undefined) {
+      dispatch.push(t(e) - lastCompleted);
+      lastCompleted = undefined;
+    }
+    const wft = e.workflowTaskCompletedEventAttributes;
+    if (wft) {
+      const s = byId.get(String(wft.startedEventId));
+      if (s) wftRun.push(t(e) - t(s));
+    }
+  }
+  return {
+    activityScheduleToStart: median(activityStart),
+    activityRun: median(activityRun),
+    workflowTaskDispatch: median(dispatch),
+    workflowTaskRun: median(wftRun),
+  };
+}

@@ -8,9 +8,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from './args';
 import { onCleanup, stopAll, stopOnSignals } from './cleanup';
 import { machineInfo } from './machine';
-import { type BenchResults, type Outcome, table, writeResults } from './report';
+import { type BenchResults, goalRows, type Outcome, table, writeResults } from './report';
 import { activityOverhead } from './sections/activity-overhead';
-import { fleet } from './sections/fleet';
+import { crashRecovery } from './sections/crash-recovery';
+import { type FleetResult, fleet } from './sections/fleet';
 import type { RunRecord } from './sections/paired-run';
 import { summarizePairs, summarizeSsh } from './summarize';
 import { startTemporal } from './temporal';
@@ -63,8 +64,8 @@ async function main(): Promise<number> {
       topology: { webs: 1, masters: 3, cores: 3, spares: 0, engine: 'MYSQL' },
       setupVersion: '2.23.4',
       upgrade: '2.29.1 -> 2.29.3',
-      // B: every second for the first 30 s of a wait, then every 3 s (workflows/lib/health-gate.ts).
-      healthPollSeconds: { A: 3, B: '1 (first 30 s), then 3' },
+      // B: inside one heartbeating activity per wait (src/spec/poll.ts).
+      healthPollSeconds: { A: 3, B: '0.25 (first 10 s), 1 (to 30 s), then 3' },
       approvalAndCodePollMs: 100,
     },
   };
@@ -79,7 +80,15 @@ async function main(): Promise<number> {
     results.activityOverhead = await attempt('3. per-activity overhead', () =>
       activityOverhead(t, args.activities),
     );
-  if (want('fleet')) results.fleet = await attempt('5. fleet', () => fleet(t, args.fleetRuns));
+  if (want('crash'))
+    results.crashRecovery = await attempt('6. worker crash mid-step', () => crashRecovery(t));
+  if (want('fleet')) {
+    const rounds: Outcome<FleetResult>[] = [];
+    for (const runs of args.fleetRuns)
+      rounds.push(await attempt(`5. fleet of ${runs} runs`, () => fleet(t, runs)));
+    results.fleetSizes = rounds;
+    results.fleet = rounds.at(-1);
+  }
 
   if (want('ha') || want('upgrade')) {
     // Loaded only when needed: the lab sections pull in the lab and the runbooks' client code.
@@ -111,12 +120,17 @@ async function main(): Promise<number> {
   }
 
   results.finishedAt = new Date().toISOString();
+  results.goals = goalRows(results);
   const file = writeResults(results, path.join(__dirname, 'results'));
   console.log(`\n${table(results)}\n`);
   log(`results: ${path.relative(process.cwd(), file)}`);
-  const failures = [results.haSetup, results.upgrade, results.activityOverhead, results.fleet].filter(
-    (o) => o && 'error' in o,
-  );
+  const failures = [
+    results.haSetup,
+    results.upgrade,
+    results.activityOverhead,
+    results.crashRecovery,
+    ...(results.fleetSizes ?? []),
+  ].filter((o) => o && 'error' in o);
   return failures.length ? 1 : 0;
 }
 

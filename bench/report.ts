@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MachineInfo } from './machine';
 import type { ActivityOverhead } from './sections/activity-overhead';
+import type { CrashRecovery } from './sections/crash-recovery';
 import type { FleetResult } from './sections/fleet';
 import type { RunRecord } from './sections/paired-run';
 import type { Spread } from './stats';
@@ -23,7 +24,19 @@ export interface BenchResults {
   upgrade?: Outcome<{ summary: PairedSummary; runs: RunRecord[] }>;
   activityOverhead?: Outcome<ActivityOverhead>;
   sshReuse?: Outcome<SshReuse>;
+  /** The largest fleet round (as before); every round in fleetSizes. */
   fleet?: Outcome<FleetResult>;
+  fleetSizes?: Outcome<FleetResult>[];
+  crashRecovery?: Outcome<CrashRecovery>;
+  /** Each goal of issue 15 with its measured figure (null: not measured in this run). */
+  goals?: GoalRow[];
+}
+
+export interface GoalRow {
+  goal: string;
+  target: string;
+  measured: string | null;
+  met: boolean | null;
 }
 
 export function writeResults(results: BenchResults, dir: string): string {
@@ -92,6 +105,17 @@ export function table(r: BenchResults): string {
         : [
             `  ${ao.activities} activities in ${ao.totalSeconds.toFixed(2)} s: per activity median ${ao.perActivityMs.median} ms, p99 ${ao.perActivityMs.p99} ms (max ${ao.perActivityMs.max} ms)`,
             `  scheduled -> completed: median ${ao.scheduledToCompletedMs.median} ms, p99 ${ao.scheduledToCompletedMs.p99} ms`,
+            ...(ao.breakdown
+              ? [
+                  `  one step, medians: activity schedule-to-start ${ao.breakdown.activityScheduleToStart} ms (eager dispatch), activity run ${ao.breakdown.activityRun} ms,`,
+                  `    workflow task dispatch ${ao.breakdown.workflowTaskDispatch} ms, workflow task run ${ao.breakdown.workflowTaskRun} ms`,
+                ]
+              : []),
+            ...(ao.localPerActivityMs !== undefined
+              ? [`  the same chain as local activities: ${ao.localPerActivityMs} ms per step`]
+              : []),
+            '  (the dev server runs with history.transferProcessorMaxPollRPS=1000: at its default of 20 per',
+            '  shard, with the dev server single shard, every step waited ~50 ms for a task-loading token)',
           ]),
     ]);
   const ssh = r.sshReuse;
@@ -105,19 +129,79 @@ export function table(r: BenchResults): string {
             `  sshd logins seen by the hosts: B ${s(ssh.sshdLoginsB, '')}, A ${s(ssh.sshdLoginsA, '')}`,
           ]),
     ]);
-  const f = r.fleet;
-  if (f)
+  const rounds = r.fleetSizes ?? (r.fleet ? [r.fleet] : []);
+  if (rounds.length)
     blocks.push([
       '5. Fleet: one worker process, concurrent runs of a fake runbook',
-      ...(failed(f)
-        ? [`  FAILED: ${f.error}`]
+      ...rounds.flatMap((f) =>
+        failed(f)
+          ? [`  FAILED: ${f.error}`]
+          : [
+              `  ${f.runs} runs x ${f.stepsPerRun} activities of ${f.stepMs} ms: all done in ${f.completionSeconds.toFixed(2)} s`,
+              `    worker RSS idle ${f.workerRssMiB.idle} MiB, peak ${f.workerRssMiB.peak} MiB; schedule-to-start median ${f.scheduleToStartMs.median} ms, p99 ${f.scheduleToStartMs.p99} ms (max ${f.scheduleToStartMs.max} ms)`,
+            ],
+      ),
+    ]);
+  const c = r.crashRecovery;
+  if (c)
+    blocks.push([
+      '6. Worker SIGKILLed mid-step (heartbeat every 1 s, timeout 5 s), a new worker started at once',
+      ...(failed(c)
+        ? [`  FAILED: ${c.error}`]
         : [
-            `  ${f.runs} runs x ${f.stepsPerRun} activities of ${f.stepMs} ms: all done in ${f.completionSeconds.toFixed(2)} s`,
-            `  worker RSS idle ${f.workerRssMiB.idle} MiB, peak ${f.workerRssMiB.peak} MiB; schedule-to-start median ${f.scheduleToStartMs.median} ms, p99 ${f.scheduleToStartMs.p99} ms (max ${f.scheduleToStartMs.max} ms)`,
+            `  the step ran again ${(c.killToRetryMs / 1000).toFixed(1)} s after the kill, ${(c.pollToRetryMs / 1000).toFixed(1)} s after the new worker polled (attempt ${c.attempt})`,
           ]),
     ]);
+  const goals = r.goals ?? goalRows(r);
+  blocks.push([
+    'Goals (issue 15)',
+    ...goals.map(
+      (g) =>
+        `  ${g.met === null ? '  ?' : g.met ? ' ok' : 'MISS'}  ${g.goal.padEnd(46)}${(g.measured ?? 'not measured').padEnd(24)}goal ${g.target}`,
+    ),
+  ]);
   return blocks
     .filter((b) => b.length)
     .map((b) => b.join('\n'))
     .join('\n\n');
+}
+
+const ok = <T extends object>(o: Outcome<T> | undefined): T | undefined => (o && !failed(o) ? o : undefined);
+
+/** Each goal with the figure this run measured (the wall/critical-path ratios use the B variant). */
+export function goalRows(r: BenchResults): GoalRow[] {
+  const rows: GoalRow[] = [];
+  const row = (goal: string, measured: number | undefined, limit: number, unit = 'x') =>
+    rows.push({
+      goal,
+      target: `<= ${limit}${unit === 'x' ? 'x' : ` ${unit}`}`,
+      measured: measured === undefined ? null : `${measured.toFixed(2)}${unit === 'x' ? 'x' : ` ${unit}`}`,
+      met: measured === undefined ? null : measured <= limit,
+    });
+  for (const [name, o] of [
+    ['haSetup', r.haSetup],
+    ['upgrade', r.upgrade],
+  ] as const) {
+    const m = ok(o)?.summary;
+    const b = m ? variantB(m) : undefined;
+    row(
+      `${name} wall / critical path with compose`,
+      b ? b.wall.median / b.criticalPathWithCompose.median : undefined,
+      1.25,
+    );
+    row(`${name} wall / seed script`, b?.ratioToA, 0.5);
+  }
+  row('per-activity step, median (dev server)', ok(r.activityOverhead)?.perActivityMs.median, 15, 'ms');
+  const crash = ok(r.crashRecovery);
+  row('worker SIGKILL: step again after new poll', crash ? crash.pollToRetryMs / 1000 : undefined, 10, 's');
+  const big = (r.fleetSizes ?? []).map(ok).find((f) => f?.runs === 1000);
+  row('fleet 1,000 runs: worker peak RSS', big?.workerRssMiB.peak, 500, 'MiB');
+  row('fleet 1,000 runs: schedule-to-start p99', big ? big.scheduleToStartMs.p99 / 1000 : undefined, 1, 's');
+  rows.push({
+    goal: 'scaling line, bigger lab cluster (1/3/6)',
+    target: 'reported',
+    measured: null,
+    met: null,
+  });
+  return rows;
 }

@@ -30,6 +30,7 @@ import {
   type LockRun,
   type LockWaiter,
 } from '../src/spec/cluster-lock';
+import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import {
   acquireUpdate,
   grantedSignal,
@@ -50,7 +51,7 @@ const { lockHolderState } = proxyActivities<Activities>({
 // Runs as long as the holder holds; heartbeats, so a worker restart moves it to another worker.
 const { watchLockHolder } = proxyActivities<Activities>({
   startToCloseTimeout: '1d',
-  heartbeatTimeout: '15s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', maximumInterval: '10s' },
   cancellationType: ActivityCancellationType.TRY_CANCEL,
 });

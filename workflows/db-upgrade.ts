@@ -11,6 +11,7 @@ import type { OperableCluster } from '../src/spec/cluster';
 import { DbUpgradeInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf } from '../src/spec/inventory';
 import type { InventoryStamp } from '../src/spec/results';
+import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
@@ -83,7 +84,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     // The whole wait, retries after a worker crash included, is bounded by timeouts.job.
     const { waitDbUpgrade } = proxyActivities<Activities>({
       scheduleToCloseTimeout: input.timeouts.job,
-      heartbeatTimeout: '30s',
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
       retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' },
     });
     let outcome: { exitCode: number; lastLines: string[] };

@@ -6,15 +6,7 @@ import type { Decision } from '../src/spec/approvals';
 import type { OperableCluster } from '../src/spec/cluster';
 import type { ComposeVariant } from '../src/spec/commands';
 import { composeCommand, hostComposeCall } from '../src/spec/commands';
-import {
-  chooseTarget,
-  coreapps,
-  type DrillSnapshot,
-  type DrillTarget,
-  rejoined,
-  snapshotOf,
-  tookOver,
-} from '../src/spec/drill';
+import { chooseTarget, coreapps, type DrillSnapshot, type DrillTarget, snapshotOf } from '../src/spec/drill';
 import { durationMs } from '../src/spec/duration';
 import type { HealthSummary } from '../src/spec/health';
 import { HaDrillInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
@@ -23,7 +15,7 @@ import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
-import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
+import { HEALTH_GATE_FAILED, healthGate, waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep } from './lib/plan';
 import { validateInput } from './lib/validate';
@@ -74,8 +66,9 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     stage = name;
     progress.stage(name);
   };
-  const record = (s: HealthSummary) => {
-    const snap = snapshotOf(s, stage, Date.now(), stopIssuedAt, timeline[timeline.length - 1]);
+  /** A health reading, at the time it was read (workflow time in runs before the waits moved into activities). */
+  const record = (s: HealthSummary, at: number) => {
+    const snap = snapshotOf(s, stage, at, stopIssuedAt, timeline[timeline.length - 1]);
     if (snap) timeline.push(snap);
   };
   setHandler(planQuery, () =>
@@ -107,7 +100,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     const apiReq = { cluster: ref };
     await holdClusterLock(progress, 'haDrill', cluster.name, input);
     enter('health precheck');
-    const before = await waitForHealth(apiReq, 'an answer', () => true, '1m', record);
+    const before = await waitForHealth(apiReq, 'an answer', {}, '1m', record);
     const choice = chooseTarget(cluster.hosts, before, input.target);
     if (!choice.ok) {
       throw ApplicationFailure.create({
@@ -158,10 +151,10 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     progress.host(t.host, `${SERVICE} stopped`);
 
     enter('waiting for takeover');
-    const after = await waitForHealth(
+    const takeover = await healthGate(
       apiReq,
       `a standby connected in place of ${t.host}`,
-      (s) => tookOver(s, t.healthName, connectedBefore),
+      { tookOver: { target: t.healthName, connectedBefore } },
       timeouts.takeover,
       record,
       POLL,
@@ -173,7 +166,10 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
         message: `no standby took over within ${timeouts.takeover} of stopping ${SERVICE} on ${t.host}: ${err.message}`,
       });
     });
-    const takeoverAt = Date.now();
+    const after = takeover.summary;
+    // When the reading that showed the takeover was taken (not when the run got to hear of it); never
+    // before the stop completed, whatever the worker's clock says.
+    const takeoverAt = Math.max(takeover.metAt, stoppedAt);
     takeoverMs = takeoverAt - stopIssuedAt;
     const sloMet = takeoverMs <= durationMs(takeoverSlo);
     const takenOverBy = coreapps(after).connected.filter((n) => !coreapps(before).connected.includes(n));
@@ -183,22 +179,22 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     await startAgain(t);
 
     enter(`waiting for ${t.host} to rejoin as standby`);
-    await waitForHealth(
+    const rejoin = await healthGate(
       apiReq,
       `${t.host} back as a standby`,
-      (s) => rejoined(s, t.healthName, connectedBefore),
+      { rejoined: { target: t.healthName, connectedBefore } },
       timeouts.rejoin,
       record,
       POLL,
     );
-    const rejoinedAt = Date.now();
+    const rejoinedAt = Math.max(rejoin.metAt, takeoverAt);
     progress.host(t.host, 'standby');
 
     enter('final health');
     const health = await waitForHealth(
       apiReq,
       `${connectedBefore} Coreapp(s) connected, no degraded node`,
-      (s) => s.connectedCoreapps >= connectedBefore && s.reasons.length === 0 && s.verdict !== 'unregistered',
+      { minConnectedCoreapps: connectedBefore, noReasons: true, verdictNotIn: ['unregistered'] },
       timeouts.health,
       record,
     );

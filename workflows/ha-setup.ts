@@ -1,20 +1,29 @@
 // Seed procedure A (9 steps): set up an HA cluster, register it, and check exactly one Coreapp connects.
 // Every stage checks before it acts, so a re-run on a set-up cluster does nothing twice and says
 // what it found (files unchanged, services already running, number already registered).
-import { ApplicationFailure, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
 import type { OperableCluster } from '../src/spec/cluster';
 import type { ComposeVariant } from '../src/spec/commands';
+import { type ContainerLines, containerLines, missingServices } from '../src/spec/containers-wait';
 import { durationMs } from '../src/spec/duration';
 import type { HealthSummary } from '../src/spec/health';
 import { HaSetupInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { type ClusterRef, inventoryOf, type Resolution } from '../src/spec/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/spec/results';
 import { compareVersions } from '../src/spec/version';
+import { API_STEP, HOST_STEP } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
+import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
-import { pollInterval, waitForHealth } from './lib/health-gate';
+import {
+  legacyPollInterval,
+  POLL_IN_ACTIVITY_PATCH,
+  timedOut,
+  waitForHealth,
+  waitOptions,
+} from './lib/health-gate';
 import { preflightHosts } from './lib/hosts';
 import {
   hostKeySteps,
@@ -32,12 +41,11 @@ import {
 import { validateInput } from './lib/validate';
 import { VerificationCode } from './lib/verification-code';
 
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
 // Host activities heartbeat while they run, so a dead worker's activity is retried within 30 s.
-const hosts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry });
-const api = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry });
+const hosts = proxyActivities<Activities>(HOST_STEP);
+const api = proxyActivities<Activities>(API_STEP);
 
-type Containers = { host: string; service: string; state: string }[];
+type Containers = ContainerLines;
 
 export interface HaSetupResult {
   cluster: string;
@@ -154,7 +162,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult | PreviewResu
     const beforeHealth = await waitForHealth(
       apiReq,
       'unregistered or registered',
-      (s) => s.verdict !== 'degraded' || s.connectedCoreapps > 0,
+      { anyOf: [{ verdictNotIn: ['degraded'] }, { minConnectedCoreapps: 1 }] },
       timeouts.health,
     );
     const alreadyRegistered = beforeHealth.verdict !== 'unregistered';
@@ -182,10 +190,7 @@ export async function haSetup(raw: unknown): Promise<HaSetupResult | PreviewResu
     const health = await waitForHealth(
       apiReq,
       alreadyRegistered ? 'Coreapps connected' : 'exactly one Coreapp connected',
-      (s) =>
-        alreadyRegistered
-          ? s.verdict !== 'degraded' && s.verdict !== 'unregistered'
-          : s.verdict === 'ha-connected',
+      alreadyRegistered ? { verdictNotIn: ['degraded', 'unregistered'] } : { verdictIn: ['ha-connected'] },
       timeouts.health,
       (s) => {
         for (const n of s.nodes)
@@ -346,18 +351,49 @@ async function psAll(
   );
 }
 
-const missingServices = (states: HostContainers[]): string[] =>
-  states.flatMap((s) =>
-    s.expected
-      .filter((svc) => !s.containers.some((c) => c.service === svc && c.running))
-      .map((svc) => `${s.host}/${svc}`),
-  );
+const flatten = (states: HostContainers[]): Containers => containerLines(states);
 
-const flatten = (states: HostContainers[]): Containers =>
-  states.flatMap((s) => s.containers.map((c) => ({ host: s.host, service: c.service, state: c.state })));
-
-/** Seed A6: every host's service container running, within the deadline. */
+/**
+ * Seed A6: every host's service container running, within the deadline: one `waitContainersRunning`
+ * activity polls `ps` on every host (src/spec/poll.ts) and returns as soon as nothing is missing.
+ */
 async function waitRunning(
+  ref: ClusterRef,
+  cluster: OperableCluster,
+  version: string,
+  variant: Map<string, ComposeVariant>,
+  deadline: string,
+): Promise<Containers> {
+  if (!patched(POLL_IN_ACTIVITY_PATCH))
+    return pollRunningFromWorkflow(ref, cluster, version, variant, deadline);
+  const until = Date.now() + durationMs(deadline);
+  const { waitContainersRunning } = proxyActivities<Activities>(waitOptions(deadline));
+  try {
+    const { containers } = await waitContainersRunning({
+      cluster: ref,
+      version,
+      hosts: cluster.hosts.map((h) => ({
+        host: h.name,
+        variant: variant.get(h.name) ?? 'v1',
+        expected: h.roles.map((r) => SERVICE_OF_ROLE[r]),
+      })),
+      deadline,
+      until,
+    });
+    return containers;
+  } catch (err) {
+    if (timedOut(err) && Date.now() >= until)
+      throw ApplicationFailure.create({
+        type: 'ContainersNotRunning',
+        nonRetryable: true,
+        message: `not running after ${deadline}: no answer (${failureText(err)})`,
+      });
+    throw err;
+  }
+}
+
+/** Runs started before POLL_IN_ACTIVITY_PATCH: `ps` on every host, a timer, again. */
+async function pollRunningFromWorkflow(
   ref: ClusterRef,
   cluster: OperableCluster,
   version: string,
@@ -377,6 +413,6 @@ async function waitRunning(
         message: `not running after ${deadline}: ${missing.join(', ')}`,
       });
     }
-    await sleep(pollInterval(Date.now() - started));
+    await sleep(legacyPollInterval(Date.now() - started));
   }
 }

@@ -8,6 +8,7 @@ import type { HealthSummary } from '../src/spec/health';
 import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
 import { inventoryOf, type Resolution } from '../src/spec/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import { API_STEP, HOST_STEP } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
 import { waitForHealth } from './lib/health-gate';
@@ -26,9 +27,8 @@ import {
 } from './lib/plan';
 import { validateInput } from './lib/validate';
 
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
-const hosts = proxyActivities<Activities>({ startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry });
-const api = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry });
+const hosts = proxyActivities<Activities>(HOST_STEP);
+const api = proxyActivities<Activities>(API_STEP);
 
 export interface MulticonnectExpandResult {
   cluster: string;
@@ -75,7 +75,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution);
     await holdClusterLock(progress, 'multiconnectExpand', cluster.name, input);
     progress.stage('health precheck');
-    const before = await waitForHealth(apiReq, 'registered and healthy', () => true, '1m');
+    const before = await waitForHealth(apiReq, 'registered and healthy', {}, '1m');
     if (before.verdict === 'unregistered' || before.verdict === 'degraded') {
       throw ApplicationFailure.create({
         type: 'PrecheckFailed',
@@ -103,7 +103,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     await waitForHealth(
       apiReq,
       `${shards} Coreapps connected`,
-      (s) => s.connectedCoreapps === shards,
+      { connectedCoreapps: shards },
       timeouts.health,
     );
 
@@ -149,11 +149,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     await waitForHealth(
       apiReq,
       `${target} with ${addresses.length} added standby Coreapp(s)`,
-      (s) =>
-        s.verdict === target &&
-        addresses.every((a) =>
-          s.nodes.some((n) => n.host === a && n.role === 'coreapp' && n.gatewayStatus === 'disconnected'),
-        ),
+      { verdictIn: [target], standby: addresses },
       timeouts.health,
     );
     for (const h of addCoreappHosts) progress.host(h.name, 'standby');
@@ -162,7 +158,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     const health = await waitForHealth(
       apiReq,
       `${target}, ${shards} Coreapp(s) connected`,
-      (s) => s.verdict === target && s.connectedCoreapps === shards,
+      { verdictIn: [target], connectedCoreapps: shards },
       timeouts.health,
     );
     progress.stage(`done: ${health.verdict}`);

@@ -274,7 +274,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
     const before = await waitForHealth(
       apiReq,
       'registered and healthy',
-      (s) => s.verdict === 'ha-connected' || s.verdict.startsWith('multiconnect-connected'),
+      { verdictIn: ['ha-connected', 'multiconnect-connected'] },
       '2m',
     );
     const expected = before.connectedCoreapps;
@@ -445,7 +445,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
         await waitForHealth(
           apiReq,
           `${expected} Coreapp(s) connected`,
-          (s) => s.connectedCoreapps >= expected && s.verdict !== 'degraded',
+          { minConnectedCoreapps: expected, verdictNotIn: ['degraded'] },
           input.timeouts.health,
         );
         gateLog.push({
@@ -507,7 +507,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
           await waitForHealth(
             apiReq,
             `${expected} Coreapp(s) connected`,
-            (s) => s.connectedCoreapps >= expected && s.verdict !== 'degraded',
+            { minConnectedCoreapps: expected, verdictNotIn: ['degraded'] },
             input.timeouts.health,
           );
           gateLog.push({ gate, outcome: 'passed', at: new Date().toISOString() });
@@ -544,7 +544,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
     const health = await waitForHealth(
       apiReq,
       `${expected} Coreapp(s) connected`,
-      (s) => s.connectedCoreapps >= expected && s.verdict !== 'degraded',
+      { minConnectedCoreapps: expected, verdictNotIn: ['degraded'] },
       input.timeouts.health,
     );
     let mediaChown: UpgradeResult['mediaChown'] = 'not needed';

@@ -2,7 +2,7 @@
 
 import { createBenchWorker } from '../bench-worker';
 import { onCleanup } from '../cleanup';
-import { activityTimes, historyEvents } from '../history';
+import { activityTimes, historyEvents, type StepBreakdown, stepBreakdown } from '../history';
 import { median, percentile, round } from '../stats';
 import type { BenchTemporal } from '../temporal';
 import { BENCH_QUEUE } from '../temporal-names';
@@ -14,11 +14,15 @@ export interface ActivityOverhead {
   /** ms from scheduled to completed, as the server recorded it. */
   scheduledToCompletedMs: { median: number; p99: number };
   totalSeconds: number;
+  /** Medians of the parts of one step (server timestamps). */
+  breakdown?: StepBreakdown;
+  /** The same chain as local activities: wall ms per step (no server round trip per step). */
+  localPerActivityMs?: number;
 }
 
-async function runChain(t: BenchTemporal, count: number, id: string): Promise<number> {
+async function runChain(t: BenchTemporal, count: number, id: string, type = 'noopChain'): Promise<number> {
   const started = performance.now();
-  await t.client.workflow.execute('noopChain', { taskQueue: BENCH_QUEUE, workflowId: id, args: [count] });
+  await t.client.workflow.execute(type, { taskQueue: BENCH_QUEUE, workflowId: id, args: [count] });
   return (performance.now() - started) / 1000;
 }
 
@@ -35,7 +39,9 @@ export async function activityOverhead(t: BenchTemporal, count: number): Promise
     await runChain(t, 10, `bench/noop-warmup-${Date.now()}`); // first-time costs (connections, caches)
     const id = `bench/noop-${Date.now()}`;
     const totalSeconds = await runChain(t, count, id);
-    const times = activityTimes(await historyEvents(t.client, id));
+    const events = await historyEvents(t.client, id);
+    const times = activityTimes(events);
+    const localSeconds = await runChain(t, count, `bench/noop-local-${Date.now()}`, 'noopLocalChain');
     const cycles = times.slice(1).map((a, i) => a.scheduled - (times[i] as { scheduled: number }).scheduled);
     const roundTrips = times.map((a) => a.completed - a.scheduled);
     return {
@@ -50,6 +56,8 @@ export async function activityOverhead(t: BenchTemporal, count: number): Promise
         p99: round(percentile(roundTrips, 99), 2),
       },
       totalSeconds: round(totalSeconds),
+      breakdown: stepBreakdown(events, (xs) => round(median(xs), 2)),
+      localPerActivityMs: round((localSeconds * 1000) / count, 2),
     };
   } finally {
     forget();

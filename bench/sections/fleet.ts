@@ -27,7 +27,7 @@ function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return round(Number(line?.replace(/\D+/g, '') ?? Number.NaN) / 1024, 1);
 }
 
-async function startFleetWorker(t: BenchTemporal): Promise<ChildProcess> {
+export async function startFleetWorker(t: BenchTemporal): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(__dirname, '..', 'fleet-worker.ts'), t.server.address, t.benchBundle],
@@ -49,7 +49,7 @@ async function startFleetWorker(t: BenchTemporal): Promise<ChildProcess> {
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

@@ -73,7 +73,7 @@ export function rejoined(s: HealthSummary, targetName: string, connectedBefore: 
 
 /** One health reading of the drill, as the result's timeline shows it. */
 export interface DrillSnapshot {
-  /** Workflow time, ISO 8601. */
+  /** When the reading was taken, ISO 8601 (by the health wait activity; workflow time in older runs). */
   at: string;
   stage: string;
   /** Milliseconds since the stop was issued; null before it. */

@@ -11,6 +11,10 @@
 // cluster's lock (acquireClusterLock, update-with-start) instead of asking visibility
 // (openDisruptiveRuns), and releases it from its finally (releaseClusterLock); the lock workflow's
 // own history (a grant, a queued run, the release, the next grant) and a run that waited are recorded.
+// Re-recorded again when the waits moved into activities (POLL_IN_ACTIVITY_PATCH in
+// workflows/lib/health-gate.ts): each health gate is one waitWabaHealth, haSetup's wait for running
+// containers one waitContainersRunning. The histories recorded before, which poll wabaHealth and `ps`
+// from the workflow with timers, are kept as `*.polled-in-workflow.json`: they guard the patch's old branch.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

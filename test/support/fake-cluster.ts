@@ -16,11 +16,16 @@ import type { z } from 'zod';
 import type { Activities } from '../../activities';
 import { clusterLockActivities } from '../../activities/cluster-lock';
 import type { ContainerState } from '../../activities/compose';
+import { waitContainers } from '../../activities/containers-wait';
+import { waitHealth } from '../../activities/health-wait';
 import { inventoryActivities } from '../../activities/inventory';
+import { activityPollDeps, type PollDeps } from '../../activities/poll';
 import type { InventoryStore } from '../../src/inventory/store';
 import type { MediaChownProgress } from '../../src/spec/chown-progress';
 import type { ComposeVariant } from '../../src/spec/commands';
+import type { ContainersWaitRequest } from '../../src/spec/containers-wait';
 import type { HealthBody } from '../../src/spec/health';
+import type { HealthWaitRequest } from '../../src/spec/health-condition';
 import type {
   CollectLogsInput,
   DbUpgradeInput,
@@ -286,6 +291,18 @@ export interface FakeHostKeyCheck {
   callsBefore: number;
 }
 
+/**
+ * One attempt of a waiting activity (`waitWabaHealth`, `waitContainersRunning`): kept apart from
+ * `calls`, which list each of its polls as the `wabaHealth` or `composePs` it makes.
+ */
+export interface FakeWait {
+  name: 'waitWabaHealth' | 'waitContainersRunning';
+  attempt: number;
+  args: HealthWaitRequest | ContainersWaitRequest;
+  outcome: 'running' | 'ok' | 'failed';
+  error?: string;
+}
+
 /** One attempt of the `notify` activity (kept apart from `calls`: notifications are not cluster work). */
 export interface FakeNotification {
   event: NotifyEvent;
@@ -327,12 +344,22 @@ export class FakeCluster {
   readonly calls: FakeCall[] = [];
   readonly state: FakeState;
   readonly activities: FakeActivities &
-    Pick<Activities, 'notify' | 'checkHostKeys' | 'resolveCluster' | ClusterLockActivityName>;
+    Pick<
+      Activities,
+      | 'notify'
+      | 'checkHostKeys'
+      | 'resolveCluster'
+      | 'waitWabaHealth'
+      | 'waitContainersRunning'
+      | ClusterLockActivityName
+    >;
   /** The fake's inventory: what `resolveCluster` (the real activity) reads. */
   readonly inventory: InventoryStore;
   readonly notifications: FakeNotification[] = [];
   /** SSH handshakes only (nothing runs): kept apart from `calls`, whose phases list commands and API calls. */
   readonly hostKeyChecks: FakeHostKeyCheck[] = [];
+  /** Attempts of the waiting activities; their polls are in `calls`. */
+  readonly waits: FakeWait[] = [];
   private readonly rules: FailureRule[] = [];
 
   constructor(private readonly options: FakeClusterOptions = {}) {
@@ -391,6 +418,26 @@ export class FakeCluster {
       // tests never share a lock; not cluster work either: kept out of `calls`, like notify.
       ...clusterLockActivities(),
       checkHostKeys: async (a) => this.checkHostKeys(a),
+      // The real polling loops (activities/health-wait.ts, containers-wait.ts) over the fake's own
+      // recorded `wabaHealth` and `composePs`: the same schedule, heartbeats, cancellation and failures.
+      waitWabaHealth: (r) =>
+        this.waiting('waitWabaHealth', r, (deps) =>
+          waitHealth(r, () => this.activities.wabaHealth({ cluster: r.cluster }), deps),
+        ),
+      waitContainersRunning: (r) =>
+        this.waiting('waitContainersRunning', r, (deps) =>
+          waitContainers(
+            r,
+            (h) =>
+              this.activities.composePs({
+                cluster: r.cluster,
+                host: h.host,
+                version: r.version,
+                variant: h.variant,
+              }),
+            deps,
+          ),
+        ),
       // The real resolution, over the fake's inventory: kept out of `calls` too (nothing is touched).
       resolveCluster: inventoryActivities({ inventory: this.inventory }).resolveCluster,
     };
@@ -418,6 +465,39 @@ export class FakeCluster {
     const found = this.inventory.byRef(ref);
     if (!found.ok) throw ApplicationFailure.nonRetryable(found.message, found.kind);
     return found.entry.cluster;
+  }
+
+  /** A waiting activity's attempt, recorded in `waits`; its polls go through the recorded activities. */
+  private async waiting<T>(
+    name: FakeWait['name'],
+    args: FakeWait['args'],
+    fn: (deps: PollDeps) => Promise<T>,
+  ): Promise<T> {
+    let attempt = 1;
+    let deps: PollDeps;
+    try {
+      attempt = activityInfo().attempt;
+      deps = activityPollDeps();
+    } catch {
+      // outside an activity: plain timers, never cancelled, no heartbeats
+      deps = {
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        heartbeat: () => {},
+        cancelled: new Promise<never>(() => {}),
+      };
+    }
+    const wait: FakeWait = { name, attempt, args, outcome: 'running' };
+    this.waits.push(wait);
+    try {
+      const result = await fn(deps);
+      wait.outcome = 'ok';
+      return result;
+    } catch (err) {
+      wait.outcome = 'failed';
+      wait.error = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
   }
 
   /** As the real activity: a wrong key on any host fails (non-retryable), naming each such host. */

@@ -599,6 +599,60 @@ describe('haSetup', () => {
     });
   });
 
+  it('each wait is one heartbeating activity that polls: no wabaHealth or ps activity, no poll timer in the run', async () => {
+    const fake = fakeCluster({ registerStatus: 201 });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start('haSetup', 'waits', haSetupInput());
+      await gateOpen(handle);
+      await approve(client, handle.workflowId, 'register', 'alice');
+      const out = await result(handle);
+      expect(out.health.verdict).toBe('ha-connected');
+      // One attempt per wait; the polls inside them are the fake's wabaHealth and composePs calls.
+      expect(fake.waits.map((w) => [w.name, w.attempt, w.outcome])).toEqual([
+        ['waitContainersRunning', 1, 'ok'],
+        ['waitWabaHealth', 1, 'ok'],
+        ['waitWabaHealth', 1, 'ok'],
+      ]);
+      const [running, before, after] = fake.waits;
+      expect(running?.args).toMatchObject({ cluster: fake.ref(), version: '2.23.4', deadline: '15s' });
+      expect(before?.args).toMatchObject({
+        what: 'unregistered or registered',
+        condition: { anyOf: [{ verdictNotIn: ['degraded'] }, { minConnectedCoreapps: 1 }] },
+        deadline: '15s',
+      });
+      expect(after?.args).toMatchObject({
+        what: 'exactly one Coreapp connected',
+        condition: { verdictIn: ['ha-connected'] },
+        // The progress callback asks for the readings that changed.
+        record: true,
+      });
+      // The deadline travels as an instant the run fixed: a retried attempt cannot extend it.
+      const until = (after?.args as { until: number }).until;
+      const healthCalls = fake.callsOf('wabaHealth');
+      expect(until - (healthCalls.at(-1)?.at ?? 0)).toBeGreaterThan(10_000);
+      expect(until - (healthCalls.at(-1)?.at ?? 0)).toBeLessThanOrEqual(15_000);
+
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        return a?.activityType?.name ? [a] : [];
+      });
+      const names = scheduled.map((a) => a.activityType?.name);
+      expect(names).not.toContain('wabaHealth');
+      // `ps` is an activity of its own only for the look before anything starts (one per host).
+      expect(names.filter((n) => n === 'composePs')).toHaveLength(HOSTS.length);
+      expect(names.filter((n) => n === 'waitWabaHealth')).toHaveLength(2);
+      const gate = scheduled.find((a) => a.activityType?.name === 'waitWabaHealth');
+      expect(Number(gate?.heartbeatTimeout?.seconds)).toBe(5);
+      expect(gate?.retryPolicy?.maximumAttempts).toBe(3);
+      // The deadline (15 s) plus a margin for the last poll.
+      expect(Number(gate?.startToCloseTimeout?.seconds)).toBe(75);
+      // The only timers are the gates' own (approval), none per poll.
+      const timers = events.filter((e) => e.timerStartedEventAttributes);
+      expect(timers.length).toBeLessThanOrEqual(2);
+    });
+  });
+
   // The health gate's failure names the cause of the last error.
   it('when health never answers, HealthGateFailed names the cause of the last error', async () => {
     const fake = fakeCluster({ setUp: true }).fail(

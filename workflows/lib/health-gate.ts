@@ -1,40 +1,139 @@
-import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  sleep,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { durationMs } from '../../src/spec/duration';
 import { type HealthSummary, summarizeHealth } from '../../src/spec/health';
+import {
+  HEALTH_GATE_FAILED,
+  type HealthCondition,
+  type HealthWaitResult,
+  healthHolds,
+} from '../../src/spec/health-condition';
 import type { ClusterRef } from '../../src/spec/inventory';
+import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { failureText } from './failure-text';
 
-// One attempt per poll: the gate's own loop is the retry (every second at first), so a Webapp that
-// is restarting is asked again in 1 s, not after an activity backoff.
+export { HEALTH_GATE_FAILED } from '../../src/spec/health-condition';
+
+/**
+ * Runs started before the waits moved into activities polled from the workflow (`wabaHealth`, `ps`,
+ * then a timer); they replay that way. Runs started since wait in one heartbeating activity each.
+ */
+export const POLL_IN_ACTIVITY_PATCH = 'waits-poll-in-activity';
+
+/** Past the deadline, the activity still needs time for its last poll (an HTTP or `ps` timeout). */
+const WAIT_MARGIN_MS = 60_000;
+
+/**
+ * Options of an activity that waits up to `deadline` by polling: it heartbeats on every poll, so a
+ * dead worker is noticed within the heartbeat timeout; a retried attempt gets what is left of the
+ * deadline (the request carries it as an instant).
+ */
+export function waitOptions(deadline: string): ActivityOptions {
+  return {
+    startToCloseTimeout: durationMs(deadline) + WAIT_MARGIN_MS,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { maximumAttempts: 3 },
+  };
+}
+
+/** Did a waiting activity run out of time (every attempt timed out, e.g. its worker kept dying)? */
+export const timedOut = (err: unknown): boolean =>
+  err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+
+/**
+ * Wait until the cluster's health satisfies `condition`, within `deadline`; fail with HealthGateFailed
+ * naming the last verdict and its reasons. Transient API errors while nodes restart count as "not
+ * yet"; a non-retryable one (trust, credentials) fails at once. One `waitWabaHealth` activity polls
+ * (src/spec/poll.ts: every 250 ms at first, every `every` when given) and returns at the first
+ * reading that satisfies it. `onPoll` sees the readings that changed, with the time each was read.
+ */
+export async function waitForHealth(
+  req: { cluster: ClusterRef },
+  what: string,
+  condition: HealthCondition,
+  deadline: string,
+  onPoll?: (s: HealthSummary, at: number) => void,
+  every?: string,
+): Promise<HealthSummary> {
+  return (await healthGate(req, what, condition, deadline, onPoll, every)).summary;
+}
+
+/** {@link waitForHealth}, with when the satisfying reading was taken (`metAt`) and the polls. */
+export async function healthGate(
+  req: { cluster: ClusterRef },
+  what: string,
+  condition: HealthCondition,
+  deadline: string,
+  onPoll?: (s: HealthSummary, at: number) => void,
+  every?: string,
+): Promise<HealthWaitResult> {
+  if (!patched(POLL_IN_ACTIVITY_PATCH))
+    return pollFromWorkflow(req, what, condition, deadline, onPoll, every);
+  const until = Date.now() + durationMs(deadline);
+  const { waitWabaHealth } = proxyActivities<Activities>(waitOptions(deadline));
+  let result: HealthWaitResult;
+  try {
+    result = await waitWabaHealth({
+      cluster: req.cluster,
+      what,
+      condition,
+      deadline,
+      until,
+      ...(every ? { everyMs: durationMs(every) } : {}),
+      ...(onPoll ? { record: true } : {}),
+    });
+  } catch (err) {
+    // The gate's own failure, as the run reports it (not wrapped in "Activity task failed").
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === HEALTH_GATE_FAILED)
+      throw ApplicationFailure.create({
+        type: HEALTH_GATE_FAILED,
+        nonRetryable: true,
+        message: cause.message,
+      });
+    if (timedOut(err) && Date.now() >= until)
+      throw ApplicationFailure.create({
+        type: HEALTH_GATE_FAILED,
+        nonRetryable: true,
+        message: `health did not reach "${what}" within ${deadline}: no answer (${failureText(err)})`,
+      });
+    throw err;
+  }
+  for (const r of result.seen ?? []) onPoll?.(r.summary, r.at);
+  return result;
+}
+
+/** Runs started before POLL_IN_ACTIVITY_PATCH: one `wabaHealth` per poll, a timer in between. */
 const { wabaHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 1 },
 });
 
-export const HEALTH_GATE_FAILED = 'HealthGateFailed';
-
-/**
- * Poll GET /v1/health (every `every`, default {@link pollInterval}) until `ok` holds, within `deadline`; fail with the last verdict
- * and reasons. Transient API errors while nodes restart count as "not yet".
- */
-export async function waitForHealth(
+async function pollFromWorkflow(
   req: { cluster: ClusterRef },
   what: string,
-  ok: (s: HealthSummary) => boolean,
+  condition: HealthCondition,
   deadline: string,
-  onPoll?: (s: HealthSummary) => void,
+  onPoll?: (s: HealthSummary, at: number) => void,
   every?: string,
-): Promise<HealthSummary> {
+): Promise<HealthWaitResult> {
   const started = Date.now();
   const until = started + durationMs(deadline);
   let last: HealthSummary | undefined;
   let lastError = '';
-  for (;;) {
+  for (let polls = 1; ; polls++) {
     try {
       last = summarizeHealth(await wabaHealth(req));
-      onPoll?.(last);
-      if (ok(last)) return last;
+      onPoll?.(last, Date.now());
+      if (healthHolds(condition, last)) return { summary: last, metAt: Date.now(), polls };
     } catch (err) {
       if (err instanceof Error && (err as { cause?: { nonRetryable?: boolean } }).cause?.nonRetryable)
         throw err;
@@ -50,14 +149,11 @@ export async function waitForHealth(
         message: `health did not reach "${what}" within ${deadline}: ${seen}`,
       });
     }
-    await sleep(every ?? pollInterval(Date.now() - started));
+    await sleep(every ?? legacyPollInterval(Date.now() - started));
   }
 }
 
-/**
- * Nodes usually settle within seconds of a restart: poll every second at first, so a run notices at
- * once, then every 3 s, so a long wait does not fill the history with polls.
- */
-export function pollInterval(elapsedMs: number): number {
+/** The schedule of runs started before POLL_IN_ACTIVITY_PATCH: every second for 30 s, then every 3 s. */
+export function legacyPollInterval(elapsedMs: number): number {
   return elapsedMs < 30_000 ? 1_000 : 3_000;
 }

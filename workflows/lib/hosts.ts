@@ -4,20 +4,12 @@ import type { PreflightResult } from '../../activities/host-activities';
 import type { ClusterSpec, HostSpec, Role } from '../../src/spec/cluster';
 import type { ComposeVariant } from '../../src/spec/commands';
 import type { ClusterRef } from '../../src/spec/inventory';
+import { HOST_STEP, LONG_STEP } from './activity-options';
 
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 };
-/** Host activities heartbeat while they run, so a dead worker's activity is retried within 30 s. */
-export const hostActs = proxyActivities<Activities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
-  retry,
-});
-/** Long jobs (docker wait on the dbupgrade job, log collection). */
-export const longActs = proxyActivities<Activities>({
-  startToCloseTimeout: '2h',
-  heartbeatTimeout: '30s',
-  retry,
-});
+/** Host activities heartbeat while they run, so a dead worker's activity is retried within seconds. */
+export const hostActs = proxyActivities<Activities>(HOST_STEP);
+/** Long jobs (log collection). */
+export const longActs = proxyActivities<Activities>(LONG_STEP);
 
 export const hostsWithRole = (cluster: ClusterSpec, role: Role): HostSpec[] =>
   cluster.hosts.filter((h) => h.roles.includes(role));

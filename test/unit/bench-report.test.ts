@@ -1,0 +1,85 @@
+// The bench's pure parts: the per-step breakdown read from a history, and the goals table.
+import { msToTs } from '@temporalio/common/lib/time';
+import { describe, expect, it } from 'vitest';
+import { stepBreakdown } from '../../bench/history';
+import { type BenchResults, goalRows } from '../../bench/report';
+import { median } from '../../bench/stats';
+
+/** One sequential activity step as the server records it, times in ms from `t0`. */
+function step(
+  first: number,
+  t0: number,
+  d: { sched2start: number; run: number; dispatch: number; wft: number },
+) {
+  const ev = (id: number, at: number, attrs: object) => ({ eventId: id, eventTime: msToTs(at), ...attrs });
+  const s = t0;
+  return [
+    ev(first, s, { activityTaskScheduledEventAttributes: { activityType: { name: 'noop' } } }),
+    ev(first + 1, s + d.sched2start, { activityTaskStartedEventAttributes: { scheduledEventId: first } }),
+    ev(first + 2, s + d.sched2start + d.run, {
+      activityTaskCompletedEventAttributes: { scheduledEventId: first, startedEventId: first + 1 },
+    }),
+    ev(first + 3, s + d.sched2start + d.run, { workflowTaskScheduledEventAttributes: {} }),
+    ev(first + 4, s + d.sched2start + d.run + d.dispatch, { workflowTaskStartedEventAttributes: {} }),
+    ev(first + 5, s + d.sched2start + d.run + d.dispatch + d.wft, {
+      workflowTaskCompletedEventAttributes: { startedEventId: first + 4 },
+    }),
+  ];
+}
+
+describe('bench', () => {
+  it('stepBreakdown splits each step into dispatch and run times (medians)', () => {
+    const parts = [
+      { sched2start: 0, run: 5, dispatch: 40, wft: 10 },
+      { sched2start: 1, run: 6, dispatch: 50, wft: 12 },
+      { sched2start: 0, run: 7, dispatch: 45, wft: 11 },
+    ];
+    let t = 1_000_000;
+    const events = parts.flatMap((d, i) => {
+      const evs = step(1 + i * 6, t, d);
+      t += d.sched2start + d.run + d.dispatch + d.wft;
+      return evs;
+    });
+    // Only the fields stepBreakdown reads (ids as numbers: it compares them as strings).
+    expect(stepBreakdown(events as unknown as Parameters<typeof stepBreakdown>[0], median)).toEqual({
+      activityScheduleToStart: 0,
+      activityRun: 6,
+      workflowTaskDispatch: 45,
+      workflowTaskRun: 11,
+    });
+  });
+
+  it('goalRows: a figure beyond its goal is a miss, within it met, absent not measured', () => {
+    const r = {
+      activityOverhead: {
+        activities: 200,
+        perActivityMs: { median: 18, p99: 40, max: 90 },
+        scheduledToCompletedMs: { median: 5, p99: 9 },
+        totalSeconds: 4,
+      },
+      crashRecovery: { killToRetryMs: 5400, pollToRetryMs: 3800, attempt: 2 },
+      fleetSizes: [
+        {
+          runs: 1000,
+          stepsPerRun: 5,
+          stepMs: 20,
+          completionSeconds: 100,
+          workerRssMiB: { idle: 200, peak: 620 },
+          scheduleToStartMs: { median: 0, p99: 3, max: 30 },
+        },
+      ],
+    } as unknown as BenchResults;
+    const rows = Object.fromEntries(goalRows(r).map((g) => [g.goal, g]));
+    expect(rows['per-activity step, median (dev server)']).toMatchObject({
+      measured: '18.00 ms',
+      met: false,
+    });
+    expect(rows['worker SIGKILL: step again after new poll']).toMatchObject({
+      measured: '3.80 s',
+      met: true,
+    });
+    expect(rows['fleet 1,000 runs: worker peak RSS']).toMatchObject({ met: false });
+    expect(rows['fleet 1,000 runs: schedule-to-start p99']).toMatchObject({ met: true });
+    expect(rows['haSetup wall / seed script']).toMatchObject({ measured: null, met: null });
+  });
+});
