@@ -100,3 +100,71 @@ export function stepBreakdown(events: Event[], median: (xs: number[]) => number)
     workflowTaskRun: median(wftRun),
   };
 }
+
+/** Where a runbook run's wall time went: its activities (and its children's) by type, and the rest. */
+export interface RunBreakdown {
+  /** Seconds with at least one activity scheduled or running (of the run or a child). */
+  activitySeconds: number;
+  /** Seconds with none: workflow tasks, timers, waiting for the approval and the client. */
+  idleSeconds: number;
+  /** Per activity type: how many, and seconds from scheduled to completed (summed, and the longest). */
+  byType: { type: string; count: number; seconds: number; longest: number; retried: number }[];
+}
+
+/** The activities of `workflowId` and of the given children, as one breakdown (server timestamps). */
+export async function runBreakdown(client: Client, workflowIds: string[]): Promise<RunBreakdown> {
+  const all: (ActivityTimes & { attempt: number })[] = [];
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const id of workflowIds) {
+    let events: Event[];
+    try {
+      events = await historyEvents(client, id);
+    } catch {
+      continue; // no such child in this run
+    }
+    if (events.length === 0) continue;
+    first = Math.min(first, tsToMs(events[0]?.eventTime));
+    last = Math.max(last, tsToMs(events.at(-1)?.eventTime));
+    const attempts = new Map<string, number>();
+    for (const e of events) {
+      const s = e.activityTaskStartedEventAttributes;
+      if (s) attempts.set(String(s.scheduledEventId), s.attempt ?? 1);
+    }
+    const times = activityTimes(events);
+    const scheduledIds = events
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => String(e.eventId));
+    times.forEach((a, i) => {
+      all.push({ ...a, attempt: attempts.get(scheduledIds[i] ?? '') ?? 1 });
+    });
+  }
+  const done = all.filter((a) => Number.isFinite(a.completed));
+  // The union of [scheduled, completed] intervals.
+  const spans = done.map((a) => [a.scheduled, a.completed] as const).sort((x, y) => x[0] - y[0]);
+  let busy = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const [s, e] of spans) {
+    if (e <= end) continue;
+    busy += e - Math.max(s, end);
+    end = e;
+  }
+  const byType = new Map<string, RunBreakdown['byType'][number]>();
+  for (const a of done) {
+    const ms = a.completed - a.scheduled;
+    const t = byType.get(a.type) ?? { type: a.type, count: 0, seconds: 0, longest: 0, retried: 0 };
+    t.count++;
+    t.seconds += ms / 1000;
+    t.longest = Math.max(t.longest, ms / 1000);
+    if (a.attempt > 1) t.retried++;
+    byType.set(a.type, t);
+  }
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    activitySeconds: r2(busy / 1000),
+    idleSeconds: r2(Math.max(0, last - first - busy) / 1000),
+    byType: [...byType.values()]
+      .map((t) => ({ ...t, seconds: r2(t.seconds), longest: r2(t.longest) }))
+      .sort((x, y) => y.seconds - x.seconds),
+  };
+}

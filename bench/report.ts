@@ -85,7 +85,31 @@ function paired(title: string, o: BenchResults['haSetup'], patches: Record<strin
     ...variantLines('B', variantB(m)),
     ...Object.entries(m.variants ?? {}).flatMap(([v, vm]) => variantLines(v, vm, patches[v])),
     line('A overhead over its own', s(m.overheadA.seconds)),
+    ...breakdownLines(o.runs),
   ];
+}
+
+/** Per runbook variant: medians of activity vs idle time, and the activity types that took longest. */
+function breakdownLines(runs: RunRecord[]): string[] {
+  const variants = [...new Set(runs.filter((r) => r.breakdown).map((r) => r.variant))];
+  return variants.flatMap((v) => {
+    const mine = runs.filter((r) => r.variant === v && r.breakdown);
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    const busy = med(mine.map((r) => r.breakdown?.activitySeconds ?? Number.NaN));
+    const idle = med(mine.map((r) => r.breakdown?.idleSeconds ?? Number.NaN));
+    const top = (mine.at(-1)?.breakdown?.byType ?? [])
+      .slice(0, 6)
+      .map(
+        (t) => `${t.type} ${t.count}x ${t.seconds.toFixed(1)} s${t.retried ? ` (${t.retried} retried)` : ''}`,
+      );
+    return [
+      line(
+        `${v} where the time goes`,
+        `activities in flight ${busy.toFixed(1)} s, none in flight ${idle.toFixed(1)} s (medians)`,
+      ),
+      `    ${top.join(', ')}`,
+    ];
+  });
 }
 
 export function table(r: BenchResults): string {

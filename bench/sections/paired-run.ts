@@ -1,13 +1,18 @@
 // One measured repetition of A (the operator's script) or B (the runbook): the lab's health watched
 // throughout, wall time, SSH logins the hosts saw, and the critical path from the lab's timestamps.
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabHost } from '../../test/lab/paths';
 import type { CriticalPath } from '../critical-path';
 import { type HealthState, watchHealth } from '../health-watch';
+import type { RunBreakdown } from '../history';
 import { sshdLogins } from '../sshd-logins';
 import { round } from '../stats';
 
 /** A = the operator's script; B = the runbook with the bench's input; B2, ... = the same runbook, input patched. */
 export type Variant = 'A' | 'B' | `B${number}`;
+
+const WATCH_GRACE_MS = 1500;
 
 export interface RunRecord {
   variant: Variant;
@@ -18,6 +23,8 @@ export interface RunRecord {
   sshLogins: number;
   /** Runbook runs only: the worker's SSH pool counters for this run. */
   sshPool?: { handshakes: number; commands: number; uploads: number };
+  /** Runbook runs only: where the wall time went (activities by type, and the rest). */
+  breakdown?: RunBreakdown;
 }
 
 export async function measuredRun(
@@ -35,6 +42,9 @@ export async function measuredRun(
   try {
     seconds = await run();
   } finally {
+    // A run may end within a poll of the cluster converging (its gates poll every 250 ms): keep
+    // watching a moment, so the state that ended it is seen (the run's time is already taken).
+    await sleep(WATCH_GRACE_MS);
     timeline = await watch.stop();
   }
   const to = Date.now();

@@ -4,7 +4,7 @@
 import type { LabHost } from '../../test/lab/paths';
 import { type CriticalPath, withComposeCli } from '../critical-path';
 import type { HealthState } from '../health-watch';
-import { slowestActivity } from '../history';
+import { runBreakdown, slowestActivity } from '../history';
 import { driveRunbook } from '../runbook-driver';
 import { round } from '../stats';
 import { type BenchTemporal, startRunbooksWorker } from '../temporal';
@@ -51,6 +51,11 @@ export async function runbookRep(
         withComposeCli: { slowestUpCommand: upCommand, total: round(cp.withComposeCli?.total ?? Number.NaN) },
       },
       sshPool: { ...worker.deps.ssh.counters },
+      breakdown: await runBreakdown(t.client, [
+        workflowId,
+        `${workflowId}/dbUpgrade`,
+        `${workflowId}/mediaChown`,
+      ]),
     };
   } finally {
     await worker.stop();
