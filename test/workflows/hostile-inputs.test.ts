@@ -234,6 +234,33 @@ function specificCases(): HostileCase[] {
     c('upgrade', 'a wait for the cluster of a year', { whenBusy: 'wait', lockWait: '365d' }, 'lockWait'),
     c('haSetup', 'a lockWait on a run that refuses', { lockWait: '1h' }, 'lockWait'),
     c('dbUpgrade', 'a whenBusy of its own', { whenBusy: 'force' }, 'whenBusy'),
+    c(
+      'upgrade',
+      'a window that never closes',
+      { window: { days: ['sun'], start: '03:00', end: '05:00', timeZone: 'Europe/Rome', onClose: 'never' } },
+      'window.onClose',
+    ),
+    c(
+      'upgrade',
+      'a window in a zone that is a path',
+      { window: { days: ['sun'], start: '03:00', end: '05:00', timeZone: '../../etc/passwd' } },
+      'window.timeZone',
+    ),
+    c(
+      'mediaChown',
+      'a window beside windowEnd',
+      {
+        window: { days: ['sun'], start: '03:00', end: '05:00', timeZone: 'Europe/Rome' },
+        windowEnd: '2026-12-06T05:00:00Z',
+      },
+      'windowEnd',
+    ),
+    c(
+      'mediaChown',
+      'a window with a 25th hour',
+      { window: { days: ['sun'], start: '24:30', end: '05:00', timeZone: 'UTC' } },
+      'window.start',
+    ),
     c('collectLogs', 'a service listed twice', { services: ['waweb', 'waweb'] }, 'services'),
     c('collectLogs', 'a since that climbs', { since: '../../../etc' }, 'since'),
   );
