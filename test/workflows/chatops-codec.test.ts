@@ -81,6 +81,10 @@ function payloadsOf(node: unknown, out: { metadata: Record<string, string>; data
       out.push(obj as { metadata: Record<string, string>; data?: string });
       return out;
     }
+    // A patch marker (`patched()`) is written by the SDK's core, outside the codec: it holds only the
+    // patch's id (the text check below still covers it).
+    const attrs = obj.markerRecordedEventAttributes as { markerName?: string } | undefined;
+    if (attrs?.markerName === 'core_patch') return out;
     for (const [key, value] of Object.entries(obj)) if (key !== 'searchAttributes') payloadsOf(value, out);
   }
   return out;
