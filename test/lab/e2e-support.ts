@@ -1,5 +1,6 @@
 // Shared by the runbook end-to-end tests on the lab: the operator CLI, bounded waits, input files.
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { expect, inject } from 'vitest';
+import { signWebhook } from '../../src/chatops/verify';
 import { startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -127,6 +129,35 @@ export async function smsCode(engine = 'MYSQL'): Promise<string> {
     engine,
   ]);
   return stdout.trim();
+}
+
+/** The simulator's counters of side-effecting API calls and dbupgrade runs (`scripts/lab stats`). */
+export async function labStats(engine = 'MYSQL'): Promise<Record<string, number>> {
+  const { stdout } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), [
+    'stats',
+    '--engine',
+    engine,
+  ]);
+  return JSON.parse(stdout) as Record<string, number>;
+}
+
+/** What a chat user types into the ChatOps webhook at `url`, HMAC-signed as the bot signs it; the reply. */
+export async function chatWebhook(url: string, secret: string, user: string, text: string): Promise<string> {
+  const body = JSON.stringify({ user, text });
+  const t = String(Math.floor(Date.now() / 1000));
+  const id = randomUUID();
+  const res = await fetch(`${url}/webhook`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-waba-timestamp': t,
+      'x-waba-request-id': id,
+      'x-waba-signature': signWebhook(secret, t, id, body),
+    },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  return ((await res.json()) as { text: string }).text;
 }
 
 export interface RunStatus {

@@ -19,6 +19,7 @@ import {
   execFileAsync,
   failureOf as failureOfRun,
   inputFile,
+  labStats,
   labWorker,
   TestInventory,
   until,
@@ -51,15 +52,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
     requestedBy: 'carol',
     ...overrides,
   });
-  /** The simulator's counters of side-effecting API calls, through `scripts/lab stats` (JSON). */
-  const stats = async (): Promise<Record<string, number>> => {
-    const { stdout } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), [
-      'stats',
-      '--engine',
-      'MYSQL',
-    ]);
-    return JSON.parse(stdout) as Record<string, number>;
-  };
+  const stats = () => labStats('MYSQL');
   const delta = (after: Record<string, number>, before: Record<string, number>, k: string) =>
     (after[k] ?? 0) - (before[k] ?? 0);
   const describeRun = (id: string) => client.workflow.getHandle(id).describe();

@@ -5,19 +5,25 @@
 // client uses the codec: the approval of an encrypted run is answered and stored encrypted.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createChatopsServer } from '../../src/chatops/server';
-import { signWebhook } from '../../src/chatops/verify';
 import { startRunbook } from '../../src/client/runbooks';
-import { PROJECT_ROOT } from '../../src/config';
 import { keyFileSigner } from '../../src/signing/signer';
 import { connectClient, type TemporalClient } from '../../src/temporal-client';
 import { historyText } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { approve, labSigner, sendCode } from './decide';
-import { execFileAsync, gateOpen, labWorker, smsCode, statusOf, TestInventory, until } from './e2e-support';
+import {
+  chatWebhook,
+  gateOpen,
+  labStats,
+  labWorker,
+  smsCode,
+  statusOf,
+  TestInventory,
+  until,
+} from './e2e-support';
 import { RELAY_KEY, RELAY_NAME } from './inventory';
 import { up } from './lab';
 import { cleanSlate } from './operator';
@@ -35,35 +41,10 @@ describe.skipIf(unavailable)(
     let workers: WorkerProcess[] = [];
     let chatops: ReturnType<typeof createChatopsServer> | undefined;
     let chatopsUrl = '';
-
-    const stats = async (): Promise<Record<string, number>> => {
-      const { stdout } = await execFileAsync(path.join(PROJECT_ROOT, 'scripts/lab'), [
-        'stats',
-        '--engine',
-        'MYSQL',
-      ]);
-      return JSON.parse(stdout) as Record<string, number>;
-    };
+    const stats = () => labStats('MYSQL');
     const delta = (after: Record<string, number>, before: Record<string, number>, k: string) =>
       (after[k] ?? 0) - (before[k] ?? 0);
-    /** What a chat user types into the ChatOps webhook, signed as the bot signs it. */
-    const chat = async (user: string, text: string) => {
-      const body = JSON.stringify({ user, text });
-      const t = String(Math.floor(Date.now() / 1000));
-      const id = randomUUID();
-      const res = await fetch(`${chatopsUrl}/webhook`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-waba-timestamp': t,
-          'x-waba-request-id': id,
-          'x-waba-signature': signWebhook(HOOK_SECRET, t, id, body),
-        },
-        body,
-        signal: AbortSignal.timeout(30_000),
-      });
-      return ((await res.json()) as { text: string }).text;
-    };
+    const chat = (user: string, text: string) => chatWebhook(chatopsUrl, HOOK_SECRET, user, text);
 
     /** The worker process whose identity (`<pid>@<host>`) last took `activity` of run `id`: killed. */
     async function killWorkerRunning(id: string, activity: string): Promise<void> {

@@ -13,7 +13,6 @@ import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatopsServer } from '../../src/chatops/server';
-import { signWebhook } from '../../src/chatops/verify';
 import { runForDecision, signedDecision } from '../../src/client/decide';
 import { keyFileSigner } from '../../src/signing/signer';
 import { approveUpdate } from '../../workflows/lib/approval';
@@ -21,7 +20,16 @@ import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { keyOf, labSigner } from './decide';
-import { cli, gateOpen, inputFile, labWorker, setUpHa, TestInventory, until } from './e2e-support';
+import {
+  chatWebhook,
+  cli,
+  gateOpen,
+  inputFile,
+  labWorker,
+  setUpHa,
+  TestInventory,
+  until,
+} from './e2e-support';
 import { RELAY_KEY, RELAY_NAME } from './inventory';
 import { docker, labState, up } from './lab';
 import { compose } from './operator';
@@ -51,24 +59,7 @@ describe.skipIf(unavailable)('signed approvals on the lab', () => {
   let chatopsUrl = '';
 
   const status = (id: string) => client.workflow.getHandle(id).query<Status>('status');
-  /** What a chat user types into the ChatOps webhook (HMAC-signed as the bot signs it). */
-  const chat = async (user: string, text: string) => {
-    const body = JSON.stringify({ user, text });
-    const t = String(Math.floor(Date.now() / 1000));
-    const id = randomUUID();
-    const res = await fetch(`${chatopsUrl}/webhook`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-waba-timestamp': t,
-        'x-waba-request-id': id,
-        'x-waba-signature': signWebhook(HOOK_SECRET, t, id, body),
-      },
-      body,
-      signal: AbortSignal.timeout(30_000),
-    });
-    return ((await res.json()) as { text: string }).text;
-  };
+  const chat = (user: string, text: string) => chatWebhook(chatopsUrl, HOOK_SECRET, user, text);
   /** The reason an Update was refused with. */
   const refusal = async (p: Promise<unknown>) => {
     const err = await p.then(
