@@ -130,9 +130,12 @@ export function startMediaChownCommand(container: string, mediaDir: string): str
 export function mediaChownProgressCommand(container: string, mediaDir: string): string {
   const script = [
     `cat ${CHOWN_COUNTS} 2>/dev/null || echo -`,
+    // The state before the counter: once the exit code is published the counter is complete, so a
+    // job ending between the two reads is never reported exited with a partial count. Alive first: a
+    // job that is not alive has published its exit code already, if it ended by itself.
+    `if ! test -f ${CHOWN_EXIT} && ${chownAlive}; then s=running; elif test -f ${CHOWN_EXIT}; then s=exited; else s=gone; fi`,
     `if test -f ${CHOWN_CHANGED}; then wc -c < ${CHOWN_CHANGED}; else echo 0; fi`,
-    // Alive first: a job that is not alive has published its exit code already, if it ended by itself.
-    `if ! test -f ${CHOWN_EXIT} && ${chownAlive}; then echo running; elif test -f ${CHOWN_EXIT}; then cat ${CHOWN_EXIT}; ${findNotRoot(mediaDir)} | wc -l; else echo gone; fi`,
+    `case $s in running) echo running ;; exited) cat ${CHOWN_EXIT}; ${findNotRoot(mediaDir)} | wc -l ;; *) echo gone ;; esac`,
   ].join('; ');
   return inContainer(container, script);
 }

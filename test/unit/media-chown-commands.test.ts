@@ -3,7 +3,7 @@
 // shim that runs the command here. One walk counts the files; the job reports its own progress
 // (one byte per changed file); a poll never walks the tree while it runs; a stop ends every process
 // of the job; the counts kept at the start let a retry re-attach without walking again.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -150,6 +150,37 @@ describe.skipIf(!root)('media chown commands, run for real', () => {
       expect(spawnSync('find', [media, '!', '-user', 'root'], { encoding: 'utf8' }).stdout).toBe('');
       expect(run(container.mediaChownRunningCommand('web')).status).not.toBe(0);
     });
+
+    it.skipIf(tools.name === 'busybox')(
+      'a job that ends right after its counter is read is reported running, never exited with a partial count',
+      () => {
+        clearMarkers();
+        seed(2);
+        // The job: a live process whose command line names waba-chown, a counter still empty.
+        const job = spawn('sh', ['-c', 'sleep 20 # waba-chown'], { stdio: 'ignore' });
+        writeFileSync('/tmp/waba-chown.pid', String(job.pid));
+        writeFileSync('/tmp/waba-chown.counts', '3 3\n');
+        writeFileSync('/tmp/waba-chown.changed', '');
+        // A wc that, once it has read the counter, lets the job finish: counter complete, exit code
+        // published, process gone. Only the first wc does this (later ones count files).
+        const racy = path.join(dir, 'racy');
+        mkdirSync(racy, { recursive: true });
+        writeFileSync(
+          path.join(racy, 'wc'),
+          `#!/bin/sh\nif [ -e ${racy}/done ]; then exec /usr/bin/wc "$@"; fi\n: > ${racy}/done\nout=$(/usr/bin/wc "$@")\nprintf 'abc' > /tmp/waba-chown.changed; echo 0 > /tmp/waba-chown.exit; kill ${job.pid}; sleep 0.2\necho "$out"\n`,
+          { mode: 0o755 },
+        );
+        try {
+          const p = parseChownProgress(
+            run(container.mediaChownProgressCommand('web', media), `${racy}:`).stdout,
+          );
+          expect({ state: p.state, changed: p.changed }).toEqual({ state: 'running', changed: 0 });
+          expect(progress()).toMatchObject({ changed: 3, state: 'exited', exitCode: 0 });
+        } finally {
+          job.kill();
+        }
+      },
+    );
 
     it.skipIf(tools.name === 'busybox')(
       'while it runs: running, re-attachable from the counts kept; a stop ends every process of it (gone)',
