@@ -37,12 +37,38 @@ export function inspectIdsCommand(idsCommand: string): string {
 }
 
 /**
- * `ps -a -q` then `docker inspect`: the same structured answer for v1 and v2. `-a` because v2 lists
- * only running containers without it, and a stopped container still counts (it is not running,
- * and `down` has not removed it); v1 lists stopped ones anyway and with `-a` adds one-off `run`s.
+ * The compose project's name, as compose itself resolves it, into `$p`: COMPOSE_PROJECT_NAME from
+ * the environment, else from the work dir's `.env`, else the work dir's name (v1: the physical
+ * path, as Python's getcwd gives it; v2: the logical one, as Go's Getwd gives it), lowercased and
+ * kept to `[a-z0-9_-]` (v2 also drops leading `-` and `_`); `default` for `/`.
+ */
+function projectNameScript(variant: ComposeVariant): string {
+  const fromEnvFile = `sed -n 's/^[[:space:]]*COMPOSE_PROJECT_NAME=//p' .env 2>/dev/null | tail -n 1 | tr -d '\\042\\047'`;
+  const dir = variant === 'v2' ? '"$(pwd -L)"' : '"$(pwd -P)"';
+  const trimLead = variant === 'v2' ? " | sed 's/^[-_]*//'" : '';
+  return [
+    'p=$COMPOSE_PROJECT_NAME',
+    `[ -n "$p" ] || p=$(${fromEnvFile})`,
+    `[ -n "$p" ] || { if [ ${dir} = / ]; then p=default; else p=$(basename ${dir}); fi; }`,
+    `p=$(printf %s "$p" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9_-'${trimLead})`,
+  ].join('; ');
+}
+
+/**
+ * The project's containers, stopped ones and one-off `run`s too (as `compose ps -a`), then `docker
+ * inspect`: the same structured answer for v1 and v2. Asked of the Docker daemon by the labels
+ * compose puts on every container (project, service) rather than through compose, which would
+ * start Python (v1) and parse the compose file for a list the daemon already has: ~2 s a call on
+ * the lab against ~0.1 s.
  */
 export function psCommand(call: ComposeCall, service?: string): string {
-  return inspectIdsCommand(composeCommand(call, ['ps', '-a', '-q', ...(service ? [service] : [])]));
+  const byService = service
+    ? ` ${shellCommand(['--filter', `label=com.docker.compose.service=${service}`])}`
+    : '';
+  const list = `docker ps -a -q --no-trunc --filter "label=com.docker.compose.project=$p"${byService}`;
+  return inspectIdsCommand(
+    `cd ${shellQuote(call.workDir)} && { ${projectNameScript(call.variant)}; ${list}; }`,
+  );
 }
 
 /** `logs` with stderr folded in, only the last `maxBytes` kept (the host does the cutting). */

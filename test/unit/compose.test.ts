@@ -24,13 +24,16 @@ describe('compose commands', () => {
     expect(composeCommand({ ...call, workDir: '/root/my biz' }, ['ps'])).toContain("cd '/root/my biz' && ");
   });
 
-  it('ps lists stopped containers too (-a: v2 shows only running ones without it) through docker inspect', () => {
-    expect(psCommand(call, 'wacore')).toBe(
-      'ids=$(cd /root/biz && EXTERNAL_HOSTNAME=10.0.0.31 WA_API_VERSION=2.23.4 docker-compose -f prod-multiconnect-compose.yml ps -a -q wacore) || exit $?; if [ -z "$ids" ]; then echo \'[]\'; else docker inspect $ids; fi',
+  it("ps asks the daemon for the project's containers, stopped ones too (-a), through docker inspect", () => {
+    const ps = psCommand(call, 'wacore');
+    expect(ps).toMatch(/^ids=\$\(cd \/root\/biz && \{ p=\$COMPOSE_PROJECT_NAME; /);
+    expect(ps).toContain(
+      'docker ps -a -q --no-trunc --filter "label=com.docker.compose.project=$p" --filter label=com.docker.compose.service=wacore; }) || exit $?; if [ -z "$ids" ]; then echo \'[]\'; else docker inspect $ids; fi',
     );
-    expect(psCommand({ ...call, variant: 'v2' })).toContain(
-      'docker compose -f prod-multiconnect-compose.yml ps -a -q)',
-    );
+    // v1 names the project after the physical work dir, v2 after the logical one.
+    expect(ps).toContain('basename "$(pwd -P)"');
+    expect(psCommand({ ...call, variant: 'v2' })).toContain('basename "$(pwd -L)"');
+    expect(psCommand(call)).not.toContain('docker-compose');
   });
 
   it('parses detection and inspect output', () => {

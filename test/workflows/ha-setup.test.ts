@@ -842,11 +842,12 @@ describe('haSetup', () => {
       expect(steps.find((p) => p.stage === 'host keys' && p.host === 'core1')?.note).toBe(
         'SSH key exchange with 10.0.0.31:22, closed before logging in: the key must be ssh.knownHosts.core1',
       );
-      // The `ps` each host is asked, as src/spec/commands.ts builds it (both variables set).
+      // The `ps` each host is asked, as src/spec/commands.ts builds it: the project's containers
+      // from the daemon, in the work dir (v1: the project is named after its physical path).
       const ps = steps.find((p) => p.stage === 'check containers' && p.host === 'web1')?.command;
-      expect(ps).toContain(
-        'cd /root/biz && EXTERNAL_HOSTNAME=your-webapp1-hostname WA_API_VERSION=2.23.4 docker-compose -f x.yml ps ',
-      );
+      expect(ps).toContain('cd /root/biz && { p=$COMPOSE_PROJECT_NAME;');
+      expect(ps).toContain('basename "$(pwd -P)"');
+      expect(ps).toContain('docker ps -a -q --no-trunc --filter "label=com.docker.compose.project=$p"');
       expect(ps).toContain('docker inspect');
       // The API calls, in order.
       expect(steps.flatMap((p) => (p.api ? [`${p.stage}: ${p.api}`] : []))).toEqual([

@@ -108,9 +108,12 @@ describe('multiconnectExpand', () => {
         command:
           'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp3-hostname WA_API_VERSION=2.23.4 docker compose -f x.yml up -d wacore',
       });
-      expect(steps.find((p) => p.stage === 'check containers')?.command).toContain(
-        'EXTERNAL_HOSTNAME=your-coreapp3-hostname WA_API_VERSION=2.23.4 docker compose -f x.yml ps ',
-      );
+      // core3 has compose v2: its project is named after the logical work dir.
+      expect(steps.find((p) => p.stage === 'check containers')).toMatchObject({
+        host: 'core3',
+        command: expect.stringContaining('cd /root/biz && { p=$COMPOSE_PROJECT_NAME;'),
+      });
+      expect(steps.find((p) => p.stage === 'check containers')?.command).toContain('basename "$(pwd -L)"');
       expect(steps.find((p) => p.stage === 'set shards')?.note).toBe('shards: 2');
 
       expect(await approve(client, id, 'shards', 'alice')).toEqual({
