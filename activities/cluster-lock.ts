@@ -20,7 +20,7 @@ import {
   LOCK_UPDATES,
   type LockRun,
   type ReleaseAnswer,
-} from '../src/spec/cluster-lock';
+} from '../src/model/cluster-lock';
 
 /**
  * The lock's workflow id: `lock/<cluster>` on the default task queue. Workers on another task queue

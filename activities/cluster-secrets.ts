@@ -3,8 +3,8 @@
 // may go (TRUST.md rule 2): api.passwordRef to api.baseUrl, db.passwordRef into db.env on the
 // cluster's hosts, ssh.privateKeyRef to the cluster's hosts, registration and backup to the API.
 import { ApplicationFailure } from '@temporalio/activity';
+import type { ClusterSpec } from '../src/model/cluster';
 import type { SecretResolver } from '../src/secrets';
-import type { ClusterSpec } from '../src/spec/cluster';
 
 export type SecretField =
   | 'api.passwordRef'

@@ -1,5 +1,5 @@
 // Parsing what docker-compose and docker answer on a host.
-import type { ComposeVariant } from '../src/spec/commands';
+import type { ComposeVariant } from '../src/model/commands';
 
 /** `v1` or `v2 <version>` (DETECT_COMPOSE's answer); undefined when the host has neither. */
 export function parseDetect(output: string): { variant: ComposeVariant; version?: string } | undefined {

@@ -8,7 +8,7 @@ import {
   containerLines,
   type HostContainers,
   missingServices,
-} from '../src/spec/containers-wait';
+} from '../src/model/containers-wait';
 import type { ContainerState } from './compose';
 import { type PollDeps, pollUntil } from './poll';
 

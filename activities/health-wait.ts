@@ -2,7 +2,7 @@
 // Shared by the real activity (waitWabaHealth, activities/waba-activities.ts) and the tests' fake
 // cluster, which reads its own scripted health instead of the API.
 import { ApplicationFailure } from '@temporalio/common';
-import { type HealthBody, type HealthSummary, summarizeHealth } from '../src/spec/health';
+import { type HealthBody, type HealthSummary, summarizeHealth } from '../src/model/health';
 import {
   HEALTH_GATE_FAILED,
   type HealthReading,
@@ -10,7 +10,7 @@ import {
   type HealthWaitResult,
   healthHolds,
   MAX_SEEN,
-} from '../src/spec/health-condition';
+} from '../src/model/health-condition';
 import { type PollDeps, pollUntil } from './poll';
 
 /** The same reading as before, node for node (a new one goes into `seen`). */

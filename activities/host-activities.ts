@@ -1,6 +1,6 @@
 // Activities that act on cluster hosts over SSH: preflight, setup files, docker-compose.
 import { readFile } from 'node:fs/promises';
-import type { ClusterSpec } from '../src/spec/cluster';
+import type { ClusterSpec } from '../src/model/cluster';
 import {
   type ComposeVariant,
   composeCommand,
@@ -8,14 +8,14 @@ import {
   DETECT_COMPOSE,
   hostComposeCall,
   psCommand,
-} from '../src/spec/commands';
-import type { ContainersWaitRequest, ContainersWaitResult } from '../src/spec/containers-wait';
+} from '../src/model/commands';
+import type { ContainersWaitRequest, ContainersWaitResult } from '../src/model/containers-wait';
 import {
   DOCKER_VERSION,
   dirModesCommand,
   fileSha256Command,
   makeDirCommand,
-} from '../src/spec/host-commands';
+} from '../src/model/host-commands';
 import { clusterSecret } from './cluster-secrets';
 import { type ContainerState, parseDetect, parsePs } from './compose';
 import { waitContainers } from './containers-wait';
@@ -188,7 +188,7 @@ export function hostActivities(deps: HostDeps) {
     ),
 
     /**
-     * Seed A6: `ps` on every host at the poll schedule (src/spec/poll.ts) until every expected service
+     * Seed A6: `ps` on every host at the poll schedule (src/model/poll.ts) until every expected service
      * runs, heartbeating with what is missing; ContainersNotRunning once `until` has passed
      * (activities/containers-wait.ts). Each round reads the inventory, as every host activity.
      */

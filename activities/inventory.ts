@@ -3,8 +3,8 @@
 // policy; their hashes) is recorded in the run's history, so the run is deterministic and auditable.
 import { createHash } from 'node:crypto';
 import type { InventoryStore } from '../src/inventory/store';
-import { canonicalJson, type Resolution, requirementProblems, runbookPolicy } from '../src/spec/inventory';
-import { isRunbook } from '../src/spec/runbooks';
+import { canonicalJson, type Resolution, requirementProblems, runbookPolicy } from '../src/model/inventory';
+import { isRunbook } from '../src/model/runbooks';
 import { fail } from './remote';
 
 export function inventoryActivities(deps: { inventory: InventoryStore }) {

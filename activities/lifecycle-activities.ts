@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { type MediaChownProgress, parseChownCounts, parseChownProgress } from '../src/spec/chown-progress';
-import { type ClusterSpec, mediaDirOf } from '../src/spec/cluster';
-import { type ComposeVariant, composeCommand, composeLogsCommand, psCommand } from '../src/spec/commands';
+import { type MediaChownProgress, parseChownCounts, parseChownProgress } from '../src/model/chown-progress';
+import { type ClusterSpec, mediaDirOf } from '../src/model/cluster';
+import { type ComposeVariant, composeCommand, composeLogsCommand, psCommand } from '../src/model/commands';
 import {
   clearMediaChownMarkersCommand,
   containerLogsCommand,
@@ -22,8 +22,8 @@ import {
   startMediaChownCommand,
   stopMediaChownCommand,
   waitContainerCommand,
-} from '../src/spec/container-commands';
-import { fileExistsCommand, fileSha256Command, makeDirCommand } from '../src/spec/host-commands';
+} from '../src/model/container-commands';
+import { fileExistsCommand, fileSha256Command, makeDirCommand } from '../src/model/host-commands';
 import { clusterSecret } from './cluster-secrets';
 import { dbUpgradeVerdict, parseJobState, parsePs } from './compose';
 import { renderDbEnv, sha256 } from './files';
@@ -36,7 +36,7 @@ export interface LifecycleDeps extends HostDeps, WabaApiDeps {
   artifactsDir: string;
 }
 
-export { MEDIA_DIRS } from '../src/spec/container-commands';
+export { MEDIA_DIRS } from '../src/model/container-commands';
 export const DBUPGRADE_FILE = 'dbupgrade-compose.yml';
 /** How often the EXIT_ON_SUCCESS=FALSE job is looked at. */
 const POLL_MS = 2000;

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import type { NotifyEvent, NotifyResult } from '../src/model/notify';
 import { slackMessage } from '../src/notify/slack-message';
-import type { NotifyEvent, NotifyResult } from '../src/spec/notify';
 
 export interface NotifyConfig {
   /** Slack incoming-webhook URL (or any receiver of the same JSON). Secret. */

@@ -1,9 +1,9 @@
 // The loop of an activity that waits for something by polling (a health gate, containers running):
-// polls at the backoff schedule of src/spec/poll.ts (or a fixed interval), returns at the first poll
+// polls at the backoff schedule of src/model/poll.ts (or a fixed interval), returns at the first poll
 // that says done, heartbeats with the latest details on every poll (and every second while a poll
 // takes long), stops at once when the activity is cancelled, and fails once the deadline has passed.
 import { Context } from '@temporalio/activity';
-import { pollDelayMs } from '../src/spec/poll';
+import { pollDelayMs } from '../src/model/poll';
 
 /** What the loop needs from its surroundings: the activity's context, or fakes in unit tests. */
 export interface PollDeps {

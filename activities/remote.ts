@@ -4,9 +4,9 @@
 // activity runs and classifies its errors.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { InventoryStore } from '../src/inventory/store';
+import type { ClusterSpec } from '../src/model/cluster';
+import type { ClusterRef } from '../src/model/inventory';
 import type { SecretResolver } from '../src/secrets';
-import type { ClusterSpec } from '../src/spec/cluster';
-import type { ClusterRef } from '../src/spec/inventory';
 import { classify } from './failures';
 import type { ExecResult, SshPool, SshTarget } from './ssh';
 

@@ -10,7 +10,7 @@ import {
   removeFileCommand,
   stoppableCommand,
   sudoCommand,
-} from '../src/spec/host-commands';
+} from '../src/model/host-commands';
 
 export interface SshTarget {
   host: string;
@@ -196,7 +196,7 @@ export class SshPool {
   }
 
   /**
-   * Run a command (built in src/spec) and collect its exit code and bounded output; as root through
+   * Run a command (built in src/model) and collect its exit code and bounded output; as root through
    * `sudo -n` when the host asks for sudo. When the activity is cancelled (or `opts.signal` aborts),
    * or the timeout passes, the remote command is stopped, not left running: see execInSlot.
    */

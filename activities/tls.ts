@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
-import type { ApiTls } from '../src/spec/cluster';
+import type { ApiTls } from '../src/model/cluster';
 
 export class TlsTrustError extends Error {
   override name = 'TlsTrustError';

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InventoryStore } from '../src/inventory/store';
+import type { ClusterSpec } from '../src/model/cluster';
+import { HealthBody } from '../src/model/health';
+import type { HealthWaitRequest, HealthWaitResult } from '../src/model/health-condition';
 import type { SecretResolver } from '../src/secrets';
-import type { ClusterSpec } from '../src/spec/cluster';
-import { HealthBody } from '../src/spec/health';
-import type { HealthWaitRequest, HealthWaitResult } from '../src/spec/health-condition';
 import { clusterSecret, optionalClusterSecret } from './cluster-secrets';
 import { classify } from './failures';
 import { waitHealth } from './health-wait';
@@ -153,7 +153,7 @@ export function wabaApiActivities(deps: WabaActivityDeps) {
     },
 
     /**
-     * A health gate: GET /v1/health at the poll schedule (src/spec/poll.ts) until the condition holds,
+     * A health gate: GET /v1/health at the poll schedule (src/model/poll.ts) until the condition holds,
      * heartbeating with the last reading; HealthGateFailed once `until` has passed (activities/health-wait.ts).
      * Each poll reads the inventory (a changed entry fails at once) and classifies its errors, as wabaHealth.
      */

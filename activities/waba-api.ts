@@ -1,9 +1,9 @@
 import { Buffer } from 'node:buffer';
 import type { Agent } from 'undici';
 import { request } from 'undici';
+import type { ApiSpec, ClusterSpec } from '../src/model/cluster';
+import { canonicalJson } from '../src/model/inventory';
 import type { SecretResolver } from '../src/secrets';
-import type { ApiSpec, ClusterSpec } from '../src/spec/cluster';
-import { canonicalJson } from '../src/spec/inventory';
 import { clusterSecret } from './cluster-secrets';
 import { createDispatcher } from './tls';
 import { WabaApiError } from './waba-api-errors';

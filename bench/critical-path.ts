@@ -1,7 +1,7 @@
 // The critical path of a run, from the lab's own timestamps: the slowest host's `up -d` (docker
 // events) plus the time the cluster itself needs to converge (the sim's health in the database).
 // What is left of a run's wall time is orchestration: the runbook's (or the script's) overhead.
-import type { LabHost } from '../test/lab/paths';
+import type { LabHost } from '../lab/paths';
 import { type DockerEvent, dockerEvents, jobSpan, upSpan } from './docker-events';
 import { firstTime, type HealthState } from './health-watch';
 

@@ -1,7 +1,7 @@
 // The lab's own record of what `docker-compose` did on each host: `docker events` in a time window,
 // read through the host's namespaces (not over SSH, so the SSH counters stay the runbooks' own).
-import { docker } from '../test/lab/lab';
-import type { LabHost } from '../test/lab/paths';
+import { docker } from '../lab/lab';
+import type { LabHost } from '../lab/paths';
 
 export interface DockerEvent {
   host: string;

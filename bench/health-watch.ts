@@ -1,11 +1,11 @@
-// The sim's health as the Webapp computes it (test/lab/sim/webapp.ts), read straight from the lab
+// The sim's health as the Webapp computes it (lab/sim/webapp.ts), read straight from the lab
 // database every 100 ms with no login and no load on the Webapp: a timeline of state changes, the
 // lab's own evidence of when the cluster converged.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type HealthBody, summarizeHealth } from '../src/spec/health';
-import { labDbConfig } from '../test/lab/database';
-import { labState } from '../test/lab/lab';
-import { type Db, getKv, openDb } from '../test/lab/sim/db';
+import { labDbConfig } from '../lab/database';
+import { labState } from '../lab/lab';
+import { type Db, getKv, openDb } from '../lab/sim/db';
+import { type HealthBody, summarizeHealth } from '../src/model/health';
 
 export interface HealthState {
   /** ms since the epoch (same clock as docker's timestamps: one machine). */

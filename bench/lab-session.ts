@@ -1,10 +1,9 @@
 // The lab for the bench: 1 Webapp, 3 Masters, 3 Coreapps on MySQL, no spares; a clean slate before
 // every repetition; down at the end. The caller holds /tmp/waba-lab.lock (the lab is shared).
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config';
-import { DB_PASSWORD_FILE, DB_USER, PORTS } from '../test/lab/database';
-import { SSH_DIR } from '../test/lab/hosts';
-import { WEBAPP_CERT_FILE } from '../test/lab/image';
+import { DB_PASSWORD_FILE, DB_USER, PORTS } from '../lab/database';
+import { SSH_DIR } from '../lab/hosts';
+import { WEBAPP_CERT_FILE } from '../lab/image';
 import {
   ADMIN_PASSWORD_FILE,
   BACKUP_PASSWORD_FILE,
@@ -12,10 +11,11 @@ import {
   readLabInventory,
   VNAME_CERT_FILE,
   writeInventory,
-} from '../test/lab/inventory';
-import { down, labState, up } from '../test/lab/lab';
-import { cleanSlate } from '../test/lab/operator';
-import { DB_HOST, type LabHost, TEST_TIMING, topology, UPSTREAM_DIR } from '../test/lab/paths';
+} from '../lab/inventory';
+import { down, labState, up } from '../lab/lab';
+import { cleanSlate } from '../lab/operator';
+import { DB_HOST, type LabHost, TEST_TIMING, topology, UPSTREAM_DIR } from '../lab/paths';
+import { PROJECT_ROOT } from '../src/config';
 import { onCleanup } from './cleanup';
 
 export const TOPOLOGY = { webs: 1, masters: 3, cores: 3, spares: 0 } as const;

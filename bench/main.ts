@@ -64,7 +64,7 @@ async function main(): Promise<number> {
       topology: { webs: 1, masters: 3, cores: 3, spares: 0, engine: 'MYSQL' },
       setupVersion: '2.23.4',
       upgrade: '2.29.1 -> 2.29.3',
-      // B: inside one heartbeating activity per wait (src/spec/poll.ts).
+      // B: inside one heartbeating activity per wait (src/model/poll.ts).
       healthPollSeconds: { A: 3, B: '0.25 (first 10 s), 1 (to 30 s), then 3' },
       approvalAndCodePollMs: 100,
     },
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
 
   if (want('ha') || want('upgrade')) {
     // Loaded only when needed: the lab sections pull in the lab and the runbooks' client code.
-    const { labState } = await import('../test/lab/lab');
+    const { labState } = await import('../lab/lab');
     const { bringUpLab } = await import('./lab-session');
     const { haSetupRuns } = await import('./sections/ha-setup');
     const { RUNBOOK_VARIANTS, upgradeRuns } = await import('./sections/upgrade');

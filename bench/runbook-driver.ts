@@ -2,12 +2,12 @@
 // verification code as soon as the run asks (status polled every 100 ms), then wait for the result.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import { withLabDb } from '../lab/database';
+import { approverKey } from '../lab/inventory';
+import { getKv } from '../lab/sim/db';
 import { decide, sendSignedCode } from '../src/client/decide';
 import { startRunbook } from '../src/client/runbooks';
 import { keyFileSigner } from '../src/signing/signer';
-import { withLabDb } from '../test/lab/database';
-import { approverKey } from '../test/lab/inventory';
-import { getKv } from '../test/lab/sim/db';
 import { RUNBOOKS_QUEUE } from './temporal-names';
 
 interface RunStatus {

@@ -1,7 +1,7 @@
 // The lab's own count of SSH logins: "Accepted publickey" lines in every host's sshd log.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { hostDir, type LabHost } from '../test/lab/paths';
+import { hostDir, type LabHost } from '../lab/paths';
 
 export function sshdLogins(hosts: LabHost[]): number {
   return hosts.reduce((n, h) => {

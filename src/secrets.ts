@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SecretRef } from './spec/common';
+import { SecretRef } from './model/common';
 
 /**
  * Resolves `env:NAME` / `file:/path` references on the worker. Values never leave the worker process.

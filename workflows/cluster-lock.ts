@@ -29,7 +29,7 @@ import {
   type LockHolder,
   type LockRun,
   type LockWaiter,
-} from '../src/spec/cluster-lock';
+} from '../src/model/cluster-lock';
 import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import {
   acquireUpdate,

@@ -1,9 +1,9 @@
 // Seed section G: `logs` of every service on every host into bounded files on the worker.
 import { setHandler, workflowInfo } from '@temporalio/workflow';
-import type { OperableCluster } from '../src/spec/cluster';
-import { CollectLogsInput } from '../src/spec/inputs';
-import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { OperableCluster } from '../src/model/cluster';
+import { CollectLogsInput } from '../src/model/inputs';
+import { inventoryOf } from '../src/model/inventory';
+import type { InventoryStamp } from '../src/model/results';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, longActs } from './lib/hosts';
 import { type PlanStep, planQuery, resolveStep, SERVICE_OF_ROLE } from './lib/plan';

@@ -7,10 +7,10 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { OperableCluster } from '../src/spec/cluster';
-import { DbUpgradeInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
-import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
+import type { OperableCluster } from '../src/model/cluster';
+import { DbUpgradeInput, RUNBOOK_INPUTS } from '../src/model/inputs';
+import { inventoryOf } from '../src/model/inventory';
+import type { InventoryStamp } from '../src/model/results';
 import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';

@@ -2,16 +2,16 @@
 // connects in its place, start it again, wait until it is back as a standby. Whatever goes wrong
 // after the stop (cancellation included), the stopped container is started again before the run ends.
 import { ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
-import type { Decision } from '../src/spec/approvals';
-import type { OperableCluster } from '../src/spec/cluster';
-import type { ComposeVariant } from '../src/spec/commands';
-import { composeCommand, hostComposeCall } from '../src/spec/commands';
-import { chooseTarget, coreapps, type DrillSnapshot, type DrillTarget, snapshotOf } from '../src/spec/drill';
-import { durationMs } from '../src/spec/duration';
-import type { HealthSummary } from '../src/spec/health';
-import { HaDrillInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
-import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import type { Decision } from '../src/model/approvals';
+import type { OperableCluster } from '../src/model/cluster';
+import type { ComposeVariant } from '../src/model/commands';
+import { composeCommand, hostComposeCall } from '../src/model/commands';
+import { chooseTarget, coreapps, type DrillSnapshot, type DrillTarget, snapshotOf } from '../src/model/drill';
+import { durationMs } from '../src/model/duration';
+import type { HealthSummary } from '../src/model/health';
+import { HaDrillInput, RUNBOOK_INPUTS } from '../src/model/inputs';
+import { inventoryOf } from '../src/model/inventory';
+import type { InventoryStamp, PreviewResult } from '../src/model/results';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';

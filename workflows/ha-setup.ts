@@ -4,15 +4,15 @@
 import { ApplicationFailure, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
-import type { OperableCluster } from '../src/spec/cluster';
-import type { ComposeVariant } from '../src/spec/commands';
-import { type ContainerLines, containerLines, missingServices } from '../src/spec/containers-wait';
-import { durationMs } from '../src/spec/duration';
-import type { HealthSummary } from '../src/spec/health';
-import { HaSetupInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
-import { type ClusterRef, inventoryOf, type Resolution } from '../src/spec/inventory';
-import type { InventoryStamp, PreviewResult } from '../src/spec/results';
-import { compareVersions } from '../src/spec/version';
+import type { OperableCluster } from '../src/model/cluster';
+import type { ComposeVariant } from '../src/model/commands';
+import { type ContainerLines, containerLines, missingServices } from '../src/model/containers-wait';
+import { durationMs } from '../src/model/duration';
+import type { HealthSummary } from '../src/model/health';
+import { HaSetupInput, RUNBOOK_INPUTS } from '../src/model/inputs';
+import { type ClusterRef, inventoryOf, type Resolution } from '../src/model/inventory';
+import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { compareVersions } from '../src/model/version';
 import { API_STEP, HOST_STEP } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
@@ -355,7 +355,7 @@ const flatten = (states: HostContainers[]): Containers => containerLines(states)
 
 /**
  * Seed A6: every host's service container running, within the deadline: one `waitContainersRunning`
- * activity polls `ps` on every host (src/spec/poll.ts) and returns as soon as nothing is missing.
+ * activity polls `ps` on every host (src/model/poll.ts) and returns as soon as nothing is missing.
  */
 async function waitRunning(
   ref: ClusterRef,

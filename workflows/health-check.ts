@@ -1,9 +1,9 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { summarizeHealth } from '../src/spec/health';
-import { HealthCheckInput } from '../src/spec/inputs';
-import { inventoryOf } from '../src/spec/inventory';
-import type { HealthCheckResult } from '../src/spec/results';
+import { summarizeHealth } from '../src/model/health';
+import { HealthCheckInput } from '../src/model/inputs';
+import { inventoryOf } from '../src/model/inventory';
+import type { HealthCheckResult } from '../src/model/results';
 import { plainRun } from './lib/gated-run';
 import { planQuery, resolveStep } from './lib/plan';
 import { validateInput } from './lib/validate';

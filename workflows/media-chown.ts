@@ -8,20 +8,20 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { chownPollMs, type MediaChownProgress } from '../src/spec/chown-progress';
-import { mediaDirOf, type OperableCluster } from '../src/spec/cluster';
-import { durationMs } from '../src/spec/duration';
-import { MEDIA_WINDOW_FIELDS, type MediaChownInput, MediaChownInput as Schema } from '../src/spec/inputs';
-import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp } from '../src/spec/results';
-import { shellQuote } from '../src/spec/shell';
+import { chownPollMs, type MediaChownProgress } from '../src/model/chown-progress';
+import { mediaDirOf, type OperableCluster } from '../src/model/cluster';
+import { durationMs } from '../src/model/duration';
+import { MEDIA_WINDOW_FIELDS, type MediaChownInput, MediaChownInput as Schema } from '../src/model/inputs';
+import { inventoryOf } from '../src/model/inventory';
+import type { InventoryStamp } from '../src/model/results';
+import { shellQuote } from '../src/model/shell';
 import {
   type MaintenanceWindow,
   nextOpening,
   type Opening,
   recurringWindowProblems,
   windowState,
-} from '../src/spec/window';
+} from '../src/model/window';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';

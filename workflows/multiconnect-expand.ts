@@ -2,12 +2,12 @@
 import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
-import type { HostSpec, OperableCluster } from '../src/spec/cluster';
-import type { ComposeVariant } from '../src/spec/commands';
-import type { HealthSummary } from '../src/spec/health';
-import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/spec/inputs';
-import { inventoryOf, type Resolution } from '../src/spec/inventory';
-import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import type { HostSpec, OperableCluster } from '../src/model/cluster';
+import type { ComposeVariant } from '../src/model/commands';
+import type { HealthSummary } from '../src/model/health';
+import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/model/inputs';
+import { inventoryOf, type Resolution } from '../src/model/inventory';
+import type { InventoryStamp, PreviewResult } from '../src/model/results';
 import { API_STEP, HOST_STEP } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';

@@ -1,10 +1,10 @@
 // Seed section F: take the cluster down, Coreapps, then Masters, then Webapps, from the compose file
 // the cluster was started with; data only with removeVolumes and a second approval.
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import type { OperableCluster, Role } from '../src/spec/cluster';
-import { RUNBOOK_INPUTS, UninstallInput } from '../src/spec/inputs';
-import { inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp, PreviewResult } from '../src/spec/results';
+import type { OperableCluster, Role } from '../src/model/cluster';
+import { RUNBOOK_INPUTS, UninstallInput } from '../src/model/inputs';
+import { inventoryOf } from '../src/model/inventory';
+import type { InventoryStamp, PreviewResult } from '../src/model/results';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';

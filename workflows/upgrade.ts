@@ -11,14 +11,14 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type HostSpec, mediaDirOf, type OperableCluster, type Role } from '../src/spec/cluster';
-import { type ComposeVariant, composeCommand, hostComposeCall } from '../src/spec/commands';
-import type { HealthSummary } from '../src/spec/health';
-import { RUNBOOK_INPUTS, UpgradeInput } from '../src/spec/inputs';
-import { type ClusterRef, inventoryOf } from '../src/spec/inventory';
-import type { InventoryStamp, PreviewResult } from '../src/spec/results';
-import { compareVersions, VERSION_PATTERN } from '../src/spec/version';
-import { windowState } from '../src/spec/window';
+import { type HostSpec, mediaDirOf, type OperableCluster, type Role } from '../src/model/cluster';
+import { type ComposeVariant, composeCommand, hostComposeCall } from '../src/model/commands';
+import type { HealthSummary } from '../src/model/health';
+import { RUNBOOK_INPUTS, UpgradeInput } from '../src/model/inputs';
+import { type ClusterRef, inventoryOf } from '../src/model/inventory';
+import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { compareVersions, VERSION_PATTERN } from '../src/model/version';
+import { windowState } from '../src/model/window';
 import type { DbUpgradeResult } from './db-upgrade';
 import { planHashOf } from './lib/approval';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';

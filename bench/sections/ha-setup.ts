@@ -1,6 +1,6 @@
 // Section 1 (and the data of section 4): HA setup, A = scripts/bench/seed-ha-setup.sh, B = haSetup,
 // alternating, each from a clean slate.
-import type { LabHost } from '../../test/lab/paths';
+import type { LabHost } from '../../lab/paths';
 import { setupCriticalPath } from '../critical-path';
 import { benchInventory, cleanLab, seedScriptEnv } from '../lab-session';
 import { runSeedScript } from '../seed-script';

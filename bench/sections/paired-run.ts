@@ -2,7 +2,7 @@
 // throughout, wall time, SSH logins the hosts saw, and the critical path from the lab's timestamps.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LabHost } from '../../test/lab/paths';
+import type { LabHost } from '../../lab/paths';
 import type { CriticalPath } from '../critical-path';
 import { type HealthState, watchHealth } from '../health-watch';
 import type { RunBreakdown } from '../history';

@@ -1,7 +1,7 @@
 // One measured runbook repetition (B, or a variant of it such as B2): a fresh in-process worker, the
 // runbook driven to its end (gate approved and code sent at once), its health verdict checked, SSH
 // counters and the critical path recorded.
-import type { LabHost } from '../../test/lab/paths';
+import type { LabHost } from '../../lab/paths';
 import { type CriticalPath, withComposeCli } from '../critical-path';
 import type { HealthState } from '../health-watch';
 import { runBreakdown, slowestActivity } from '../history';

@@ -4,8 +4,8 @@
 // reject (Update or Signal), every verification code, every approval given in advance, and that
 // each decision the run counted (its result) is one of those verified decisions.
 import type { History } from '@temporalio/common/lib/proto-utils';
-import type { ApprovalPolicy, ApproveArgs, CodeArgs, PreApproval, RejectArgs } from '../spec/approvals';
-import { canonicalJson } from '../spec/canonical';
+import type { ApprovalPolicy, ApproveArgs, CodeArgs, PreApproval, RejectArgs } from '../model/approvals';
+import { canonicalJson } from '../model/canonical';
 import {
   checkCode,
   checkGateDecision,
@@ -13,10 +13,10 @@ import {
   checkStart,
   type PolicyKeys,
   policyKeys,
-} from '../spec/decision-check';
-import { normalIdentity, sha256Hex } from '../spec/decisions';
-import type { Resolution } from '../spec/inventory';
-import { gatePolicy, type ResolvedPolicy } from '../spec/policy';
+} from '../model/decision-check';
+import { normalIdentity, sha256Hex } from '../model/decisions';
+import type { Resolution } from '../model/inventory';
+import { gatePolicy, type ResolvedPolicy } from '../model/policy';
 
 export interface AuditLine {
   /** When the run received it (the event's time). */

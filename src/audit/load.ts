@@ -8,10 +8,10 @@ import { InputError } from '../client/errors';
 import { codecFromEnv } from '../codec/keys';
 import { loadInventory } from '../inventory/load';
 import { inventorySource } from '../inventory/source';
-import { canonicalJson } from '../spec/canonical';
-import { sha256Hex } from '../spec/decisions';
-import { policyFor } from '../spec/policy';
-import { isGated, isRunbook } from '../spec/runbooks';
+import { canonicalJson } from '../model/canonical';
+import { sha256Hex } from '../model/decisions';
+import { policyFor } from '../model/policy';
+import { isGated, isRunbook } from '../model/runbooks';
 import { type AuditReport, auditRun, decodeHistory, type PayloadDecoder } from './audit';
 
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');

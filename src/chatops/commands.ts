@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { decide, sendSignedCode } from '../client/decide';
 import { InputError, plan, status } from '../client/runbooks';
 import { oneLine, pendingGates, pendingText, planText, type StatusView, statusText } from '../client/views';
+import { Identity } from '../model/approvals';
 import type { Signer } from '../signing/signer';
-import { Identity } from '../spec/approvals';
 
 // ---------------------------------------------------------------------------------------------
 // Chat users -> approver identities

@@ -3,7 +3,7 @@
 // and schedules (asked of the server, given at most 2 s).
 import type { Command, Option } from 'commander';
 import { InputError } from '../client/errors';
-import { RUNBOOK_NAMES } from '../spec/runbooks';
+import { RUNBOOK_NAMES } from '../model/runbooks';
 import { type Connected, type ConnectionFlags, connect } from './connect';
 
 /** The shell should complete file names here. */

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { InputError } from '../client/errors';
 import { oneLine, type StatusView } from '../client/views';
-import { Duration, durationMs } from '../spec/duration';
+import { Duration, durationMs } from '../model/duration';
 import type { Format } from './output';
 
 export interface WatchEnd {

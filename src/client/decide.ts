@@ -4,10 +4,10 @@
 import type { Client } from '@temporalio/client';
 import { approveUpdate, type DecisionResult, rejectUpdate } from '../../workflows/lib/approval';
 import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
+import type { ApproveArgs, CodeArgs, RejectArgs } from '../model/approvals';
+import { canonicalJson } from '../model/canonical';
+import { decisionText, normalIdentity, sha256Hex, startText } from '../model/decisions';
 import type { Signer } from '../signing/signer';
-import type { ApproveArgs, CodeArgs, RejectArgs } from '../spec/approvals';
-import { canonicalJson } from '../spec/canonical';
-import { decisionText, normalIdentity, sha256Hex, startText } from '../spec/decisions';
 import { DecisionRefused, InputError } from './errors';
 
 /** What a signer needs to know of a run to sign a decision on one of its gates. */

@@ -2,11 +2,11 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { z } from 'zod';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { MOVED_TO_INVENTORY, RUNBOOK_INPUTS } from '../model/inputs';
+import { isDisruptive, isGated } from '../model/runbooks';
+import { runSummary } from '../model/summary';
+import { type Checked, check } from '../model/validate';
 import type { Signer } from '../signing/signer';
-import { MOVED_TO_INVENTORY, RUNBOOK_INPUTS } from '../spec/inputs';
-import { isDisruptive, isGated } from '../spec/runbooks';
-import { runSummary } from '../spec/summary';
-import { type Checked, check } from '../spec/validate';
 import { signStart } from './decide';
 import { InputError } from './errors';
 

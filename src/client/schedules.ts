@@ -11,16 +11,16 @@ import {
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { isGated } from '../model/runbooks';
+import { runSummary } from '../model/summary';
 import type { Signer } from '../signing/signer';
-import { isGated } from '../spec/runbooks';
-import { runSummary } from '../spec/summary';
 import { signStart } from './decide';
 import { checkInput, InputError, RUNBOOKS } from './runbooks';
 
 /** Missed actions (server down, schedule paused at the time) are still taken up to this late. */
 export const CATCHUP_WINDOW = '1h';
 export const CATCHUP_WINDOW_MS = 3_600_000;
-/** What a cluster name may contain (src/spec/cluster.ts): safe to put in a visibility query. */
+/** What a cluster name may contain (src/model/cluster.ts): safe to put in a visibility query. */
 const CLUSTER_NAME = /^[a-z0-9._-]+$/;
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;

@@ -1,7 +1,7 @@
 // `waba-runbooks inventory check [file]`: validate an inventory without a worker and say, per
 // cluster, what it holds and which runbooks it can run (and why not the others).
-import { requirementProblems } from '../spec/inventory';
-import { RUNBOOK_NAMES } from '../spec/runbooks';
+import { requirementProblems } from '../model/inventory';
+import { RUNBOOK_NAMES } from '../model/runbooks';
 import { type Inventory, loadInventory } from './load';
 import { inventorySource } from './source';
 import { inventoryWarnings } from './warnings';

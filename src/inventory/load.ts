@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ClusterSpec } from '../spec/cluster';
-import { canonicalJson, clusterOf, type InventoryCluster, InventoryFile } from '../spec/inventory';
-import { clean, describeIssues } from '../spec/validate';
+import type { ClusterSpec } from '../model/cluster';
+import { canonicalJson, clusterOf, type InventoryCluster, InventoryFile } from '../model/inventory';
+import { clean, describeIssues } from '../model/validate';
 
 export class InventoryError extends Error {
   override name = 'InventoryError';

@@ -1,7 +1,7 @@
 // The inventory as the worker's activities see it: loaded once at start (invalid: the worker does
 // not start), re-read when its files change (invalid then: the last good one stays, the problems
 // are logged), and the one place a cluster name becomes a spec.
-import type { ClusterRef } from '../spec/inventory';
+import type { ClusterRef } from '../model/inventory';
 import {
   EMPTY_SOURCE,
   emptyInventory,

@@ -1,7 +1,7 @@
 // A run's notification as Slack incoming-webhook JSON (Block Kit). Pure: the notify activity only
 // sends what this returns. Gate messages carry Approve/Reject buttons whose values are command lines
 // the ChatOps endpoint (src/chatops/server.ts, /slack/interactions) runs as the clicking user.
-import type { NotifyEvent, RunRef } from '../spec/notify';
+import type { NotifyEvent, RunRef } from '../model/notify';
 
 type Block = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 // WABA_KEY_PASSPHRASE), else the ssh-agent's key that belongs to the approver (`--as`, or whoever
 // the run's policy lists for one of the agent's keys).
 import { InputError } from '../client/errors';
-import { normalIdentity } from '../spec/decisions';
+import { normalIdentity } from '../model/decisions';
 import { agentSigners, keyFileSigner, type Signer } from './signer';
 
 export interface SignerChoice {

@@ -3,9 +3,9 @@
 // The result is an armored SSHSIG that `ssh-keygen -Y verify` accepts and the workflows verify.
 import { readFileSync } from 'node:fs';
 import { OpenSSHAgent, type ParsedKey, utils } from 'ssh2';
-import { concat, sshString } from '../spec/ssh/bytes';
-import { fingerprintOf, parsePublicKeyBlob } from '../spec/ssh/public-key';
-import { armorSignature, type HashAlg, SSHSIG_NAMESPACE, signedData } from '../spec/ssh/sshsig';
+import { concat, sshString } from '../model/ssh/bytes';
+import { fingerprintOf, parsePublicKeyBlob } from '../model/ssh/public-key';
+import { armorSignature, type HashAlg, SSHSIG_NAMESPACE, signedData } from '../model/ssh/sshsig';
 
 export class SigningError extends Error {
   override name = 'SigningError';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildProgram } from '../../src/cli/program';
 import { PROJECT_ROOT } from '../../src/config';
-import { RUNBOOK_NAMES } from '../../src/spec/runbooks';
+import { RUNBOOK_NAMES } from '../../src/model/runbooks';
 import { type CliResult, runCli } from '../support/cli-process';
 import {
   fakeCluster,

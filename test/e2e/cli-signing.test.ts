@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../src/config';
 import { freePort } from '../../src/free-port';
-import { checkPreApproval, policyKeys } from '../../src/spec/decision-check';
+import { checkPreApproval, policyKeys } from '../../src/model/decision-check';
 import { testClusterEntry, testInventoryDoc } from '../support/inventory';
 
 const execFileAsync = promisify(execFile);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../src/config';
 import { freePort } from '../../src/free-port';
-import type { HealthCheckResult } from '../../src/spec/results';
+import type { HealthCheckResult } from '../../src/model/results';
 import seed from '../fixtures/seed-health.json';
 import { makeTestCerts } from '../support/certs';
 import { FakeWebapp } from '../support/fake-webapp';

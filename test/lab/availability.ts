@@ -1,5 +1,5 @@
 // Lab tests need root on Linux. On a laptop they skip with a loud notice; under CI=true they fail.
-import { preflight } from './lab';
+import { preflight } from '../../lab/lab';
 
 export async function labUnavailable(): Promise<string | undefined> {
   try {

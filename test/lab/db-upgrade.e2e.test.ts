@@ -5,14 +5,14 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withLabDb } from '../../lab/database';
+import { docker, labState, up } from '../../lab/lab';
+import { getKv, readStats, setKv } from '../../lab/sim/db';
 import type { DbUpgradeResult } from '../../workflows/db-upgrade';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { withLabDb } from './database';
 import { cli, inputFile, labWorker, setUpHa, TestInventory } from './e2e-support';
-import { docker, labState, up } from './lab';
-import { getKv, readStats, setKv } from './sim/db';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-dbupgrade-${process.pid}`;

@@ -1,9 +1,9 @@
 // Decisions on the lab as its people make them: signed with their lab keys (.lab/approvers/<name>,
 // the ones the lab's inventory lists), through the same client helpers as the CLI.
 import type { Client } from '@temporalio/client';
+import { approverKey } from '../../lab/inventory';
 import { decide, sendSignedCode } from '../../src/client/decide';
 import { keyFileSigner, type Signer } from '../../src/signing/signer';
-import { approverKey } from './inventory';
 
 /** The lab key of alice, bob or carol. */
 export const labSigner = (name: string): Signer => keyFileSigner(approverKey(name));

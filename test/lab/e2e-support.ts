@@ -9,13 +9,13 @@ import { promisify } from 'node:util';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { expect, inject } from 'vitest';
+import { type LabInventoryDoc, readLabInventory, writeInventory } from '../../lab/inventory';
+import { cleanSlate } from '../../lab/operator';
 import { signWebhook } from '../../src/chatops/verify';
 import { startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { approve, labSigner, sendCode } from './decide';
-import { type LabInventoryDoc, readLabInventory, writeInventory } from './inventory';
-import { cleanSlate } from './operator';
 
 export const execFileAsync = promisify(execFile);
 

@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { up } from '../../lab/lab';
+import { cleanSlate } from '../../lab/operator';
 import { PROJECT_ROOT } from '../../src/config';
 import { type DevServer, startDevServer } from '../../src/devserver';
 import { freePort } from '../../src/free-port';
@@ -19,8 +21,6 @@ import { startWorkerProcess, type WorkerProcess } from '../support/worker-proces
 import { labUnavailable } from './availability';
 import { keyOf } from './decide';
 import { inputFile, smsCode, TestInventory, until } from './e2e-support';
-import { up } from './lab';
-import { cleanSlate } from './operator';
 
 const execFileAsync = promisify(execFile);
 const unavailable = (await labUnavailable()) ?? browserUnavailable();

@@ -3,6 +3,7 @@
 // the operator starts, inspects and approves the drill through the CLI.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, labState, up } from '../../lab/lab';
 import { startRunbook } from '../../src/client/runbooks';
 import type { HaDrillResult } from '../../workflows/ha-drill';
 import { testClient } from '../support/temporal';
@@ -10,7 +11,6 @@ import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { keyOf } from './decide';
 import { cli, gateOpen, inputFile, labWorker, setUpHa, TestInventory } from './e2e-support';
-import { docker, labState, up } from './lab';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-drill-${process.pid}`;

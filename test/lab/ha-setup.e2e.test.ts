@@ -8,11 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_PASSWORD_FILE } from '../../lab/database';
+import { ADMIN_PASSWORD_FILE, VNAME_CERT_FILE } from '../../lab/inventory';
+import { labState, up } from '../../lab/lab';
+import { cleanSlate, ssh } from '../../lab/operator';
+import { hostDir } from '../../lab/paths';
 import { PROJECT_ROOT } from '../../src/config';
 import { historyText, testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
-import { DB_PASSWORD_FILE } from './database';
 import { keyOf } from './decide';
 import {
   cli,
@@ -24,10 +28,6 @@ import {
   TestInventory,
   until,
 } from './e2e-support';
-import { ADMIN_PASSWORD_FILE, VNAME_CERT_FILE } from './inventory';
-import { labState, up } from './lab';
-import { cleanSlate, ssh } from './operator';
-import { hostDir } from './paths';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-e2e-${process.pid}`;

@@ -3,13 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { connect, type PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/inventory/load';
-import { type HealthBody, summarizeHealth } from '../../src/spec/health';
-import { labUnavailable } from './availability';
-import { DB_PASSWORD_FILE, withLabDb } from './database';
-import { until } from './e2e-support';
-import { cutHost, healHost } from './hosts';
-import { WEBAPP_CERT_FILE } from './image';
+import { DB_PASSWORD_FILE, withLabDb } from '../../lab/database';
+import { cutHost, healHost } from '../../lab/hosts';
+import { WEBAPP_CERT_FILE } from '../../lab/image';
 import {
   ADMIN_PASSWORD_FILE,
   APPROVERS,
@@ -17,11 +13,22 @@ import {
   BACKUP_PASSWORD_FILE,
   INVENTORY_FILE,
   VNAME_CERT_FILE,
-} from './inventory';
-import { docker, labState, seedMedia, up, webContainer } from './lab';
-import { compose, freshStart, registerByHand, ssh, startClusterByHand, WebappClient } from './operator';
-import { TEST_TIMING } from './paths';
-import { readStats, setKv } from './sim/db';
+} from '../../lab/inventory';
+import { docker, labState, seedMedia, up, webContainer } from '../../lab/lab';
+import {
+  compose,
+  freshStart,
+  registerByHand,
+  ssh,
+  startClusterByHand,
+  WebappClient,
+} from '../../lab/operator';
+import { TEST_TIMING } from '../../lab/paths';
+import { readStats, setKv } from '../../lab/sim/db';
+import { loadInventory } from '../../src/inventory/load';
+import { type HealthBody, summarizeHealth } from '../../src/model/health';
+import { labUnavailable } from './availability';
+import { until } from './e2e-support';
 
 const unavailable = await labUnavailable();
 

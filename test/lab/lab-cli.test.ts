@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { preflight, resolveTiming } from './lab';
-import { PRODUCT_TIMING, TEST_TIMING, TIMING_ENV, topology } from './paths';
+import { preflight, resolveTiming } from '../../lab/lab';
+import { PRODUCT_TIMING, TEST_TIMING, TIMING_ENV, topology } from '../../lab/paths';
 
 const execFileAsync = promisify(execFile);
 const SCRIPT = path.join(__dirname, '../../scripts/lab');

@@ -4,15 +4,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HealthBody, summarizeHealth } from '../../src/spec/health';
+import type { Engine } from '../../lab/database';
+import { ADMIN_PASSWORD_FILE } from '../../lab/inventory';
+import { labState, up } from '../../lab/lab';
+import { compose, freshStart, ssh, WebappClient } from '../../lab/operator';
+import { TEST_TIMING } from '../../lab/paths';
+import { run } from '../../lab/run';
+import { type HealthBody, summarizeHealth } from '../../src/model/health';
 import { labUnavailable } from './availability';
-import type { Engine } from './database';
 import { until } from './e2e-support';
-import { ADMIN_PASSWORD_FILE } from './inventory';
-import { labState, up } from './lab';
-import { compose, freshStart, ssh, WebappClient } from './operator';
-import { TEST_TIMING } from './paths';
-import { run } from './run';
 
 const unavailable = await labUnavailable();
 const COMPOSE = 'prod-multiconnect-compose.yml';

@@ -6,6 +6,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RELAY_KEY, RELAY_NAME } from '../../lab/inventory';
+import { up } from '../../lab/lab';
+import { cleanSlate } from '../../lab/operator';
 import { createChatopsServer } from '../../src/chatops/server';
 import { startRunbook } from '../../src/client/runbooks';
 import { keyFileSigner } from '../../src/signing/signer';
@@ -24,9 +27,6 @@ import {
   TestInventory,
   until,
 } from './e2e-support';
-import { RELAY_KEY, RELAY_NAME } from './inventory';
-import { up } from './lab';
-import { cleanSlate } from './operator';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-scale-${process.pid}`;

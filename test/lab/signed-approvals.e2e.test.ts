@@ -12,6 +12,9 @@ import path from 'node:path';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RELAY_KEY, RELAY_NAME } from '../../lab/inventory';
+import { docker, labState, up } from '../../lab/lab';
+import { compose } from '../../lab/operator';
 import { createChatopsServer } from '../../src/chatops/server';
 import { runForDecision, signedDecision } from '../../src/client/decide';
 import { keyFileSigner } from '../../src/signing/signer';
@@ -30,9 +33,6 @@ import {
   TestInventory,
   until,
 } from './e2e-support';
-import { RELAY_KEY, RELAY_NAME } from './inventory';
-import { docker, labState, up } from './lab';
-import { compose } from './operator';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-signed-${process.pid}`;

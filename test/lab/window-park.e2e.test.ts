@@ -7,6 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER_OF_ENGINE } from '../../lab/inventory';
+import { docker, labState, up } from '../../lab/lab';
 import { startRunbook } from '../../src/client/runbooks';
 import type { Parked, UpgradeResult } from '../../workflows/upgrade';
 import { testClient } from '../support/temporal';
@@ -15,8 +17,6 @@ import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { approve, labSigner } from './decide';
 import { gateOpen, labWorker, setUpHa, TestInventory, until } from './e2e-support';
-import { CLUSTER_OF_ENGINE } from './inventory';
-import { docker, labState, up } from './lab';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-window-${process.pid}`;

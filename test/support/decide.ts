@@ -2,7 +2,7 @@
 // test key of the person named (test/support/keys.ts), so the runs verify them like any other.
 import type { Client } from '@temporalio/client';
 import { decide, sendSignedCode, signStart } from '../../src/client/decide';
-import { isGated } from '../../src/spec/runbooks';
+import { isGated } from '../../src/model/runbooks';
 import { testKey } from './keys';
 
 export const approve = (client: Client, id: string, gate: string, by: string, comment?: string) =>

@@ -21,11 +21,11 @@ import { waitHealth } from '../../activities/health-wait';
 import { inventoryActivities } from '../../activities/inventory';
 import { activityPollDeps, type PollDeps } from '../../activities/poll';
 import type { InventoryStore } from '../../src/inventory/store';
-import type { MediaChownProgress } from '../../src/spec/chown-progress';
-import type { ComposeVariant } from '../../src/spec/commands';
-import type { ContainersWaitRequest } from '../../src/spec/containers-wait';
-import type { HealthBody } from '../../src/spec/health';
-import type { HealthWaitRequest } from '../../src/spec/health-condition';
+import type { MediaChownProgress } from '../../src/model/chown-progress';
+import type { ComposeVariant } from '../../src/model/commands';
+import type { ContainersWaitRequest } from '../../src/model/containers-wait';
+import type { HealthBody } from '../../src/model/health';
+import type { HealthWaitRequest } from '../../src/model/health-condition';
 import type {
   CollectLogsInput,
   DbUpgradeInput,
@@ -34,10 +34,10 @@ import type {
   MulticonnectExpandInput,
   UninstallInput,
   UpgradeInput,
-} from '../../src/spec/inputs';
-import { type ClusterRef, canonicalJson, runbookPolicy } from '../../src/spec/inventory';
-import type { NotifyEvent } from '../../src/spec/notify';
-import type { RunbookName } from '../../src/spec/runbooks';
+} from '../../src/model/inputs';
+import { type ClusterRef, canonicalJson, runbookPolicy } from '../../src/model/inventory';
+import type { NotifyEvent } from '../../src/model/notify';
+import type { RunbookName } from '../../src/model/runbooks';
 import seed from '../fixtures/seed-health.json';
 import { signedInput } from './decide';
 import { type RawEntry, testClusterEntry, testInventoryStore } from './inventory';

@@ -1,8 +1,8 @@
 // haDrill inputs and a failover-aware health for the fake cluster: the connected Coreapp loses its
 // shard when its wacore stops, and a running standby takes it over a few polls later.
 import type { z } from 'zod';
-import type { HealthBody } from '../../src/spec/health';
-import type { HaDrillInput } from '../../src/spec/inputs';
+import type { HealthBody } from '../../src/model/health';
+import type { HaDrillInput } from '../../src/model/inputs';
 import seed from '../fixtures/seed-health.json';
 import { containerId, type FakeState } from './fake-cluster';
 

@@ -1,9 +1,9 @@
 // Test-only workflows around the approval gates and the verification-code wait (bundled separately
 // by test/workflows/approval.test.ts; not registered by the real worker).
 import { defineQuery, setHandler, sleep } from '@temporalio/workflow';
-import { ApprovalPolicy, type Decision, PreApproval, type RefusedDecision } from '../../src/spec/approvals';
-import { sha256Hex } from '../../src/spec/decisions';
-import { fingerprintOfLine } from '../../src/spec/ssh/public-key';
+import { ApprovalPolicy, type Decision, PreApproval, type RefusedDecision } from '../../src/model/approvals';
+import { sha256Hex } from '../../src/model/decisions';
+import { fingerprintOfLine } from '../../src/model/ssh/public-key';
 import { ApprovalGates, type PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import { validateInput } from '../../workflows/lib/validate';

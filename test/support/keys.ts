@@ -1,10 +1,10 @@
 // Approver keys for tests: an ed25519 key pair per name, derived from the name (the same in every
 // process), with a signer that makes real SSHSIG signatures the workflows verify.
 import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { concat, sshString } from '../../src/model/ssh/bytes';
+import { fingerprintOf } from '../../src/model/ssh/public-key';
+import { armorSignature, SSHSIG_NAMESPACE, signedData } from '../../src/model/ssh/sshsig';
 import type { Signer } from '../../src/signing/signer';
-import { concat, sshString } from '../../src/spec/ssh/bytes';
-import { fingerprintOf } from '../../src/spec/ssh/public-key';
-import { armorSignature, SSHSIG_NAMESPACE, signedData } from '../../src/spec/ssh/sshsig';
 
 /** PKCS#8 DER of an ed25519 private key, before its 32-byte seed. */
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');

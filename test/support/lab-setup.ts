@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LAB_DIR, TEST_TIMING, TIMING_ENV } from '../lab/paths';
+import { LAB_DIR, TEST_TIMING, TIMING_ENV } from '../../lab/paths';
 
 /**
  * The lab tests bring the lab up themselves (idempotently). `lab up` defaults to the product's
@@ -15,7 +15,7 @@ export default async function setup() {
   const wasUp = existsSync(path.join(LAB_DIR, 'lab.json'));
   return async () => {
     if (wasUp || process.env.WABA_LAB_KEEP === '1' || !existsSync(path.join(LAB_DIR, 'lab.json'))) return;
-    const { down } = await import('../lab/lab');
+    const { down } = await import('../../lab/lab');
     await down(() => {});
   };
 }

@@ -3,8 +3,8 @@
 import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
 import { runForDecision, signedDecision } from '../../src/client/decide';
-import type { ApproveArgs, PreApproval, RejectArgs } from '../../src/spec/approvals';
-import { preApprovalText } from '../../src/spec/decisions';
+import type { ApproveArgs, PreApproval, RejectArgs } from '../../src/model/approvals';
+import { preApprovalText } from '../../src/model/decisions';
 import { approveUpdate, type DecisionResult, rejectUpdate } from '../../workflows/lib/approval';
 import { testKey } from './keys';
 

@@ -1,4 +1,4 @@
-// Guard: activities call the command builders of src/spec and hold no command text of their own.
+// Guard: activities call the command builders of src/model and hold no command text of their own.
 // String and template literals in activities/ are checked (comments are not), with patterns that
 // match command lines, not the log and error messages that name a tool.
 import { readdirSync, readFileSync } from 'node:fs';

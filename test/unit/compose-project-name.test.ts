@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { psCommand } from '../../src/spec/commands';
+import { psCommand } from '../../src/model/commands';
 
 /** The interpreter docker-compose v1 runs on (its shebang), which has its module. */
 const PYTHON = '/usr/bin/python3';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDetect, parsePs } from '../../activities/compose';
-import { composeCommand, psCommand } from '../../src/spec/commands';
+import { composeCommand, psCommand } from '../../src/model/commands';
 
 const call = {
   workDir: '/root/biz',

@@ -4,17 +4,17 @@
 // through the same parse and check the workflow runs; not one may count.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ApproveArgs, PreApproval, RejectArgs } from '../../src/spec/approvals';
-import { canonicalJson } from '../../src/spec/canonical';
+import { ApproveArgs, PreApproval, RejectArgs } from '../../src/model/approvals';
+import { canonicalJson } from '../../src/model/canonical';
 import {
   checkGateDecision,
   checkPreApproval,
   checkStart,
   type PolicyKeys,
   policyKeys,
-} from '../../src/spec/decision-check';
-import { decisionText, preApprovalText, sha256Hex, startText } from '../../src/spec/decisions';
-import { SSHSIG_NAMESPACE } from '../../src/spec/ssh/sshsig';
+} from '../../src/model/decision-check';
+import { decisionText, preApprovalText, sha256Hex, startText } from '../../src/model/decisions';
+import { SSHSIG_NAMESPACE } from '../../src/model/ssh/sshsig';
 import { testKey } from '../support/keys';
 
 const NOW = Date.parse('2026-11-30T12:00:00.000Z');

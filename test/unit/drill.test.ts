@@ -1,8 +1,8 @@
 // The haDrill's reading of /v1/health: target choice, takeover, rejoin, timeline de-duplication.
 import { describe, expect, it } from 'vitest';
-import { HostSpec } from '../../src/spec/cluster';
-import { chooseTarget, rejoined, snapshotOf, tookOver } from '../../src/spec/drill';
-import { type HealthBody, summarizeHealth } from '../../src/spec/health';
+import { HostSpec } from '../../src/model/cluster';
+import { chooseTarget, rejoined, snapshotOf, tookOver } from '../../src/model/drill';
+import { type HealthBody, summarizeHealth } from '../../src/model/health';
 import seed from '../fixtures/seed-health.json';
 
 const hosts = [1, 2, 3].map((n) =>

@@ -1,10 +1,10 @@
-// The health gates' conditions as data (src/spec/health-condition.ts) and the poll schedule
-// (src/spec/poll.ts): each runbook's condition agrees with the predicate it replaced on every sample.
+// The health gates' conditions as data (src/model/health-condition.ts) and the poll schedule
+// (src/model/poll.ts): each runbook's condition agrees with the predicate it replaced on every sample.
 import { describe, expect, it } from 'vitest';
-import { coreapps, rejoined, tookOver } from '../../src/spec/drill';
-import { type HealthBody, type HealthSummary, summarizeHealth } from '../../src/spec/health';
-import { type HealthCondition, healthHolds } from '../../src/spec/health-condition';
-import { pollDelayMs } from '../../src/spec/poll';
+import { coreapps, rejoined, tookOver } from '../../src/model/drill';
+import { type HealthBody, type HealthSummary, summarizeHealth } from '../../src/model/health';
+import { type HealthCondition, healthHolds } from '../../src/model/health-condition';
+import { pollDelayMs } from '../../src/model/poll';
 import seed from '../fixtures/seed-health.json';
 
 const summary = (body: unknown) => summarizeHealth(body as HealthBody);

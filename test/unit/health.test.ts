@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HealthBody, summarizeHealth } from '../../src/spec/health';
+import { type HealthBody, summarizeHealth } from '../../src/model/health';
 import seed from '../fixtures/seed-health.json';
 
 // The four health answers printed in the seed (steps A7, A9, B2, B4), copied verbatim.

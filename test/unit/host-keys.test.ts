@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostKeyActivities } from '../../activities/host-keys';
 import { SshPool } from '../../activities/ssh';
 import { freePort } from '../../src/free-port';
-import type { ClusterRef } from '../../src/spec/inventory';
+import type { ClusterRef } from '../../src/model/inventory';
 import { testInventoryStore } from '../support/inventory';
 
 const SSHD = '/usr/sbin/sshd';

@@ -4,12 +4,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkInput, RUNBOOKS } from '../../src/client/runbooks';
-import { RUNBOOK_INPUTS } from '../../src/spec/inputs';
-import { runbookPolicy } from '../../src/spec/inventory';
-import { SCHEMA_NAMES, schemaFileName } from '../../src/spec/json-schema';
-import type { RunbookName } from '../../src/spec/runbooks';
-import { clean, hasUnsafeCharacters, quote } from '../../src/spec/validate';
-import { SCHEMAS_DIR, schemaText } from '../../src/spec/write-schemas';
+import { RUNBOOK_INPUTS } from '../../src/model/inputs';
+import { runbookPolicy } from '../../src/model/inventory';
+import { SCHEMA_NAMES, schemaFileName } from '../../src/model/json-schema';
+import type { RunbookName } from '../../src/model/runbooks';
+import { clean, hasUnsafeCharacters, quote } from '../../src/model/validate';
+import { SCHEMAS_DIR, schemaText } from '../../src/model/write-schemas';
 import { testClusterEntry, testInventory, testInventoryDoc } from '../support/inventory';
 
 const EXAMPLES = path.join(__dirname, '../../examples');

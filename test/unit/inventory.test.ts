@@ -8,8 +8,8 @@ import { parse, stringify } from 'yaml';
 import { checkInventory } from '../../src/inventory/check';
 import { InventoryError, loadInventory } from '../../src/inventory/load';
 import { InventoryStore } from '../../src/inventory/store';
-import { policyFor } from '../../src/spec/policy';
-import { formatPath, hasUnsafeCharacters } from '../../src/spec/validate';
+import { policyFor } from '../../src/model/policy';
+import { formatPath, hasUnsafeCharacters } from '../../src/model/validate';
 import { testClusterEntry, testInventory, testInventoryDoc } from '../support/inventory';
 import { testKey } from '../support/keys';
 

@@ -18,8 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chownPollMs, parseChownCounts, parseChownProgress } from '../../src/spec/chown-progress';
-import * as container from '../../src/spec/container-commands';
+import { chownPollMs, parseChownCounts, parseChownProgress } from '../../src/model/chown-progress';
+import * as container from '../../src/model/container-commands';
 
 const root = process.getuid?.() === 0;
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((b) => existsSync(b));

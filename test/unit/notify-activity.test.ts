@@ -6,8 +6,8 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotifyConfigError, notifyActivities, notifyConfigFromEnv } from '../../activities/notify';
+import type { NotifyEvent } from '../../src/model/notify';
 import { slackMessage } from '../../src/notify/slack-message';
-import type { NotifyEvent } from '../../src/spec/notify';
 import { deadWebhookUrl, RECEIVER_TOKEN, type Receiver, startReceiver } from '../support/webhook-receiver';
 
 const event: NotifyEvent = {

@@ -1,6 +1,7 @@
 // The chat message of each notification, and the gate buttons as the ChatOps endpoint reads them.
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/chatops/commands';
+import type { NotifyEvent } from '../../src/model/notify';
 import {
   APPROVE_ACTION,
   BUTTON_REJECT_REASON,
@@ -8,7 +9,6 @@ import {
   type SlackMessage,
   slackMessage,
 } from '../../src/notify/slack-message';
-import type { NotifyEvent } from '../../src/spec/notify';
 
 const run = { cluster: 'prod', runbook: 'upgrade', workflowId: 'prod/upgrade/2026-11-29T10:00' };
 

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as compose from '../../src/spec/commands';
-import * as container from '../../src/spec/container-commands';
-import * as host from '../../src/spec/host-commands';
+import * as compose from '../../src/model/commands';
+import * as container from '../../src/model/container-commands';
+import * as host from '../../src/model/host-commands';
 
 /** The part of HOSTILE a shell would run if it ever saw it unquoted. */
 const CORE = '$(touch PWNED);';

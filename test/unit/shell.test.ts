@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellCommand, shellQuote } from '../../src/spec/shell';
+import { shellCommand, shellQuote } from '../../src/model/shell';
 
 const echoBack = (cmd: string) =>
   execFileSync('/bin/sh', ['-c', `printf '%s\\n' ${cmd}`], { encoding: 'utf8' });

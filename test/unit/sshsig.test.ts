@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromBase64 } from '../../src/model/ssh/bytes';
+import { fingerprintOf, parsePublicKey } from '../../src/model/ssh/public-key';
+import { SSHSIG_NAMESPACE, verifySshSignature } from '../../src/model/ssh/sshsig';
 import { agentSigners, keyFileSigner } from '../../src/signing/signer';
-import { fromBase64 } from '../../src/spec/ssh/bytes';
-import { fingerprintOf, parsePublicKey } from '../../src/spec/ssh/public-key';
-import { SSHSIG_NAMESPACE, verifySshSignature } from '../../src/spec/ssh/sshsig';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sshsig-'));
 const KEYS = [

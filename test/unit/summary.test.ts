@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSummary } from '../../src/spec/summary';
+import { runSummary } from '../../src/model/summary';
 
 describe('runSummary', () => {
   it('names the runbook, cluster and target version or host', () => {

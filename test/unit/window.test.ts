@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MediaChownInput, UpgradeInput } from '../../src/spec/inputs';
-import { MaintenanceWindow, wallClockInstant, windowState } from '../../src/spec/window';
+import { MediaChownInput, UpgradeInput } from '../../src/model/inputs';
+import { MaintenanceWindow, wallClockInstant, windowState } from '../../src/model/window';
 
 const sunday3 = MaintenanceWindow.parse({
   days: ['sun'],

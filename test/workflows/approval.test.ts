@@ -17,10 +17,10 @@ import {
   type CodeArgs,
   type PreApproval,
   type RejectArgs,
-} from '../../src/spec/approvals';
-import { type DecisionText, decisionText, preApprovalText, sha256Hex } from '../../src/spec/decisions';
-import { durationMs } from '../../src/spec/duration';
-import { check } from '../../src/spec/validate';
+} from '../../src/model/approvals';
+import { type DecisionText, decisionText, preApprovalText, sha256Hex } from '../../src/model/decisions';
+import { durationMs } from '../../src/model/duration';
+import { check } from '../../src/model/validate';
 import {
   approveSignal,
   approveUpdate,

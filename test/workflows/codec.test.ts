@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Activities } from '../../activities';
 import { inventoryActivities } from '../../activities/inventory';
 import { dataConverterFromEnv } from '../../src/config';
-import type { HealthCheckResult } from '../../src/spec/results';
+import type { HealthCheckResult } from '../../src/model/results';
 import seed from '../fixtures/seed-health.json';
 import { testClusterEntry, testInventoryStore } from '../support/inventory';
 

@@ -5,7 +5,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/client/runbooks';
-import type { Decision } from '../../src/spec/approvals';
+import type { Decision } from '../../src/model/approvals';
 import type { HaDrillResult } from '../../workflows/ha-drill';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';

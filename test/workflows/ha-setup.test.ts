@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ActivityFailure, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { InputError, plan, startRunbook } from '../../src/client/runbooks';
-import type { Decision } from '../../src/spec/approvals';
+import type { Decision } from '../../src/model/approvals';
 import type { HaSetupResult } from '../../workflows/ha-setup';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
@@ -842,7 +842,7 @@ describe('haSetup', () => {
       expect(steps.find((p) => p.stage === 'host keys' && p.host === 'core1')?.note).toBe(
         'SSH key exchange with 10.0.0.31:22, closed before logging in: the key must be ssh.knownHosts.core1',
       );
-      // The `ps` each host is asked, as src/spec/commands.ts builds it: the project's containers
+      // The `ps` each host is asked, as src/model/commands.ts builds it: the project's containers
       // from the daemon, in the work dir (v1: the project is named after its physical path).
       const ps = steps.find((p) => p.stage === 'check containers' && p.host === 'web1')?.command;
       expect(ps).toContain('cd /root/biz && { p=$COMPOSE_PROJECT_NAME;');

@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { activityInfo } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
-import { MOVED_TO_INVENTORY } from '../../src/spec/inputs';
-import type { RunbookName } from '../../src/spec/runbooks';
-import { formatPath, hasUnsafeCharacters } from '../../src/spec/validate';
+import { MOVED_TO_INVENTORY } from '../../src/model/inputs';
+import type { RunbookName } from '../../src/model/runbooks';
+import { formatPath, hasUnsafeCharacters } from '../../src/model/validate';
 import { fakeCluster, runFailure, scenario } from '../support/fake-cluster';
 
 /** Well-formed signed fields of a pre-approval: the refusal must be about who, not how it is written. */

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/client/runbooks';
-import type { Decision } from '../../src/spec/approvals';
+import type { Decision } from '../../src/model/approvals';
 import type { CollectLogsResult } from '../../workflows/collect-logs';
 import type { DbUpgradeResult } from '../../workflows/db-upgrade';
 import type { PendingGate } from '../../workflows/lib/approval';

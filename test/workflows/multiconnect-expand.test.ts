@@ -3,7 +3,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/client/runbooks';
-import type { Decision } from '../../src/spec/approvals';
+import type { Decision } from '../../src/model/approvals';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';

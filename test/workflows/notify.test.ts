@@ -5,8 +5,8 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createActivities, defaultDeps } from '../../activities';
 import { parseCommand } from '../../src/chatops/commands';
-import type { NotifyEvent } from '../../src/spec/notify';
-import { windowState } from '../../src/spec/window';
+import type { NotifyEvent } from '../../src/model/notify';
+import { windowState } from '../../src/model/window';
 import type { PendingGate } from '../../workflows/lib/approval';
 import { approve, reject, sendCode as signedCode, signedInput } from '../support/decide';
 import {

@@ -18,8 +18,8 @@ import {
   triggerSchedule,
   unpauseSchedule,
 } from '../../src/client/schedules';
-import type { Decision } from '../../src/spec/approvals';
-import type { PreviewResult } from '../../src/spec/results';
+import type { Decision } from '../../src/model/approvals';
+import type { PreviewResult } from '../../src/model/results';
 import type { PendingGate } from '../../workflows/lib/approval';
 import type { RunStatus } from '../../workflows/lib/progress';
 import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';

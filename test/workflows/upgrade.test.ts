@@ -9,8 +9,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { runForDecision, signedDecision } from '../../src/client/decide';
 import { plan } from '../../src/client/runbooks';
-import type { ApproveArgs, Decision } from '../../src/spec/approvals';
-import type { NotifyEvent } from '../../src/spec/notify';
+import type { ApproveArgs, Decision } from '../../src/model/approvals';
+import type { NotifyEvent } from '../../src/model/notify';
 import { approveUpdate, type PendingGate } from '../../workflows/lib/approval';
 import type { PlanStep } from '../../workflows/lib/plan';
 import type { RunStatus } from '../../workflows/lib/progress';

@@ -15,17 +15,17 @@ import {
   type PreApproval,
   type RefusedDecision,
   RejectArgs,
-} from '../../src/spec/approvals';
-import { canonicalJson } from '../../src/spec/canonical';
+} from '../../src/model/approvals';
+import { canonicalJson } from '../../src/model/canonical';
 import {
   checkGateDecision,
   checkPreApproval,
   type PolicyKeys,
   policyKeys,
-} from '../../src/spec/decision-check';
-import { normalIdentity, sha256Hex } from '../../src/spec/decisions';
-import { durationMs } from '../../src/spec/duration';
-import { clean, describeIssues } from '../../src/spec/validate';
+} from '../../src/model/decision-check';
+import { normalIdentity, sha256Hex } from '../../src/model/decisions';
+import { durationMs } from '../../src/model/duration';
+import { clean, describeIssues } from '../../src/model/validate';
 import type { PlanStep } from './plan';
 
 /** Failure types a gate raises (all non-retryable). */

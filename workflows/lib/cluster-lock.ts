@@ -29,9 +29,9 @@ import {
   lockRunText,
   type ReleaseAnswer,
   type WaitingNotice,
-} from '../../src/spec/cluster-lock';
-import { durationMs } from '../../src/spec/duration';
-import type { RunbookName } from '../../src/spec/runbooks';
+} from '../../src/model/cluster-lock';
+import { durationMs } from '../../src/model/duration';
+import type { RunbookName } from '../../src/model/runbooks';
 import { failureText } from './failure-text';
 import type { Progress } from './progress';
 
@@ -61,7 +61,7 @@ const { releaseClusterLock: release } = proxyActivities<Activities>({
 /** The lock this run holds (module state is per run), released when the run ends. */
 let held: { cluster: string; runbook: string } | undefined;
 
-/** The input fields that say what a run does when its cluster is busy (src/spec/inputs/common.ts). */
+/** The input fields that say what a run does when its cluster is busy (src/model/inputs/common.ts). */
 export interface ClusterLockOptions {
   /** A dry run changes nothing: it takes no lock. */
   preview?: boolean;

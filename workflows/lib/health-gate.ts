@@ -8,19 +8,19 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { durationMs } from '../../src/spec/duration';
-import { type HealthSummary, summarizeHealth } from '../../src/spec/health';
+import { durationMs } from '../../src/model/duration';
+import { type HealthSummary, summarizeHealth } from '../../src/model/health';
 import {
   HEALTH_GATE_FAILED,
   type HealthCondition,
   type HealthWaitResult,
   healthHolds,
-} from '../../src/spec/health-condition';
-import type { ClusterRef } from '../../src/spec/inventory';
+} from '../../src/model/health-condition';
+import type { ClusterRef } from '../../src/model/inventory';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { failureText } from './failure-text';
 
-export { HEALTH_GATE_FAILED } from '../../src/spec/health-condition';
+export { HEALTH_GATE_FAILED } from '../../src/model/health-condition';
 
 /**
  * Runs started before the waits moved into activities polled from the workflow (`wabaHealth`, `ps`,
@@ -52,7 +52,7 @@ export const timedOut = (err: unknown): boolean =>
  * Wait until the cluster's health satisfies `condition`, within `deadline`; fail with HealthGateFailed
  * naming the last verdict and its reasons. Transient API errors while nodes restart count as "not
  * yet"; a non-retryable one (trust, credentials) fails at once. One `waitWabaHealth` activity polls
- * (src/spec/poll.ts: every 250 ms at first, every `every` when given) and returns at the first
+ * (src/model/poll.ts: every 250 ms at first, every `every` when given) and returns at the first
  * reading that satisfies it. `onPoll` sees the readings that changed, with the time each was read.
  */
 export async function waitForHealth(

@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PreflightResult } from '../../activities/host-activities';
-import type { ClusterSpec, HostSpec, Role } from '../../src/spec/cluster';
-import type { ComposeVariant } from '../../src/spec/commands';
-import type { ClusterRef } from '../../src/spec/inventory';
+import type { ClusterSpec, HostSpec, Role } from '../../src/model/cluster';
+import type { ComposeVariant } from '../../src/model/commands';
+import type { ClusterRef } from '../../src/model/inventory';
 import { HOST_STEP, LONG_STEP } from './activity-options';
 
 /** Host activities heartbeat while they run, so a dead worker's activity is retried within seconds. */

@@ -1,7 +1,7 @@
 import { CancellationScope, ContinueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { ApprovalPolicy } from '../../src/spec/approvals';
-import type { NotifyEvent, RunRef } from '../../src/spec/notify';
+import type { ApprovalPolicy } from '../../src/model/approvals';
+import type { NotifyEvent, RunRef } from '../../src/model/notify';
 import { failureText } from './failure-text';
 
 // Bounded on purpose: a dead webhook costs a run at most three short attempts, then a log line.

@@ -8,7 +8,7 @@ import {
   type WorkflowInterceptorsFactory,
   workflowInfo,
 } from '@temporalio/workflow';
-import { clusterNameOf, isRunbook } from '../../src/spec/runbooks';
+import { clusterNameOf, isRunbook } from '../../src/model/runbooks';
 import { runContext, setRunContext } from './run-context';
 
 /** A run counter (made when used: only inside a workflow context). */

@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { ClusterSpec, HostSpec, Role } from '../../src/spec/cluster';
+import type { ClusterSpec, HostSpec, Role } from '../../src/model/cluster';
 import {
   type ComposeVariant,
   composeCommand,
@@ -7,14 +7,14 @@ import {
   DETECT_COMPOSE,
   hostComposeCall,
   psCommand,
-} from '../../src/spec/commands';
+} from '../../src/model/commands';
 import {
   DOCKER_VERSION,
   dirModesCommand,
   fileSha256Command,
   makeDirCommand,
-} from '../../src/spec/host-commands';
-import type { Resolution } from '../../src/spec/inventory';
+} from '../../src/model/host-commands';
+import type { Resolution } from '../../src/model/inventory';
 
 /**
  * One step the run will take: where, and the exact remote command or API call when there is one.

@@ -5,7 +5,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { inventoryOf, type Resolution } from '../../src/spec/inventory';
+import { inventoryOf, type Resolution } from '../../src/model/inventory';
 import { failureText } from './failure-text';
 import { setRunContext } from './run-context';
 import { WabaCluster, WabaRunbook, WabaStep } from './search-attributes';

@@ -1,11 +1,11 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { ClusterSpec } from '../../src/spec/cluster';
-import type { InputIssue } from '../../src/spec/inputs/common';
-import type { ClusterRef, Resolution } from '../../src/spec/inventory';
-import type { ResolvedPolicy } from '../../src/spec/policy';
-import type { RunbookName } from '../../src/spec/runbooks';
-import { clean, formatPath } from '../../src/spec/validate';
+import type { ClusterSpec } from '../../src/model/cluster';
+import type { InputIssue } from '../../src/model/inputs/common';
+import type { ClusterRef, Resolution } from '../../src/model/inventory';
+import type { ResolvedPolicy } from '../../src/model/policy';
+import type { RunbookName } from '../../src/model/runbooks';
+import { clean, formatPath } from '../../src/model/validate';
 import { INVALID_INPUT } from './validate';
 
 const { resolveCluster } = proxyActivities<Activities>({

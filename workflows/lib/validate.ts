@@ -1,7 +1,7 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { MOVED_TO_INVENTORY } from '../../src/spec/inputs/common';
-import { check } from '../../src/spec/validate';
+import { MOVED_TO_INVENTORY } from '../../src/model/inputs/common';
+import { check } from '../../src/model/validate';
 import { TemporalScheduledById } from './search-attributes';
 
 export const INVALID_INPUT = 'InvalidInput';

@@ -6,11 +6,11 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type ApprovalPolicy, CodeArgs } from '../../src/spec/approvals';
-import { checkCode, type PolicyKeys, policyKeys } from '../../src/spec/decision-check';
-import { normalIdentity } from '../../src/spec/decisions';
-import { Duration, durationMs } from '../../src/spec/duration';
-import { clean, describeIssues } from '../../src/spec/validate';
+import { type ApprovalPolicy, CodeArgs } from '../../src/model/approvals';
+import { checkCode, type PolicyKeys, policyKeys } from '../../src/model/decision-check';
+import { normalIdentity } from '../../src/model/decisions';
+import { Duration, durationMs } from '../../src/model/duration';
+import { clean, describeIssues } from '../../src/model/validate';
 
 export const VERIFICATION_CODE_TIMED_OUT = 'VerificationCodeTimedOut';
 export const CODE_REFUSED = 'VerificationCodeRefused';

@@ -2,7 +2,7 @@
 import { InputError } from '../../client/errors';
 import { checkInventory, reportText } from '../../inventory/check';
 import { InventoryError } from '../../inventory/load';
-import { jsonSchemaOf, SCHEMA_NAMES, type SchemaName } from '../../spec/json-schema';
+import { jsonSchemaOf, SCHEMA_NAMES, type SchemaName } from '../../model/json-schema';
 import { emit } from '../output';
 import type { Session } from '../session';
 

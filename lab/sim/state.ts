@@ -1,5 +1,5 @@
 // Cluster state read and written by every simulated node, kept in the shared database.
-import { compareVersions } from '../../../src/spec/version';
+import { compareVersions } from '../../src/model/version';
 import { type Db, getKv, setKv } from './db';
 
 export interface AppSettings {

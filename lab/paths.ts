@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config';
+import { PROJECT_ROOT } from '../src/config';
 
 /** Everything the lab makes lives here (gitignored); `cache/` survives `lab down`. */
 export const LAB_DIR = path.resolve(process.env.WABA_LAB_DIR ?? path.join(PROJECT_ROOT, '.lab'));

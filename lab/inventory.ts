@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { loadInventory } from '../../src/inventory/load';
+import { loadInventory } from '../src/inventory/load';
 import { DB_PASSWORD_FILE, DB_USER, type Engine, PORTS } from './database';
 import { hostPublicKey, SSH_DIR } from './hosts';
 import { WEBAPP_CERT_FILE } from './image';

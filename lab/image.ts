@@ -13,8 +13,8 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { PROJECT_ROOT } from '../../src/config';
-import { selfSignedCertArgs } from '../support/certs';
+import { PROJECT_ROOT } from '../src/config';
+import { selfSignedCertArgs } from '../test/support/certs';
 import { CACHE_DIR, SUBNET_PREFIX, VERSIONS } from './paths';
 import { run } from './run';
 
@@ -88,7 +88,7 @@ export async function buildRootfs(): Promise<string> {
   }
   chmodSync(at('tmp'), 0o1777);
   await build({
-    entryPoints: [path.join(PROJECT_ROOT, 'test/lab/sim/main.ts')],
+    entryPoints: [path.join(PROJECT_ROOT, 'lab/sim/main.ts')],
     bundle: true,
     platform: 'node',
     target: 'node20',

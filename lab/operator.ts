@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { shellCommand } from '../../src/spec/shell';
+import { shellCommand } from '../src/model/shell';
 import { SSH_DIR } from './hosts';
 import { WEBAPP_CERT_FILE } from './image';
 import { run } from './run';

@@ -135,7 +135,7 @@ export const RegistrationSpec = z.strictObject({
 /** The password the product encrypts settings backups with: sent only to api.baseUrl. */
 export const BackupSpec = z.strictObject({ passwordRef: SecretRef });
 
-/** The cluster parts of an inventory entry (the approval policy sits beside them, src/spec/policy.ts). */
+/** The cluster parts of an inventory entry (the approval policy sits beside them, src/model/policy.ts). */
 export const ClusterFields = {
   /** The WA_API_VERSION the cluster runs now: haSetup installs it; update it after an upgrade. */
   version: Version.optional(),

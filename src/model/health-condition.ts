@@ -66,7 +66,7 @@ export interface HealthWaitRequest {
    * waits only for what is left of it. The wait polls at least once, even past it.
    */
   until: number;
-  /** A fixed interval between polls (ms) instead of the backoff schedule (src/spec/poll.ts). */
+  /** A fixed interval between polls (ms) instead of the backoff schedule (src/model/poll.ts). */
   everyMs?: number;
   /** Return every reading that differed from the one before (`seen`), e.g. for a drill's timeline. */
   record?: boolean;

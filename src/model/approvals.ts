@@ -6,7 +6,7 @@ import { hasUnsafeCharacters } from './validate';
 /**
  * Human approval gates and verification codes: what a person (or a chat bot acting for one) sends
  * to a running workflow, and the policy a run's gates apply (resolved from the worker's inventory,
- * src/spec/policy.ts). Workflow-safe: only zod, no I/O.
+ * src/model/policy.ts). Workflow-safe: only zod, no I/O.
  */
 
 /** Who decides: a person or bot identity as the chat/CLI front end names it. */
@@ -147,7 +147,7 @@ export function preApprovalIssues(
 
 /**
  * A decision on a gate. It counts only when `signature` signs the decision's text (see
- * src/spec/decisions.ts) with a key the policy lists for `by` (or, with `relay`, the relay's key
+ * src/model/decisions.ts) with a key the policy lists for `by` (or, with `relay`, the relay's key
  * for someone the relay may speak for). Unsigned ones parse, so the refusal can say why.
  */
 const DecisionFields = {

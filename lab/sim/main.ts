@@ -1,7 +1,7 @@
 // The simulator: one program for every role of the WhatsApp Business API On-Premises images.
 // The role comes from the same inputs as the real images (image kind, WA_MASTER_NODE, WA_DB_UPGRADE).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compareVersions } from '../../../src/spec/version';
+import { compareVersions } from '../../src/model/version';
 import { type Db, dbConfigFromEnv, getKv, openDb, setKv } from './db';
 import { identityFromEnv } from './identity';
 import { prepareMedia, seedMedia } from './media';

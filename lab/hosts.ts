@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { shellQuote } from '../../src/spec/shell';
+import { shellQuote } from '../src/model/shell';
 import { killAll, labProcesses, removeCgroups } from './lab-processes';
 import { BRIDGE, BRIDGE_ADDRESS, hostDir, LAB_DIR, MEDIA_MOUNT, netnsName, vethName } from './paths';
 import { alive, run, tryRun } from './run';
