@@ -71,6 +71,14 @@ export function psCommand(call: ComposeCall, service?: string): string {
   );
 }
 
+/**
+ * The `ps` the plan showed before psCommand asked the daemon: compose's own `ps -a -q`. Kept for the
+ * plans of runs started then, whose approvals signed that text (workflows/lib/plan.ts).
+ */
+export function composePsCommand(call: ComposeCall, service?: string): string {
+  return inspectIdsCommand(composeCommand(call, ['ps', '-a', '-q', ...(service ? [service] : [])]));
+}
+
 /** `logs` with stderr folded in, only the last `maxBytes` kept (the host does the cutting). */
 export function composeLogsCommand(call: ComposeCall, args: string[], maxBytes: number): string {
   return `${composeCommand(call, args)} 2>&1 | ${shellCommand(['tail', '-c', shellInt(maxBytes)])}`;

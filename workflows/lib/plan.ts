@@ -1,9 +1,10 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, patched } from '@temporalio/workflow';
 import type { ClusterSpec, HostSpec, Role } from '../../src/model/cluster';
 import {
   type ComposeVariant,
   composeCommand,
   composeFileOf,
+  composePsCommand,
   DETECT_COMPOSE,
   hostComposeCall,
   psCommand,
@@ -124,7 +125,16 @@ export const uploadSteps = (cluster: ClusterSpec, hosts: HostSpec[]): PlanStep[]
   ]);
 };
 
-/** `ps` (container states) on each host, under `stage`, for the compose each host has. */
+/**
+ * Runs started before `ps` asked the Docker daemon showed compose's own `ps` in their plan, and a
+ * decision signs the plan's text: they keep showing it, so their approvals still match on replay.
+ */
+export const PS_FROM_DAEMON_PATCH = 'ps-from-daemon';
+
+/**
+ * `ps` (container states) on each host, under `stage`, for the compose each host has. Only from
+ * workflow code (not a query handler): it asks `patched()`.
+ */
 export const psSteps = (
   cluster: ClusterSpec,
   hosts: HostSpec[],
@@ -136,7 +146,9 @@ export const psSteps = (
   hosts.map((h) => ({
     stage,
     host: h.name,
-    command: psCommand(hostComposeCall(cluster, h.name, version, variants?.get(h.name))),
+    command: (patched(PS_FROM_DAEMON_PATCH) ? psCommand : composePsCommand)(
+      hostComposeCall(cluster, h.name, version, variants?.get(h.name)),
+    ),
     ...withNote(variantNote(variants, h.name, note)),
   }));
 
