@@ -14,7 +14,7 @@ import { wabaApiActivities } from './waba-activities';
 import { TokenCache } from './waba-api';
 
 export interface ActivityDeps {
-  /** The clusters this worker may touch (WABA_INVENTORY; README "Inventory"). */
+  /** The clusters this worker may touch (WABA_INVENTORY; docs/configuration.md#the-inventory). */
   inventory: InventoryStore;
   secrets: SecretResolver;
   tokens: TokenCache;

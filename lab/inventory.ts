@@ -120,7 +120,7 @@ export function labInventory(hosts: LabHost[], version = DEFAULT_VERSION): LabIn
   };
 }
 
-const HEADER = `# The lab's inventory, written by scripts/lab up (README "The lab"). The worker reads it while the
+const HEADER = `# The lab's inventory, written by scripts/lab up (lab/README.md). The worker reads it while the
 # lab is up (npm start), or with WABA_INVENTORY=${INVENTORY_FILE}. Secrets are files under
 # ${path.join(LAB_DIR, 'secrets')}; approver keys under ${APPROVERS_DIR}.
 `;

@@ -7,7 +7,7 @@ export { PROJECT_ROOT } from './project-root';
 
 export const DEFAULT_TASK_QUEUE = 'waba-runbooks';
 
-/** How to reach Temporal (README "Configuration"). */
+/** How to reach Temporal (docs/configuration.md). */
 export interface TemporalConfig {
   /** host:port; undefined means "run the embedded dev server" (`npm start`) or localhost:7233. */
   address: string | undefined;

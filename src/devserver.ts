@@ -126,8 +126,8 @@ function withParentDeathSignal(command: string, args: string[]): [string, string
 
 /**
  * Eager activity dispatch: an activity a workflow task schedules comes back in that task's response
- * instead of a round trip through matching (halves per-activity latency on the dev server; README
- * "Benchmarks"). Production clusters enable it with the same dynamic config key.
+ * instead of a round trip through matching (halves per-activity latency on the dev server;
+ * bench/README.md). Production clusters enable it with the same dynamic config key.
  */
 const EAGER_ACTIVITIES = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
 
@@ -135,7 +135,7 @@ const EAGER_ACTIVITIES = ['--dynamic-config-value', 'system.enableActivityEagerE
  * The history service loads new transfer tasks (the next workflow task, an activity task) and timer
  * tasks at most 20 times a second per shard by default, and the dev server has a single shard: past
  * the first burst every workflow step waited ~50 ms for a token (100 ms without eager dispatch).
- * 1000 lifts that pacing; production clusters spread it over many shards (README "Benchmarks").
+ * 1000 lifts that pacing; production clusters spread it over many shards (bench/README.md).
  */
 const TASK_LOADING = [
   '--dynamic-config-value',

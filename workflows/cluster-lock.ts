@@ -1,4 +1,4 @@
-// The lock of one cluster: one disruptive run at a time (README "One disruptive run per cluster").
+// The lock of one cluster: one disruptive run at a time (docs/approvals.md "One disruptive run per cluster").
 // A long-lived workflow (`lock/<cluster>`), started by the first run that asks (update-with-start
 // from an activity). It grants the lock to one run, queues runs that want to wait (first come,
 // first served) and refuses the others; it records who holds it and answers `holder`, `queue` and

@@ -1,4 +1,4 @@
-// The ChatOps endpoint configured from the environment (README "ChatOps"): used by `npm run chatops`
+// The ChatOps endpoint configured from the environment (docs/chatops.md): used by `npm run chatops`
 // and, when a secret is set, by `npm start`. Its Temporal client comes from the shared factory
 // (src/temporal-client.ts), with the payload codec when one is configured; its replay cache is kept
 // in the data directory, so a restart does not let a captured request through again.

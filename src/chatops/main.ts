@@ -1,4 +1,4 @@
-// `npm run chatops`: the ChatOps endpoint alone (README "ChatOps"), configured from the environment.
+// `npm run chatops`: the ChatOps endpoint alone (docs/chatops.md), configured from the environment.
 import { startChatopsFromEnv } from './from-env';
 
 async function main(): Promise<void> {

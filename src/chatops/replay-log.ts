@@ -1,4 +1,4 @@
-// The ChatOps replay cache on disk (README "ChatOps"): an append-only file of the request ids and
+// The ChatOps replay cache on disk (docs/chatops.md): an append-only file of the request ids and
 // Slack signatures seen recently, so that a restarted endpoint still refuses a captured request whose
 // timestamp is within the freshness window. One line per entry:
 //

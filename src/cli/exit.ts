@@ -1,4 +1,4 @@
-// Exit codes the CLI documents (README "CLI"): 0 ok, 1 the run or the server failed, 2 a usage or
+// Exit codes the CLI documents (docs/cli.md): 0 ok, 1 the run or the server failed, 2 a usage or
 // input error (found before any connection where it can be), 3 a decision the run refused.
 import { DecisionRefused, InputError } from '../client/errors';
 

@@ -1,5 +1,5 @@
-// Every CLI command, once: its arguments, options, help and examples (commander). The README's
-// command table and the shell completion are generated from these definitions. Actions load their
+// Every CLI command, once: its arguments, options, help and examples (commander). The command
+// table of docs/cli.md and the shell completion are generated from these definitions. Actions load their
 // modules lazily, so `--help` and refusals are answered without loading the SDK or connecting.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

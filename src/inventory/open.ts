@@ -20,6 +20,6 @@ export function openInventory(env: NodeJS.ProcessEnv = process.env): OpenedInven
   const names = [...inventory.clusters.keys()];
   const describe = source.path
     ? `inventory ${source.path} (${source.origin}): ${names.length} cluster(s)${names.length ? `: ${names.join(', ')}` : ''}`
-    : 'inventory: none (no WABA_INVENTORY, no inventory.yaml in the data directory, no lab): every run will fail with UnknownCluster; see README "Inventory"';
+    : 'inventory: none (no WABA_INVENTORY, no inventory.yaml in the data directory, no lab): every run will fail with UnknownCluster; see docs/configuration.md#the-inventory';
   return { store, source, describe, warnings: inventoryWarnings(inventory, env) };
 }

@@ -1,5 +1,6 @@
-// Which inventory the worker reads (README "Inventory"): WABA_INVENTORY, else inventory.yaml in the
-// data directory, else the lab's when the lab is up, else none (every run then fails naming it).
+// Which inventory the worker reads (docs/configuration.md#the-inventory): WABA_INVENTORY, else
+// inventory.yaml in the data directory, else the lab's when the lab is up, else none (every run
+// then fails naming it).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../project-root';

@@ -84,7 +84,7 @@ export class InventoryStore {
       kind: 'UnknownCluster',
       message:
         inventory.source === EMPTY_SOURCE
-          ? `cluster "${name}" is not in the worker's inventory: the worker has none (set WABA_INVENTORY; README "Inventory")`
+          ? `cluster "${name}" is not in the worker's inventory: the worker has none (set WABA_INVENTORY; docs/configuration.md#the-inventory)`
           : `cluster "${name}" is not in the worker's inventory ${inventory.source}${known.length ? ` (it has: ${known.slice(0, 20).join(', ')})` : ' (it has no cluster)'}`,
     };
   }

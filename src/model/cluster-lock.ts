@@ -1,8 +1,8 @@
 /**
- * The cluster lock: one disruptive run per cluster at a time (README "One disruptive run per
- * cluster"). A long-lived `clusterLock` workflow per cluster holds the lock's state; runs ask it
- * through activities (update-with-start), it answers waiting runs with signals. This file holds the
- * names and shapes both sides share. Workflow-safe: types, names and pure functions only.
+ * The cluster lock: one disruptive run per cluster at a time (docs/approvals.md "One disruptive run
+ * per cluster"). A long-lived `clusterLock` workflow per cluster holds the lock's state; runs ask
+ * it through activities (update-with-start), it answers waiting runs with signals. This file holds
+ * the names and shapes both sides share. Workflow-safe: types, names and pure functions only.
  */
 
 export const CLUSTER_LOCK_WORKFLOW = 'clusterLock';

@@ -1,5 +1,5 @@
-// A cluster as the worker's inventory describes it (README "Inventory"): trusted configuration,
-// read from the worker's own disk, never from a run's input (../shared/TRUST.md).
+// A cluster as the worker's inventory describes it (docs/configuration.md#the-inventory): trusted
+// configuration, read from the worker's own disk, never from a run's input (../shared/TRUST.md).
 import { z } from 'zod';
 import {
   AbsolutePath,

@@ -1,7 +1,7 @@
-// The worker's inventory (README "Inventory"): every cluster the worker may touch and its approval
-// policy. Trusted: written by the people who run the worker, read from its disk. A run's input only
-// names a cluster; the worker resolves the name here (TRUST.md rules 1-4). Pure: the loader with
-// its file I/O is src/inventory/.
+// The worker's inventory (docs/configuration.md#the-inventory): every cluster the worker may touch
+// and its approval policy. Trusted: written by the people who run the worker, read from its disk. A
+// run's input only names a cluster; the worker resolves the name here (TRUST.md rules 1-4). Pure:
+// the loader with its file I/O is src/inventory/.
 import { z } from 'zod';
 import { ClusterFields, type ClusterSpec, type HostSpec } from './cluster';
 import { Name } from './common';

@@ -3,7 +3,7 @@
 // Re-record only on purpose (a workflow change that is meant to break old histories needs patched()).
 // Re-recorded 2026-11-30 for the worker's inventory (issue 11): every run now starts with the
 // resolveCluster activity and its input names a cluster, so no earlier history can replay; runs
-// started before the upgrade must finish on the old worker (README "Upgrading the worker").
+// started before the upgrade must finish on the old worker (CONTRIBUTING.md "Recorded histories").
 // Re-recorded again for signed decisions (TRUST.md rules 5-8): the gated runs are started with a
 // signed request, their gates show a plan hash and every decision is signed; the upgrade re-reads
 // its hosts after the approval.

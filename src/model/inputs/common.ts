@@ -49,8 +49,9 @@ export const Preview = z
   .meta({ description: 'true: a dry run that ends with the plan and its hash; nothing is changed' });
 
 /**
- * What a disruptive run does when another disruptive run holds its cluster's lock (README "One
- * disruptive run per cluster"): every disruptive runbook's input has these two fields.
+ * What a disruptive run does when another disruptive run holds its cluster's lock
+ * (docs/approvals.md "One disruptive run per cluster"): every disruptive runbook's input has these
+ * two fields.
  */
 export const ClusterLockFields = {
   whenBusy: z

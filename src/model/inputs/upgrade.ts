@@ -50,7 +50,7 @@ export const UpgradeInput = z
     requestedBy: RequestedBy,
     request: StartRequest,
     preview: Preview,
-    /** Approvals given in advance for a scheduled run (gate `upgrade` only; see README). */
+    /** Approvals given in advance for a scheduled run (gate `upgrade` only; see docs/schedules.md). */
     preApproved: z.array(PreApproval).max(10).default([]),
     rollback: z.enum(['auto', 'ask', 'off']).default('ask'),
     /** Hosts of one role upgraded at once; at most the cluster's size. */
