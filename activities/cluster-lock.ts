@@ -8,7 +8,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE } from '../src/config';
 import {
   type AcquireAnswer,
@@ -17,10 +17,11 @@ import {
   type ClusterLockInput,
   type HolderSeen,
   type LeaveAnswer,
-  LOCK_UPDATES,
   type LockRun,
   type ReleaseAnswer,
 } from '../src/model/cluster-lock';
+import { LOCK_REQUEST_REFUSED, nonRetryable } from '../src/model/errors';
+import { acquireUpdate, leaveUpdate, releaseUpdate } from '../workflows/api';
 
 /**
  * The lock's workflow id: `lock/<cluster>` on the default task queue. Workers on another task queue
@@ -67,9 +68,14 @@ export function clusterLockActivities() {
     return client.workflow.getHandle(clusterLockId(cluster, info.taskQueue));
   };
   /** An update of a lock that does not exist (never started, or terminated) finds nothing to do. */
-  const updateLock = async <T>(cluster: string, update: string, run: LockRun, absent: T): Promise<T> => {
+  const updateLock = async <T>(
+    cluster: string,
+    update: UpdateDefinition<T, [LockRun]>,
+    run: LockRun,
+    absent: T,
+  ): Promise<T> => {
     try {
-      return await lockHandle(cluster).executeUpdate<T, [LockRun]>(update, { args: [run] });
+      return await lockHandle(cluster).executeUpdate(update, { args: [run] });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return absent;
       throw refused(cluster, err);
@@ -81,19 +87,18 @@ export function clusterLockActivities() {
       const { client, info } = Context.current();
       const input: ClusterLockInput = { cluster: a.cluster };
       try {
-        return await client.workflow.executeUpdateWithStart<
-          (i: ClusterLockInput) => Promise<void>,
-          AcquireAnswer,
-          [AcquireRequest]
-        >(LOCK_UPDATES.acquire, {
+        return await client.workflow.executeUpdateWithStart(acquireUpdate, {
           args: [a.request],
-          startWorkflowOperation: new WithStartWorkflowOperation(CLUSTER_LOCK_WORKFLOW, {
-            workflowId: clusterLockId(a.cluster, info.taskQueue),
-            taskQueue: info.taskQueue,
-            args: [input],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-            staticSummary: `lock of cluster ${a.cluster}: one disruptive run at a time`,
-          }),
+          startWorkflowOperation: new WithStartWorkflowOperation<(i: ClusterLockInput) => Promise<void>>(
+            CLUSTER_LOCK_WORKFLOW,
+            {
+              workflowId: clusterLockId(a.cluster, info.taskQueue),
+              taskQueue: info.taskQueue,
+              args: [input],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+              staticSummary: `lock of cluster ${a.cluster}: one disruptive run at a time`,
+            },
+          ),
         });
       } catch (err) {
         throw refused(a.cluster, err);
@@ -102,12 +107,12 @@ export function clusterLockActivities() {
 
     /** Leave the queue (a wait that timed out or was cancelled); `holder` when granted meanwhile. */
     async leaveClusterLock(a: { cluster: string; run: LockRun }): Promise<LeaveAnswer> {
-      return updateLock<LeaveAnswer>(a.cluster, LOCK_UPDATES.leave, a.run, 'absent');
+      return updateLock(a.cluster, leaveUpdate, a.run, 'absent');
     },
 
     /** The run is ending: the lock is free once this run has closed (kept when it continues as new). */
     async releaseClusterLock(a: { cluster: string; run: LockRun }): Promise<ReleaseAnswer> {
-      return updateLock<ReleaseAnswer>(a.cluster, LOCK_UPDATES.release, a.run, 'absent');
+      return updateLock(a.cluster, releaseUpdate, a.run, 'absent');
     },
 
     /** The lock's side: one look at its holder (before refusing or queueing someone). */
@@ -141,8 +146,8 @@ export function clusterLockActivities() {
 /** A request the lock's validator refused is a bug, not a hiccup: do not retry it. */
 function refused(cluster: string, err: unknown): unknown {
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
-  return ApplicationFailure.nonRetryable(
+  return nonRetryable(
+    LOCK_REQUEST_REFUSED,
     `the lock of cluster ${cluster} refused the request: ${err.cause?.message ?? err.message}`,
-    'LockRequestRefused',
   );
 }

@@ -2,8 +2,8 @@
 // its reference. The field says what the secret is for and, by the rest of the entry, where it
 // may go (TRUST.md rule 2): api.passwordRef to api.baseUrl, db.passwordRef into db.env on the
 // cluster's hosts, ssh.privateKeyRef to the cluster's hosts, registration and backup to the API.
-import { ApplicationFailure } from '@temporalio/activity';
 import type { ClusterSpec } from '../src/model/cluster';
+import { INVENTORY_INCOMPLETE, nonRetryable } from '../src/model/errors';
 import type { SecretResolver } from '../src/secrets';
 
 export type SecretField =
@@ -39,11 +39,7 @@ export async function clusterSecret(
 ): Promise<string> {
   const ref = secretRefOf(cluster, field);
   if (!ref)
-    throw ApplicationFailure.create({
-      type: 'InventoryIncomplete',
-      nonRetryable: true,
-      message: `cluster ${cluster.name} has no ${field} in the inventory`,
-    });
+    throw nonRetryable(INVENTORY_INCOMPLETE, `cluster ${cluster.name} has no ${field} in the inventory`);
   return secrets(ref);
 }
 

@@ -9,6 +9,7 @@ import {
   type HostContainers,
   missingServices,
 } from '../src/model/containers-wait';
+import { CONTAINERS_NOT_RUNNING, nonRetryable } from '../src/model/errors';
 import type { ContainerState } from './compose';
 import { type PollDeps, pollUntil } from './poll';
 
@@ -54,11 +55,10 @@ export async function waitContainers(
       expired: () => {
         const missing = missingServices([...known.values()]);
         const failed = [...errors].map(([host, message]) => `ps on ${host} failed: ${message}`);
-        return ApplicationFailure.create({
-          type: 'ContainersNotRunning',
-          nonRetryable: true,
-          message: `not running after ${r.deadline}: ${[missing.join(', '), ...failed].filter(Boolean).join('; ')}`,
-        });
+        return nonRetryable(
+          CONTAINERS_NOT_RUNNING,
+          `not running after ${r.deadline}: ${[missing.join(', '), ...failed].filter(Boolean).join('; ')}`,
+        );
       },
     },
     deps,

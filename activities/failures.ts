@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { HOST_KEY_MISMATCH, nonRetryable, SECRET_ERROR, TLS_TRUST_ERROR } from '../src/model/errors';
 import { SecretError } from '../src/secrets';
 import { HostKeyError } from './ssh';
 import { TlsTrustError } from './tls';
@@ -15,10 +16,6 @@ const TLS_VERIFY_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-function nonRetryable(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
-}
-
 /**
  * Classify any error thrown by an activity: configuration and trust problems fail the run at once;
  * API errors follow their code; anything else (network, timeouts) is left retryable.
@@ -26,15 +23,15 @@ function nonRetryable(type: string, message: string): ApplicationFailure {
 export function classify(err: unknown, context: string): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof WabaApiError) return toFailure(err);
-  if (err instanceof SecretError) return nonRetryable('SecretError', err.message);
-  if (err instanceof TlsTrustError) return nonRetryable('TlsTrustError', err.message);
-  if (err instanceof HostKeyError) return nonRetryable('HostKeyMismatch', err.message);
+  if (err instanceof SecretError) return nonRetryable(SECRET_ERROR, err.message);
+  if (err instanceof TlsTrustError) return nonRetryable(TLS_TRUST_ERROR, err.message);
+  if (err instanceof HostKeyError) return nonRetryable(HOST_KEY_MISMATCH, err.message);
   const code = (err as { code?: unknown }).code;
   const cause = (err as { cause?: { code?: unknown } }).cause?.code;
   const tlsCode = [code, cause].find((c): c is string => typeof c === 'string' && TLS_VERIFY_CODES.has(c));
   if (tlsCode) {
     return nonRetryable(
-      'TlsTrustError',
+      TLS_TRUST_ERROR,
       `${context}: the server's certificate is not trusted (${tlsCode}); check api.tls (caFile/serverName or pinnedSha256)`,
     );
   }

@@ -2,9 +2,9 @@
 // Shared by the real activity (waitWabaHealth, activities/waba-activities.ts) and the tests' fake
 // cluster, which reads its own scripted health instead of the API.
 import { ApplicationFailure } from '@temporalio/common';
+import { HEALTH_GATE_FAILED, nonRetryable } from '../src/model/errors';
 import { type HealthBody, type HealthSummary, summarizeHealth } from '../src/model/health';
 import {
-  HEALTH_GATE_FAILED,
   type HealthReading,
   type HealthWaitRequest,
   type HealthWaitResult,
@@ -67,11 +67,10 @@ export async function waitHealth(
         const why = last
           ? `last verdict ${last.verdict}${last.reasons.length ? ` (${last.reasons.join('; ')})` : ''}`
           : `no answer (${lastError})`;
-        return ApplicationFailure.create({
-          type: HEALTH_GATE_FAILED,
-          nonRetryable: true,
-          message: `health did not reach "${r.what}" within ${r.deadline}: ${why}`,
-        });
+        return nonRetryable(
+          HEALTH_GATE_FAILED,
+          `health did not reach "${r.what}" within ${r.deadline}: ${why}`,
+        );
       },
     },
     deps,

@@ -11,6 +11,14 @@ import {
 } from '../src/model/commands';
 import type { ContainersWaitRequest, ContainersWaitResult } from '../src/model/containers-wait';
 import {
+  COMPOSE_FILE_CHANGED,
+  COMPOSE_FILE_MISSING,
+  DB_PASSWORD_REJECTED,
+  INVENTORY_INCOMPLETE,
+  nonRetryable,
+  PREFLIGHT_FAILED,
+} from '../src/model/errors';
+import {
   DOCKER_VERSION,
   dirModesCommand,
   fileSha256Command,
@@ -20,24 +28,16 @@ import { clusterSecret } from './cluster-secrets';
 import { type ContainerState, parseDetect, parsePs } from './compose';
 import { waitContainers } from './containers-wait';
 import { classify } from './failures';
-import { checkDbPassword, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
+import { checkDbPassword, DbPasswordError, renderDbEnv, rewriteMediaVolume, sha256 } from './files';
 import { activityPollDeps } from './poll';
-import {
-  type ClusterRequest,
-  fail,
-  type HostDeps,
-  type HostRequest,
-  remote,
-  specOf,
-  sshTarget,
-} from './remote';
+import { type ClusterRequest, type HostDeps, type HostRequest, remote, specOf, sshTarget } from './remote';
 
 export type { HostDeps, HostRequest } from './remote';
 export { sshTarget } from './remote';
 
 export function composeFileName(cluster: ClusterSpec): string {
   if (!cluster.compose)
-    throw fail('InventoryIncomplete', `cluster ${cluster.name} has no compose file in the inventory`);
+    throw nonRetryable(INVENTORY_INCOMPLETE, `cluster ${cluster.name} has no compose file in the inventory`);
   return composeFileOf(cluster);
 }
 
@@ -60,25 +60,31 @@ export function hostActivities(deps: HostDeps) {
       async ({ host }: HostRequest, cluster): Promise<PreflightResult> => {
         const dockerOut = await exec(cluster, host, DOCKER_VERSION);
         if (dockerOut.code !== 0)
-          throw fail(
-            'PreflightFailed',
+          throw nonRetryable(
+            PREFLIGHT_FAILED,
             `docker does not answer on ${host}: ${dockerOut.stderr.trim().slice(-300)}`,
           );
         const compose = parseDetect(await run(cluster, host, DETECT_COMPOSE, 'compose detection'));
         if (!compose)
-          throw fail('PreflightFailed', `neither docker-compose nor docker compose is installed on ${host}`);
+          throw nonRetryable(
+            PREFLIGHT_FAILED,
+            `neither docker-compose nor docker compose is installed on ${host}`,
+          );
         const result: PreflightResult = { host, docker: dockerOut.stdout.trim(), compose };
         if (cluster.media?.hostPath) {
           const dir = cluster.media.hostPath;
           const modes = await exec(cluster, host, dirModesCommand(dir));
           if (modes.code !== 0 && !modes.stdout)
-            throw fail('PreflightFailed', `media directory ${dir} does not exist on ${host}`);
+            throw nonRetryable(PREFLIGHT_FAILED, `media directory ${dir} does not exist on ${host}`);
           const wrong = modes.stdout
             .trim()
             .split('\n')
             .filter((l) => !l.startsWith('755 '));
           if (wrong.length > 0)
-            throw fail('PreflightFailed', `media mount on ${host} must be mode 755: ${wrong.join('; ')}`);
+            throw nonRetryable(
+              PREFLIGHT_FAILED,
+              `media mount on ${host} must be mode 755: ${wrong.join('; ')}`,
+            );
           result.mediaMode = '755';
         }
         return result;
@@ -92,10 +98,10 @@ export function hostActivities(deps: HostDeps) {
         try {
           checkDbPassword(await clusterSecret(deps.secrets, cluster, 'db.passwordRef'));
         } catch (err) {
-          if ((err as Error).name === 'DbPasswordError')
-            throw fail(
-              'DbPasswordRejected',
-              `clusters.${cluster.name}.db.passwordRef: ${(err as Error).message}`,
+          if (err instanceof DbPasswordError)
+            throw nonRetryable(
+              DB_PASSWORD_REJECTED,
+              `clusters.${cluster.name}.db.passwordRef: ${err.message}`,
             );
           throw err;
         }
@@ -106,16 +112,19 @@ export function hostActivities(deps: HostDeps) {
     /** db.env and the compose file in the work dir, each uploaded only when its checksum differs. */
     uploadSetupFiles: onCluster('upload', async ({ host }: HostRequest, cluster) => {
       if (!cluster.db || !cluster.compose)
-        throw fail('InventoryIncomplete', `cluster ${cluster.name} needs db and compose in the inventory`);
+        throw nonRetryable(
+          INVENTORY_INCOMPLETE,
+          `cluster ${cluster.name} needs db and compose in the inventory`,
+        );
       const original = await readFile(cluster.compose.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw fail(
-          'ComposeFileMissing',
+        throw nonRetryable(
+          COMPOSE_FILE_MISSING,
           `clusters.${cluster.name}.compose.file ${cluster.compose?.file} cannot be read on the worker (${e.code})`,
         );
       });
       if (cluster.compose.sha256 && sha256(original) !== cluster.compose.sha256) {
-        throw fail(
-          'ComposeFileChanged',
+        throw nonRetryable(
+          COMPOSE_FILE_CHANGED,
           `clusters.${cluster.name}.compose.file ${cluster.compose.file} has sha256 ${sha256(original)}, not the expected ${cluster.compose.sha256}`,
         );
       }

@@ -1,8 +1,8 @@
 // The first SSH stage of every runbook: the host key of each host, compared with the pinned one in
 // a key exchange of its own, before any command runs anywhere. A wrong or unpinned key on any host
 // fails the run (non-retryable) naming the hosts; nothing has been run on any of them.
-import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from 'ssh2';
+import { HOST_KEY_MISMATCH, nonRetryable } from '../src/model/errors';
 import { type ClusterRequest, type HostDeps, remote, sshTarget } from './remote';
 import { HostKeyError, hostKeyMismatch, pinnedKeyOf, SshConnectError, type SshTarget } from './ssh';
 
@@ -68,11 +68,7 @@ export function hostKeyActivities(deps: HostDeps) {
         const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
         const mismatches = errors.filter((e): e is HostKeyError => e instanceof HostKeyError);
         if (mismatches.length > 0)
-          throw ApplicationFailure.create({
-            type: 'HostKeyMismatch',
-            nonRetryable: true,
-            message: mismatches.map((e) => e.message).join('; '),
-          });
+          throw nonRetryable(HOST_KEY_MISMATCH, mismatches.map((e) => e.message).join('; '));
         // An unreachable host and the like: retryable (the guard adds what was being done).
         if (errors.length > 0) throw errors[0];
         return { checked: hosts };

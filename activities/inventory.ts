@@ -3,21 +3,21 @@
 // policy; their hashes) is recorded in the run's history, so the run is deterministic and auditable.
 import { createHash } from 'node:crypto';
 import type { InventoryStore } from '../src/inventory/store';
+import { INVALID_INPUT, INVENTORY_INCOMPLETE, nonRetryable } from '../src/model/errors';
 import { canonicalJson, type Resolution, requirementProblems, runbookPolicy } from '../src/model/inventory';
 import { isRunbook } from '../src/model/runbooks';
-import { fail } from './remote';
 
 export function inventoryActivities(deps: { inventory: InventoryStore }) {
   return {
     async resolveCluster({ cluster, runbook }: { cluster: string; runbook: string }): Promise<Resolution> {
-      if (!isRunbook(runbook)) throw fail('InvalidInput', `unknown runbook ${runbook.slice(0, 40)}`);
+      if (!isRunbook(runbook)) throw nonRetryable(INVALID_INPUT, `unknown runbook ${runbook.slice(0, 40)}`);
       const found = deps.inventory.byName(cluster);
-      if (!found.ok) throw fail(found.kind, found.message);
+      if (!found.ok) throw nonRetryable(found.kind, found.message);
       const { entry, specHash, file } = found.entry;
       const missing = requirementProblems(runbook, entry);
       if (missing.length > 0)
-        throw fail(
-          'InventoryIncomplete',
+        throw nonRetryable(
+          INVENTORY_INCOMPLETE,
           `cluster ${cluster} in the inventory (${file}) cannot run ${runbook}: ${missing.map((m) => `clusters.${cluster}.${m}`).join('; ')}`,
         );
       const policy = runbookPolicy(entry, runbook);

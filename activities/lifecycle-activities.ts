@@ -23,12 +23,21 @@ import {
   stopMediaChownCommand,
   waitContainerCommand,
 } from '../src/model/container-commands';
+import {
+  BACKUP_FAILED,
+  COMPOSE_FILE_CHANGED,
+  COMPOSE_FILE_MISSING,
+  DB_UPGRADE_JOB_GONE,
+  INVALID_INPUT,
+  INVENTORY_INCOMPLETE,
+  nonRetryable,
+} from '../src/model/errors';
 import { fileExistsCommand, fileSha256Command, makeDirCommand } from '../src/model/host-commands';
 import { clusterSecret } from './cluster-secrets';
 import { dbUpgradeVerdict, parseJobState, parsePs } from './compose';
 import { renderDbEnv, sha256 } from './files';
 import { composeCall } from './host-activities';
-import { type ClusterRequest, fail, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
+import { type ClusterRequest, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 
 export interface LifecycleDeps extends HostDeps, WabaApiDeps {
@@ -43,7 +52,8 @@ const POLL_MS = 2000;
 const tail = (logs: string, n = 20) => logs.trim().split('\n').slice(-n);
 
 function dbUpgradeSource(cluster: ClusterSpec): { file: string; sha256?: string } {
-  if (!cluster.compose) throw fail('InventoryIncomplete', `cluster ${cluster.name} has no compose settings`);
+  if (!cluster.compose)
+    throw nonRetryable(INVENTORY_INCOMPLETE, `cluster ${cluster.name} has no compose settings`);
   return {
     file: cluster.compose.dbUpgradeFile ?? path.join(path.dirname(cluster.compose.file), DBUPGRADE_FILE),
     sha256: cluster.compose.dbUpgradeSha256,
@@ -66,7 +76,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
       'settings backup',
       async (a: ClusterRequest & { label: string; host?: string }, cluster) => {
         if (!/^[A-Za-z0-9._-]{1,100}$/.test(a.label))
-          throw fail('InvalidInput', 'a backup label is a plain word');
+          throw nonRetryable(INVALID_INPUT, 'a backup label is a plain word');
         const password = await clusterSecret(deps.secrets, cluster, 'backup.passwordRef');
         const { json } = await new WabaApi(cluster, deps).authorized(
           'POST /v1/settings/backup',
@@ -76,7 +86,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         );
         const data = (json as { settings?: { data?: unknown } } | null)?.settings?.data;
         if (typeof data !== 'string' || data === '')
-          throw fail('BackupFailed', 'the backup answer carried no settings.data');
+          throw nonRetryable(BACKUP_FAILED, 'the backup answer carried no settings.data');
         const dir = path.join(deps.artifactsDir, cluster.name);
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const file = path.join(dir, `settings-backup-${a.label}.json`);
@@ -88,17 +98,17 @@ export function lifecycleActivities(deps: LifecycleDeps) {
 
     /** dbupgrade-compose.yml and db.env into the work dir of the host that runs the job. */
     uploadDbUpgradeFiles: onCluster('dbupgrade upload', async ({ host }: HostRequest, cluster) => {
-      if (!cluster.db) throw fail('InventoryIncomplete', `cluster ${cluster.name} has no db settings`);
+      if (!cluster.db) throw nonRetryable(INVENTORY_INCOMPLETE, `cluster ${cluster.name} has no db settings`);
       const source = dbUpgradeSource(cluster);
       const text = await readFile(source.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw fail(
-          'ComposeFileMissing',
+        throw nonRetryable(
+          COMPOSE_FILE_MISSING,
           `${source.file} cannot be read on the worker (${e.code}); set compose.dbUpgradeFile in the inventory`,
         );
       });
       if (source.sha256 && sha256(text) !== source.sha256)
-        throw fail(
-          'ComposeFileChanged',
+        throw nonRetryable(
+          COMPOSE_FILE_CHANGED,
           `compose.dbUpgradeFile ${source.file} has sha256 ${sha256(text)}, not the expected ${source.sha256}`,
         );
       await run(cluster, host, makeDirCommand(cluster.workDir), 'creating the work dir');
@@ -180,8 +190,8 @@ export function lifecycleActivities(deps: LifecycleDeps) {
             : '';
           const verdict = dbUpgradeVerdict(logs, state);
           if (verdict.kind === 'gone')
-            throw fail(
-              'DbUpgradeJobGone',
+            throw nonRetryable(
+              DB_UPGRADE_JOB_GONE,
               `the dbupgrade container ${a.container} on ${a.host} is gone before it said it was done`,
             );
           if (verdict.kind === 'ended') return { exitCode: verdict.exitCode, lastLines: tail(logs) };
@@ -311,7 +321,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
           !/^logs-[0-9a-f-]{1,64}$/.test(a.runDir.slice(cluster.name.length + 1)) ||
           !a.runDir.startsWith(`${cluster.name}/`)
         )
-          throw fail('InvalidInput', `runDir must be ${cluster.name}/logs-<run id>`);
+          throw nonRetryable(INVALID_INPUT, `runDir must be ${cluster.name}/logs-<run id>`);
         const call = composeCall(cluster, a.host, a.version, a.variant);
         const args = ['logs', '--no-color', ...(a.since ? ['--since', a.since] : []), a.service];
         const r = await exec(

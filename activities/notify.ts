@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import { NOTIFY_UNREACHABLE, nonRetryable, notifyHttpType } from '../src/model/errors';
 import type { NotifyEvent, NotifyResult } from '../src/model/notify';
 import { slackMessage } from '../src/notify/slack-message';
 
@@ -66,7 +67,7 @@ const slackErrorCode = (body: string) => (/^[a-z_]{1,60}$/.test(body.trim()) ? `
 function unreachable(err: unknown): ApplicationFailure {
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
   const code = [e.code, e.cause?.code, e.name].find((c): c is string => typeof c === 'string') ?? 'error';
-  return ApplicationFailure.retryable(`notify: the webhook is not reachable (${code})`, 'NotifyUnreachable');
+  return ApplicationFailure.retryable(`notify: the webhook is not reachable (${code})`, NOTIFY_UNREACHABLE);
 }
 
 export async function postNotification(config: NotifyConfig, event: NotifyEvent): Promise<NotifyResult> {
@@ -92,8 +93,8 @@ export async function postNotification(config: NotifyConfig, event: NotifyEvent)
   const message = `notify: the webhook answered HTTP ${status}${slackErrorCode(body)}`;
   // Overload and outages pass; other refusals (bad token, removed channel, bad payload) do not.
   if (status >= 500 || status === 429 || status === 408)
-    throw ApplicationFailure.retryable(message, `NotifyHttp${status}`);
-  throw ApplicationFailure.nonRetryable(message, `NotifyHttp${status}`);
+    throw ApplicationFailure.retryable(message, notifyHttpType(status));
+  throw nonRetryable(notifyHttpType(status), message);
 }
 
 export function notifyActivities(deps: { notify: NotifyConfig | undefined }) {

@@ -2,9 +2,10 @@
 // activity's arguments: they name the cluster and the hash its run recorded), the SSH target of a
 // host, running a command (checking its exit code), and a wrapper that heartbeats while the
 // activity runs and classifies its errors.
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import type { InventoryStore } from '../src/inventory/store';
 import type { ClusterSpec } from '../src/model/cluster';
+import { HOST_KEY_MISSING, nonRetryable, UNKNOWN_HOST } from '../src/model/errors';
 import type { ClusterRef } from '../src/model/inventory';
 import type { SecretResolver } from '../src/secrets';
 import { classify } from './failures';
@@ -28,23 +29,23 @@ export interface HostRequest extends ClusterRequest {
   host: string;
 }
 
-export const fail = (type: string, message: string) =>
-  ApplicationFailure.create({ type, message, nonRetryable: true });
-
 /** The spec the run resolved, from the inventory as it is now; refused when it changed or is gone. */
 export function specOf(inventory: InventoryStore, ref: ClusterRef): ClusterSpec {
   const found = inventory.byRef(ref);
-  if (!found.ok) throw fail(found.kind, found.message);
+  if (!found.ok) throw nonRetryable(found.kind, found.message);
   return found.entry.cluster;
 }
 
 /** The SSH target of a host of the cluster (members and spare hosts alike), its key pinned. */
 export function sshTarget(cluster: ClusterSpec, name: string): SshTarget {
   const host = [...cluster.hosts, ...cluster.spareHosts].find((h) => h.name === name);
-  if (!host) throw fail('UnknownHost', `no host named ${name} in cluster ${cluster.name}`);
+  if (!host) throw nonRetryable(UNKNOWN_HOST, `no host named ${name} in cluster ${cluster.name}`);
   const hostKey = cluster.ssh?.knownHosts[name];
   if (!cluster.ssh || !hostKey)
-    throw fail('HostKeyMissing', `cluster.ssh.knownHosts has no pinned key for ${name}; nothing was run`);
+    throw nonRetryable(
+      HOST_KEY_MISSING,
+      `cluster.ssh.knownHosts has no pinned key for ${name}; nothing was run`,
+    );
   return {
     host: name,
     address: host.address,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InventoryStore } from '../src/inventory/store';
 import type { ClusterSpec } from '../src/model/cluster';
+import { INVALID_INPUT, INVENTORY_INCOMPLETE, nonRetryable } from '../src/model/errors';
 import { HealthBody } from '../src/model/health';
 import type { HealthWaitRequest, HealthWaitResult } from '../src/model/health-condition';
 import type { SecretResolver } from '../src/secrets';
@@ -8,7 +9,7 @@ import { clusterSecret, optionalClusterSecret } from './cluster-secrets';
 import { classify } from './failures';
 import { waitHealth } from './health-wait';
 import { activityPollDeps } from './poll';
-import { beating, type ClusterRequest, fail, specOf } from './remote';
+import { beating, type ClusterRequest, specOf } from './remote';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 import { WabaApiError } from './waba-api-errors';
 
@@ -23,7 +24,8 @@ async function accountBody(
   withCert: boolean,
 ): Promise<Record<string, string>> {
   const reg = cluster.registration;
-  if (!reg) throw fail('InventoryIncomplete', `cluster ${cluster.name} has no registration in the inventory`);
+  if (!reg)
+    throw nonRetryable(INVENTORY_INCOMPLETE, `cluster ${cluster.name} has no registration in the inventory`);
   const body: Record<string, string> = { cc: reg.cc, phone_number: reg.phoneNumber };
   if (withCert) body.cert = (await clusterSecret(secrets, cluster, 'registration.certRef')).trim();
   const pin = await optionalClusterSecret(secrets, cluster, 'registration.pinRef');
@@ -103,7 +105,8 @@ export function wabaApiActivities(deps: WabaActivityDeps) {
         cluster,
         (c) => `verification of cluster ${c.name}`,
         async (c) => {
-          if (!/^\d{3,8}$/.test(code)) throw fail('InvalidInput', 'a verification code is 3 to 8 digits');
+          if (!/^\d{3,8}$/.test(code))
+            throw nonRetryable(INVALID_INPUT, 'a verification code is 3 to 8 digits');
           const { status } = await new WabaApi(c, deps).authorized(
             'POST /v1/account/verify',
             'POST',
@@ -127,7 +130,7 @@ export function wabaApiActivities(deps: WabaActivityDeps) {
         (c) => `set shards on cluster ${c.name}`,
         async (c) => {
           if (![1, 2, 4, 8, 16, 32].includes(r.shards))
-            throw fail('InvalidInput', 'shards is one of 1, 2, 4, 8, 16, 32');
+            throw nonRetryable(INVALID_INPUT, 'shards is one of 1, 2, 4, 8, 16, 32');
           const body = { ...(await accountBody(deps.secrets, c, true)), shards: r.shards };
           for (let attempts = 1; ; attempts++) {
             try {

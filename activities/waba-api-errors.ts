@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { wabaApiErrorType, wabaApiHttpType } from '../src/model/errors';
 
 /** An error answered by the Webapp: HTTP status plus the first `errors[]` entry (reference §2, §4). */
 export class WabaApiError extends Error {
@@ -29,7 +30,7 @@ export function isRetryable(err: WabaApiError): boolean {
 /** Map an API error to a Temporal failure the retry policy understands. */
 export function toFailure(err: WabaApiError): ApplicationFailure {
   return ApplicationFailure.create({
-    type: err.code !== null ? `WabaApiError${err.code}` : `WabaApiHttp${err.status}`,
+    type: err.code !== null ? wabaApiErrorType(err.code) : wabaApiHttpType(err.status),
     message: err.message,
     nonRetryable: !isRetryable(err),
     details: [{ status: err.status, code: err.code, title: err.title }],

@@ -8,12 +8,8 @@ import { getKv } from '../lab/sim/db';
 import { decide, sendSignedCode } from '../src/client/decide';
 import { startRunbook } from '../src/client/runbooks';
 import { keyFileSigner } from '../src/signing/signer';
+import { statusQuery } from '../workflows/api';
 import { RUNBOOKS_QUEUE } from './temporal-names';
-
-interface RunStatus {
-  pendingGates?: { gate: string }[];
-  awaitingCode?: boolean;
-}
 
 export interface DrivenRun {
   workflowId: string;
@@ -41,7 +37,7 @@ export async function driveRunbook(
   let approved = false;
   let codeSent = false;
   for (const deadline = Date.now() + timeoutMs; !finished && Date.now() < deadline; ) {
-    const status = await handle.query<RunStatus>('status').catch(() => undefined);
+    const status = await handle.query(statusQuery).catch(() => undefined);
     if (!approved && status?.pendingGates?.some((g) => g.gate === gate)) {
       await decide(client, workflowId, 'approve', alice, { gate, note: 'bench' });
       approved = true;

@@ -30,7 +30,6 @@ import {
   type LockRun,
   type LockWaiter,
 } from '../src/model/cluster-lock';
-import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import {
   acquireUpdate,
   grantedSignal,
@@ -40,7 +39,8 @@ import {
   queueQuery,
   releaseUpdate,
   waitingSignal,
-} from './lib/cluster-lock';
+} from './api';
+import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import { failureText } from './lib/failure-text';
 
 const { lockHolderState } = proxyActivities<Activities>({

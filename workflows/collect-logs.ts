@@ -4,9 +4,10 @@ import type { OperableCluster } from '../src/model/cluster';
 import { CollectLogsInput } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp } from '../src/model/results';
+import { type PlanStep, planQuery } from './api';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, longActs } from './lib/hosts';
-import { type PlanStep, planQuery, resolveStep, SERVICE_OF_ROLE } from './lib/plan';
+import { resolveStep, SERVICE_OF_ROLE } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 export interface CollectLogsResult {

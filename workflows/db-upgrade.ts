@@ -8,14 +8,16 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OperableCluster } from '../src/model/cluster';
+import { DB_UPGRADE_FAILED, DB_UPGRADE_TIMED_OUT } from '../src/model/errors';
 import { DbUpgradeInput, RUNBOOK_INPUTS } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp } from '../src/model/results';
+import { type PlanStep, planQuery } from './api';
 import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { type PlanStep, planQuery, resolveStep, upSteps } from './lib/plan';
+import { resolveStep, upSteps } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 export interface DbUpgradeResult {
@@ -99,7 +101,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
       if (!(err instanceof ActivityFailure && err.cause instanceof TimeoutFailure)) throw err;
       await hostActs.removeDbUpgrade({ cluster: ref, host });
       throw ApplicationFailure.create({
-        type: 'DbUpgradeTimedOut',
+        type: DB_UPGRADE_TIMED_OUT,
         nonRetryable: true,
         message: `the dbupgrade job of v${toVersion} on ${host} did not finish within ${input.timeouts.job}; it was removed, app containers left untouched`,
       });
@@ -107,7 +109,7 @@ export async function dbUpgrade(raw: unknown): Promise<DbUpgradeResult> {
     if (outcome.exitCode !== 0) {
       await hostActs.removeDbUpgrade({ cluster: ref, host });
       throw ApplicationFailure.create({
-        type: 'DbUpgradeFailed',
+        type: DB_UPGRADE_FAILED,
         nonRetryable: true,
         message: `the dbupgrade job of v${toVersion} on ${host} exited ${outcome.exitCode}; app containers left untouched. Last lines:\n${outcome.lastLines.join('\n')}`,
       });

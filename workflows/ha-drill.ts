@@ -8,16 +8,24 @@ import type { ComposeVariant } from '../src/model/commands';
 import { composeCommand, hostComposeCall } from '../src/model/commands';
 import { chooseTarget, coreapps, type DrillSnapshot, type DrillTarget, snapshotOf } from '../src/model/drill';
 import { durationMs } from '../src/model/duration';
+import {
+  DRILL_FAILED,
+  DRILL_RESTORE_FAILED,
+  HEALTH_GATE_FAILED,
+  PRECHECK_FAILED,
+  TAKEOVER_TIMED_OUT,
+} from '../src/model/errors';
 import type { HealthSummary } from '../src/model/health';
 import { HaDrillInput, RUNBOOK_INPUTS } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { type PlanStep, planQuery } from './api';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
-import { HEALTH_GATE_FAILED, healthGate, waitForHealth } from './lib/health-gate';
+import { healthGate, waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
-import { type PlanStep, planQuery, resolveStep } from './lib/plan';
+import { resolveStep } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 /** Health is read this often while the takeover is measured: the measurement's resolution. */
@@ -104,7 +112,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     const choice = chooseTarget(cluster.hosts, before, input.target);
     if (!choice.ok) {
       throw ApplicationFailure.create({
-        type: 'PrecheckFailed',
+        type: PRECHECK_FAILED,
         nonRetryable: true,
         message: `cluster ${cluster.name} is not ready for a failover drill: ${choice.why}`,
       });
@@ -122,7 +130,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     const container = ps.find((c) => c.running)?.id;
     if (!container) {
       throw ApplicationFailure.create({
-        type: 'PrecheckFailed',
+        type: PRECHECK_FAILED,
         nonRetryable: true,
         message: `cluster ${cluster.name} is not ready for a failover drill: no running ${SERVICE} container on ${t.host}`,
       });
@@ -161,7 +169,7 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
     ).catch((err: unknown) => {
       if (!(err instanceof ApplicationFailure) || err.type !== HEALTH_GATE_FAILED) throw err;
       throw ApplicationFailure.create({
-        type: 'TakeoverTimedOut',
+        type: TAKEOVER_TIMED_OUT,
         nonRetryable: true,
         message: `no standby took over within ${timeouts.takeover} of stopping ${SERVICE} on ${t.host}: ${err.message}`,
       });
@@ -236,14 +244,14 @@ export async function haDrill(raw: unknown): Promise<HaDrillResult | PreviewResu
       await CancellationScope.nonCancellable(() => startAgain(t));
     } catch (restoreErr) {
       return ApplicationFailure.create({
-        type: 'DrillRestoreFailed',
+        type: DRILL_RESTORE_FAILED,
         nonRetryable: true,
         message: `${failureText(err)}; starting ${SERVICE} on ${t.host} again failed too, start it by hand: ${failureText(restoreErr)}`,
       });
     }
     if (isCancellation(err)) return err;
     return ApplicationFailure.create({
-      type: err instanceof ApplicationFailure && err.type ? err.type : 'DrillFailed',
+      type: err instanceof ApplicationFailure && err.type ? err.type : DRILL_FAILED,
       nonRetryable: true,
       message: `${failureText(err)}; ${SERVICE} on ${t.host} was started again`,
     });

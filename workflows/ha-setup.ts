@@ -8,11 +8,13 @@ import type { OperableCluster } from '../src/model/cluster';
 import type { ComposeVariant } from '../src/model/commands';
 import { type ContainerLines, containerLines, missingServices } from '../src/model/containers-wait';
 import { durationMs } from '../src/model/duration';
+import { CONTAINERS_NOT_RUNNING, HOST_NEWER_THAN_TARGET } from '../src/model/errors';
 import type { HealthSummary } from '../src/model/health';
 import { HaSetupInput, RUNBOOK_INPUTS } from '../src/model/inputs';
 import { type ClusterRef, inventoryOf, type Resolution } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
 import { compareVersions } from '../src/model/version';
+import { type PlanStep, planQuery } from './api';
 import { API_STEP, HOST_STEP } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
@@ -28,8 +30,6 @@ import { preflightHosts } from './lib/hosts';
 import {
   hostKeySteps,
   noteVariants,
-  type PlanStep,
-  planQuery,
   preflightSteps,
   psSteps,
   resolveStep,
@@ -321,7 +321,7 @@ function refuseNewerThan(states: HostContainers[], version: string): void {
   );
   if (newer.length > 0)
     throw ApplicationFailure.create({
-      type: 'HostNewerThanTarget',
+      type: HOST_NEWER_THAN_TARGET,
       nonRetryable: true,
       message: `refusing to set up v${version} over newer containers: ${newer.join(', ')}; is the inventory's version up to date?`,
     });
@@ -384,7 +384,7 @@ async function waitRunning(
   } catch (err) {
     if (timedOut(err) && Date.now() >= until)
       throw ApplicationFailure.create({
-        type: 'ContainersNotRunning',
+        type: CONTAINERS_NOT_RUNNING,
         nonRetryable: true,
         message: `not running after ${deadline}: no answer (${failureText(err)})`,
       });
@@ -408,7 +408,7 @@ async function pollRunningFromWorkflow(
     if (missing.length === 0) return flatten(states);
     if (Date.now() >= until) {
       throw ApplicationFailure.create({
-        type: 'ContainersNotRunning',
+        type: CONTAINERS_NOT_RUNNING,
         nonRetryable: true,
         message: `not running after ${deadline}: ${missing.join(', ')}`,
       });

@@ -4,8 +4,9 @@ import { summarizeHealth } from '../src/model/health';
 import { HealthCheckInput } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { HealthCheckResult } from '../src/model/results';
+import { planQuery } from './api';
 import { plainRun } from './lib/gated-run';
-import { planQuery, resolveStep } from './lib/plan';
+import { resolveStep } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 const { wabaHealth } = proxyActivities<Activities>({

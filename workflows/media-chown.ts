@@ -11,6 +11,7 @@ import {
 import { chownPollMs, type MediaChownProgress } from '../src/model/chown-progress';
 import { mediaDirOf, type OperableCluster } from '../src/model/cluster';
 import { durationMs } from '../src/model/duration';
+import { INVALID_INPUT, MEDIA_CHOWN_FAILED } from '../src/model/errors';
 import { MEDIA_WINDOW_FIELDS, type MediaChownInput, MediaChownInput as Schema } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp } from '../src/model/results';
@@ -22,11 +23,12 @@ import {
   recurringWindowProblems,
   windowState,
 } from '../src/model/window';
+import { type PlanStep, planQuery } from './api';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { plainRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { type PlanStep, planQuery, resolveStep } from './lib/plan';
-import { INVALID_INPUT, validateInput } from './lib/validate';
+import { resolveStep } from './lib/plan';
+import { validateInput } from './lib/validate';
 
 export interface MediaChownResult {
   cluster: string;
@@ -140,7 +142,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
         // resumes where it left off), a few times at most.
         if (restarts >= MAX_RESTARTS)
           throw ApplicationFailure.create({
-            type: 'MediaChownFailed',
+            type: MEDIA_CHOWN_FAILED,
             nonRetryable: true,
             message: `the chown on ${web.name} stopped without an exit code ${restarts + 1} times (the Webapp container restarted?); ${last.remaining} files not owned by root`,
           });
@@ -161,7 +163,7 @@ export async function mediaChown(raw: unknown, runs = 1): Promise<MediaChownResu
     }
     if (last.exitCode !== 0 || last.remaining > 0) {
       throw ApplicationFailure.create({
-        type: 'MediaChownFailed',
+        type: MEDIA_CHOWN_FAILED,
         nonRetryable: true,
         message: `chown on ${web.name} exited ${last.exitCode} with ${last.remaining} files not owned by root`,
       });

@@ -4,10 +4,12 @@ import type { Activities } from '../activities';
 import type { ContainerState } from '../activities/compose';
 import type { HostSpec, OperableCluster } from '../src/model/cluster';
 import type { ComposeVariant } from '../src/model/commands';
+import { PRECHECK_FAILED } from '../src/model/errors';
 import type { HealthSummary } from '../src/model/health';
 import { MulticonnectExpandInput, RUNBOOK_INPUTS } from '../src/model/inputs';
 import { inventoryOf, type Resolution } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { type PlanStep, planQuery } from './api';
 import { API_STEP, HOST_STEP } from './lib/activity-options';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
@@ -16,8 +18,6 @@ import { preflightHosts } from './lib/hosts';
 import {
   hostKeySteps,
   noteVariants,
-  type PlanStep,
-  planQuery,
   preflightSteps,
   psSteps,
   resolveStep,
@@ -78,7 +78,7 @@ export async function multiconnectExpand(raw: unknown): Promise<MulticonnectExpa
     const before = await waitForHealth(apiReq, 'registered and healthy', {}, '1m');
     if (before.verdict === 'unregistered' || before.verdict === 'degraded') {
       throw ApplicationFailure.create({
-        type: 'PrecheckFailed',
+        type: PRECHECK_FAILED,
         nonRetryable: true,
         message: `cluster ${cluster.name} is not ready for Multiconnect: ${before.verdict}${before.reasons.length ? ` (${before.reasons.join('; ')})` : ''}`,
       });

@@ -2,13 +2,15 @@
 // the cluster was started with; data only with removeVolumes and a second approval.
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { OperableCluster, Role } from '../src/model/cluster';
+import { CONTAINERS_LEFT } from '../src/model/errors';
 import { RUNBOOK_INPUTS, UninstallInput } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { type PlanStep, planQuery } from './api';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { gatedRun } from './lib/gated-run';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { type PlanStep, planQuery, resolveStep } from './lib/plan';
+import { resolveStep } from './lib/plan';
 import { validateInput } from './lib/validate';
 
 export interface UninstallResult {
@@ -131,7 +133,7 @@ export async function uninstall(raw: unknown): Promise<UninstallResult | Preview
     const remaining = left.flat().map((c) => c.name);
     if (remaining.length > 0) {
       throw ApplicationFailure.create({
-        type: 'ContainersLeft',
+        type: CONTAINERS_LEFT,
         nonRetryable: true,
         message: `containers left after down: ${remaining.join(', ')}`,
       });

@@ -13,22 +13,30 @@ import {
 } from '@temporalio/workflow';
 import { type HostSpec, mediaDirOf, type OperableCluster, type Role } from '../src/model/cluster';
 import { type ComposeVariant, composeCommand, hostComposeCall } from '../src/model/commands';
+import {
+  HEALTH_GATE_FAILED,
+  HOST_NEWER_THAN_TARGET,
+  PLAN_UNSTABLE,
+  UPGRADE_FAILED,
+  UPGRADE_ROLLED_BACK,
+} from '../src/model/errors';
 import type { HealthSummary } from '../src/model/health';
 import { RUNBOOK_INPUTS, UpgradeInput } from '../src/model/inputs';
 import { type ClusterRef, inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
 import { compareVersions, VERSION_PATTERN } from '../src/model/version';
 import { windowState } from '../src/model/window';
-import type { DbUpgradeResult } from './db-upgrade';
+import { type PlanStep, planQuery } from './api';
+import { type DbUpgradeResult, dbUpgrade } from './db-upgrade';
 import { planHashOf } from './lib/approval';
 import { holdClusterLock, releaseClusterLock } from './lib/cluster-lock';
 import { failureText } from './lib/failure-text';
 import { gatedRun } from './lib/gated-run';
-import { HEALTH_GATE_FAILED, waitForHealth } from './lib/health-gate';
+import { waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs, hostsWithRole } from './lib/hosts';
-import { type PlanStep, planQuery, resolveStep, SERVICE_OF_ROLE, upSteps } from './lib/plan';
+import { resolveStep, SERVICE_OF_ROLE, upSteps } from './lib/plan';
 import { requireScheduledForPreApproval, validateInput } from './lib/validate';
-import type { MediaChownResult } from './media-chown';
+import { type MediaChownResult, mediaChown as mediaChownWorkflow } from './media-chown';
 
 export interface UpgradeResult {
   cluster: string;
@@ -297,7 +305,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
       );
       if (newer.length > 0)
         throw ApplicationFailure.create({
-          type: 'HostNewerThanTarget',
+          type: HOST_NEWER_THAN_TARGET,
           nonRetryable: true,
           message: `refusing to downgrade: ${newer.map((s) => `${s.service} on ${s.host.name} runs v${s.from}`).join(', ')}, newer than v${toVersion}`,
         });
@@ -338,7 +346,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
       }
       if (reopened >= MAX_REOPENS)
         throw ApplicationFailure.create({
-          type: 'PlanUnstable',
+          type: PLAN_UNSTABLE,
           nonRetryable: true,
           message: `the hosts of cluster ${cluster.name} kept changing while the gate waited (${MAX_REOPENS} times): nothing was upgraded`,
         });
@@ -353,7 +361,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
     let db: DbUpgradeResult | 'skipped' = 'skipped';
     if (dbUp) {
       progress.stage('dbUpgrade');
-      db = await executeChild('dbUpgrade', {
+      db = await executeChild(dbUpgrade, {
         workflowId: `${id}/dbUpgrade`,
         args: [
           {
@@ -380,7 +388,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
         progress.host(u.host.name, `back on v${u.rollbackTo}`);
       }
       throw ApplicationFailure.create({
-        type: 'UpgradeRolledBack',
+        type: UPGRADE_ROLLED_BACK,
         nonRetryable: true,
         message: `${why}; rolled back ${rollbackText(upgraded)}${doneText}`,
       });
@@ -398,7 +406,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
         } catch (err) {
           if (err instanceof ApplicationFailure) {
             throw ApplicationFailure.create({
-              type: 'UpgradeFailed',
+              type: UPGRADE_FAILED,
               nonRetryable: true,
               message: `${why}; rollback not done (${err.message}); hosts left as they are`,
             });
@@ -408,7 +416,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
         return rollbackAll(why);
       }
       throw ApplicationFailure.create({
-        type: 'UpgradeFailed',
+        type: UPGRADE_FAILED,
         nonRetryable: true,
         message: `${why}; rollback is off: hosts left as they are`,
       });
@@ -522,7 +530,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
         // The chown keeps to the upgrade's window (unless the upgrade was forced outside it): it
         // stops when the window closes and resumes at its next opening, as a mediaChown does.
         const w = input.window && !input.force ? input.window : undefined;
-        const handle = await startChild('mediaChown', {
+        const handle = await startChild(mediaChownWorkflow, {
           workflowId: `${id}/mediaChown`,
           args: [
             w
@@ -534,7 +542,7 @@ export async function upgrade(raw: unknown): Promise<UpgradeResult | PreviewResu
           ],
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
-        chownChild = handle.result() as Promise<MediaChownResult>;
+        chownChild = handle.result();
         // Awaited at the end; until then a failure of the child must not count as unhandled.
         chownChild.catch(() => undefined);
       }

@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { decide, sendSignedCode } from '../client/decide';
 import { InputError, plan, status } from '../client/runbooks';
-import { oneLine, pendingGates, pendingText, planText, type StatusView, statusText } from '../client/views';
+import { oneLine, pendingGates, pendingText, planText, statusText } from '../client/views';
 import { Identity } from '../model/approvals';
 import type { Signer } from '../signing/signer';
 
@@ -170,7 +170,7 @@ export async function runCommand(
       }
       case 'status': {
         const s = await client.withDeadline(deadline(), () => status(client, cmd.run));
-        return statusText(cmd.run, s as StatusView, now());
+        return statusText(cmd.run, s, now());
       }
       case 'plan': {
         const steps = await client.withDeadline(deadline(), () => plan(client, cmd.run));

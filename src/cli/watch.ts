@@ -2,8 +2,9 @@
 // closed, the code awaited, the last error), one line each (text) or one JSON object each (json,
 // newline-delimited), then how it ended.
 import type { Client } from '@temporalio/client';
+import { type RunStatus, statusQuery } from '../../workflows/api';
 import { InputError } from '../client/errors';
-import { oneLine, type StatusView } from '../client/views';
+import { oneLine } from '../client/views';
 import { Duration, durationMs } from '../model/duration';
 import type { Format } from './output';
 
@@ -41,7 +42,7 @@ const OUTCOME: Record<string, WatchEnd['outcome']> = {
 };
 
 /** What changed between two readings, as lines an operator reads. */
-export function changes(id: string, before: StatusView | undefined, now: StatusView): string[] {
+export function changes(id: string, before: RunStatus | undefined, now: RunStatus): string[] {
   const lines: string[] = [];
   if (now.stage !== before?.stage) lines.push(`stage: ${now.stage ?? '?'}`);
   for (const [host, what] of Object.entries(now.hosts ?? {}))
@@ -72,12 +73,12 @@ export async function watchRun(client: Client, id: string, o: WatchOptions): Pro
   const clock = () => new Date().toISOString().slice(11, 19);
   const handle = client.workflow.getHandle(id);
   const until = Date.now() + (o.maxMs ?? MAX_WATCH_MS);
-  let last: StatusView | undefined;
+  let last: RunStatus | undefined;
   for (;;) {
     const described = await handle.describe();
     if (described.status.name !== 'RUNNING') break;
     const st = await client
-      .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query<StatusView>('status'))
+      .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery))
       .catch(() => undefined);
     if (st) {
       const lines = changes(id, last, st);

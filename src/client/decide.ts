@@ -2,8 +2,13 @@
 // hash, the approvers' key fingerprints), build the text that binds them, sign it with the
 // operator's SSH key, then send it as an Update. Used by the CLI, ChatOps and the tests.
 import type { Client } from '@temporalio/client';
-import { approveUpdate, type DecisionResult, rejectUpdate } from '../../workflows/lib/approval';
-import { verificationCodeUpdate } from '../../workflows/lib/verification-code';
+import {
+  approveUpdate,
+  type DecisionResult,
+  rejectUpdate,
+  statusQuery,
+  verificationCodeUpdate,
+} from '../../workflows/api';
 import type { ApproveArgs, CodeArgs, RejectArgs } from '../model/approvals';
 import { canonicalJson } from '../model/canonical';
 import { decisionText, normalIdentity, sha256Hex, startText } from '../model/decisions';
@@ -22,19 +27,10 @@ export interface RunForDecision {
   codePlan?: string;
 }
 
-interface StatusForDecision {
-  pendingGates?: { gate: string; plan: string }[];
-  approvers?: Record<string, string[]>;
-  codePlan?: string;
-}
-
 /** The run as its `status` query shows it, and its current run id. */
 export async function runForDecision(client: Client, workflowId: string): Promise<RunForDecision> {
   const handle = client.workflow.getHandle(workflowId);
-  const [described, status] = await Promise.all([
-    handle.describe(),
-    handle.query<StatusForDecision>('status'),
-  ]);
+  const [described, status] = await Promise.all([handle.describe(), handle.query(statusQuery)]);
   return {
     workflowId,
     runId: described.runId,

@@ -1,7 +1,7 @@
 // Typed helpers to start runbooks and act on runs: used by the CLI, the ChatOps endpoint and tests.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { z } from 'zod';
-import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { planQuery, statusQuery, WabaCluster, WabaRunbook } from '../../workflows/api';
 import { MOVED_TO_INVENTORY, RUNBOOK_INPUTS } from '../model/inputs';
 import { isDisruptive, isGated } from '../model/runbooks';
 import { runSummary } from '../model/summary';
@@ -96,6 +96,5 @@ export async function startRunbook(
   }
 }
 
-export const status = (client: Client, id: string) =>
-  client.workflow.getHandle(id).query<Record<string, unknown>>('status');
-export const plan = (client: Client, id: string) => client.workflow.getHandle(id).query<unknown[]>('plan');
+export const status = (client: Client, id: string) => client.workflow.getHandle(id).query(statusQuery);
+export const plan = (client: Client, id: string) => client.workflow.getHandle(id).query(planQuery);

@@ -10,7 +10,7 @@ import {
   type ScheduleDescription,
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { WabaCluster, WabaRunbook } from '../../workflows/api';
 import { isGated } from '../model/runbooks';
 import { runSummary } from '../model/summary';
 import type { Signer } from '../signing/signer';

@@ -1,29 +1,8 @@
 // What an operator reads about runs, shared by the CLI's text output and the ChatOps answers: the
 // open gates across runs, a run's status and its plan, each as data and as a few readable lines.
 import type { Client } from '@temporalio/client';
+import type { RunStatus } from '../../workflows/api';
 import { status } from './runbooks';
-
-export interface GateView {
-  gate: string;
-  openedAt?: string;
-  approvals?: string[];
-  needed?: number;
-  plan?: string;
-  reopenedBecause?: string;
-}
-
-/** The parts of a run's `status` query these views read. */
-export interface StatusView {
-  runbook?: string;
-  cluster?: string;
-  stage?: string;
-  hosts?: Record<string, string>;
-  lastError?: string | null;
-  pendingGates?: GateView[];
-  awaitingCode?: boolean;
-  requestedBy?: string;
-  requester?: { name: string; authenticated: boolean };
-}
 
 /** One open gate of one running run (`pending`). */
 export interface PendingGate {
@@ -68,7 +47,7 @@ export async function pendingGates(
       client
         .withDeadline(o.deadline, () => status(client, id))
         .then(
-          (s) => ({ id, s: s as StatusView }),
+          (s) => ({ id, s }),
           () => ({ id, s: undefined }),
         ),
     ),
@@ -125,7 +104,7 @@ export function pendingText(p: Pending, nowMs: number): string {
 }
 
 /** The run's stage, open gates, the code it waits for, its last error; per host with `hosts`. */
-export function statusText(run: string, s: StatusView, nowMs: number, o: { hosts?: boolean } = {}): string {
+export function statusText(run: string, s: RunStatus, nowMs: number, o: { hosts?: boolean } = {}): string {
   const gates = (s.pendingGates ?? []).map(
     (g) =>
       `${g.gate} (${progress(g)}, open ${age(g.openedAt, nowMs)}${g.plan ? `, plan ${g.plan.slice(0, 12)}` : ''})`,

@@ -1,6 +1,7 @@
 // The inventory as the worker's activities see it: loaded once at start (invalid: the worker does
 // not start), re-read when its files change (invalid then: the last good one stays, the problems
 // are logged), and the one place a cluster name becomes a spec.
+import { INVENTORY_CHANGED, UNKNOWN_CLUSTER } from '../model/errors';
 import type { ClusterRef } from '../model/inventory';
 import {
   EMPTY_SOURCE,
@@ -14,7 +15,7 @@ import {
 
 export type InventoryLookup =
   | { ok: true; entry: InventoryEntry }
-  | { ok: false; kind: 'UnknownCluster' | 'InventoryChanged'; message: string };
+  | { ok: false; kind: typeof UNKNOWN_CLUSTER | typeof INVENTORY_CHANGED; message: string };
 
 export interface InventoryStoreOptions {
   /** Look at the files' size and time at most this often (default 1 s). */
@@ -81,7 +82,7 @@ export class InventoryStore {
     const known = [...inventory.clusters.keys()];
     return {
       ok: false,
-      kind: 'UnknownCluster',
+      kind: UNKNOWN_CLUSTER,
       message:
         inventory.source === EMPTY_SOURCE
           ? `cluster "${name}" is not in the worker's inventory: the worker has none (set WABA_INVENTORY; docs/configuration.md#the-inventory)`
@@ -98,7 +99,7 @@ export class InventoryStore {
     if (!found.ok || found.entry.specHash === ref.specHash) return found;
     return {
       ok: false,
-      kind: 'InventoryChanged',
+      kind: INVENTORY_CHANGED,
       message:
         `cluster ${ref.name} changed in the worker's inventory since this run resolved it ` +
         `(spec ${ref.specHash.slice(0, 12)}… then, ${found.entry.specHash.slice(0, 12)}… now); ` +

@@ -2,17 +2,11 @@
  * The cluster lock: one disruptive run per cluster at a time (docs/approvals.md "One disruptive run
  * per cluster"). A long-lived `clusterLock` workflow per cluster holds the lock's state; runs ask
  * it through activities (update-with-start), it answers waiting runs with signals. This file holds
- * the names and shapes both sides share. Workflow-safe: types, names and pure functions only.
+ * the shapes both sides share (its messages are in workflows/api.ts). Workflow-safe: types, names
+ * and pure functions only.
  */
 
 export const CLUSTER_LOCK_WORKFLOW = 'clusterLock';
-
-/** Updates of the lock workflow (sent by activities: a workflow cannot update another one). */
-export const LOCK_UPDATES = { acquire: 'acquire', leave: 'leave', release: 'release' } as const;
-/** Queries of the lock workflow. */
-export const LOCK_QUERIES = { holder: 'holder', queue: 'queue', grants: 'grants' } as const;
-/** Signals the lock sends to a waiting run: the lock is yours; who holds it now and your place. */
-export const LOCK_SIGNALS = { granted: 'clusterLockGranted', waiting: 'clusterLockWaiting' } as const;
 
 /** How a run waits for a busy cluster (the input's `whenBusy` and `lockWait`). */
 export const LOCK_WAIT = { default: '1h', min: '1s', max: '24h' } as const;

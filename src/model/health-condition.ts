@@ -5,9 +5,6 @@ import { coreapps, rejoined, tookOver } from './drill';
 import type { HealthSummary } from './health';
 import type { ClusterRef } from './inventory';
 
-/** The failure type of a health gate whose deadline passed. */
-export const HEALTH_GATE_FAILED = 'HealthGateFailed';
-
 /**
  * Every field given must hold (an empty condition holds for any answer). Verdicts are matched
  * exactly, except that `multiconnect-connected` alone stands for any `multiconnect-connected:<n>`.

@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { buildProgram } from '../../src/cli/program';
 import { PROJECT_ROOT } from '../../src/config';
 import { RUNBOOK_NAMES } from '../../src/model/runbooks';
+import { statusQuery } from '../../workflows/api';
 import { type CliResult, runCli } from '../support/cli-process';
 import {
   fakeCluster,
@@ -223,7 +224,7 @@ describe('-o json of every command, against runs on the dev server', () => {
       const handle = client.workflow.getHandle(id);
       await until(
         'the register gate',
-        () => handle.query<{ pendingGates?: { gate: string }[] }>('status'),
+        () => handle.query(statusQuery),
         (s) => Boolean(s.pendingGates?.some((g) => g.gate === 'register')),
         30_000,
       );
@@ -292,7 +293,7 @@ describe('-o json of every command, against runs on the dev server', () => {
 
       await until(
         'the run to wait for the code',
-        () => handle.query<{ awaitingCode?: boolean }>('status'),
+        () => handle.query(statusQuery),
         (s) => Boolean(s.awaitingCode),
         30_000,
       );
@@ -343,7 +344,7 @@ describe('-o json of every command, against runs on the dev server', () => {
         () =>
           client.workflow
             .getHandle(id)
-            .query<{ pendingGates?: unknown[] }>('status')
+            .query(statusQuery)
             .catch(() => ({ pendingGates: [] })),
         (s) => Boolean(s.pendingGates?.length),
         30_000,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
 import { freePort } from '../../src/free-port';
-import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { WabaCluster, WabaRunbook } from '../../workflows/api';
 import { haSetupInput, multiconnectInput, until } from '../support/fake-cluster';
 import { testClient } from '../support/temporal';
 

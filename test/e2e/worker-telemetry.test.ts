@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/free-port';
 import { GATE_WAIT_BUCKETS } from '../../workers/telemetry';
+import { statusQuery } from '../../workflows/api';
 import { approve, reject, signedInput } from '../support/decide';
 import { runFailure, upgradeInput, within } from '../support/fake-cluster';
 import { testClient } from '../support/temporal';
@@ -47,8 +48,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 async function gateOpen(id: string): Promise<void> {
   const handle = temporal.client.workflow.getHandle(id);
   for (let i = 0; i < 100; i++) {
-    const s = await handle.query<{ pendingGates: unknown[] }>('status').catch(() => undefined);
-    if (s && s.pendingGates.length > 0) return;
+    const s = await handle.query(statusQuery).catch(() => undefined);
+    if (s?.pendingGates?.length) return;
     await sleep(200);
   }
   throw new Error(`gate of ${id} did not open in 20 s`);

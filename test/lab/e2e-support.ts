@@ -14,6 +14,7 @@ import { cleanSlate } from '../../lab/operator';
 import { signWebhook } from '../../src/chatops/verify';
 import { startRunbook } from '../../src/client/runbooks';
 import { PROJECT_ROOT } from '../../src/config';
+import { statusQuery } from '../../workflows/api';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { approve, labSigner, sendCode } from './decide';
 
@@ -160,14 +161,7 @@ export async function chatWebhook(url: string, secret: string, user: string, tex
   return ((await res.json()) as { text: string }).text;
 }
 
-export interface RunStatus {
-  stage: string;
-  pendingGates?: { gate: string }[];
-  awaitingCode?: boolean;
-}
-
-export const statusOf = (client: Client, id: string) =>
-  client.workflow.getHandle(id).query<RunStatus>('status');
+export const statusOf = (client: Client, id: string) => client.workflow.getHandle(id).query(statusQuery);
 
 export const gateOpen = (client: Client, id: string, gate: string, timeoutMs = 120_000) =>
   until(

@@ -16,6 +16,7 @@ import { cleanSlate } from '../../lab/operator';
 import { PROJECT_ROOT } from '../../src/config';
 import { type DevServer, startDevServer } from '../../src/devserver';
 import { freePort } from '../../src/free-port';
+import { statusQuery } from '../../workflows/api';
 import { browserUnavailable, launchChromium, startFromWebUi } from '../support/browser';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
@@ -34,13 +35,6 @@ const INPUTS = {
   upgrade: { cluster: 'lab', toVersion: TO, requestedBy: 'carol', timeouts: { health: '1m' } },
   uninstall: { cluster: 'lab', requestedBy: 'carol' },
 } as const;
-
-interface Status {
-  stage: string;
-  pendingGates?: { gate: string }[];
-  awaitingCode?: boolean;
-  inventory?: { specHash: string };
-}
 
 describe.skipIf(unavailable)('inputs of a few lines, through the CLI and the Web UI, on the lab', () => {
   const inventory = new TestInventory('few-lines');
@@ -63,7 +57,7 @@ describe.skipIf(unavailable)('inputs of a few lines, through the CLI and the Web
       return { code: err.code, out: err.stdout + err.stderr };
     }
   };
-  const status = (id: string) => client.workflow.getHandle(id).query<Status>('status');
+  const status = (id: string) => client.workflow.getHandle(id).query(statusQuery);
   const gate = (id: string, name: string) =>
     until(
       `gate ${name} of ${id}`,

@@ -14,6 +14,7 @@ import { labState, up } from '../../lab/lab';
 import { cleanSlate, ssh } from '../../lab/operator';
 import { hostDir } from '../../lab/paths';
 import { PROJECT_ROOT } from '../../src/config';
+import { type GatedRunStatus, statusQuery } from '../../workflows/api';
 import { historyText, testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
@@ -56,10 +57,7 @@ describe.skipIf(unavailable)('haSetup and multiconnectExpand on the lab', () => 
   const delta = (after: Record<string, number>, before: Record<string, number>, k: string) =>
     (after[k] ?? 0) - (before[k] ?? 0);
   const describeRun = (id: string) => client.workflow.getHandle(id).describe();
-  const status = (id: string) =>
-    client.workflow
-      .getHandle(id)
-      .query<{ stage: string; pendingGates: { gate: string }[]; awaitingCode: boolean }>('status');
+  const status = (id: string) => client.workflow.getHandle(id).query(statusQuery) as Promise<GatedRunStatus>;
   const failureOf = (id: string) => failureOfRun(client, id);
   const scheduledActivities = async (id: string) => {
     const history = await client.workflow.getHandle(id).fetchHistory();

@@ -18,7 +18,7 @@ import { compose } from '../../lab/operator';
 import { createChatopsServer } from '../../src/chatops/server';
 import { runForDecision, signedDecision } from '../../src/client/decide';
 import { keyFileSigner } from '../../src/signing/signer';
-import { approveUpdate } from '../../workflows/lib/approval';
+import { approveUpdate, statusQuery } from '../../workflows/api';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
@@ -38,18 +38,6 @@ const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-signed-${process.pid}`;
 const HOOK_SECRET = `hook-${randomUUID()}`;
 
-interface Status {
-  stage: string;
-  requester?: { name: string; authenticated: boolean };
-  pendingGates?: {
-    gate: string;
-    plan: string;
-    approvals: string[];
-    needed: number;
-    reopenedBecause?: string;
-  }[];
-}
-
 describe.skipIf(unavailable)('signed approvals on the lab', () => {
   const inventory = new TestInventory('signed');
   let worker: WorkerProcess | undefined;
@@ -58,7 +46,7 @@ describe.skipIf(unavailable)('signed approvals on the lab', () => {
   let chatops: ReturnType<typeof createChatopsServer> | undefined;
   let chatopsUrl = '';
 
-  const status = (id: string) => client.workflow.getHandle(id).query<Status>('status');
+  const status = (id: string) => client.workflow.getHandle(id).query(statusQuery);
   const chat = (user: string, text: string) => chatWebhook(chatopsUrl, HOOK_SECRET, user, text);
   /** The reason an Update was refused with. */
   const refusal = async (p: Promise<unknown>) => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_OF_ENGINE } from '../../lab/inventory';
 import { docker, labState, up } from '../../lab/lab';
 import { startRunbook } from '../../src/client/runbooks';
+import { type RunStatus, statusQuery } from '../../workflows/api';
 import type { Parked, UpgradeResult } from '../../workflows/upgrade';
 import { testClient } from '../support/temporal';
 import { nextWholeMinute, windowClosingAt } from '../support/window-times';
@@ -27,11 +28,9 @@ const ZONE = 'Europe/Rome';
 const iso = (t: number) => new Date(t).toISOString();
 const APPROVE_BEFORE_CLOSE_MS = 6_000;
 
-interface ParkStatus {
-  stage: string;
+interface ParkStatus extends RunStatus {
   parked: Parked | null;
   healthGates: UpgradeResult['gates'];
-  hosts: Record<string, string>;
 }
 
 describe.skipIf(unavailable)('an upgrade whose window closes mid-way, on the lab', () => {
@@ -103,7 +102,7 @@ describe.skipIf(unavailable)('an upgrade whose window closes mid-way, on the lab
         labSigner('carol'),
       );
       const handle = client.workflow.getHandle(workflowId);
-      const statusOf = () => handle.query<ParkStatus>('status');
+      const statusOf = () => handle.query(statusQuery) as Promise<ParkStatus>;
       await gateOpen(client, workflowId, 'upgrade');
       // Approved six seconds before the close: after the approval the run reads every host again
       // (about 3 s here), so the first batch starts inside the window, and the window closes while

@@ -22,6 +22,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { clusterLockId } from '../../activities/cluster-lock';
 import { inventoryActivities } from '../../activities/inventory';
 import { resolveTemporalCli } from '../../src/devserver';
+import { statusQuery } from '../../workflows/api';
 import seed from '../fixtures/seed-health.json';
 import { approve, sendCode, signedInput } from '../support/decide';
 import {
@@ -88,10 +89,7 @@ describe.runIf(recording)('record histories', () => {
   it('haSetup (approval, code) and multiconnectExpand, with faked activities', async () => {
     const fake = fakeCluster();
     await withWorker(fake.activities, async ({ client, taskQueue }) => {
-      const status = (id: string) =>
-        client.workflow
-          .getHandle(id)
-          .query<{ pendingGates?: { gate: string }[]; awaitingCode?: boolean }>('status');
+      const status = (id: string) => client.workflow.getHandle(id).query(statusQuery);
       const ha = await client.workflow.start('haSetup', {
         taskQueue,
         workflowId: 'lab/haSetup/recorded',
@@ -140,8 +138,7 @@ describe.runIf(recording)('record histories', () => {
   it('upgrade 2.29.1 -> 2.29.3 (dbUpgrade and mediaChown children), with faked activities', async () => {
     const fake = fakeCluster({ setUp: true, version: '2.29.1' });
     await withWorker(fake.activities, async ({ client, taskQueue }) => {
-      const status = (id: string) =>
-        client.workflow.getHandle(id).query<{ pendingGates?: { gate: string }[] }>('status');
+      const status = (id: string) => client.workflow.getHandle(id).query(statusQuery);
       const up = await client.workflow.start('upgrade', {
         taskQueue,
         workflowId: 'lab/upgrade/recorded',
@@ -198,7 +195,7 @@ describe.runIf(recording)('record histories', () => {
       });
       await until(
         'the drill gate',
-        () => drill.query<{ pendingGates?: { gate: string }[] }>('status'),
+        () => drill.query(statusQuery),
         (s) => Boolean(s.pendingGates?.length),
         30_000,
       );

@@ -4,8 +4,8 @@ import { defineQuery, setHandler, sleep } from '@temporalio/workflow';
 import { ApprovalPolicy, type Decision, PreApproval, type RefusedDecision } from '../../src/model/approvals';
 import { sha256Hex } from '../../src/model/decisions';
 import { fingerprintOfLine } from '../../src/model/ssh/public-key';
-import { ApprovalGates, type PendingGate } from '../../workflows/lib/approval';
-import type { PlanStep } from '../../workflows/lib/plan';
+import type { PendingGate, PlanStep } from '../../workflows/api';
+import { ApprovalGates } from '../../workflows/lib/approval';
 import { validateInput } from '../../workflows/lib/validate';
 import { type ReceivedCode, type RefusedCode, VerificationCode } from '../../workflows/lib/verification-code';
 

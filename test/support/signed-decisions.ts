@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { runForDecision, signedDecision } from '../../src/client/decide';
 import type { ApproveArgs, PreApproval, RejectArgs } from '../../src/model/approvals';
 import { preApprovalText } from '../../src/model/decisions';
-import { approveUpdate, type DecisionResult, rejectUpdate } from '../../workflows/lib/approval';
+import { approveUpdate, type DecisionResult, rejectUpdate } from '../../workflows/api';
 import { testKey } from './keys';
 
 /** A plan hash as gates show it and decisions carry it: sha256 hex. */

@@ -25,20 +25,22 @@ import {
   approveSignal,
   approveUpdate,
   type DecisionResult,
-  planHashOf,
   rejectSignal,
   rejectUpdate,
-} from '../../workflows/lib/approval';
-import { verificationCodeSignal, verificationCodeUpdate } from '../../workflows/lib/verification-code';
+  verificationCodeSignal,
+  verificationCodeUpdate,
+} from '../../workflows/api';
+import { planHashOf } from '../../workflows/lib/approval';
 import { approve as cliApprove, reject as cliReject, sendCode } from '../support/decide';
 import {
-  type CodeTestStatus,
+  codeStatusQuery,
   codeTest,
   GATE_TEST_CLUSTER,
   GATE_TEST_RUNBOOK,
   GATE_TEST_SPEC_HASH,
   type GateTestInput,
   type GateTestStatus,
+  gateStatusQuery,
   gateSteps,
   gateTest,
 } from '../support/gate-workflows';
@@ -211,8 +213,8 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => 
   }
 }
 
-const gateStatus = (handle: WorkflowHandle) => handle.query<GateTestStatus>('status');
-const codeStatus = (handle: WorkflowHandle) => handle.query<CodeTestStatus>('status');
+const gateStatus = (handle: WorkflowHandle) => handle.query(gateStatusQuery);
+const codeStatus = (handle: WorkflowHandle) => handle.query(codeStatusQuery);
 
 function gateOpen(handle: WorkflowHandle, gate: string): Promise<GateTestStatus> {
   return until(

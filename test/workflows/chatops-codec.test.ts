@@ -16,6 +16,7 @@ import { createChatopsServer } from '../../src/chatops/server';
 import { signSlack, signWebhook } from '../../src/chatops/verify';
 import { dataConverterFromEnv } from '../../src/codec/keys';
 import { connectClient } from '../../src/temporal-client';
+import { type GatedRunStatus, statusQuery } from '../../workflows/api';
 import { signedInput } from '../support/decide';
 import { fakeCluster, haSetupInput, until, within } from '../support/fake-cluster';
 import { approverKeyLine } from '../support/inventory';
@@ -152,7 +153,7 @@ describe('ChatOps with the payload codec (real dev server, real HTTP)', () => {
         });
         await until(
           'gate register to open',
-          () => handle.query<{ pendingGates: { gate: string }[] }>('status'),
+          () => handle.query(statusQuery) as Promise<GatedRunStatus>,
           (s) => s.pendingGates.some((g) => g.gate === 'register'),
         );
 

@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createChatopsServer } from '../../src/chatops/server';
 import { signSlack, signWebhook } from '../../src/chatops/verify';
-import type { PendingGate } from '../../workflows/lib/approval';
+import { type GatedRunStatus, statusQuery } from '../../workflows/api';
 import { fakeCluster, haSetupInput, scenario, until, within } from '../support/fake-cluster';
 import { approverKeyLine } from '../support/inventory';
 import { testKey } from '../support/keys';
@@ -22,13 +22,7 @@ const IDENTITIES = new Map([
   ['bot-carol', 'carol'], // an approver who requested the run: self-approval is off
 ]);
 
-interface Status {
-  stage: string;
-  pendingGates: PendingGate[];
-  awaitingCode: boolean;
-  decisions: unknown[];
-}
-const statusOf = (h: WorkflowHandle) => h.query<Status>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<GatedRunStatus>;
 
 interface Sent {
   status: number;
@@ -191,7 +185,7 @@ describe('chatops endpoint', () => {
         await until(
           'the verification code wait',
           () => statusOf(handle),
-          (s) => s.awaitingCode,
+          (s) => s.awaitingCode === true,
         );
 
         // The same signed request again: 401, and no second decision.

@@ -5,11 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { clusterLockId } from '../../activities/cluster-lock';
-import type { LockGrant, LockHolder, LockWaiter } from '../../src/model/cluster-lock';
+import type { LockGrant } from '../../src/model/cluster-lock';
 import { RUNBOOK_INPUTS } from '../../src/model/inputs';
 import { check } from '../../src/model/validate';
-import type { PendingGate } from '../../workflows/lib/approval';
-import type { RunStatus } from '../../workflows/lib/progress';
+import { type GatedRunStatus, grantsQuery, holderQuery, queueQuery, statusQuery } from '../../workflows/api';
 import { approve, reject, signedInput } from '../support/decide';
 import {
   dbUpgradeInput,
@@ -25,14 +24,12 @@ import {
   within,
 } from '../support/fake-cluster';
 
-type Status = RunStatus & { pendingGates: PendingGate[] };
-
 const lockOf = (s: Scenario, cluster: string) =>
   s.client.workflow.getHandle(clusterLockId(cluster, s.taskQueue));
-const holderOf = (s: Scenario, cluster: string) => lockOf(s, cluster).query<LockHolder | null>('holder');
-const queueOf = (s: Scenario, cluster: string) => lockOf(s, cluster).query<LockWaiter[]>('queue');
-const grantsOf = (s: Scenario, cluster: string) => lockOf(s, cluster).query<LockGrant[]>('grants');
-const statusOf = (h: WorkflowHandle) => h.query<Status>('status');
+const holderOf = (s: Scenario, cluster: string) => lockOf(s, cluster).query(holderQuery);
+const queueOf = (s: Scenario, cluster: string) => lockOf(s, cluster).query(queueQuery);
+const grantsOf = (s: Scenario, cluster: string) => lockOf(s, cluster).query(grantsQuery);
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<GatedRunStatus>;
 
 /** Start every run of `runs` in one Promise.all, inputs signed beforehand: 0 ms apart. */
 async function startTogether(

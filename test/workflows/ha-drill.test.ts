@@ -5,12 +5,8 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/client/runbooks';
-import type { Decision } from '../../src/model/approvals';
+import { type GatedRunStatus, type PlanStep, statusQuery, WabaStep } from '../../workflows/api';
 import type { HaDrillResult } from '../../workflows/ha-drill';
-import type { PendingGate } from '../../workflows/lib/approval';
-import type { PlanStep } from '../../workflows/lib/plan';
-import type { RunStatus } from '../../workflows/lib/progress';
-import { WabaStep } from '../../workflows/lib/search-attributes';
 import { approve, reject } from '../support/decide';
 import {
   containerId,
@@ -31,14 +27,12 @@ import {
 } from '../support/fake-drill';
 import { keyOf } from '../support/signed-decisions';
 
-interface DrillStatus extends RunStatus {
-  pendingGates: PendingGate[];
-  decisions: Decision[];
+interface DrillStatus extends GatedRunStatus {
   target: string;
   takeoverMs: number | null;
 }
 
-const statusOf = (h: WorkflowHandle) => h.query<DrillStatus>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<DrillStatus>;
 const gateOpen = (h: WorkflowHandle) =>
   until(
     'gate drill to open',

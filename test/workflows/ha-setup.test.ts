@@ -5,10 +5,8 @@ import { ActivityFailure, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { InputError, plan, startRunbook } from '../../src/client/runbooks';
 import type { Decision } from '../../src/model/approvals';
+import { type GatedRunStatus, type PlanStep, statusQuery } from '../../workflows/api';
 import type { HaSetupResult } from '../../workflows/ha-setup';
-import type { PendingGate } from '../../workflows/lib/approval';
-import type { PlanStep } from '../../workflows/lib/plan';
-import type { RunStatus } from '../../workflows/lib/progress';
 import { approve, reject, sendCode } from '../support/decide';
 import {
   type FakeCluster,
@@ -28,17 +26,12 @@ import { approverKeyLine } from '../support/inventory';
 import { testKey } from '../support/keys';
 import { forgedDecision, keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
 
-interface HaStatus extends RunStatus {
-  requester: { name: string; authenticated: boolean };
-  approvers: Record<string, string[]>;
-  pendingGates: PendingGate[];
-  decisions: Decision[];
-  refusedDecisions: unknown[];
+interface HaStatus extends GatedRunStatus {
   awaitingCode: boolean;
   found: string[];
 }
 
-const statusOf = (h: WorkflowHandle) => h.query<HaStatus>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<HaStatus>;
 
 const gateOpen = (h: WorkflowHandle, gate = 'register') =>
   until(

@@ -6,6 +6,7 @@ import { inventoryActivities } from '../../activities/inventory';
 import type { InventoryStore } from '../../src/inventory/store';
 import type { HealthCheckResult } from '../../src/model/results';
 import { createSecretResolver } from '../../src/secrets';
+import { planQuery, statusQuery } from '../../workflows/api';
 import seed from '../fixtures/seed-health.json';
 import { makeSelfSignedCert, makeTestCerts, type TestCerts } from '../support/certs';
 import { FakeWebapp } from '../support/fake-webapp';
@@ -104,15 +105,11 @@ describe('healthCheck workflow', () => {
         WabaRunbook: ['healthCheck'],
         WabaStep: ['done: multiconnect-connected:2'],
       });
-      const status = await handle.query<{
-        stage: string;
-        hosts: Record<string, string>;
-        inventory: unknown;
-      }>('status');
+      const status = await handle.query(statusQuery);
       expect(status.stage).toBe('done: multiconnect-connected:2');
       expect(status.inventory).toEqual(stamp(store));
       const { specHash } = stamp(store);
-      expect(await handle.query('plan')).toEqual([
+      expect(await handle.query(planQuery)).toEqual([
         {
           stage: 'resolve cluster',
           note: `cluster lab from the inventory test-inventory.yaml: spec sha256 ${specHash}`,

@@ -8,11 +8,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/client/runbooks';
 import type { Decision } from '../../src/model/approvals';
+import { type GatedRunStatus, type PlanStep, statusQuery } from '../../workflows/api';
 import type { CollectLogsResult } from '../../workflows/collect-logs';
 import type { DbUpgradeResult } from '../../workflows/db-upgrade';
-import type { PendingGate } from '../../workflows/lib/approval';
-import type { PlanStep } from '../../workflows/lib/plan';
-import type { RunStatus } from '../../workflows/lib/progress';
 import type { MediaChownResult } from '../../workflows/media-chown';
 import type { UninstallResult } from '../../workflows/uninstall';
 import { approve, reject } from '../support/decide';
@@ -33,13 +31,7 @@ import {
 import { PLAN_HASH, signedBy } from '../support/signed-decisions';
 import { nextWholeMinute, windowClosingAt } from '../support/window-times';
 
-interface GateStatus extends RunStatus {
-  pendingGates: PendingGate[];
-  decisions: Decision[];
-  refusedDecisions: unknown[];
-}
-
-const statusOf = (h: WorkflowHandle) => h.query<GateStatus>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<GatedRunStatus>;
 
 const gateOpen = (h: WorkflowHandle, gate: string) =>
   until(

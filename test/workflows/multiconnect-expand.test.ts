@@ -3,10 +3,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/client/runbooks';
-import type { Decision } from '../../src/model/approvals';
-import type { PendingGate } from '../../workflows/lib/approval';
-import type { PlanStep } from '../../workflows/lib/plan';
-import type { RunStatus } from '../../workflows/lib/progress';
+import { type GatedRunStatus, type PlanStep, statusQuery } from '../../workflows/api';
 import type { MulticonnectExpandResult } from '../../workflows/multiconnect-expand';
 import { approve, reject } from '../support/decide';
 import {
@@ -24,14 +21,11 @@ import {
 import type { RawEntry } from '../support/inventory';
 import { keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
 
-interface McStatus extends RunStatus {
-  pendingGates: PendingGate[];
-  decisions: Decision[];
-  refusedDecisions: unknown[];
+interface McStatus extends GatedRunStatus {
   found: string[];
 }
 
-const statusOf = (h: WorkflowHandle) => h.query<McStatus>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<McStatus>;
 
 const gateOpen = (h: WorkflowHandle, gate = 'shards') =>
   until(

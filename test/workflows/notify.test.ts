@@ -7,7 +7,7 @@ import { createActivities, defaultDeps } from '../../activities';
 import { parseCommand } from '../../src/chatops/commands';
 import type { NotifyEvent } from '../../src/model/notify';
 import { windowState } from '../../src/model/window';
-import type { PendingGate } from '../../workflows/lib/approval';
+import { type GatedRunStatus, statusQuery } from '../../workflows/api';
 import { approve, reject, sendCode as signedCode, signedInput } from '../support/decide';
 import {
   collectLogsInput,
@@ -26,15 +26,10 @@ import { PLAN_HASH } from '../support/signed-decisions';
 import { historyText, withWorker } from '../support/temporal';
 import { deadWebhookUrl, RECEIVER_TOKEN, startReceiver } from '../support/webhook-receiver';
 
-interface Status {
-  stage: string;
-  pendingGates: PendingGate[];
-  awaitingCode: boolean;
-}
-const statusOf = (h: WorkflowHandle) => h.query<Status>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<GatedRunStatus>;
 
 // Decisions as the CLI and ChatOps send them (signed with the approver's test key): the Updates of
-// workflows/lib/approval.ts and verification-code.ts.
+// workflows/api.ts.
 const approveGate = (client: Client, h: WorkflowHandle, gate: string, by = 'alice') =>
   approve(client, h.workflowId, gate, by);
 const rejectGate = (client: Client, h: WorkflowHandle, gate: string, reason: string, by = 'alice') =>

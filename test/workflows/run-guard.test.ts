@@ -3,7 +3,7 @@
 // before touching anything. The races and the ways a holder ends: cluster-lock.test.ts.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PendingGate } from '../../workflows/lib/approval';
+import { type GatedRunStatus, statusQuery } from '../../workflows/api';
 import { approve } from '../support/decide';
 import {
   fakeCluster,
@@ -23,7 +23,7 @@ describe('run guard', () => {
       const holder = await s.start('uninstall', 'holder', uninstallInput());
       await until(
         'the uninstall gate',
-        () => holder.query<{ pendingGates: PendingGate[] }>('status'),
+        () => holder.query(statusQuery) as Promise<GatedRunStatus>,
         (st) => st.pendingGates.length > 0,
         20_000,
       );
@@ -45,7 +45,7 @@ describe('run guard', () => {
       const upgrade = await s.start('upgrade', 'first', upgradeInput({}, name));
       await until(
         'the upgrade gate',
-        () => upgrade.query<{ pendingGates: PendingGate[] }>('status'),
+        () => upgrade.query(statusQuery) as Promise<GatedRunStatus>,
         (st) => st.pendingGates.length > 0,
         20_000,
       );

@@ -18,18 +18,13 @@ import {
   triggerSchedule,
   unpauseSchedule,
 } from '../../src/client/schedules';
-import type { Decision } from '../../src/model/approvals';
 import type { PreviewResult } from '../../src/model/results';
-import type { PendingGate } from '../../workflows/lib/approval';
-import type { RunStatus } from '../../workflows/lib/progress';
-import { WabaCluster, WabaRunbook } from '../../workflows/lib/search-attributes';
+import { type GatedRunStatus, statusQuery, WabaCluster, WabaRunbook } from '../../workflows/api';
 import type { Scenario } from '../support/fake-cluster';
 import { fakeCluster, runFailure, scenario, until, upgradeInput, within } from '../support/fake-cluster';
 import { testKey } from '../support/keys';
 import { keyOf, preApproval } from '../support/signed-decisions';
 import { testClient } from '../support/temporal';
-
-type UpgradeStatus = RunStatus & { pendingGates: PendingGate[] };
 
 /** A cluster name of its own per test, so schedule and workflow ids never collide. */
 const clusterName = () => `sched-${randomUUID().slice(0, 8)}`;
@@ -402,7 +397,7 @@ describe('schedules on the dev server', () => {
 
         const atGate = await until(
           'the upgrade gate to open',
-          () => handle.query<UpgradeStatus>('status'),
+          () => handle.query(statusQuery) as Promise<GatedRunStatus>,
           (st) => st.pendingGates.some((g) => g.gate === 'upgrade'),
           20_000,
         );
@@ -483,13 +478,7 @@ describe('schedules on the dev server', () => {
         const handle: WorkflowHandle = s.client.workflow.getHandle(triggered.workflowId);
         s.track(handle);
         await within(60_000, 'the pre-approved upgrade', handle.result());
-        const st = await handle.query<
-          RunStatus & {
-            decisions: Decision[];
-            pendingGates: PendingGate[];
-            requester: { name: string; authenticated: boolean };
-          }
-        >('status');
+        const st = (await handle.query(statusQuery)) as GatedRunStatus;
         expect(st.requester).toEqual({ name: 'carol', authenticated: true });
         expect(st.decisions.filter((d) => d.gate === 'upgrade')).toEqual([
           expect.objectContaining({

@@ -11,10 +11,13 @@ import { runForDecision, signedDecision } from '../../src/client/decide';
 import { plan } from '../../src/client/runbooks';
 import type { ApproveArgs, Decision } from '../../src/model/approvals';
 import type { NotifyEvent } from '../../src/model/notify';
-import { approveUpdate, type PendingGate } from '../../workflows/lib/approval';
-import type { PlanStep } from '../../workflows/lib/plan';
-import type { RunStatus } from '../../workflows/lib/progress';
-import { WabaStep } from '../../workflows/lib/search-attributes';
+import {
+  approveUpdate,
+  type GatedRunStatus,
+  type PlanStep,
+  statusQuery,
+  WabaStep,
+} from '../../workflows/api';
 import type { Parked, UpgradeResult } from '../../workflows/upgrade';
 import { approve, reject } from '../support/decide';
 import {
@@ -35,17 +38,14 @@ import { testKey } from '../support/keys';
 import { keyOf, PLAN_HASH, signedBy } from '../support/signed-decisions';
 import { windowClosingAt } from '../support/window-times';
 
-interface UpgradeStatus extends RunStatus {
+interface UpgradeStatus extends GatedRunStatus {
   fromVersion: string;
   toVersion: string;
-  pendingGates: PendingGate[];
-  decisions: Decision[];
-  refusedDecisions: unknown[];
   healthGates: UpgradeResult['gates'];
   parked: Parked | null;
 }
 
-const statusOf = (h: WorkflowHandle) => h.query<UpgradeStatus>('status');
+const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<UpgradeStatus>;
 
 const gateOpen = (h: WorkflowHandle, gate: string, ms = 20_000) =>
   until(

@@ -1,12 +1,4 @@
-import {
-  ApplicationFailure,
-  condition,
-  defineSignal,
-  defineUpdate,
-  metricMeter,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, metricMeter, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   type ApprovalPolicy,
   ApproveArgs,
@@ -25,58 +17,36 @@ import {
 } from '../../src/model/decision-check';
 import { normalIdentity, sha256Hex } from '../../src/model/decisions';
 import { durationMs } from '../../src/model/duration';
+import {
+  APPROVAL_REJECTED,
+  APPROVAL_TIMED_OUT,
+  DECISION_REFUSED,
+  DUPLICATE_GATE,
+} from '../../src/model/errors';
 import { clean, describeIssues } from '../../src/model/validate';
-import type { PlanStep } from './plan';
-
-/** Failure types a gate raises (all non-retryable). */
-export const APPROVAL_REJECTED = 'ApprovalRejected';
-export const APPROVAL_TIMED_OUT = 'ApprovalTimedOut';
-export const DECISION_REFUSED = 'DecisionRefused';
-export const DUPLICATE_GATE = 'DuplicateGate';
+import {
+  approveSignal,
+  approveUpdate,
+  type DecisionResult,
+  type GateState,
+  type PendingGate,
+  type PlanStep,
+  type Requester,
+  rejectSignal,
+  rejectUpdate,
+} from '../api';
 
 /** How long gates wait for people, for Prometheus (seconds, by runbook, gate and outcome). */
 const gateWait = () =>
-  // Made when used: this module is also imported outside workflows (for the Update definitions).
+  // Made when used: this module is also imported outside workflows (tests use planHashOf).
   metricMeter.createHistogram('waba_gate_wait_seconds', 'float', 's', 'Time an approval gate stayed open');
 
-export type GateState = 'open' | 'approved' | 'rejected';
 export type GateOutcome = 'approved' | 'rejected' | 'timedOut';
-
-/** What the `approve` / `reject` Updates return to the person who sent them. */
-export interface DecisionResult {
-  gate: string;
-  accepted: true;
-  /** Distinct approvals this gate has now. */
-  approvals: number;
-  needed: number;
-  state: GateState;
-  /** The key that signed it (SHA256 fingerprint). */
-  key: string;
-}
-
-/** An open gate, as the `status` query shows it. */
-export interface PendingGate {
-  gate: string;
-  summary: string;
-  openedAt: string;
-  /** sha256 of the plan the gate shows: what a decision must be signed for. */
-  plan: string;
-  /** Who approved so far, in order. */
-  approvals: string[];
-  needed: number;
-  /** Set when the gate opened again because the plan changed: what changed. */
-  reopenedBecause?: string;
-}
 
 export interface ApprovalHooks {
   onOpen?(gate: string, summary: string, plan: string, reopenedBecause?: string): void;
   onClose?(gate: string, outcome: GateOutcome): void;
 }
-
-export const approveUpdate = defineUpdate<DecisionResult, [ApproveArgs]>('approve');
-export const rejectUpdate = defineUpdate<DecisionResult, [RejectArgs]>('reject');
-export const approveSignal = defineSignal<[ApproveArgs]>('approve');
-export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 
 interface Gate {
   gate: string;
@@ -104,12 +74,6 @@ function field(payload: unknown, key: string): string {
 /** The hash a decision on `gate` signs: the gate, the cluster's spec and every step of the plan. */
 export const planHashOf = (gate: string, specHash: string, steps: readonly PlanStep[]): string =>
   sha256Hex(canonicalJson({ gate, spec: specHash, steps }));
-
-/** How the run was started: who asked, and whether the start request was signed by them. */
-export interface Requester {
-  name: string;
-  authenticated: boolean;
-}
 
 /**
  * Human approval gates of one workflow run. Construct it once, at the start of the workflow (before

@@ -4,9 +4,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   log,
   proxyActivities,
@@ -16,36 +13,18 @@ import {
 import type { Activities } from '../../activities';
 import {
   type AcquireAnswer,
-  type AcquireRequest,
   type LeaveAnswer,
-  LOCK_QUERIES,
-  LOCK_SIGNALS,
-  LOCK_UPDATES,
   LOCK_WAIT,
-  type LockGrant,
   type LockHolder,
   type LockRun,
-  type LockWaiter,
   lockRunText,
-  type ReleaseAnswer,
-  type WaitingNotice,
 } from '../../src/model/cluster-lock';
 import { durationMs } from '../../src/model/duration';
+import { CONCURRENT_RUN } from '../../src/model/errors';
 import type { RunbookName } from '../../src/model/runbooks';
+import { grantedSignal, waitingSignal } from '../api';
 import { failureText } from './failure-text';
 import type { Progress } from './progress';
-
-/** The failure type of a run stopped because another disruptive run holds its cluster. */
-export const CONCURRENT_RUN = 'ConcurrentRun';
-
-export const acquireUpdate = defineUpdate<AcquireAnswer, [AcquireRequest]>(LOCK_UPDATES.acquire);
-export const leaveUpdate = defineUpdate<LeaveAnswer, [LockRun]>(LOCK_UPDATES.leave);
-export const releaseUpdate = defineUpdate<ReleaseAnswer, [LockRun]>(LOCK_UPDATES.release);
-export const holderQuery = defineQuery<LockHolder | null>(LOCK_QUERIES.holder);
-export const queueQuery = defineQuery<LockWaiter[]>(LOCK_QUERIES.queue);
-export const grantsQuery = defineQuery<LockGrant[]>(LOCK_QUERIES.grants);
-export const grantedSignal = defineSignal<[LockHolder]>(LOCK_SIGNALS.granted);
-export const waitingSignal = defineSignal<[WaitingNotice]>(LOCK_SIGNALS.waiting);
 
 const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

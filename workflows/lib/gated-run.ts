@@ -3,6 +3,7 @@ import type { ApprovalPolicy } from '../../src/model/approvals';
 import { canonicalJson } from '../../src/model/canonical';
 import { checkStart, policyKeys, type StartRequest } from '../../src/model/decision-check';
 import { normalIdentity, sha256Hex } from '../../src/model/decisions';
+import { APPROVAL_IMPOSSIBLE, INVALID_INPUT, INVENTORY_INCOMPLETE } from '../../src/model/errors';
 import type { InputIssue } from '../../src/model/inputs/common';
 import { inventoryOf } from '../../src/model/inventory';
 import { gatePolicy } from '../../src/model/policy';
@@ -10,13 +11,11 @@ import type { PreviewResult } from '../../src/model/results';
 import type { RunbookName } from '../../src/model/runbooks';
 import { fingerprintOfLine } from '../../src/model/ssh/public-key';
 import { runSummary } from '../../src/model/summary';
+import { type PlanStep, TemporalScheduledById } from '../api';
 import { ApprovalGates, planHashOf } from './approval';
 import { RunNotifier } from './notify';
-import type { PlanStep } from './plan';
 import { Progress } from './progress';
 import { type RunCluster, resolveRun } from './resolve';
-import { TemporalScheduledById } from './search-attributes';
-import { INVALID_INPUT } from './validate';
 
 type Issues<I> = Parameters<typeof resolveRun<I & { cluster: string }>>[2];
 
@@ -126,7 +125,7 @@ export function gatedRun<
       const resolved = await run.resolve(issues);
       if (!resolved.policy)
         throw ApplicationFailure.create({
-          type: 'InventoryIncomplete',
+          type: INVENTORY_INCOMPLETE,
           nonRetryable: true,
           message: `cluster ${input.cluster} has no approval policy in the inventory: ${runbook} has gates`,
         });
@@ -143,7 +142,7 @@ export function gatedRun<
       ).length;
       if (gates.neededApprovals() > eligible)
         throw ApplicationFailure.create({
-          type: 'ApprovalImpossible',
+          type: APPROVAL_IMPOSSIBLE,
           nonRetryable: true,
           message:
             `the gates of this run need ${gates.neededApprovals()} distinct approvers and cluster ${input.cluster}'s policy has ${eligible} besides the requester` +

@@ -9,18 +9,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { durationMs } from '../../src/model/duration';
+import { HEALTH_GATE_FAILED } from '../../src/model/errors';
 import { type HealthSummary, summarizeHealth } from '../../src/model/health';
-import {
-  HEALTH_GATE_FAILED,
-  type HealthCondition,
-  type HealthWaitResult,
-  healthHolds,
-} from '../../src/model/health-condition';
+import { type HealthCondition, type HealthWaitResult, healthHolds } from '../../src/model/health-condition';
 import type { ClusterRef } from '../../src/model/inventory';
 import { HEARTBEAT_TIMEOUT } from './activity-options';
 import { failureText } from './failure-text';
-
-export { HEALTH_GATE_FAILED } from '../../src/model/health-condition';
 
 /**
  * Runs started before the waits moved into activities polled from the workflow (`wabaHealth`, `ps`,

@@ -1,4 +1,4 @@
-import { defineQuery, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { ClusterSpec, HostSpec, Role } from '../../src/model/cluster';
 import {
   type ComposeVariant,
@@ -16,21 +16,7 @@ import {
   makeDirCommand,
 } from '../../src/model/host-commands';
 import type { Resolution } from '../../src/model/inventory';
-
-/**
- * One step the run will take: where, and the exact remote command or API call when there is one.
- * Built from the input and the resolved cluster (and, once preflight has run, the compose each host has): deterministic.
- */
-export interface PlanStep {
-  stage: string;
-  host?: string;
-  command?: string;
-  /** The WhatsApp Business API call, e.g. `POST /v1/account`. */
-  api?: string;
-  note?: string;
-}
-
-export const planQuery = defineQuery<PlanStep[]>('plan');
+import type { PlanStep } from '../api';
 
 /** The first step of every plan: the cluster resolved from the worker's inventory, and its hashes. */
 export function resolveStep(cluster: string, resolution?: Resolution): PlanStep {

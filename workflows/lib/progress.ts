@@ -1,31 +1,8 @@
-import {
-  defineQuery,
-  log,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { inventoryOf, type Resolution } from '../../src/model/inventory';
+import { type RunStatus, statusQuery, WabaCluster, WabaRunbook, WabaStep } from '../api';
 import { failureText } from './failure-text';
 import { setRunContext } from './run-context';
-import { WabaCluster, WabaRunbook, WabaStep } from './search-attributes';
-
-export interface RunStatus {
-  runbook: string;
-  cluster: string;
-  stage: string;
-  stagesDone: string[];
-  /** Per-host progress, e.g. `{ core1: 'up -d wacore' }`. */
-  hosts: Record<string, string>;
-  lastError: string | null;
-  updatedAt: string;
-  /** Where the cluster was resolved and the hashes of its spec and policy, once resolved. */
-  inventory?: { source: string; specHash: string; policyHash?: string };
-  /** Runbook-specific parts: open gates, decisions, what was found. */
-  [extra: string]: unknown;
-}
-
-export const statusQuery = defineQuery<RunStatus>('status');
 
 /**
  * What a run is doing, kept in three places an operator looks: the `status` query, the `WabaStep`

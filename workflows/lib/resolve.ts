@@ -1,12 +1,12 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { ClusterSpec } from '../../src/model/cluster';
+import { INVALID_INPUT } from '../../src/model/errors';
 import type { InputIssue } from '../../src/model/inputs/common';
 import type { ClusterRef, Resolution } from '../../src/model/inventory';
 import type { ResolvedPolicy } from '../../src/model/policy';
 import type { RunbookName } from '../../src/model/runbooks';
 import { clean, formatPath } from '../../src/model/validate';
-import { INVALID_INPUT } from './validate';
 
 const { resolveCluster } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

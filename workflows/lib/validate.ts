@@ -1,10 +1,9 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { INVALID_INPUT } from '../../src/model/errors';
 import { MOVED_TO_INVENTORY } from '../../src/model/inputs/common';
 import { check } from '../../src/model/validate';
-import { TemporalScheduledById } from './search-attributes';
-
-export const INVALID_INPUT = 'InvalidInput';
+import { TemporalScheduledById } from '../api';
 
 /**
  * First step of every runbook: the Web UI sends raw JSON, so validate it here and fail at once,

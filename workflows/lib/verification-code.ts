@@ -1,22 +1,16 @@
-import {
-  ApplicationFailure,
-  condition,
-  defineSignal,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { type ApprovalPolicy, CodeArgs } from '../../src/model/approvals';
 import { checkCode, type PolicyKeys, policyKeys } from '../../src/model/decision-check';
 import { normalIdentity } from '../../src/model/decisions';
 import { Duration, durationMs } from '../../src/model/duration';
+import {
+  INVALID_INPUT,
+  nonRetryable,
+  VERIFICATION_CODE_REFUSED,
+  VERIFICATION_CODE_TIMED_OUT,
+} from '../../src/model/errors';
 import { clean, describeIssues } from '../../src/model/validate';
-
-export const VERIFICATION_CODE_TIMED_OUT = 'VerificationCodeTimedOut';
-export const CODE_REFUSED = 'VerificationCodeRefused';
-
-export const verificationCodeUpdate = defineUpdate<{ accepted: true }, [CodeArgs]>('verificationCode');
-export const verificationCodeSignal = defineSignal<[CodeArgs]>('verificationCode');
+import { verificationCodeSignal, verificationCodeUpdate } from '../api';
 
 export interface ReceivedCode {
   code: string;
@@ -53,16 +47,14 @@ export class VerificationCode {
       verificationCodeUpdate,
       (args: CodeArgs) => {
         const why = this.check(args);
-        if (why !== null)
-          throw ApplicationFailure.create({ type: CODE_REFUSED, nonRetryable: true, message: why });
+        if (why !== null) throw nonRetryable(VERIFICATION_CODE_REFUSED, why);
         this.take(args);
         return { accepted: true as const };
       },
       {
         validator: (args: unknown) => {
           const why = this.check(args);
-          if (why !== null)
-            throw ApplicationFailure.create({ type: CODE_REFUSED, nonRetryable: true, message: why });
+          if (why !== null) throw nonRetryable(VERIFICATION_CODE_REFUSED, why);
         },
         description: 'the verification code the run is waiting for: {code, by}',
       },
@@ -109,7 +101,7 @@ export class VerificationCode {
   async wait(timeout: string): Promise<ReceivedCode> {
     if (!Duration.safeParse(timeout).success) {
       throw ApplicationFailure.create({
-        type: 'InvalidInput',
+        type: INVALID_INPUT,
         nonRetryable: true,
         message: `verification code timeout: expected a duration like 30s, 15m, 24h, got "${timeout}"`,
       });

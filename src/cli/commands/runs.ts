@@ -3,7 +3,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { InputError } from '../../client/errors';
 import { plan as planOf, RUNBOOKS, startRunbook, status as statusOf } from '../../client/runbooks';
-import { age, pendingGates, pendingText, planText, type StatusView, statusText } from '../../client/views';
+import { age, pendingGates, pendingText, planText, statusText } from '../../client/views';
 import type { PreviewResult } from '../../model/results';
 import { GATED_RUNBOOKS, isGated, previewIdFor, RUNBOOK_NAMES } from '../../model/runbooks';
 import { chooseSigner } from '../../signing/choose';
@@ -71,7 +71,7 @@ export async function start(
 
 export async function status(s: Session, id: string): Promise<void> {
   const c = await s.connect();
-  const st = (await statusOf(c.client, id)) as StatusView;
+  const st = await statusOf(c.client, id);
   emit(s.format, st, () => statusText(id, st, Date.now(), { hosts: true }));
 }
 
