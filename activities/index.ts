@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { Agent } from 'undici';
-import { PROJECT_ROOT } from '../src/config';
+import { artifactsDir } from '../src/config/paths';
 import type { InventoryStore } from '../src/inventory/store';
 import { createSecretResolver, type SecretResolver } from '../src/secrets';
 import { clusterLockActivities } from './cluster-lock';
@@ -40,9 +39,7 @@ export function defaultDeps(
     tokens: new TokenCache(),
     dispatchers: new Map(),
     requestTimeoutMs: 20_000,
-    artifactsDir: path.resolve(
-      process.env.WABA_ARTIFACTS_DIR ?? path.join(PROJECT_ROOT, '.data', 'artifacts'),
-    ),
+    artifactsDir: artifactsDir(),
     notify: 'notify' in overrides ? overrides.notify : notifyConfigFromEnv(),
     ...overrides,
   };

@@ -1,9 +1,10 @@
 // The `notify` activity: POST a run's notification to the chat webhook configured on the worker.
 // The webhook URL carries a token: it is read here and never logged, returned, or put in an error
 // (errors name only the variable, a network error code or an HTTP status).
-import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import type { Env } from '../src/config/env';
+import { notifyWebhookText } from '../src/config/notify';
 import { NOTIFY_UNREACHABLE, nonRetryable, notifyHttpType } from '../src/model/errors';
 import type { NotifyEvent, NotifyResult } from '../src/model/notify';
 import { slackMessage } from '../src/notify/slack-message';
@@ -25,29 +26,11 @@ export class NotifyConfigError extends Error {
  * From `WABA_NOTIFY_WEBHOOK_URL` or `WABA_NOTIFY_WEBHOOK_URL_FILE` (a file holding the URL);
  * undefined when neither is set. Read once, when the worker starts, so a bad setting stops the start.
  */
-export function notifyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyConfig | undefined {
-  const inline = env.WABA_NOTIFY_WEBHOOK_URL;
-  const file = env.WABA_NOTIFY_WEBHOOK_URL_FILE;
-  if (inline && file) {
-    throw new NotifyConfigError('set WABA_NOTIFY_WEBHOOK_URL or WABA_NOTIFY_WEBHOOK_URL_FILE, not both');
-  }
-  let url: string;
-  let source: string;
-  if (inline) {
-    url = inline.trim();
-    source = 'WABA_NOTIFY_WEBHOOK_URL';
-  } else if (file) {
-    source = `WABA_NOTIFY_WEBHOOK_URL_FILE=${file}`;
-    try {
-      url = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new NotifyConfigError(
-        `${source}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
-    }
-  } else {
-    return undefined;
-  }
+export function notifyConfigFromEnv(env?: Env): NotifyConfig | undefined {
+  const given = notifyWebhookText(env, (message) => new NotifyConfigError(message));
+  if (!given) return undefined;
+  const url = given.text.trim();
+  const source = given.source;
   let protocol = '';
   try {
     protocol = new URL(url).protocol;

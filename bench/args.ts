@@ -1,6 +1,6 @@
 // Command line of `npm run bench`.
 
-export const SECTIONS = ['activities', 'crash', 'fleet', 'ha', 'upgrade'] as const;
+const SECTIONS = ['activities', 'crash', 'fleet', 'ha', 'upgrade'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type Env, processEnv } from '../src/config/env';
 import { type DevServer, startDevServer } from '../src/devserver';
 import { freePort } from '../src/free-port';
 import { PROJECT_ROOT } from '../src/project-root';
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
       logFile: path.join(tmp, 'devserver.log'),
       startTimeoutMs: 60_000,
     });
-    const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, NO_COLOR: '1' };
+    const env: Env = { ...processEnv(), TEMPORAL_ADDRESS: server.address, NO_COLOR: '1' };
     delete env.TEMPORAL_API_KEY;
     console.log(`${runs} runs of each, dist and tsx alternating (first output line shown once):`);
     const rows = [

@@ -18,7 +18,7 @@ import { DB_HOST, type LabHost, TEST_TIMING, topology, UPSTREAM_DIR } from '../l
 import { PROJECT_ROOT } from '../src/config';
 import { onCleanup } from './cleanup';
 
-export const TOPOLOGY = { webs: 1, masters: 3, cores: 3, spares: 0 } as const;
+const TOPOLOGY = { webs: 1, masters: 3, cores: 3, spares: 0 } as const;
 
 const sameHosts = (a: LabHost[], b: LabHost[]) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -59,7 +59,7 @@ export function benchInventory(version: string): string {
 export const registration = LAB_NUMBER;
 
 /** Read the verification code "sent by SMS" straight from the lab database (a few ms). */
-export function smsCodeCommand(): string {
+function smsCodeCommand(): string {
   return `MYSQL_PWD="$(cat ${DB_PASSWORD_FILE})" mariadb --no-defaults -h ${DB_HOST.address} -P ${PORTS.MYSQL} -u ${DB_USER} -N -B -e "SELECT v FROM waent_sim.kv WHERE k = 'sms_code'"`;
 }
 

@@ -1,7 +1,7 @@
 // Runs one of the operator's scripts (scripts/bench/seed-*.sh) and times it, wall clock.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config';
+import { PROJECT_ROOT, processEnv } from '../src/config';
 import { onCleanup } from './cleanup';
 
 export interface ScriptRun {
@@ -19,7 +19,7 @@ export function runSeedScript(
   return new Promise((resolve, reject) => {
     // Own process group, so a stop reaches the script's ssh/scp/curl children too.
     const child = spawn('bash', [script], {
-      env: { ...process.env, ...env },
+      env: { ...processEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

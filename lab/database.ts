@@ -8,7 +8,7 @@ import { DB_HOST, LAB_DIR, type LabTiming, netnsName } from './paths';
 import { alive, run } from './run';
 import { type Db, type DbConfig, openDb, SIM_DATABASE, setKv } from './sim/db';
 
-export const DB_DIR = path.join(LAB_DIR, 'db');
+const DB_DIR = path.join(LAB_DIR, 'db');
 export const DB_USER = 'waba';
 export const DB_PASSWORD_FILE = path.join(LAB_DIR, 'secrets', 'db-password');
 export const PORTS = { MYSQL: 3306, PGSQL: 5432 } as const;
@@ -75,8 +75,8 @@ const postgresAdmin = (q: string) =>
     q,
   ]);
 
-export const mysqlPid = () => pidIn(MYSQL_PID);
-export const postgresPid = () => pidIn(path.join(PG_DATA, 'postmaster.pid'));
+const mysqlPid = () => pidIn(MYSQL_PID);
+const postgresPid = () => pidIn(path.join(PG_DATA, 'postmaster.pid'));
 
 async function startMariadb(password: string): Promise<void> {
   const data = path.join(DB_DIR, 'mysql');

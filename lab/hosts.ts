@@ -9,7 +9,7 @@ import { BRIDGE, BRIDGE_ADDRESS, hostDir, LAB_DIR, MEDIA_MOUNT, netnsName, vethN
 import { alive, run, tryRun } from './run';
 
 export const SSH_DIR = path.join(LAB_DIR, 'ssh');
-export const NFS_DIR = path.join(LAB_DIR, 'nfs');
+const NFS_DIR = path.join(LAB_DIR, 'nfs');
 
 export async function ensureBridge(): Promise<void> {
   if (!(await tryRun('ip', ['link', 'show', BRIDGE]))) {

@@ -20,8 +20,8 @@ import { run } from './run';
 
 const IMAGE_DIR = path.join(CACHE_DIR, 'image');
 const TLS_DIR = path.join(CACHE_DIR, 'tls');
-export const ROOTFS_TAR = path.join(IMAGE_DIR, 'rootfs.tar');
-export const IMAGE_STAMP = path.join(IMAGE_DIR, 'stamp');
+const ROOTFS_TAR = path.join(IMAGE_DIR, 'rootfs.tar');
+const IMAGE_STAMP = path.join(IMAGE_DIR, 'stamp');
 /**
  * The Webapp's self-signed certificate, as the product makes one. The worker trusts exactly this
  * certificate (the inventory's api.tls.caFile), with host name checking on: its SANs name every
@@ -30,7 +30,7 @@ export const IMAGE_STAMP = path.join(IMAGE_DIR, 'stamp');
 export const WEBAPP_CERT_FILE = path.join(TLS_DIR, 'webapp-self-signed.pem');
 const WEBAPP_KEY_FILE = path.join(TLS_DIR, 'webapp-self-signed.key');
 
-export async function ensureCertificate(): Promise<void> {
+async function ensureCertificate(): Promise<void> {
   // Before the self-signed certificate the lab had its own CA; those files are no longer used.
   for (const old of ['ca', 'tls/cert.pem', 'tls/key.pem', 'tls/req.csr', 'tls/ext.cnf'])
     rmSync(path.join(CACHE_DIR, old), { recursive: true, force: true });
@@ -134,7 +134,7 @@ export async function buildRootfs(): Promise<string> {
   return stamp;
 }
 
-export const imageTags = () =>
+const imageTags = () =>
   VERSIONS.flatMap((v) => [
     { tag: `docker.whatsapp.biz/web:v${v}`, kind: 'web', version: v },
     { tag: `docker.whatsapp.biz/coreapp:v${v}`, kind: 'coreapp', version: v },

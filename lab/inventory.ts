@@ -17,13 +17,13 @@ export const ADMIN_PASSWORD_FILE = path.join(LAB_DIR, 'secrets', 'admin-password
 export const VNAME_CERT_FILE = path.join(LAB_DIR, 'secrets', 'vname-cert');
 export const BACKUP_PASSWORD_FILE = path.join(LAB_DIR, 'secrets', 'backup-password');
 export const INVENTORY_FILE = path.join(LAB_DIR, 'inventory.yaml');
-export const APPROVERS_DIR = path.join(LAB_DIR, 'approvers');
+const APPROVERS_DIR = path.join(LAB_DIR, 'approvers');
 export const APPROVERS = ['alice', 'bob', 'carol'] as const;
 /** The number the lab's simulated Webapp registers. */
 export const LAB_NUMBER = { cc: '1', phoneNumber: '5550100' };
 
 export const CLUSTER_OF_ENGINE: Record<Engine, string> = { MYSQL: 'lab', PGSQL: 'lab-pg' };
-export const DEFAULT_VERSION = '2.23.4';
+const DEFAULT_VERSION = '2.23.4';
 
 /** An approver's private key (`.lab/approvers/<name>`, OpenSSH ed25519); its `.pub` is in the policy. */
 export const approverKey = (name: string) => path.join(APPROVERS_DIR, name);
@@ -56,7 +56,7 @@ function hostEntry(h: LabHost) {
 }
 
 /** One lab cluster's inventory entry (YAML-ready): every host, spare ones marked. */
-export function labClusterEntry(hosts: LabHost[], engine: Engine, version = DEFAULT_VERSION) {
+function labClusterEntry(hosts: LabHost[], engine: Engine, version = DEFAULT_VERSION) {
   const composeFile = path.join(UPSTREAM_DIR, 'prod-multiconnect-compose.yml');
   const dbUpgradeFile = path.join(UPSTREAM_DIR, 'dbupgrade-compose.yml');
   const web = hosts.find((h) => h.role === 'webapp' && !h.spare);

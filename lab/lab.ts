@@ -48,7 +48,7 @@ export interface LabState extends LabTiming {
 
 const STATE_FILE = path.join(LAB_DIR, 'lab.json');
 
-export const labIsUp = () => existsSync(STATE_FILE);
+const labIsUp = () => existsSync(STATE_FILE);
 
 export function labState(): LabState {
   if (!labIsUp()) throw new Error('the lab is not up: run scripts/lab up first');
@@ -287,7 +287,7 @@ export async function down(
 }
 
 /** What `down` must not leave: lab namespaces and links, lab processes, dockerd's cgroups, files. */
-export async function leftovers(opts: { purge?: boolean } = {}): Promise<string[]> {
+async function leftovers(opts: { purge?: boolean } = {}): Promise<string[]> {
   const found = (await netnsList()).map((ns) => `netns ${ns}`);
   const links = await run('ip', ['-o', 'link', 'show']).catch(() => '');
   for (const line of links.split('\n')) {

@@ -81,7 +81,7 @@ export class WebappClient {
 }
 
 /** Seed step A3: a db.env pointing at the lab's database for the engine, named db.env for scp. */
-export function writeDbEnv(engine: 'MYSQL' | 'PGSQL', host: string, port: number, password: string): string {
+function writeDbEnv(engine: 'MYSQL' | 'PGSQL', host: string, port: number, password: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `waba-lab-${engine}-`));
   const file = path.join(dir, 'db.env');
   writeFileSync(

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { PROJECT_ROOT } from '../src/config';
+import { labDir, PROJECT_ROOT } from '../src/config';
 
 /** Everything the lab makes lives here (gitignored); `cache/` survives `lab down`. */
-export const LAB_DIR = path.resolve(process.env.WABA_LAB_DIR ?? path.join(PROJECT_ROOT, '.lab'));
+export const LAB_DIR = labDir();
 export const CACHE_DIR = path.join(LAB_DIR, 'cache');
 export const UPSTREAM_DIR = path.resolve(
   PROJECT_ROOT,

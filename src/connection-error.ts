@@ -38,7 +38,7 @@ function scrub(text: string): string {
 }
 
 /** The reason an attempt to connect failed, in a few words. */
-export function connectionErrorReason(err: unknown): string {
+function connectionErrorReason(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const text = `${e?.code ?? ''} ${typeof e?.message === 'string' ? e.message : String(err)}`;
   for (const [pattern, reason] of REASONS) if (pattern.test(text)) return reason;
@@ -72,7 +72,7 @@ export async function explainConnectionError(
 }
 
 /** Open and close a TCP connection: 'connected' or the reason it failed. */
-export function probeTcp(address: string, timeoutMs: number): Promise<string> {
+function probeTcp(address: string, timeoutMs: number): Promise<string> {
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
   if (!match) return Promise.resolve(`not a host:port address`);
   return new Promise((resolve) => {

@@ -1,11 +1,11 @@
 // Worker logs, one line per record on stdout: readable text on a terminal, JSON for everything
 // else (files, pipes, journald, log collectors). Both carry the run's ids, cluster and step when the
 // SDK or our interceptors know them, and never a secret value.
-import type { LogLevel, LogMetadata } from '@temporalio/common';
+import type { LogMetadata } from '@temporalio/common';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { type Env, processEnv } from './config/env';
+import { logFormat, logLevel } from './config/worker';
 import { redactSecrets } from './secrets';
-
-export type LogFormat = 'json' | 'text';
 
 /** Fields whose values are secrets by name, whatever they contain. */
 const SECRET_KEY = /pass(word)?|secret|token|authorization|private.?key|api.?key|cookie/i;
@@ -71,25 +71,12 @@ function textValue(value: unknown): string {
   return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
 }
 
-/** WABA_LOG_FORMAT (`json` or `text`); unset: text on a terminal, JSON otherwise. */
-export function logFormat(env: NodeJS.ProcessEnv, isTTY: boolean): LogFormat {
-  const wanted = env.WABA_LOG_FORMAT;
-  if (!wanted) return isTTY ? 'text' : 'json';
-  if (wanted !== 'json' && wanted !== 'text')
-    throw new Error(
-      `WABA_LOG_FORMAT=${wanted}: expected json or text (unset: text on a terminal, else json)`,
-    );
-  return wanted;
-}
-
 /** The Runtime's logger: one line per record on stdout, in the format logFormat chooses. */
 export function createLogger(
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = processEnv(),
   isTTY: boolean = Boolean(process.stdout.isTTY),
 ): DefaultLogger {
-  const level = (env.WABA_LOG_LEVEL?.toUpperCase() || 'INFO') as LogLevel;
-  if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level))
-    throw new Error(`WABA_LOG_LEVEL=${env.WABA_LOG_LEVEL}: expected TRACE, DEBUG, INFO, WARN or ERROR`);
+  const level = logLevel(env);
   const format = logFormat(env, isTTY) === 'text' ? formatLogText : formatLogEntry;
   return new DefaultLogger(level, (entry) => {
     process.stdout.write(`${format(entry)}\n`);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /** The nearest directory holding package.json at or above `dir`'s parent: `src/..` or `dist/src/../..`. */
-export function projectRootFrom(dir: string): string {
+function projectRootFrom(dir: string): string {
   const parent = path.resolve(dir, '..');
   for (let d = parent; ; d = path.dirname(d)) {
     if (existsSync(path.join(d, 'package.json'))) return d;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { type Env, processEnv } from './config/env';
 import { SecretRef } from './model/common';
 
 /**
@@ -29,11 +30,12 @@ function remember(value: string): string {
   return value;
 }
 
-export function createSecretResolver(env: NodeJS.ProcessEnv = process.env): SecretResolver {
+/** `env`: where `env:NAME` references are looked up (default: the worker's environment). */
+export function createSecretResolver(env: Env = processEnv()): SecretResolver {
   return async (ref) => remember(await resolve(env, ref));
 }
 
-async function resolve(env: NodeJS.ProcessEnv, ref: string): Promise<string> {
+async function resolve(env: Env, ref: string): Promise<string> {
   // The inventory's schema checked it already; a malformed one here is refused, not interpreted.
   if (!SecretRef.safeParse(ref).success)
     throw new SecretError(

@@ -4,22 +4,16 @@
 import path from 'node:path';
 import { installTelemetry } from '../workers/telemetry';
 import { createWorker } from '../workers/worker';
-import { chatopsConfigured, type RunningChatops, startChatopsFromEnv } from './chatops/from-env';
+import { type RunningChatops, startChatopsFromEnv } from './chatops/from-env';
 import { codecFromEnv } from './codec/keys';
-import { codecServerEnv, type RunningCodecServer, startCodecServer } from './codec/server';
-import { PROJECT_ROOT, temporalConfig } from './config';
+import { type RunningCodecServer, startCodecServer } from './codec/server';
+import { chatopsConfigured } from './config/chatops';
+import { codecServerConfig } from './config/codec';
+import { dataDir } from './config/paths';
+import { devServerConfig, temporalConfig } from './config/temporal';
 import { type DevServer, startDevServer } from './devserver';
 import { openInventory } from './inventory/open';
 import { connectClient, type TemporalClient } from './temporal-client';
-
-function envPort(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`${name}=${raw} is not a TCP port`);
-  return port;
-}
 
 async function main(): Promise<void> {
   const config = temporalConfig();
@@ -34,25 +28,28 @@ async function main(): Promise<void> {
   let codecServer: RunningCodecServer | undefined;
   let address = config.address;
   if (!address) {
-    const dataDir = path.resolve(process.env.WABA_DATA_DIR ?? path.join(PROJECT_ROOT, '.data'));
+    const data = dataDir();
+    const dev = devServerConfig();
     if (codec) {
       // In-process codec server first, so the Web UI can show decrypted payloads.
-      const uiPort = envPort('TEMPORAL_DEV_UI_PORT', 8233);
-      const settings = codecServerEnv();
-      // Unset WABA_CODEC_CORS_ORIGIN: the embedded Web UI, by either name the browser may use.
-      if (!process.env.WABA_CODEC_CORS_ORIGIN)
-        settings.corsOrigin = [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`];
-      codecServer = await startCodecServer({ codec, ...settings });
+      const settings = codecServerConfig();
+      codecServer = await startCodecServer({
+        codec,
+        ...settings,
+        // Unset WABA_CODEC_CORS_ORIGIN: the embedded Web UI, by either name the browser may use.
+        corsOrigin: settings.corsOrigin ?? [
+          `http://localhost:${dev.uiPort}`,
+          `http://127.0.0.1:${dev.uiPort}`,
+        ],
+      });
       console.log(`codec server at ${codecServer.url} (payloads encrypted with key "${codec.keyId}")`);
     }
     server = await startDevServer({
-      ip: process.env.TEMPORAL_DEV_IP ?? '127.0.0.1',
-      port: envPort('TEMPORAL_DEV_PORT', 7233),
-      uiPort: envPort('TEMPORAL_DEV_UI_PORT', 8233),
-      dbFile: path.join(dataDir, 'temporal.sqlite'),
+      ...dev,
+      dbFile: path.join(data, 'temporal.sqlite'),
       namespace: config.namespace,
-      logFile: path.join(dataDir, 'devserver.log'),
-      pidFile: path.join(dataDir, 'devserver.pid'),
+      logFile: path.join(data, 'devserver.log'),
+      pidFile: path.join(data, 'devserver.pid'),
       ...(codecServer ? { codecEndpoint: codecServer.url } : {}),
     }).catch(async (err) => {
       await codecServer?.close();
@@ -79,8 +76,8 @@ async function main(): Promise<void> {
       // The ChatOps endpoint too, when a signing secret says it is wanted: its client from the shared
       // factory (same settings and payload codec as the worker), to the server the worker uses.
       if (chatopsConfigured()) {
-        temporal = await connectClient({ env: process.env, config, address, addressSource });
-        chatops = await startChatopsFromEnv(process.env, { temporal });
+        temporal = await connectClient({ config, address, addressSource });
+        chatops = await startChatopsFromEnv(undefined, { temporal });
         console.log(chatops.describe);
       }
       if (telemetry.metrics) console.log(`Prometheus metrics: http://${telemetry.metrics}/metrics`);

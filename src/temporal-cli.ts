@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import type { Env } from './config/env';
+import { temporalCliConfig } from './config/paths';
 import { PROJECT_ROOT } from './project-root';
 
 export interface TemporalCli {
@@ -11,12 +13,7 @@ export interface TemporalCli {
 }
 
 /** The script that builds the CLI with Go into `<tools>/bin/temporal`. */
-export const INSTALL_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'install-temporal-cli');
-
-/** The project's tools directory: WABA_TOOLS_DIR, else .tools/ (the CLI goes into its bin/). */
-export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.WABA_TOOLS_DIR || path.join(PROJECT_ROOT, '.tools'));
-}
+const INSTALL_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'install-temporal-cli');
 
 function isExecutable(file: string): boolean {
   try {
@@ -28,24 +25,23 @@ function isExecutable(file: string): boolean {
 }
 
 /** Find the official Temporal CLI: TEMPORAL_CLI_PATH, then .tools/bin/temporal, then `temporal` on PATH. */
-export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): TemporalCli | undefined {
-  if (env.TEMPORAL_CLI_PATH) {
-    if (!isExecutable(env.TEMPORAL_CLI_PATH)) {
-      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
-    }
-    return { path: env.TEMPORAL_CLI_PATH, source: 'TEMPORAL_CLI_PATH' };
+export function resolveTemporalCli(env?: Env): TemporalCli | undefined {
+  const { cliPath, toolsDir, searchPath } = temporalCliConfig(env);
+  if (cliPath) {
+    if (!isExecutable(cliPath)) throw new Error(`TEMPORAL_CLI_PATH=${cliPath} is not an executable file`);
+    return { path: cliPath, source: 'TEMPORAL_CLI_PATH' };
   }
-  const tools = path.join(toolsDir(env), 'bin', 'temporal');
+  const tools = path.join(toolsDir, 'bin', 'temporal');
   if (isExecutable(tools)) return { path: tools, source: 'project tools' };
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+  for (const dir of searchPath) {
     const candidate = path.join(dir, 'temporal');
-    if (dir && isExecutable(candidate)) return { path: candidate, source: 'PATH' };
+    if (isExecutable(candidate)) return { path: candidate, source: 'PATH' };
   }
   return undefined;
 }
 
 export interface EnsureTemporalCliOptions {
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** Progress for the person waiting (default: console.log). */
   say?: (line: string) => void;
   /** The install script's progress (its stdout) as it comes (default: to stderr); its stderr goes in the error. */
@@ -58,10 +54,10 @@ export interface EnsureTemporalCliOptions {
  * finds its result. Without Go it fails with the script's message (what to install instead).
  */
 export async function ensureTemporalCli(opts: EnsureTemporalCliOptions = {}): Promise<TemporalCli> {
-  const env = opts.env ?? process.env;
-  const found = resolveTemporalCli(env);
+  const found = resolveTemporalCli(opts.env);
   if (found) return found;
-  const target = path.join(toolsDir(env), 'bin', 'temporal');
+  const { toolsDir, env } = temporalCliConfig(opts.env);
+  const target = path.join(toolsDir, 'bin', 'temporal');
   const relative = path.relative(process.cwd(), target);
   const shown = relative.startsWith('..') || path.isAbsolute(relative) ? target : relative;
   (opts.say ?? console.log)(

@@ -1,18 +1,16 @@
 // The one way this project's processes make a Temporal client (CLI, ChatOps, `npm start`, bench):
-// the connection settings as the `temporal` CLI resolves them (src/config.ts), a failed connection
+// the connection settings as the `temporal` CLI resolves them (src/config/), a failed connection
 // explained in one sentence (address and where it came from), and the payload codec whenever
 // WABA_CODEC_KEYS / WABA_CODEC_KEYS_FILE is set, so every client reads and writes what the worker does.
 import { Client, Connection } from '@temporalio/client';
 import { codecFromEnv } from './codec/keys';
-import { connectionOptions, type TemporalConfig, temporalConfig } from './config';
+import type { Env } from './config/env';
+import { connectionOptions, DEFAULT_ADDRESS, type TemporalConfig, temporalConfig } from './config/temporal';
 import { explainConnectionError } from './connection-error';
-
-/** Where a client connects when neither an argument, TEMPORAL_ADDRESS nor a profile says. */
-export const DEFAULT_ADDRESS = 'localhost:7233';
 
 export interface ConnectClientOptions {
   /** The environment to read settings and codec keys from (default: process.env). */
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** A profile of the temporal CLI's config file (the CLI's `--profile`); else TEMPORAL_PROFILE. */
   profile?: string;
   /** Overrides the configured address (the CLI's `--address`, `npm start`'s dev server). */
@@ -51,7 +49,7 @@ export class TemporalConnectionError extends Error {
  * connection that fails is a TemporalConnectionError.
  */
 export async function connectClient(opts: ConnectClientOptions = {}): Promise<TemporalClient> {
-  const env = opts.env ?? process.env;
+  const env = opts.env;
   const settings = opts.config ?? temporalConfig(env, opts.profile ? { profile: opts.profile } : {});
   // Codec keys first: a bad key stops here, before a connection is made.
   const codec = codecFromEnv(env);

@@ -1,12 +1,12 @@
 // Worker process: `npm run worker` (against TEMPORAL_ADDRESS) or via `npm start`.
-import { temporalConfig } from '../src/config';
+import { DEFAULT_ADDRESS, temporalConfig } from '../src/config';
 import { openInventory } from '../src/inventory/open';
 import { installTelemetry } from './telemetry';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = temporalConfig();
-  const address = config.address ?? 'localhost:7233';
+  const address = config.address ?? DEFAULT_ADDRESS;
   // An invalid inventory stops the worker here, every problem named.
   const inventory = openInventory();
   console.log(inventory.describe);

@@ -2,9 +2,9 @@
 // all through one logger: text on a terminal, else JSON; src/log.ts) and the Prometheus endpoint.
 // Install once, before connecting.
 import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import type { Env } from '../src/config/env';
+import { metricsAddress } from '../src/config/worker';
 import { createLogger } from '../src/log';
-
-export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 
 /**
  * Bucket bounds (seconds) of `waba_gate_wait_seconds`: approval gates wait for people, from seconds
@@ -15,18 +15,11 @@ export const GATE_WAIT_BUCKETS = [
   1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800,
 ];
 
-/** `host:port` for the Prometheus endpoint, or undefined when `WABA_METRICS_ADDRESS=off`. */
-export function metricsAddress(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const raw = env.WABA_METRICS_ADDRESS || DEFAULT_METRICS_ADDRESS;
-  if (raw === 'off') return undefined;
-  const match = /^(.+):(\d{1,5})$/.exec(raw);
-  if (!match || Number(match[2]) > 65_535)
-    throw new Error(`WABA_METRICS_ADDRESS=${raw}: expected host:port (e.g. 0.0.0.0:9464) or off`);
-  return raw;
-}
-
-/** Install the Runtime; returns the metrics address in use (for the start-up message). */
-export function installTelemetry(env: NodeJS.ProcessEnv = process.env): { metrics?: string } {
+/**
+ * Install the Runtime; returns the metrics address in use (for the start-up message). `env`: the
+ * environment to read (tests); default the process's.
+ */
+export function installTelemetry(env?: Env): { metrics?: string } {
   const metrics = metricsAddress(env);
   Runtime.install({
     logger: createLogger(env),

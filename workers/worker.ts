@@ -3,12 +3,9 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type Activities, createActivities, defaultDeps } from '../activities';
 import { activityLogContext } from '../activities/log-context';
-import {
-  connectionOptions,
-  dataConverterFromEnv,
-  describeConnectionError,
-  type TemporalConfig,
-} from '../src/config';
+import { dataConverterFromEnv } from '../src/codec/keys';
+import { connectionOptions, type TemporalConfig } from '../src/config';
+import { describeConnectionError } from '../src/connection-error';
 import type { InventoryStore } from '../src/inventory/store';
 
 export interface CreateWorkerOptions {

@@ -8,7 +8,7 @@ import type { BenchTemporal } from '../temporal';
 import { measuredRun, type RunRecord } from './paired-run';
 import { runbookRep } from './runbook-rep';
 
-export const SETUP_VERSION = '2.23.4';
+const SETUP_VERSION = '2.23.4';
 
 /** haSetup of the lab's cluster at `version` (the bench inventory says so). */
 export function haSetupInput(version: string) {

@@ -3,8 +3,8 @@
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const MEDIA_DIR = process.env.WA_SIM_MEDIA_DIR ?? '/usr/local/wamedia';
-export const MEDIA_SUBDIRS = ['incoming', 'outgoing', 'shared'] as const;
+const MEDIA_DIR = process.env.WA_SIM_MEDIA_DIR ?? '/usr/local/wamedia';
+const MEDIA_SUBDIRS = ['incoming', 'outgoing', 'shared'] as const;
 const REGRESSION_VERSIONS = new Set(['2.29.1', '2.29.2']);
 const NON_ROOT = 1000;
 

@@ -9,7 +9,7 @@ export interface AppSettings {
 }
 
 /** The product's defaults (reference §3.9); the lab may lower unhealthy_interval for fast tests. */
-export const DEFAULT_SETTINGS: AppSettings = {
+const DEFAULT_SETTINGS: AppSettings = {
   callback_persist: true,
   heartbeat_interval: 5,
   unhealthy_interval: 30,
@@ -51,8 +51,4 @@ export async function schemaCheck(
 ): Promise<{ ok: boolean; schema: string | undefined }> {
   const schema = await getKv(db, 'schema_version');
   return { ok: schema !== undefined && compareVersions(schema, version) >= 0, schema };
-}
-
-export function isVersionLike(v: string | undefined): v is string {
-  return typeof v === 'string' && /^\d+\.\d+\.\d+$/.test(v);
 }

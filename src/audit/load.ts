@@ -1,11 +1,13 @@
 // Where an audit's inputs come from: the run's history (from the server, or a file as
 // `temporal workflow show --output json` writes it), its payloads decoded (through the payload codec
 // when they are encrypted), and the cluster's policy from the worker's inventory.
+
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { InputError } from '../client/errors';
 import { codecFromEnv } from '../codec/keys';
+import type { Env } from '../config/env';
 import { loadInventory } from '../inventory/load';
 import { inventorySource } from '../inventory/source';
 import { canonicalJson } from '../model/canonical';
@@ -16,7 +18,7 @@ import { type AuditReport, auditRun, decodeHistory, type PayloadDecoder } from '
 
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
 
-function payloadDecoder(env: NodeJS.ProcessEnv): PayloadDecoder {
+function payloadDecoder(env: Env | undefined): PayloadDecoder {
   const codec = codecFromEnv(env);
   const decode: PayloadDecoder = async (payload) => {
     const encoding = text(payload.metadata?.encoding);
@@ -44,11 +46,11 @@ export interface AuditOptions {
   /** The inventory to take the keys from; default: the one the worker would read. */
   inventory?: string;
   client?: Client;
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
 }
 
 export async function auditWorkflow(o: AuditOptions): Promise<AuditReport> {
-  const env = o.env ?? process.env;
+  const env = o.env;
   let history: Parameters<typeof decodeHistory>[0];
   if (o.historyFile) {
     try {

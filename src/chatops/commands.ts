@@ -1,12 +1,13 @@
 // ChatOps text commands: parse what a person typed in chat, act on runs through the same Updates and
 // queries as the CLI, and answer in a line or a few. Errors become short messages, never stacks.
-import { readFileSync } from 'node:fs';
 import { type Client, QueryNotRegisteredError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { decide, sendSignedCode } from '../client/decide';
 import { InputError, plan, status } from '../client/runbooks';
 import { oneLine, pendingGates, pendingText, planText, statusText } from '../client/views';
+import { identitiesText } from '../config/chatops';
+import type { Env } from '../config/env';
 import { Identity } from '../model/approvals';
 import type { Signer } from '../signing/signer';
 
@@ -36,27 +37,9 @@ export function parseIdentities(json: string, source = 'identity map'): Map<stri
 }
 
 /** From `WABA_CHATOPS_IDENTITIES` (a JSON file) or `WABA_CHATOPS_IDENTITY_MAP` (inline JSON); empty if neither. */
-export function loadIdentities(env: NodeJS.ProcessEnv = process.env): Map<string, string> {
-  const file = env.WABA_CHATOPS_IDENTITIES;
-  const inline = env.WABA_CHATOPS_IDENTITY_MAP;
-  if (file && inline) {
-    throw new InputError(
-      'set WABA_CHATOPS_IDENTITIES (a file) or WABA_CHATOPS_IDENTITY_MAP (inline), not both',
-    );
-  }
-  if (inline) return parseIdentities(inline, 'WABA_CHATOPS_IDENTITY_MAP');
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new InputError(
-        `WABA_CHATOPS_IDENTITIES=${file}: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-    return parseIdentities(text, `WABA_CHATOPS_IDENTITIES=${file}`);
-  }
-  return new Map();
+export function loadIdentities(env?: Env): Map<string, string> {
+  const json = identitiesText(env, (message) => new InputError(message));
+  return json ? parseIdentities(json.text, json.source) : new Map();
 }
 
 // ---------------------------------------------------------------------------------------------

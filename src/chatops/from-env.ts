@@ -3,7 +3,9 @@
 // (src/temporal-client.ts), with the payload codec when one is configured; its replay cache is kept
 // in the data directory, so a restart does not let a captured request through again.
 import path from 'node:path';
-import { PROJECT_ROOT } from '../project-root';
+import { chatopsConfig, chatopsConfigured } from '../config/chatops';
+import type { Env } from '../config/env';
+import { dataDir } from '../config/paths';
 import { keyFileSigner } from '../signing/signer';
 import { connectClient, type TemporalClient } from '../temporal-client';
 import { loadIdentities, type Relay } from './commands';
@@ -17,14 +19,9 @@ export interface RunningChatops {
   close(): Promise<void>;
 }
 
-/** True when a signing secret is configured: without one no request could be verified. */
-export function chatopsConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.SLACK_SIGNING_SECRET || env.WABA_CHATOPS_WEBHOOK_SECRET);
-}
-
 /** The replay log: `$WABA_DATA_DIR/chatops-replay.log` (default `.data/` of the project). */
-export function replayLogPath(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(path.resolve(env.WABA_DATA_DIR || path.join(PROJECT_ROOT, '.data')), REPLAY_LOG_FILE);
+export function replayLogPath(env?: Env): string {
+  return path.join(dataDir(env), REPLAY_LOG_FILE);
 }
 
 export interface ChatopsStartOptions {
@@ -36,28 +33,21 @@ export interface ChatopsStartOptions {
   log?: (line: string) => void;
 }
 
+/** `env`: the environment to read (tests); default the process's. */
 export async function startChatopsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
+  env?: Env,
   opts: ChatopsStartOptions = {},
 ): Promise<RunningChatops> {
-  const slackSigningSecret = env.SLACK_SIGNING_SECRET || undefined;
-  const webhookSecret = env.WABA_CHATOPS_WEBHOOK_SECRET || undefined;
-  if (!slackSigningSecret && !webhookSecret) {
+  if (!chatopsConfigured(env)) {
     throw new Error(
       'set SLACK_SIGNING_SECRET and/or WABA_CHATOPS_WEBHOOK_SECRET: without a secret no request can be verified',
     );
   }
-  const port = Number(env.WABA_CHATOPS_PORT || 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new Error(`WABA_CHATOPS_PORT=${env.WABA_CHATOPS_PORT}: expected a port number`);
-  const host = env.WABA_CHATOPS_HOST || '127.0.0.1';
+  const { slackSigningSecret, webhookSecret, host, port, relay: relayKey } = chatopsConfig(env);
   const identities = loadIdentities(env);
   // The relay's own key: decisions from chat are signed "<identity> via <chat>:<user>" with it.
-  const relay: Relay | undefined = env.WABA_CHATOPS_RELAY_KEY
-    ? {
-        name: env.WABA_CHATOPS_RELAY_NAME || 'chatops',
-        signer: keyFileSigner(env.WABA_CHATOPS_RELAY_KEY, env.WABA_CHATOPS_RELAY_KEY_PASSPHRASE || undefined),
-      }
+  const relay: Relay | undefined = relayKey
+    ? { name: relayKey.name, signer: keyFileSigner(relayKey.keyFile, relayKey.passphrase) }
     : undefined;
 
   const log = opts.log ?? ((line: string) => console.error(line));

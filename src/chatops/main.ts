@@ -2,7 +2,7 @@
 import { startChatopsFromEnv } from './from-env';
 
 async function main(): Promise<void> {
-  const chatops = await startChatopsFromEnv(process.env);
+  const chatops = await startChatopsFromEnv();
   console.log(chatops.describe);
   const stop = () => {
     chatops.close().finally(() => process.exit(0));

@@ -7,7 +7,7 @@ import { RUNBOOK_NAMES } from '../model/runbooks';
 import { type Connected, type ConnectionFlags, connect } from './connect';
 
 /** The shell should complete file names here. */
-export const FILES = '__files__';
+const FILES = '__files__';
 
 const STATIC_VALUES: Record<string, readonly string[]> = {
   runbook: RUNBOOK_NAMES,

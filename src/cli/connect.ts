@@ -2,6 +2,7 @@
 // `temporal` CLI resolves them, the payload codec when one is configured), overridden by
 // --profile/--address/--namespace. A failure names the address and where it came from (exit 1).
 import type { Client } from '@temporalio/client';
+import type { Env } from '../config/env';
 import { CommandFailed } from './exit';
 
 export interface ConnectionFlags {
@@ -18,10 +19,7 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-export async function connect(
-  flags: ConnectionFlags,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Connected> {
+export async function connect(flags: ConnectionFlags, env?: Env): Promise<Connected> {
   // Loaded only when a command needs the server: `--help` and completion stay fast.
   const { connectClient, TemporalConnectionError } = await import('../temporal-client');
   try {

@@ -24,7 +24,7 @@ const WHY: Record<string, string> = {
 };
 
 /** `.json` as JSON; `.yaml`/`.yml` as YAML; anything else (and `-`) as JSON, else YAML. */
-export function readInput(file: string, stdin: () => Buffer = () => readFileSync(0)): unknown {
+function readInput(file: string, stdin: () => Buffer = () => readFileSync(0)): unknown {
   const where = file === '-' ? 'standard input' : file;
   let text: string;
   try {

@@ -3,7 +3,7 @@
 import { InputError } from '../client/errors';
 
 export type Format = 'text' | 'json';
-export const FORMATS: readonly Format[] = ['text', 'json'];
+const FORMATS: readonly Format[] = ['text', 'json'];
 
 export function outputFormat(option: string | undefined, isTTY = Boolean(process.stdout.isTTY)): Format {
   if (option === undefined) return isTTY ? 'text' : 'json';

@@ -6,9 +6,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
-export const ENCODING_ENCRYPTED = 'binary/encrypted';
-export const METADATA_ENCODING = 'encoding';
-export const METADATA_KEY_ID = 'encryption-key-id';
+const ENCODING_ENCRYPTED = 'binary/encrypted';
+const METADATA_ENCODING = 'encoding';
+const METADATA_KEY_ID = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 export const KEY_BYTES = 32;

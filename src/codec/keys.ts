@@ -2,8 +2,9 @@
 // `id:base64key` entries separated by commas or newlines, e.g. `k2:...,k1:...`; the first key
 // encrypts, every key decrypts (rotation). Neither set: the codec is off. Errors name the variable
 // and the entry, never the key material.
-import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
+import { codecKeysText } from '../config/codec';
+import type { Env } from '../config/env';
 import { AesGcmCodec, type CodecKey, KEY_BYTES } from './aes-gcm';
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -40,33 +41,20 @@ export function parseCodecKeys(raw: string, source: string): CodecKey[] {
 }
 
 /** The configured keys, or undefined when neither WABA_CODEC_KEYS nor WABA_CODEC_KEYS_FILE is set. */
-export function codecKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CodecKey[] | undefined {
-  const inline = env.WABA_CODEC_KEYS;
-  const file = env.WABA_CODEC_KEYS_FILE;
-  if (inline && file) throw new Error('set WABA_CODEC_KEYS or WABA_CODEC_KEYS_FILE, not both');
-  if (inline) return parseCodecKeys(inline, 'WABA_CODEC_KEYS');
-  if (file) {
-    let content: string;
-    try {
-      content = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(
-        `WABA_CODEC_KEYS_FILE=${file}: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-    return parseCodecKeys(content, `WABA_CODEC_KEYS_FILE (${file})`);
-  }
-  return undefined;
+export function codecKeysFromEnv(env?: Env): CodecKey[] | undefined {
+  const keys = codecKeysText(env);
+  if (!keys) return undefined;
+  return parseCodecKeys(keys.text, keys.file ? `WABA_CODEC_KEYS_FILE (${keys.file})` : keys.source);
 }
 
 /** The AES-GCM codec from the environment, or undefined when the codec is off. */
-export function codecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmCodec | undefined {
+export function codecFromEnv(env?: Env): AesGcmCodec | undefined {
   const keys = codecKeysFromEnv(env);
   return keys ? new AesGcmCodec(keys) : undefined;
 }
 
 /** `{ payloadCodecs: [codec] }` for the worker and the client, or undefined when the codec is off. */
-export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
+export function dataConverterFromEnv(env?: Env): DataConverter | undefined {
   const codec = codecFromEnv(env);
   return codec ? { payloadCodecs: [codec] } : undefined;
 }

@@ -6,10 +6,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { codecServerConfig, DEFAULT_CODEC_PORT } from '../config/codec';
+import type { Env } from '../config/env';
 
-export const DEFAULT_CODEC_PORT = 8888;
-export const DEFAULT_CODEC_HOST = '127.0.0.1';
-export const DEFAULT_CORS_ORIGIN = 'http://localhost:8233';
+const DEFAULT_CODEC_HOST = '127.0.0.1';
+const DEFAULT_CORS_ORIGIN = 'http://localhost:8233';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface CodecServerOptions {
@@ -20,25 +21,14 @@ export interface CodecServerOptions {
   authToken?: string;
 }
 
-/** Server settings from WABA_CODEC_PORT, WABA_CODEC_CORS_ORIGIN, WABA_CODEC_AUTH_TOKEN. */
-export function codecServerEnv(env: NodeJS.ProcessEnv = process.env): {
+/** Server settings from WABA_CODEC_PORT, WABA_CODEC_CORS_ORIGIN (default the Web UI's), WABA_CODEC_AUTH_TOKEN. */
+export function codecServerEnv(env?: Env): {
   port: number;
   corsOrigin: string[];
   authToken: string | undefined;
 } {
-  const raw = env.WABA_CODEC_PORT;
-  const port = raw ? Number(raw) : DEFAULT_CODEC_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`WABA_CODEC_PORT=${raw} is not a TCP port`);
-  }
-  return {
-    port,
-    corsOrigin: (env.WABA_CODEC_CORS_ORIGIN || DEFAULT_CORS_ORIGIN)
-      .split(',')
-      .map((o) => o.trim().replace(/\/+$/, ''))
-      .filter(Boolean),
-    authToken: env.WABA_CODEC_AUTH_TOKEN || undefined,
-  };
+  const config = codecServerConfig(env);
+  return { ...config, corsOrigin: config.corsOrigin ?? [DEFAULT_CORS_ORIGIN] };
 }
 
 class BadRequest extends Error {}
@@ -105,8 +95,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The request handler (exported for tests and for embedding). */
-export function codecRequestHandler(opts: CodecServerOptions) {
+/** The request handler: CORS, the optional bearer token, then encode or decode. */
+function codecRequestHandler(opts: CodecServerOptions) {
   const allowed = [opts.corsOrigin ?? DEFAULT_CORS_ORIGIN].flat();
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // One origin per response: the caller's when it is allowed, else the first allowed one.
@@ -170,7 +160,7 @@ export function codecRequestHandler(opts: CodecServerOptions) {
   };
 }
 
-export function createCodecServer(opts: CodecServerOptions): Server {
+function createCodecServer(opts: CodecServerOptions): Server {
   const handler = codecRequestHandler(opts);
   return createServer((req, res) => {
     handler(req, res).catch(() => {

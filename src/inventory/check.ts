@@ -1,5 +1,6 @@
 // `waba-runbooks inventory check [file]`: validate an inventory without a worker and say, per
 // cluster, what it holds and which runbooks it can run (and why not the others).
+import { type Env, processEnv } from '../config/env';
 import { requirementProblems } from '../model/inventory';
 import { RUNBOOK_NAMES } from '../model/runbooks';
 import { type Inventory, loadInventory } from './load';
@@ -21,7 +22,7 @@ export interface InventoryReport {
   warnings: string[];
 }
 
-export function reportOf(inventory: Inventory, env: NodeJS.ProcessEnv = process.env): InventoryReport {
+function reportOf(inventory: Inventory, env: Env): InventoryReport {
   return {
     source: inventory.source,
     clusters: [...inventory.clusters].map(([name, e]) => {
@@ -46,10 +47,7 @@ export function reportOf(inventory: Inventory, env: NodeJS.ProcessEnv = process.
 }
 
 /** The file given, else the one the worker would read; throws InventoryError when invalid. */
-export function checkInventory(
-  file: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): InventoryReport {
+export function checkInventory(file: string | undefined, env: Env = processEnv()): InventoryReport {
   const source = file ?? inventorySource(env).path;
   if (!source)
     throw new Error(

@@ -44,7 +44,7 @@ const EXTENSIONS = /\.(ya?ml|json)$/i;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 /** The files an inventory source stands for: itself, or the YAML/JSON files of a directory (sorted). */
-export function inventoryFiles(source: string): string[] {
+function inventoryFiles(source: string): string[] {
   let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(source);

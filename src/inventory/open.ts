@@ -1,5 +1,6 @@
 // The worker's inventory at start-up: chosen (source.ts), loaded and validated (an invalid one stops
 // the worker, every problem named), described in one line, its warnings printed.
+import { type Env, processEnv } from '../config/env';
 import { type InventorySource, inventorySource } from './source';
 import { InventoryStore } from './store';
 import { inventoryWarnings } from './warnings';
@@ -13,7 +14,7 @@ export interface OpenedInventory {
 }
 
 /** Throws InventoryError (every problem of every file) when the inventory is not valid. */
-export function openInventory(env: NodeJS.ProcessEnv = process.env): OpenedInventory {
+export function openInventory(env: Env = processEnv()): OpenedInventory {
   const source = inventorySource(env);
   const store = new InventoryStore(source.path);
   const inventory = store.current();

@@ -3,7 +3,8 @@
 // then fails naming it).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../project-root';
+import type { Env } from '../config/env';
+import { dataDir, inventorySetting, labDir } from '../config/paths';
 
 export interface InventorySource {
   /** A file or a directory; undefined: no inventory (empty). */
@@ -12,12 +13,12 @@ export interface InventorySource {
   origin: 'WABA_INVENTORY' | 'data directory' | 'lab' | 'none';
 }
 
-export function inventorySource(env: NodeJS.ProcessEnv = process.env): InventorySource {
-  if (env.WABA_INVENTORY) return { path: path.resolve(env.WABA_INVENTORY), origin: 'WABA_INVENTORY' };
-  const dataDir = path.resolve(env.WABA_DATA_DIR ?? path.join(PROJECT_ROOT, '.data'));
-  const inData = path.join(dataDir, 'inventory.yaml');
+export function inventorySource(env?: Env): InventorySource {
+  const named = inventorySetting(env);
+  if (named) return { path: named, origin: 'WABA_INVENTORY' };
+  const inData = path.join(dataDir(env), 'inventory.yaml');
   if (existsSync(inData)) return { path: inData, origin: 'data directory' };
-  const lab = path.join(path.resolve(env.WABA_LAB_DIR ?? path.join(PROJECT_ROOT, '.lab')), 'inventory.yaml');
+  const lab = path.join(labDir(env), 'inventory.yaml');
   if (existsSync(lab)) return { path: lab, origin: 'lab' };
   return { path: undefined, origin: 'none' };
 }

@@ -1,11 +1,13 @@
 // What an inventory names that the worker cannot use right now: a secret reference that does not
 // resolve, a compose file or CA file that is missing or changed. Warnings, not errors: the file may
 // be valid and the worker's disk not ready yet; the run that needs the thing fails naming it.
+
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { type Env, processEnv } from '../config/env';
 import { type Inventory, type InventoryEntry, sha256Hex } from './load';
 
 /** Every secret reference of a cluster, by the field that holds it. */
-export function secretRefsOf(entry: InventoryEntry): [string, string][] {
+function secretRefsOf(entry: InventoryEntry): [string, string][] {
   const c = entry.cluster;
   const refs: [string, string | undefined][] = [
     ['api.passwordRef', c.api.passwordRef],
@@ -18,7 +20,7 @@ export function secretRefsOf(entry: InventoryEntry): [string, string][] {
   return refs.filter((r): r is [string, string] => r[1] !== undefined);
 }
 
-function refProblem(ref: string, env: NodeJS.ProcessEnv): string | undefined {
+function refProblem(ref: string, env: Env): string | undefined {
   if (ref.startsWith('env:'))
     return env[ref.slice(4)] ? undefined : `environment variable ${ref.slice(4)} is not set`;
   const file = ref.slice(5);
@@ -42,7 +44,7 @@ function fileProblem(file: string, sha256?: string): string | undefined {
   }
 }
 
-export function inventoryWarnings(inventory: Inventory, env: NodeJS.ProcessEnv = process.env): string[] {
+export function inventoryWarnings(inventory: Inventory, env: Env = processEnv()): string[] {
   const out: string[] = [];
   for (const [name, e] of inventory.clusters) {
     const at = (field: string) => `clusters.${name}.${field}`;

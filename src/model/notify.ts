@@ -30,8 +30,6 @@ export type NotifyEvent =
   | { kind: 'runSucceeded'; run: RunRef; summary: string }
   | { kind: 'runFailed'; run: RunRef; reason: string };
 
-export type NotifyKind = NotifyEvent['kind'];
-
 /** What the `notify` activity returns: delivered, or why not (never the webhook's address). */
 export type NotifyResult =
   | { delivered: true; status: number }

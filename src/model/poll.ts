@@ -11,6 +11,3 @@ export function pollDelayMs(elapsedMs: number): number {
   if (elapsedMs < 30_000) return 1_000;
   return 3_000;
 }
-
-/** The schedule as words, for plans and docs. */
-export const POLL_SCHEDULE = 'every 250 ms for the first 10 s, then every second until 30 s, then every 3 s';

@@ -50,5 +50,3 @@ export function clusterNameOf(input: unknown): string | undefined {
 /** The workflow id of a dry run (`waba-runbooks plan <runbook> --input ...`): `<cluster>/<runbook>/preview-<time>`. */
 export const previewIdFor = (cluster: string, runbook: string, now = new Date()): string =>
   `${cluster}/${runbook}/preview-${now.toISOString().replace(/[:.]/g, '-')}`;
-
-export const isPreviewId = (workflowId: string): boolean => /\/preview-[^/]*$/.test(workflowId);

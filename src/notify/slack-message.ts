@@ -24,7 +24,7 @@ const WORD = /^[\x21-\x7e]{1,200}$/;
 const MAX_SUMMARY = 600;
 
 /** Slack mrkdwn control characters; everything an event carries is shown as text. */
-export function escapeMrkdwn(s: string): string {
+function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -33,7 +33,7 @@ function clip(s: string, max = MAX_SUMMARY): string {
 }
 
 /** The command lines the gate buttons send, e.g. `approve prod/upgrade/x upgrade`. */
-export function gateCommands(workflowId: string, gate: string): { approve: string; reject: string } | null {
+function gateCommands(workflowId: string, gate: string): { approve: string; reject: string } | null {
   if (!WORD.test(workflowId) || !WORD.test(gate)) return null;
   return {
     approve: `approve ${workflowId} ${gate}`,

@@ -2,6 +2,8 @@
 // WABA_KEY_PASSPHRASE), else the ssh-agent's key that belongs to the approver (`--as`, or whoever
 // the run's policy lists for one of the agent's keys).
 import { InputError } from '../client/errors';
+import { signingConfig } from '../config/cli';
+import type { Env } from '../config/env';
 import { normalIdentity } from '../model/decisions';
 import { agentSigners, keyFileSigner, type Signer } from './signer';
 
@@ -19,10 +21,10 @@ export interface SignerChoice {
 export async function chooseSigner(
   choice: SignerChoice,
   approvers?: Record<string, string[]>,
-  env: NodeJS.ProcessEnv = process.env,
+  env?: Env,
 ): Promise<Signer> {
-  if (choice.key) return keyFileSigner(choice.key, env.WABA_KEY_PASSPHRASE || undefined);
-  const socket = env.SSH_AUTH_SOCK;
+  const { keyPassphrase, agentSocket: socket } = signingConfig(env);
+  if (choice.key) return keyFileSigner(choice.key, keyPassphrase);
   if (!socket)
     throw new InputError(
       'no key to sign with: start an ssh-agent with your key (ssh-add), or give --key FILE',

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AesGcmCodec, type CodecKey } from '../../src/codec/aes-gcm';
 import { codecKeysFromEnv, dataConverterFromEnv, parseCodecKeys } from '../../src/codec/keys';
 import { type RunningCodecServer, startCodecServer } from '../../src/codec/server';
-import { dataConverterFromEnv as fromConfig } from '../../src/config';
 
 const key = (id: string): CodecKey => ({ id, key: randomBytes(32) });
 const b64 = (k: CodecKey) => k.key.toString('base64');
@@ -95,7 +94,7 @@ describe('codec keys from the environment', () => {
   it('no variable: the codec is off', () => {
     expect(codecKeysFromEnv({})).toBeUndefined();
     expect(dataConverterFromEnv({})).toBeUndefined();
-    expect(fromConfig({ WABA_CODEC_KEYS: '' })).toBeUndefined();
+    expect(dataConverterFromEnv({ WABA_CODEC_KEYS: '' })).toBeUndefined();
   });
 
   it('WABA_CODEC_KEYS: several keys, the first encrypts', async () => {

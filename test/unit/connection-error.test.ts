@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { describeConnectionError, explainConnectionError } from '../../src/config';
+import { describeConnectionError, explainConnectionError } from '../../src/connection-error';
 
 /** What the SDK threw when this project tried (NativeConnection: Rust core; Connection: grpc-js). */
 const sdkErrors = {

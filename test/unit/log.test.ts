@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, formatLogEntry, formatLogText, logFormat } from '../../src/log';
+import { logFormat, metricsAddress } from '../../src/config/worker';
+import { createLogger, formatLogEntry, formatLogText } from '../../src/log';
 import { createSecretResolver } from '../../src/secrets';
-import { metricsAddress } from '../../workers/telemetry';
 
 const entry = (message: string, meta?: Record<string, unknown>) => ({
   level: 'INFO' as const,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporalConfig } from '../../src/config';
-import { defaultConfigFile } from '../../src/temporal-settings';
+import { defaultConfigFile } from '../../src/config/temporal-settings';
 
 /** A temp dir with PEM-looking files and a temporal.toml with profiles "default" and "prod". */
 function fixture() {

@@ -5,7 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { describe, expect, inject, it } from 'vitest';
 import type { Activities } from '../../activities';
 import { inventoryActivities } from '../../activities/inventory';
-import { dataConverterFromEnv } from '../../src/config';
+import { dataConverterFromEnv } from '../../src/codec/keys';
 import type { HealthCheckResult } from '../../src/model/results';
 import seed from '../fixtures/seed-health.json';
 import { testClusterEntry, testInventoryStore } from '../support/inventory';

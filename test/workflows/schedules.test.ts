@@ -1,4 +1,4 @@
-// Temporal Schedules for runbooks (src/client/schedules.ts) on the suite's real dev server: the
+// Temporal Schedules for runbooks (src/client/schedules/) on the suite's real dev server: the
 // calendar syntax, create/describe/list/pause/unpause/delete, refusal of bad input, and a triggered
 // upgrade that runs on a real worker with the fake cluster and still stops at its approval gate.
 // Every schedule and run created here is removed at the end; every wait is bounded.

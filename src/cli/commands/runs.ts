@@ -4,6 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { InputError } from '../../client/errors';
 import { plan as planOf, RUNBOOKS, startRunbook, status as statusOf } from '../../client/runbooks';
 import { age, pendingGates, pendingText, planText, statusText } from '../../client/views';
+import { temporalUiUrl } from '../../config/cli';
 import type { PreviewResult } from '../../model/results';
 import { GATED_RUNBOOKS, isGated, previewIdFor, RUNBOOK_NAMES } from '../../model/runbooks';
 import { chooseSigner } from '../../signing/choose';
@@ -15,7 +16,7 @@ import type { Session } from '../session';
 import { intervalMs, watchRun } from '../watch';
 
 export function uiLink(namespace: string, id: string): string {
-  const base = process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233';
+  const base = temporalUiUrl();
   return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}`;
 }
 

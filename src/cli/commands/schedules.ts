@@ -1,4 +1,4 @@
-// `schedule ...`: Temporal Schedules that start runbooks (src/client/schedules.ts).
+// `schedule ...`: Temporal Schedules that start runbooks (src/client/schedules/).
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { InputError } from '../../client/errors';
 import {

@@ -11,14 +11,6 @@ export type SshPublicKey =
   | { type: `ecdsa-sha2-${EcdsaCurve}`; blob: Uint8Array; curve: EcdsaCurve; point: Uint8Array }
   | { type: 'ssh-rsa'; blob: Uint8Array; e: bigint; n: bigint };
 
-export const KEY_TYPES = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'ssh-rsa',
-] as const;
-
 /** The key in an SSH public key blob; throws naming what is wrong. */
 export function parsePublicKeyBlob(blob: Uint8Array): SshPublicKey {
   const r = new SshReader(blob);

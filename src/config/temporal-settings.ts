@@ -12,7 +12,7 @@ import {
 } from '@temporalio/envconfig';
 
 /** Older name -> the official envconfig name it stands for. */
-export const ENV_ALIASES = {
+const ENV_ALIASES = {
   TEMPORAL_TLS_CERT: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
   TEMPORAL_TLS_KEY: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
   TEMPORAL_TLS_CA: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
@@ -46,8 +46,9 @@ export interface TemporalSettingsOptions {
 
 type TlsField = 'client_cert' | 'client_key' | 'server_ca_cert';
 
+/** `env`: the environment to read (src/config/temporal.ts passes the process's). */
 export function loadTemporalSettings(
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   opts: TemporalSettingsOptions = {},
 ): TemporalSettings {
   const { vars, setBy } = temporalEnv(env);
