@@ -32,6 +32,7 @@ import {
 } from '../../src/model/cluster-lock';
 import { durationMs } from '../../src/model/duration';
 import type { RunbookName } from '../../src/model/runbooks';
+import { LOCK_ASK, LOCK_RELEASE } from './activity-options';
 import { failureText } from './failure-text';
 import type { Progress } from './progress';
 
@@ -47,16 +48,8 @@ export const grantsQuery = defineQuery<LockGrant[]>(LOCK_QUERIES.grants);
 export const grantedSignal = defineSignal<[LockHolder]>(LOCK_SIGNALS.granted);
 export const waitingSignal = defineSignal<[WaitingNotice]>(LOCK_SIGNALS.waiting);
 
-const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
-});
-
-// Bounded: a lock that cannot be told still finds out by itself (it watches its holder).
-const { releaseClusterLock: release } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '4s', maximumAttempts: 3 },
-});
+const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>(LOCK_ASK);
+const { releaseClusterLock: release } = proxyActivities<Activities>(LOCK_RELEASE);
 
 /** The lock this run holds (module state is per run), released when the run ends. */
 let held: { cluster: string; runbook: string } | undefined;
