@@ -6,7 +6,6 @@
 // (`release`, from its finally), or the lock finds out (it watches the holder's workflow through
 // an activity that describes it every 2 s, so a terminated or timed-out holder is released too).
 import {
-  ActivityCancellationType,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -40,21 +39,11 @@ import {
   releaseUpdate,
   waitingSignal,
 } from './api';
-import { HEARTBEAT_TIMEOUT } from './lib/activity-options';
+import { LOCK_HOLDER_READ, LOCK_WATCH } from './lib/activity-options';
 import { failureText } from './lib/failure-text';
 
-const { lockHolderState } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumInterval: '2s', maximumAttempts: 3 },
-});
-
-// Runs as long as the holder holds; heartbeats, so a worker restart moves it to another worker.
-const { watchLockHolder } = proxyActivities<Activities>({
-  startToCloseTimeout: '1d',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '1s', maximumInterval: '10s' },
-  cancellationType: ActivityCancellationType.TRY_CANCEL,
-});
+const { lockHolderState } = proxyActivities<Activities>(LOCK_HOLDER_READ);
+const { watchLockHolder } = proxyActivities<Activities>(LOCK_WATCH);
 
 const DEFAULT_CONTINUE_AFTER_GRANTS = 100;
 /** Continue as new well before the server's limits (each grant costs a few dozen events). */

@@ -1,14 +1,12 @@
 // Seed section G: `logs` of every service on every host into bounded files on the worker.
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { OperableCluster } from '../src/model/cluster';
 import { CollectLogsInput } from '../src/model/inputs';
 import { inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp } from '../src/model/results';
-import { type PlanStep, planQuery } from './api';
-import { plainRun } from './lib/gated-run';
+import { defineRunbook } from './lib/define-runbook';
 import { detectCompose, longActs } from './lib/hosts';
 import { resolveStep, SERVICE_OF_ROLE } from './lib/plan';
-import { validateInput } from './lib/validate';
 
 export interface CollectLogsResult {
   cluster: string;
@@ -17,14 +15,12 @@ export interface CollectLogsResult {
   summary: Record<string, { bytes: number; errorLines: number }>;
 }
 
-export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
-  const input = validateInput('collectLogs', CollectLogsInput, raw);
-  const { progress, notifier, resolve } = plainRun('collectLogs', input);
-  let plan: PlanStep[] = [resolveStep(input.cluster)];
-  setHandler(planQuery, () => plan);
-  const runDir = `${input.cluster}/logs-${workflowInfo().runId}`;
-  try {
-    const resolved = await resolve();
+export const collectLogs = defineRunbook(
+  { schema: CollectLogsInput },
+  async (run, input): Promise<CollectLogsResult> => {
+    const runDir = `${input.cluster}/logs-${workflowInfo().runId}`;
+    // Step 1: the cluster, and the services whose logs are wanted.
+    const resolved = await run.resolve();
     const cluster = resolved.cluster as OperableCluster;
     const { ref } = resolved;
     const wanted = cluster.hosts.flatMap((h) =>
@@ -33,15 +29,17 @@ export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
         .filter((s) => !input.services || input.services.includes(s))
         .map((service) => ({ host: h.name, service })),
     );
-    plan = [
+    run.showPlan([
       resolveStep(cluster.name, resolved.resolution),
       ...wanted.map((w) => ({
         stage: 'logs',
         host: w.host,
         note: `docker-compose logs ${w.service} (at most ${input.maxBytesPerService} bytes)`,
       })),
-    ];
-    progress.stage('logs');
+    ]);
+
+    // Step 2: preflight of the hosts concerned, then every service's logs in parallel.
+    run.progress.stage('logs');
     const variants = await detectCompose(
       ref,
       cluster,
@@ -59,24 +57,22 @@ export async function collectLogs(raw: unknown): Promise<CollectLogsResult> {
           maxBytes: input.maxBytesPerService,
           runDir,
         });
-        progress.host(w.host, `${w.service}: ${f.bytes} bytes, ${f.errorLines} error lines`);
+        run.progress.host(w.host, `${w.service}: ${f.bytes} bytes, ${f.errorLines} error lines`);
         return { host: f.host, service: f.service, path: f.path, bytes: f.bytes, errorLines: f.errorLines };
       }),
     );
+
+    // Step 3: the totals by service.
     const summary: CollectLogsResult['summary'] = {};
     for (const f of files) {
       const s = summary[f.service] ?? { bytes: 0, errorLines: 0 };
       summary[f.service] = { bytes: s.bytes + f.bytes, errorLines: s.errorLines + f.errorLines };
     }
-    progress.stage('done');
+    run.progress.stage('done');
     const errorLines = files.reduce((n, f) => n + f.errorLines, 0);
-    return await notifier.succeeded(
+    return await run.succeeded(
       { cluster: cluster.name, inventory: inventoryOf(resolved.resolution), files, summary },
       `${files.length} log files under ${runDir} on the worker, ${errorLines} error lines`,
     );
-  } catch (err) {
-    progress.failed(err);
-    await notifier.failed(err);
-    throw err;
-  }
-}
+  },
+);

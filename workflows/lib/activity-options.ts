@@ -1,5 +1,6 @@
 // Activity options shared by the runbooks: one place for retries, timeouts and heartbeats.
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { durationMs } from '../../src/model/duration';
 
 /**
  * Every activity that can run for more than a moment heartbeats (activities/remote.ts beats every
@@ -37,3 +38,78 @@ export const API_STEP: ActivityOptions = {
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: RETRY,
 };
+
+/** One health reading (healthCheck): quick, retried while the Webapp restarts. */
+export const HEALTH_READ: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+};
+
+/** One health reading per poll, runs started before the waits moved into activities: no retry, the next poll is the retry. */
+export const LEGACY_HEALTH_POLL: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+};
+
+/** Resolving the cluster from the worker's inventory (a file read, a secret resolved). */
+export const RESOLVE_STEP: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+};
+
+/** Bounded on purpose: a dead webhook costs a run at most three short attempts, then a log line. */
+export const NOTIFY_STEP: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 },
+};
+
+/** Asking a cluster's lock for it, or leaving its queue (an update to the lock workflow). */
+export const LOCK_ASK: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
+};
+
+/** Bounded: a lock that cannot be told still finds out by itself (it watches its holder). */
+export const LOCK_RELEASE: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '4s', maximumAttempts: 3 },
+};
+
+/** The lock workflow's look at its holder's run (one describe). */
+export const LOCK_HOLDER_READ: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumInterval: '2s', maximumAttempts: 3 },
+};
+
+/** Runs as long as the holder holds; heartbeats, so a worker restart moves it to another worker. */
+export const LOCK_WATCH: ActivityOptions = {
+  startToCloseTimeout: '1d',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '1s', maximumInterval: '10s' },
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+};
+
+/** Past the deadline, a waiting activity still needs time for its last poll (an HTTP or `ps` timeout). */
+const WAIT_MARGIN_MS = 60_000;
+
+/**
+ * Options of an activity that waits up to `deadline` by polling: it heartbeats on every poll, so a
+ * dead worker is noticed within the heartbeat timeout; a retried attempt gets what is left of the
+ * deadline (the request carries it as an instant).
+ */
+export function waitOptions(deadline: string): ActivityOptions {
+  return {
+    startToCloseTimeout: durationMs(deadline) + WAIT_MARGIN_MS,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { maximumAttempts: 3 },
+  };
+}
+
+/** The dbupgrade job's wait: the whole of it, retries after a worker crash included, within `timeout`. */
+export function jobWaitOptions(timeout: string): ActivityOptions {
+  return {
+    scheduleToCloseTimeout: timeout,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s' },
+  };
+}

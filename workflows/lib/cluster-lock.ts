@@ -23,19 +23,12 @@ import { durationMs } from '../../src/model/duration';
 import { CONCURRENT_RUN } from '../../src/model/errors';
 import type { RunbookName } from '../../src/model/runbooks';
 import { grantedSignal, waitingSignal } from '../api';
+import { LOCK_ASK, LOCK_RELEASE } from './activity-options';
 import { failureText } from './failure-text';
 import type { Progress } from './progress';
 
-const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 10 },
-});
-
-// Bounded: a lock that cannot be told still finds out by itself (it watches its holder).
-const { releaseClusterLock: release } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '4s', maximumAttempts: 3 },
-});
+const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>(LOCK_ASK);
+const { releaseClusterLock: release } = proxyActivities<Activities>(LOCK_RELEASE);
 
 /** The lock this run holds (module state is per run), released when the run ends. */
 let held: { cluster: string; runbook: string } | undefined;

@@ -1,6 +1,5 @@
 import {
   ActivityFailure,
-  type ActivityOptions,
   ApplicationFailure,
   patched,
   proxyActivities,
@@ -13,7 +12,7 @@ import { HEALTH_GATE_FAILED } from '../../src/model/errors';
 import { type HealthSummary, summarizeHealth } from '../../src/model/health';
 import { type HealthCondition, type HealthWaitResult, healthHolds } from '../../src/model/health-condition';
 import type { ClusterRef } from '../../src/model/inventory';
-import { HEARTBEAT_TIMEOUT } from './activity-options';
+import { LEGACY_HEALTH_POLL, waitOptions } from './activity-options';
 import { failureText } from './failure-text';
 
 /**
@@ -21,22 +20,6 @@ import { failureText } from './failure-text';
  * then a timer); they replay that way. Runs started since wait in one heartbeating activity each.
  */
 export const POLL_IN_ACTIVITY_PATCH = 'waits-poll-in-activity';
-
-/** Past the deadline, the activity still needs time for its last poll (an HTTP or `ps` timeout). */
-const WAIT_MARGIN_MS = 60_000;
-
-/**
- * Options of an activity that waits up to `deadline` by polling: it heartbeats on every poll, so a
- * dead worker is noticed within the heartbeat timeout; a retried attempt gets what is left of the
- * deadline (the request carries it as an instant).
- */
-export function waitOptions(deadline: string): ActivityOptions {
-  return {
-    startToCloseTimeout: durationMs(deadline) + WAIT_MARGIN_MS,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: { maximumAttempts: 3 },
-  };
-}
 
 /** Did a waiting activity run out of time (every attempt timed out, e.g. its worker kept dying)? */
 export const timedOut = (err: unknown): boolean =>
@@ -106,10 +89,7 @@ export async function healthGate(
 }
 
 /** Runs started before POLL_IN_ACTIVITY_PATCH: one `wabaHealth` per poll, a timer in between. */
-const { wabaHealth } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 1 },
-});
+const { wabaHealth } = proxyActivities<Activities>(LEGACY_HEALTH_POLL);
 
 async function pollFromWorkflow(
   req: { cluster: ClusterRef },

@@ -2,13 +2,10 @@ import { CancellationScope, ContinueAsNew, log, proxyActivities, workflowInfo } 
 import type { Activities } from '../../activities';
 import type { ApprovalPolicy } from '../../src/model/approvals';
 import type { NotifyEvent, RunRef } from '../../src/model/notify';
+import { NOTIFY_STEP } from './activity-options';
 import { failureText } from './failure-text';
 
-// Bounded on purpose: a dead webhook costs a run at most three short attempts, then a log line.
-const { notify } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 },
-});
+const { notify } = proxyActivities<Activities>(NOTIFY_STEP);
 
 /**
  * Chat notifications of one run (the `notify` activity). Never fails and never blocks the run:

@@ -7,11 +7,9 @@ import type { ClusterRef, Resolution } from '../../src/model/inventory';
 import type { ResolvedPolicy } from '../../src/model/policy';
 import type { RunbookName } from '../../src/model/runbooks';
 import { clean, formatPath } from '../../src/model/validate';
+import { RESOLVE_STEP } from './activity-options';
 
-const { resolveCluster } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
+const { resolveCluster } = proxyActivities<Activities>(RESOLVE_STEP);
 
 /** A run's cluster once resolved: the spec, the reference every activity gets, the policy. */
 export interface RunCluster {

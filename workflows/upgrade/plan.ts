@@ -1,0 +1,49 @@
+// The plan of an upgrade run: every stage, with the `up -d` of every host in upgrade order.
+import { mediaDirOf, type OperableCluster } from '../../src/model/cluster';
+import type { UpgradeInput } from '../../src/model/inputs';
+import type { PlanStep } from '../api';
+import { upSteps } from '../lib/plan';
+
+/**
+ * The stages after the cluster's resolution. `knowsOnClose` says whether the window's onClose
+ * policy applies (it records a patch marker: called only where the plan text depends on it).
+ */
+export function upgradePlan(
+  input: UpgradeInput,
+  cluster: OperableCluster,
+  dbUp: boolean,
+  chown: boolean,
+  knowsOnClose: () => boolean,
+): PlanStep[] {
+  const { toVersion } = input;
+  return [
+    ...(input.window
+      ? [
+          {
+            stage: 'window',
+            note: `${input.window.days.join(',')} ${input.window.start}-${input.window.end} ${input.window.timeZone}${input.force ? ` (forced: ${input.force.reason})` : knowsOnClose() ? `; when it closes: ${input.window.onClose === 'park' ? 'park (no new batch; resume at the next opening)' : 'finish (run on to the last batch)'}` : ''}`,
+          },
+        ]
+      : []),
+    { stage: 'pre-upgrade health', note: 'registered and healthy' },
+    { stage: 'settings backup', note: 'POST /v1/settings/backup, stored on the worker' },
+    {
+      stage: 'approval',
+      // What approvers sign is this plan; approvals given in advance are in `status` and the result.
+      note: 'gate "upgrade"',
+    },
+    ...(dbUp ? [{ stage: 'dbUpgrade', note: `child workflow: dbupgrade job v${toVersion}` }] : []),
+    ...upSteps(cluster, toVersion).map((s) => ({
+      ...s,
+      note: `batches of ${input.maxUnavailable}, health gate after each`,
+    })),
+    ...(chown
+      ? [
+          {
+            stage: 'mediaChown',
+            note: `child workflow after the Webapps: chown -R root ${mediaDirOf(cluster)}/{incoming,outgoing,shared}`,
+          },
+        ]
+      : []),
+  ];
+}

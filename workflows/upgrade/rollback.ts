@@ -1,0 +1,100 @@
+// What an upgrade does when a batch fails (its `up -d` or its health gate): by `rollback`, put the
+// upgraded hosts back on what they ran (auto), ask first (ask), or leave them as they are (off).
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { HostSpec, OperableCluster } from '../../src/model/cluster';
+import { type ComposeVariant, composeCommand, hostComposeCall } from '../../src/model/commands';
+import { UPGRADE_FAILED, UPGRADE_ROLLED_BACK } from '../../src/model/errors';
+import type { ClusterRef } from '../../src/model/inventory';
+import type { PlanStep } from '../api';
+import type { ApprovalGates } from '../lib/approval';
+import { hostActs } from '../lib/hosts';
+import type { Progress } from '../lib/progress';
+import type { ServiceOnHost } from './versions';
+
+/** "web1, master1 to v2.29.3" or, when they differ, "web1 to v2.29.2, master1 to v2.29.3". */
+export function rollbackText(items: { host: HostSpec; rollbackTo: string }[], to = 'to'): string {
+  const versions = new Set(items.map((u) => u.rollbackTo));
+  if (versions.size === 1) return `${items.map((u) => u.host.name).join(', ')} ${to} v${[...versions][0]}`;
+  return items.map((u) => `${u.host.name} ${to} v${u.rollbackTo}`).join(', ');
+}
+
+/** The `up -d` of every host the rollback puts back, newest first, with the version it goes back to. */
+export function rollbackSteps(
+  cluster: OperableCluster,
+  upgraded: ServiceOnHost[],
+  variants: Map<string, ComposeVariant>,
+): PlanStep[] {
+  return [...upgraded].reverse().map((u) => ({
+    stage: 'rollback',
+    host: u.host.name,
+    command: composeCommand(hostComposeCall(cluster, u.host.name, u.rollbackTo, variants.get(u.host.name)), [
+      'up',
+      '-d',
+      u.service,
+    ]),
+    note: `back on v${u.rollbackTo}`,
+  }));
+}
+
+export interface RollbackContext {
+  rollback: 'auto' | 'ask' | 'off';
+  cluster: OperableCluster;
+  ref: ClusterRef;
+  variants: Map<string, ComposeVariant>;
+  gates: ApprovalGates;
+  progress: Progress;
+  /** Hosts (and roles) the run changed, in order: what a rollback puts back (read when it runs). */
+  upgraded: ServiceOnHost[];
+  /** Appended to the failure: the hosts that were on the target already and left alone. */
+  doneText: string;
+}
+
+/** A failed batch (`why`): roll back, ask, or leave the hosts; the run fails in every case. */
+export async function onFailedGate(c: RollbackContext, why: string): Promise<never> {
+  if (c.rollback === 'auto') return rollbackAll(c, why);
+  if (c.rollback === 'ask') {
+    try {
+      await c.gates.require(
+        'rollback',
+        `${why}. Approve to put ${rollbackText(c.upgraded, 'back on')}; reject to leave them as they are`,
+        rollbackSteps(c.cluster, c.upgraded, c.variants),
+      );
+    } catch (err) {
+      if (err instanceof ApplicationFailure) {
+        throw ApplicationFailure.create({
+          type: UPGRADE_FAILED,
+          nonRetryable: true,
+          message: `${why}; rollback not done (${err.message}); hosts left as they are`,
+        });
+      }
+      throw err;
+    }
+    return rollbackAll(c, why);
+  }
+  throw ApplicationFailure.create({
+    type: UPGRADE_FAILED,
+    nonRetryable: true,
+    message: `${why}; rollback is off: hosts left as they are`,
+  });
+}
+
+/** Every upgraded host back on what it ran, newest first; then the run fails with UpgradeRolledBack. */
+async function rollbackAll(c: RollbackContext, why: string): Promise<never> {
+  c.progress.stage('rollback');
+  for (const u of [...c.upgraded].reverse()) {
+    c.progress.host(u.host.name, `rolling back to v${u.rollbackTo}`);
+    await hostActs.composeUp({
+      cluster: c.ref,
+      host: u.host.name,
+      service: u.service,
+      version: u.rollbackTo,
+      variant: c.variants.get(u.host.name) ?? 'v1',
+    });
+    c.progress.host(u.host.name, `back on v${u.rollbackTo}`);
+  }
+  throw ApplicationFailure.create({
+    type: UPGRADE_ROLLED_BACK,
+    nonRetryable: true,
+    message: `${why}; rolled back ${rollbackText(c.upgraded)}${c.doneText}`,
+  });
+}
