@@ -118,6 +118,11 @@ const CASES: Record<string, ((v: string) => string)[]> = {
   ],
   inspectIdsCommand: [(v) => compose.inspectIdsCommand(host.fileSha256Command(`/srv/${v}`))],
   psCommand: [(v) => compose.psCommand({ ...call, workDir: `/srv/${v}` }), (v) => compose.psCommand(call, v)],
+  composePsCommand: [
+    (v) => compose.composePsCommand({ ...call, workDir: `/srv/${v}` }),
+    (v) => compose.composePsCommand({ ...call, version: v }, 'wacore'),
+    (v) => compose.composePsCommand(call, v),
+  ],
   composeLogsCommand: [
     (v) => compose.composeLogsCommand({ ...call, externalHostname: v }, ['logs'], 1000),
     (v) => compose.composeLogsCommand(call, ['logs', v], 1000),
