@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { Activities } from '../../activities';
 
 let quietRuntime = false;
@@ -39,6 +39,38 @@ export async function withWorker<T>(
     await close();
     await connection.close();
   }
+}
+
+/** What a suite with its own workflows has once its beforeAll ran. */
+export interface OwnBundle {
+  bundle: string;
+  nativeConnection: NativeConnection;
+  client: Client;
+}
+
+/**
+ * A suite whose workflows are bundled from `workflowsPath` (test-only workflows, not the product's
+ * bundle), on the suite's dev server: filled in beforeAll, connections closed in afterAll.
+ */
+export function useOwnBundle(workflowsPath: string): OwnBundle {
+  const own = {} as OwnBundle;
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    });
+    own.bundle = code;
+    own.nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    own.client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await own.nativeConnection?.close();
+  });
+  return own;
 }
 
 /** A history as searchable text, with every payload decoded from base64. */

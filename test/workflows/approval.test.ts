@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import {
-  Client,
-  Connection,
-  WorkflowFailedError,
-  type WorkflowHandle,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import {
   ApprovalPolicy,
   type ApprovalPolicyInput,
@@ -45,7 +39,7 @@ import {
   gateTest,
 } from '../support/gate-workflows';
 import { testKey } from '../support/keys';
-import { historyText } from '../support/temporal';
+import { historyText, useOwnBundle } from '../support/temporal';
 
 // ---------------------------------------------------------------------------------------------
 // The schemas (no server).
@@ -135,35 +129,15 @@ describe('approval schemas', () => {
 // ---------------------------------------------------------------------------------------------
 // The gates in real workflows, on the suite's dev server.
 
-let bundle: string;
-let nativeConnection: NativeConnection;
-let connection: Connection;
-let client: Client;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(__dirname, '../support/gate-workflows.ts'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
-  bundle = code;
-  nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await nativeConnection?.close();
-});
+const own = useOwnBundle(path.join(__dirname, '../support/gate-workflows.ts'));
 
 /** Run `fn` while a worker with the test workflows polls a fresh task queue. */
 async function withGateWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `gates-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: nativeConnection,
+    connection: own.nativeConnection,
     taskQueue,
-    workflowBundle: { code: bundle },
+    workflowBundle: { code: own.bundle },
   });
   return worker.runUntil(fn(taskQueue));
 }
@@ -187,7 +161,7 @@ const planOf = (gate: string, note?: string): string =>
   planHashOf(gate, GATE_TEST_SPEC_HASH, gateSteps(gate, note));
 
 function startGates(taskQueue: string, input: GateTestInput, workflowId = `approval-test/${randomUUID()}`) {
-  return client.workflow.start(gateTest, {
+  return own.client.workflow.start(gateTest, {
     taskQueue,
     workflowId,
     args: [input],
@@ -427,7 +401,7 @@ describe('ApprovalGates in a workflow', () => {
         gates: ['deploy'],
       });
       await gateOpen(handle, 'deploy');
-      const result = await cliApprove(client, handle.workflowId, 'deploy', 'carol', 'ok');
+      const result = await cliApprove(own.client, handle.workflowId, 'deploy', 'carol', 'ok');
       expect(result).toEqual(expect.objectContaining({ state: 'approved', key: fp('carol') }));
       const outcome = await handle.result();
       expect(outcome.decisions).toEqual([
@@ -588,7 +562,7 @@ describe('ApprovalGates in a workflow', () => {
         handle.executeUpdate(rejectUpdate, { args: [{ ...signed, reason: 'approved, go ahead' }] }),
       );
       expect(altered.message).toBe(notThisDecision('bob', 'bob'));
-      expect(await cliReject(client, handle.workflowId, 'uninstall', 'bob', 'wrong cluster')).toEqual(
+      expect(await cliReject(own.client, handle.workflowId, 'uninstall', 'bob', 'wrong cluster')).toEqual(
         expect.objectContaining({ state: 'rejected', key: fp('bob') }),
       );
       const failure = await failureOf(handle.result());
@@ -1497,7 +1471,7 @@ describe('pre-approvals in a workflow (signed over the plan a dry run showed)', 
 
 describe('VerificationCode in a workflow', () => {
   function startCode(taskQueue: string, input: { timeout: string; delay?: string }) {
-    return client.workflow.start(codeTest, {
+    return own.client.workflow.start(codeTest, {
       taskQueue,
       workflowId: `code-test/${randomUUID()}`,
       args: [input],
@@ -1585,7 +1559,7 @@ describe('VerificationCode in a workflow', () => {
 describe('signed verification codes in a workflow (policy signCodes)', () => {
   const codePlan = planOf('register');
   function startSignedCode(taskQueue: string) {
-    return client.workflow.start(codeTest, {
+    return own.client.workflow.start(codeTest, {
       taskQueue,
       workflowId: `code-test/${randomUUID()}`,
       args: [{ timeout: '45s', policy: policy({ signCodes: true }), plan: codePlan }],
@@ -1656,7 +1630,7 @@ describe('signed verification codes in a workflow (policy signCodes)', () => {
         (s) => s.refused.length === 1,
       );
       // The CLI's helper reads the code's plan and the approvers from the run's status and signs.
-      expect(await sendCode(client, handle.workflowId, '123456', 'carol')).toEqual({ accepted: true });
+      expect(await sendCode(own.client, handle.workflowId, '123456', 'carol')).toEqual({ accepted: true });
       expect(await handle.result()).toEqual({ code: '123456', by: 'carol', at: expect.any(String) });
       const after = await codeStatus(handle);
       expect(after.refused.map((r) => `${r.by}: ${r.why}`)).toEqual([

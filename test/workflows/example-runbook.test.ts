@@ -3,10 +3,10 @@
 // waits at its gate, and on failure says so in `status` and in the chat. Activities are faked.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../activities';
 import { inventoryActivities } from '../../activities/inventory';
 import { signStart } from '../../src/client/decide';
@@ -16,28 +16,9 @@ import { approve } from '../support/decide';
 import type { ExampleRestartResult } from '../support/example-runbook';
 import { testInventoryStore } from '../support/inventory';
 import { testKey } from '../support/keys';
+import { useOwnBundle } from '../support/temporal';
 
-let bundle: string;
-let nativeConnection: NativeConnection;
-let connection: Connection;
-let client: Client;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(__dirname, '../support/example-runbook.ts'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
-  bundle = code;
-  nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await nativeConnection?.close();
-});
+const own = useOwnBundle(path.join(__dirname, '../support/example-runbook.ts'));
 
 /** The faked activities of one test: what they were asked, in order, and the chat's notifications. */
 function fakes(opts: { upFails?: boolean } = {}) {
@@ -78,16 +59,16 @@ async function withExampleWorker<T>(
 ): Promise<T> {
   const taskQueue = `example-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: nativeConnection,
+    connection: own.nativeConnection,
     taskQueue,
     activities,
-    workflowBundle: { code: bundle },
+    workflowBundle: { code: own.bundle },
   });
   const start = async (input: Record<string, unknown>) => {
     const workflowId = `lab/exampleRestart/${randomUUID()}`;
     // Signed by its requester, as `waba-runbooks start` signs it: one approval is then enough.
     const signed = await signStart(input, 'exampleRestart', workflowId, testKey('carol').signer);
-    return client.workflow.start('exampleRestart', {
+    return own.client.workflow.start('exampleRestart', {
       taskQueue,
       workflowId,
       args: [signed],
@@ -156,7 +137,7 @@ describe('a runbook written with defineRunbook (the example of docs/adding-a-run
       // Nothing changed before the approval.
       expect(f.calls).toEqual(['resolveCluster', 'acquireClusterLock']);
 
-      await approve(client, handle.workflowId, 'restart', 'alice');
+      await approve(own.client, handle.workflowId, 'restart', 'alice');
       const result = (await handle.result()) as ExampleRestartResult;
       expect(result).toMatchObject({ cluster: 'lab', host: 'core1', service: 'wacore' });
       expect(result.decisions).toHaveLength(1);
@@ -182,7 +163,7 @@ describe('a runbook written with defineRunbook (the example of docs/adding-a-run
         () => handle.query<Status>('status'),
         (s) => s.pendingGates.length > 0,
       );
-      await approve(client, handle.workflowId, 'restart', 'alice');
+      await approve(own.client, handle.workflowId, 'restart', 'alice');
       await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
       const status = await handle.query<Status>('status');
       expect(status.stage).toBe('restart wacore');
