@@ -17,7 +17,7 @@ import { ensureTemporalCli } from './temporal-cli';
 export { resolveTemporalCli, type TemporalCli } from './temporal-cli';
 
 /** Custom search attributes every run sets (DESIGN §2). */
-const SEARCH_ATTRIBUTES = ['WabaCluster', 'WabaRunbook', 'WabaStep'] as const;
+export const SEARCH_ATTRIBUTES = ['WabaCluster', 'WabaRunbook', 'WabaStep'] as const;
 
 function isExecutable(file: string): boolean {
   try {
