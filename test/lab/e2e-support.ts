@@ -10,6 +10,7 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { expect, inject } from 'vitest';
 import { type LabInventoryDoc, readLabInventory, writeInventory } from '../../lab/inventory';
+import { docker } from '../../lab/lab';
 import { cleanSlate } from '../../lab/operator';
 import { signWebhook } from '../../src/chatops/verify';
 import { startRunbook } from '../../src/client/runbooks';
@@ -220,4 +221,29 @@ export async function setUpHa(
   const result = (await client.workflow.getHandle(workflowId).result()) as HaSetupOutcome;
   expect(result.health.verdict).toBe('ha-connected');
   return result;
+}
+
+/** When each app container on the host was created, as the host's Docker reports it. */
+export async function appContainersCreated(
+  host: string,
+): Promise<{ host: string; service: string; created: number }[]> {
+  const ids = (await docker(host, ['ps', '-aq'])).trim().split('\n').filter(Boolean);
+  if (ids.length === 0) return [];
+  const lines = await docker(host, [
+    'inspect',
+    '--format',
+    '{{index .Config.Labels "com.docker.compose.service"}} {{.Created}}',
+    ...ids,
+  ]);
+  return lines
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([service]) => service === 'waweb' || service === 'master' || service === 'wacore')
+    .map(([service, created]) => ({
+      host,
+      service: service as string,
+      // RFC 3339 with nanoseconds: keep milliseconds for Date.parse.
+      created: Date.parse((created ?? '').replace(/(\.\d{3})\d*Z$/, '$1Z')),
+    }));
 }

@@ -6,7 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_OF_ENGINE } from '../../lab/inventory';
-import { docker, labState, up } from '../../lab/lab';
+import { labState, up } from '../../lab/lab';
 import { cleanSlate } from '../../lab/operator';
 import { startRunbook } from '../../src/client/runbooks';
 import {
@@ -17,13 +17,20 @@ import {
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { approve, labSigner, sendCode } from './decide';
-import { gateOpen, labStats, smsCode, statusOf, TestInventory, until } from './e2e-support';
+import {
+  appContainersCreated,
+  gateOpen,
+  labStats,
+  smsCode,
+  statusOf,
+  TestInventory,
+  until,
+} from './e2e-support';
 
 const unavailable = (await labUnavailable()) ?? productionServerUnavailable();
 const TASK_QUEUE = `waba-prod-server-${process.pid}`;
 const ENGINE = 'PGSQL';
 const CLUSTER = CLUSTER_OF_ENGINE[ENGINE];
-const APP_SERVICES = ['waweb', 'master', 'wacore'];
 
 describe.skipIf(unavailable)('the worker against temporal-server on PostgreSQL', () => {
   let server: ProductionServer | undefined;
@@ -45,28 +52,12 @@ describe.skipIf(unavailable)('the worker against temporal-server on PostgreSQL',
       (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === type),
       180_000,
     );
-  /** App containers created on the lab's hosts since `since` (ms), per host and service. */
+  /** App containers created on the lab's hosts since `since` (ms), counted per host and service. */
   async function containersCreatedSince(since: number): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const host of labState().hosts.filter((h) => !h.spare)) {
-      const ids = (await docker(host.name, ['ps', '-aq'])).trim().split('\n').filter(Boolean);
-      if (ids.length === 0) continue;
-      const lines = await docker(host.name, [
-        'inspect',
-        '--format',
-        '{{index .Config.Labels "com.docker.compose.service"}} {{.Created}}',
-        ...ids,
-      ]);
-      for (const [service, created] of lines
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' '))) {
-        if (!APP_SERVICES.includes(service ?? '')) continue;
-        if (Date.parse((created ?? '').replace(/(\.\d{3})\d*Z$/, '$1Z')) < since) continue;
-        const key = `${host.name}/${service}`;
-        counts[key] = (counts[key] ?? 0) + 1;
-      }
-    }
+    const hosts = labState().hosts.filter((h) => !h.spare);
+    for (const c of (await Promise.all(hosts.map((h) => appContainersCreated(h.name)))).flat())
+      if (c.created >= since) counts[`${c.host}/${c.service}`] = (counts[`${c.host}/${c.service}`] ?? 0) + 1;
     return counts;
   }
 

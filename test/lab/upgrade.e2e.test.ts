@@ -15,7 +15,17 @@ import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
 import { labUnavailable } from './availability';
 import { approve, keyOf, labSigner } from './decide';
-import { cli, failureOf, gateOpen, inputFile, labWorker, setUpHa, TestInventory, until } from './e2e-support';
+import {
+  appContainersCreated,
+  cli,
+  failureOf,
+  gateOpen,
+  inputFile,
+  labWorker,
+  setUpHa,
+  TestInventory,
+  until,
+} from './e2e-support';
 
 const unavailable = await labUnavailable();
 const TASK_QUEUE = `waba-lab-upgrade-${process.pid}`;
@@ -32,30 +42,6 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
   /** Images of every container on the host, stopped ones included. */
   const imagesOn = async (host: string) =>
     (await docker(host, ['ps', '-a', '--format', '{{.Image}}'])).trim().split('\n').filter(Boolean);
-  /** When each app container on the host was created, as the host's Docker reports it. */
-  async function appContainersCreated(
-    host: string,
-  ): Promise<{ host: string; service: string; created: number }[]> {
-    const ids = (await docker(host, ['ps', '-aq'])).trim().split('\n').filter(Boolean);
-    if (ids.length === 0) return [];
-    const lines = await docker(host, [
-      'inspect',
-      '--format',
-      '{{index .Config.Labels "com.docker.compose.service"}} {{.Created}}',
-      ...ids,
-    ]);
-    return lines
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' '))
-      .filter(([service]) => service === 'waweb' || service === 'master' || service === 'wacore')
-      .map(([service, created]) => ({
-        host,
-        service: service as string,
-        // RFC 3339 with nanoseconds: keep milliseconds for Date.parse.
-        created: Date.parse((created ?? '').replace(/(\.\d{3})\d*Z$/, '$1Z')),
-      }));
-  }
   const appHosts = () => labState().hosts.filter((h) => !h.spare);
 
   /** haSetup at `version` on a clean slate (the inventory says so first), approved and registered. */
