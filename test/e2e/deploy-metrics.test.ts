@@ -1,7 +1,7 @@
 // Every metric the Grafana dashboard and the Prometheus alerts (deploy/) use is on a running
 // worker's /metrics: the worker's production Runtime and interceptors in their own process
 // (test/support/telemetry-worker.ts: the cluster faked, the dev server real), after a run that
-// succeeded, one that failed and an approval gate that waited.
+// succeeded, one that failed, one cancelled, each at an approval gate that waited.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -88,16 +88,24 @@ describe('the metrics of deploy/ on a running worker', () => {
     await reject(temporal.client, rejected.workflowId, 'upgrade', 'bob', 'not tonight');
     expect((await runFailure(rejected)).failure.type).toBe('ApprovalRejected');
 
+    // A run cancelled at its gate closes the gate too.
+    const cancelled = await startUpgrade('cancelled');
+    expect(samples(await scrape(), 'waba_gate_opened_timestamp_seconds', gate)[0]).toBeGreaterThan(0);
+    await cancelled.cancel();
+    const ended = await within(60_000, 'the cancelled upgrade', cancelled.result()).catch((e: unknown) => e);
+    expect((ended as { cause?: Error }).cause?.name).toBe('CancelledFailure');
+
     // Workflow metrics reach the exporter asynchronously: poll briefly.
     let text = '';
     for (let i = 0; i < 50; i++) {
       text = await scrape();
-      if (samples(text, 'waba_runs_failed_total', { runbook: 'upgrade', cancelled: 'false' }).length) break;
+      if (samples(text, 'waba_runs_failed_total', { runbook: 'upgrade', cancelled: 'true' }).length) break;
       await sleep(200);
     }
     expect(samples(text, 'waba_runs_succeeded_total', { runbook: 'upgrade', cluster: 'lab' })).toEqual([1]);
     expect(samples(text, 'waba_runs_failed_total', { runbook: 'upgrade', cancelled: 'false' })).toEqual([1]);
-    // Both gates closed: the gauge is back to 0.
+    expect(samples(text, 'waba_runs_failed_total', { runbook: 'upgrade', cancelled: 'true' })).toEqual([1]);
+    // Every gate closed: the gauge is back to 0.
     expect(samples(text, 'waba_gate_opened_timestamp_seconds', gate)).toEqual([0]);
 
     const names = exported(text);

@@ -44,9 +44,9 @@ const gateWait = () =>
 
 /**
  * When each open gate opened (unix seconds; 0 once it closed), by runbook, cluster and gate: what
- * "a gate waits too long" alerts on. A gauge, not a counter pair: it is set, never summed, so a
- * restarted worker cannot make it negative. Like every workflow metric it is not in the history
- * and is not emitted while replaying.
+ * "a gate waits too long" alerts on. A gauge, not "opened" minus "closed" counters: a restarted
+ * worker resets counters, and the difference would be wrong. Like every workflow metric it is not
+ * in the history and is not emitted while replaying.
  */
 const gateOpened = () =>
   metricMeter.createGauge(
