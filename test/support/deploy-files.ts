@@ -8,6 +8,8 @@ import { PROJECT_ROOT } from '../../src/config';
 
 export const DEPLOY_DIR = path.join(PROJECT_ROOT, 'deploy');
 export const ALERTS_FILE = path.join(DEPLOY_DIR, 'prometheus', 'alerts.yml');
+/** promtool's unit tests of the alerts. */
+export const ALERTS_TEST_FILE = path.join(DEPLOY_DIR, 'prometheus', 'alerts.test.yml');
 export const DASHBOARD_FILE = path.join(DEPLOY_DIR, 'grafana', 'waba-runbooks.json');
 
 /** Made by Prometheus itself, never on the worker's /metrics. */

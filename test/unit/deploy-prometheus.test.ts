@@ -1,15 +1,17 @@
 // deploy/prometheus/alerts.yml and deploy/grafana/waba-runbooks.json: the rules and every PromQL
-// expression of the dashboard pass `promtool check rules` (Debian's prometheus package), and the
+// expression of the dashboard pass `promtool check rules` (Debian's prometheus package), the alerts
+// fire as deploy/prometheus/alerts.test.yml says (`promtool test rules`), and the
 // dashboard is well formed (ids, datasources, targets, layout, variables). That every metric they
 // use is really exported: test/e2e/deploy-metrics.test.ts.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   ALERTS_FILE,
+  ALERTS_TEST_FILE,
   alertRules,
   dashboard,
   dashboardExpressions,
@@ -43,6 +45,18 @@ describe.skipIf(!hasPromtool)('promtool check rules', () => {
     const { ok, output } = checkRules(ALERTS_FILE);
     expect(output).toContain(`SUCCESS: ${alertRules().length} rules found`);
     expect(ok).toBe(true);
+  });
+
+  it('fires each alert when it should and not before (promtool test rules alerts.test.yml)', () => {
+    const run = spawnSync('promtool', ['test', 'rules', ALERTS_TEST_FILE], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(`${run.stdout}${run.stderr}`).toContain('SUCCESS');
+    expect(run.status).toBe(0);
+    // Every alert has a case.
+    const tested = readFileSync(ALERTS_TEST_FILE, 'utf8');
+    for (const r of alertRules()) expect(tested, r.alert).toContain(`alertname: ${r.alert}`);
   });
 
   it('accepts every PromQL expression of the dashboard (Grafana variables filled in)', () => {
