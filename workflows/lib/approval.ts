@@ -35,11 +35,26 @@ import {
   rejectSignal,
   rejectUpdate,
 } from '../api';
+import { runContext } from './run-context';
 
 /** How long gates wait for people, for Prometheus (seconds, by runbook, gate and outcome). */
 const gateWait = () =>
   // Made when used: this module is also imported outside workflows (tests use planHashOf).
   metricMeter.createHistogram('waba_gate_wait_seconds', 'float', 's', 'Time an approval gate stayed open');
+
+/**
+ * When each open gate opened (unix seconds; 0 once it closed), by runbook, cluster and gate: what
+ * "a gate waits too long" alerts on. A gauge, not "opened" minus "closed" counters: a restarted
+ * worker resets counters, and the difference would be wrong. Like every workflow metric it is not
+ * in the history and is not emitted while replaying.
+ */
+const gateOpened = () =>
+  metricMeter.createGauge(
+    'waba_gate_opened_timestamp_seconds',
+    'float',
+    's',
+    'When a still-open approval gate opened (unix seconds), 0 once it closed',
+  );
 
 export type GateOutcome = 'approved' | 'rejected' | 'timedOut';
 
@@ -261,7 +276,18 @@ export class ApprovalGates {
     // Nobody is asked when the approvals given in advance already suffice.
     if (g.state === 'open') {
       this.hooks.onOpen?.(gate, summary, g.plan, g.reopenedBecause);
-      await condition(() => g.state !== 'open', this.timeoutMs, { summary: `approval gate ${gate}` });
+      const opened = gateOpened().withTags({
+        runbook: workflowInfo().workflowType,
+        cluster: runContext().cluster ?? 'unknown',
+        gate,
+      });
+      opened.set(Date.parse(g.openedAt) / 1000);
+      try {
+        await condition(() => g.state !== 'open', this.timeoutMs, { summary: `approval gate ${gate}` });
+      } finally {
+        // Closed however the wait ended: decided, timed out, or the run cancelled.
+        opened.set(0);
+      }
     }
     // The decisions decide, even when the timer fired in the same activation.
     if (g.state === 'open') g.state = 'timedOut';
