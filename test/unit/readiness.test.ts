@@ -2,6 +2,7 @@
 // WABA_WORKFLOW_BUNDLE). The whole worker's endpoint is in test/e2e/worker-readiness.test.ts.
 import { describe, expect, it } from 'vitest';
 import { healthAddress, workflowBundleFile } from '../../src/config/worker';
+import { probeUrl } from '../../workers/healthcheck';
 import { serveReadiness } from '../../workers/readiness';
 
 describe('readiness endpoint', () => {
@@ -58,5 +59,14 @@ describe('worker settings', () => {
     expect(() => workflowBundleFile({ WABA_WORKFLOW_BUNDLE: '/nonexistent/bundle.js' })).toThrow(
       'WABA_WORKFLOW_BUNDLE=/nonexistent/bundle.js: no such file',
     );
+  });
+});
+
+describe('the image HEALTHCHECK', () => {
+  it('asks a wildcard listener on loopback, any other host where it listens', () => {
+    expect(probeUrl('0.0.0.0:9465')).toBe('http://127.0.0.1:9465/healthz');
+    expect(probeUrl('[::]:9465')).toBe('http://[::1]:9465/healthz');
+    expect(probeUrl('127.0.0.1:9100')).toBe('http://127.0.0.1:9100/healthz');
+    expect(probeUrl('worker.internal:9465')).toBe('http://worker.internal:9465/healthz');
   });
 });
