@@ -25,7 +25,7 @@ let temporal: Awaited<ReturnType<typeof testClient>> | undefined;
 
 beforeAll(async () => {
   if (skip) return;
-  image = WorkerImage.build();
+  image = await WorkerImage.build();
   await webapp.start();
   webapp.health = seed['A9-ha-registered'].health;
   temporal = await testClient();

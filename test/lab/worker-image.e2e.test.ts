@@ -34,7 +34,7 @@ describe.skipIf(unavailable)('the worker image on the lab', () => {
     ({ client, close } = await testClient());
     await inventory.write();
     worker = await labWorker(TASK_QUEUE, inventory);
-    image = WorkerImage.build();
+    image = await WorkerImage.build();
   }, 900_000);
   afterAll(async () => {
     await worker?.kill('SIGTERM');

@@ -2,12 +2,13 @@
 // the host's network (it reaches the suite's dev server and local or lab servers directly), removed
 // afterwards with the tag (the base image and the build cache stay). Needs root, Linux and Debian's
 // docker.io: missing, a test skips loudly, or fails under CI=true.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/config';
 
 const script = (name: string) => path.join(PROJECT_ROOT, 'scripts', name);
@@ -58,24 +59,20 @@ export class WorkerImage {
   ) {}
 
   /** Build the image (scripts/build-worker-image) on the daemon scripts/worker-image-docker gives. */
-  static build(): WorkerImage {
+  static async build(): Promise<WorkerImage> {
     const daemonWasRunning = spawnSync(script('worker-image-docker'), ['status']).status === 0;
     const dockerHost = execFileSync(script('worker-image-docker'), ['start'], { encoding: 'utf8' }).trim();
-    const image = new WorkerImage(
-      `waba-runbooks-worker:test-${randomUUID().slice(0, 8)}`,
-      dockerHost,
-      daemonWasRunning,
-    );
+    const tag = `waba-runbooks-worker:test-${randomUUID().slice(0, 8)}`;
+    const image = new WorkerImage(tag, dockerHost, daemonWasRunning);
     const started = Date.now();
-    const build = spawnSync(script('build-worker-image'), [image.tag], {
-      encoding: 'utf8',
+    // Asynchronously: a build takes minutes cold, and the test process must keep answering vitest.
+    await promisify(execFile)(script('build-worker-image'), [tag], {
       timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
+      throw new Error(`image build failed (${err.code}):\n${`${err.stdout}${err.stderr}`.slice(-3000)}`);
     });
-    if (build.status !== 0)
-      throw new Error(
-        `image build failed (${build.status}):\n${`${build.stdout}${build.stderr}`.slice(-3000)}`,
-      );
-    console.log(`worker image ${image.tag} built in ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(`worker image ${tag} built in ${Math.round((Date.now() - started) / 1000)} s`);
     return image;
   }
 
