@@ -17,4 +17,4 @@ export {
   type TemporalConfig,
   temporalConfig,
 } from './temporal';
-export { logFormat, logLevel, metricsAddress } from './worker';
+export { healthAddress, logFormat, logLevel, metricsAddress, workflowBundleFile } from './worker';

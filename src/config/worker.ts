@@ -1,6 +1,9 @@
-// The worker's own settings: its logs (WABA_LOG_LEVEL, WABA_LOG_FORMAT) and its Prometheus endpoint
-// (WABA_METRICS_ADDRESS). Its task queue is a Temporal setting (temporal.ts), its directories are in
+// The worker's own settings: its logs (WABA_LOG_LEVEL, WABA_LOG_FORMAT), its Prometheus and readiness
+// endpoints (WABA_METRICS_ADDRESS, WABA_HEALTH_ADDRESS) and its prebuilt workflow bundle
+// (WABA_WORKFLOW_BUNDLE). Its task queue is a Temporal setting (temporal.ts), its directories are in
 // paths.ts.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { LogLevel } from '@temporalio/common';
 import { type Env, isPort, setting } from './env';
 
@@ -28,14 +31,35 @@ export function logFormat(env: Env, isTTY: boolean): LogFormat {
   return wanted;
 }
 
-const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
-
-/** `host:port` for the Prometheus endpoint, or undefined when `WABA_METRICS_ADDRESS=off`. */
-export function metricsAddress(env: Env = process.env): string | undefined {
-  const raw = setting(env, 'WABA_METRICS_ADDRESS') ?? DEFAULT_METRICS_ADDRESS;
+/** `host:port` from `name` (default `fallback`), or undefined when it is `off`. */
+function listenAddress(env: Env, name: string, fallback: string): string | undefined {
+  const raw = setting(env, name) ?? fallback;
   if (raw === 'off') return undefined;
   const match = /^(.+):(\d+)$/.exec(raw);
   if (!match?.[2] || !isPort(match[2], { allowAny: true }))
-    throw new Error(`WABA_METRICS_ADDRESS=${raw}: expected host:port (e.g. 0.0.0.0:9464) or off`);
+    throw new Error(`${name}=${raw}: expected host:port (e.g. 0.0.0.0:${fallback.split(':')[1]}) or off`);
   return raw;
+}
+
+/** `host:port` for the Prometheus endpoint, or undefined when `WABA_METRICS_ADDRESS=off`. */
+export function metricsAddress(env: Env = process.env): string | undefined {
+  return listenAddress(env, 'WABA_METRICS_ADDRESS', '127.0.0.1:9464');
+}
+
+/** `host:port` for the readiness endpoint (`GET /healthz`), or undefined when `WABA_HEALTH_ADDRESS=off`. */
+export function healthAddress(env: Env = process.env): string | undefined {
+  return listenAddress(env, 'WABA_HEALTH_ADDRESS', '127.0.0.1:9465');
+}
+
+/**
+ * WABA_WORKFLOW_BUNDLE: a workflow bundle built ahead (`npm run bundle`), so the worker does not
+ * bundle at every start; undefined when unset. A missing file is an error naming the setting.
+ */
+export function workflowBundleFile(env: Env = process.env): string | undefined {
+  const raw = setting(env, 'WABA_WORKFLOW_BUNDLE');
+  if (raw === undefined) return undefined;
+  const file = path.resolve(raw);
+  if (!existsSync(file))
+    throw new Error(`WABA_WORKFLOW_BUNDLE=${raw}: no such file (build it with npm run bundle, or unset it)`);
+  return file;
 }

@@ -18,8 +18,8 @@ export async function startWorkerProcess(
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, entry)], {
     cwd: PROJECT_ROOT,
-    // No Prometheus endpoint unless a test asks for one: a fixed port would clash between workers.
-    env: { ...process.env, WABA_METRICS_ADDRESS: 'off', ...env },
+    // No Prometheus or readiness endpoint unless a test asks for one: fixed ports would clash between workers.
+    env: { ...process.env, WABA_METRICS_ADDRESS: 'off', WABA_HEALTH_ADDRESS: 'off', ...env },
   });
   child.stdout?.on('data', (d) => {
     out += d;
