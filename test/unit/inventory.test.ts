@@ -39,9 +39,11 @@ describe('inventory file', () => {
       'web2',
       'master1',
       'master2',
+      'master3',
       'core1',
       'core2',
     ]);
+    expect(prod?.cluster.shards).toBe(1);
     expect(prod?.cluster.spareHosts.map((h) => h.name)).toEqual(['core3']);
     expect(prod?.cluster.hosts[0]).toEqual({
       name: 'web1',

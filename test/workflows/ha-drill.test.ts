@@ -190,7 +190,8 @@ describe('haDrill', () => {
       'no standby',
       [withoutStandby()],
       haDrillInput(),
-      'no standby Coreapp (disconnected) could take over from core1',
+      'no standby Coreapp (disconnected) could take over from core1' +
+        '; the guide advises "shards + X Coreapps on different hosts to tolerate X host failures"',
     ],
     [
       'unhealthy',
