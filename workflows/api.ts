@@ -78,6 +78,8 @@ export interface RunStatus extends Partial<GatedStatus> {
   updatedAt: string;
   /** Where the cluster was resolved and the hashes of its spec and policy, once resolved. */
   inventory?: { source: string; specHash: string; policyHash?: string };
+  /** What the operator should know but that does not stop the run, e.g. the topology lint's findings. */
+  warnings?: string[];
   /** haSetup: while it waits for the registration verification code, and the plan hash a code is signed for. */
   awaitingCode?: boolean;
   codePlan?: string;

@@ -12,11 +12,13 @@ import type { HealthSummary } from '../src/model/health';
 import { RUNBOOK_INPUTS } from '../src/model/inputs';
 import { type ClusterRef, inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { lintCluster } from '../src/model/topology';
 import { DrillRun } from './ha-drill/drill';
 import { POLL, SERVICE } from './ha-drill/plan';
 import { defineRunbook } from './lib/define-runbook';
 import { healthGate, waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
+import { showTopology, topologyLintPatched } from './lib/topology';
 
 export interface HaDrillResult {
   cluster: string;
@@ -54,6 +56,11 @@ export const haDrill = defineRunbook(
       const cluster = resolved.cluster as OperableCluster;
       const { ref } = resolved;
       const apiReq = { cluster: ref };
+      // The seed's sizing guidance: warnings in status and the plan. A cluster without a standby is
+      // refused by the health precheck below, from what the cluster reports rather than the inventory.
+      const topology = lintCluster(cluster);
+      showTopology(progress, topology);
+      if (topologyLintPatched()) d.topology = topology;
       await run.holdClusterLock(cluster.name);
 
       // Step 2: the target: connected, with a standby to take over, and its running container.

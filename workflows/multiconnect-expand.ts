@@ -7,13 +7,17 @@ import type { ComposeVariant } from '../src/model/commands';
 import { PRECHECK_FAILED } from '../src/model/errors';
 import type { HealthSummary } from '../src/model/health';
 import { RUNBOOK_INPUTS } from '../src/model/inputs';
+import { noStandbyIssue } from '../src/model/inputs/multiconnect-expand';
 import { type ClusterRef, inventoryOf } from '../src/model/inventory';
 import type { InventoryStamp, PreviewResult } from '../src/model/results';
+import { lintTopology } from '../src/model/topology';
 import { API_STEP } from './lib/activity-options';
 import { defineRunbook } from './lib/define-runbook';
 import { waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
 import type { Progress } from './lib/progress';
+import { invalidInput } from './lib/resolve';
+import { showTopology, topologyLintPatched } from './lib/topology';
 import { connectedTarget, multiconnectPlan } from './multiconnect-expand/plan';
 
 const api = proxyActivities<Activities>(API_STEP);
@@ -50,8 +54,15 @@ export const multiconnectExpand = defineRunbook(
       hosts: [...resolved.cluster.hosts, ...addCoreappHosts],
     } as OperableCluster;
     const apiReq = { cluster: ref };
+    // The seed's sizing guidance on the cluster as it will be: warnings in status and the plan; no
+    // standby Coreapp left is refused unless the input accepts it, before anything is touched.
+    const topology = lintTopology({ cluster: cluster.name, hosts: cluster.hosts, shards });
+    showTopology(progress, topology);
+    const lint = topologyLintPatched() ? topology : undefined;
+    const noStandby = lint && noStandbyIssue(input, lint.roles.coreapp.instances);
+    if (noStandby) throw invalidInput(run.name, [noStandby]);
     // For docker-compose until preflight has detected each added host's compose, then rebuilt.
-    let plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution);
+    let plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution, undefined, lint);
     run.showPlan(plan);
     await run.holdClusterLock(cluster.name);
 
@@ -71,7 +82,7 @@ export const multiconnectExpand = defineRunbook(
     const preflight = await preflightHosts(ref, cluster, addCoreappHosts, (s) => progress.stage(s));
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
     if (preflight.length > 0) {
-      plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution, variant);
+      plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution, variant, lint);
       run.showPlan(plan);
     }
     if (input.preview) return run.preview('shards', plan, resolved);

@@ -45,6 +45,8 @@ const OUTCOME: Record<string, WatchEnd['outcome']> = {
 export function changes(id: string, before: RunStatus | undefined, now: RunStatus): string[] {
   const lines: string[] = [];
   if (now.stage !== before?.stage) lines.push(`stage: ${now.stage ?? '?'}`);
+  for (const w of (now.warnings ?? []).slice(before?.warnings?.length ?? 0))
+    lines.push(`warning: ${oneLine(w, 600)}`);
   for (const [host, what] of Object.entries(now.hosts ?? {}))
     if (before?.hosts?.[host] !== what) lines.push(`${host}: ${oneLine(what, 160)}`);
   const wasOpen = new Map((before?.pendingGates ?? []).map((g) => [g.gate, g]));

@@ -115,6 +115,7 @@ export function statusText(run: string, s: RunStatus, nowMs: number, o: { hosts?
     `stage: ${s.stage ?? '?'}`,
     `open gates: ${gates.length ? gates.join(', ') : 'none'}`,
     ...(s.awaitingCode ? ['waiting for the verification code'] : []),
+    ...(s.warnings ?? []).map((w) => `warning: ${oneLine(w, 600)}`),
     ...(s.lastError ? [`last error: ${oneLine(s.lastError)}`] : []),
     ...(o.hosts && hosts.length
       ? ['hosts:', ...hosts.map(([h, what]) => `  ${h}: ${oneLine(what, 120)}`)]

@@ -3,6 +3,7 @@
 import { type Env, processEnv } from '../config/env';
 import { requirementProblems } from '../model/inventory';
 import { RUNBOOK_NAMES } from '../model/runbooks';
+import { lintCluster, toleranceText } from '../model/topology';
 import { type Inventory, loadInventory } from './load';
 import { inventorySource } from './source';
 import { inventoryWarnings } from './warnings';
@@ -15,6 +16,8 @@ export interface InventoryReport {
     version?: string;
     hosts: string[];
     spareHosts: string[];
+    /** The host failures each role survives (the topology lint), e.g. `host failures tolerated: Masters 1 (...)`. */
+    tolerance: string;
     specHash: string;
     runbooks: string[];
     notRunnable: Record<string, string[]>;
@@ -37,6 +40,7 @@ function reportOf(inventory: Inventory, env: Env): InventoryReport {
         ...(e.cluster.version ? { version: e.cluster.version } : {}),
         hosts: e.cluster.hosts.map((h) => `${h.name} (${h.roles.join(', ')})`),
         spareHosts: e.cluster.spareHosts.map((h) => `${h.name} (${h.roles.join(', ')})`),
+        tolerance: toleranceText(lintCluster(e.cluster)),
         specHash: e.specHash,
         runbooks: RUNBOOK_NAMES.filter((r) => !notRunnable[r]),
         notRunnable,
@@ -65,6 +69,7 @@ export function reportText(r: InventoryReport): string {
       `cluster ${c.name}${c.version ? ` v${c.version}` : ''} (${c.file})`,
       `  hosts: ${c.hosts.join(', ')}`,
       ...(c.spareHosts.length ? [`  spare: ${c.spareHosts.join(', ')}`] : []),
+      `  ${c.tolerance}`,
       `  spec sha256: ${c.specHash}`,
       `  runbooks: ${c.runbooks.join(', ') || 'none'}`,
       ...Object.entries(c.notRunnable).map(([r, p]) => `  not ${r}: ${p.join('; ')}`),

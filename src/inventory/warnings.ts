@@ -1,9 +1,11 @@
 // What an inventory names that the worker cannot use right now: a secret reference that does not
 // resolve, a compose file or CA file that is missing or changed. Warnings, not errors: the file may
-// be valid and the worker's disk not ready yet; the run that needs the thing fails naming it.
+// be valid and the worker's disk not ready yet; the run that needs the thing fails naming it. And
+// where a cluster falls short of the seed's sizing guidance (the topology lint).
 
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { type Env, processEnv } from '../config/env';
+import { lintCluster } from '../model/topology';
 import { type Inventory, type InventoryEntry, sha256Hex } from './load';
 
 /** Every secret reference of a cluster, by the field that holds it. */
@@ -72,6 +74,7 @@ export function inventoryWarnings(inventory: Inventory, env: Env = processEnv())
           `${at('approvals')}: with self-approval off, a run started unsigned needs ${p.minApprovals + 1} approvers (TRUST.md rule 7); only ${p.approvers.length} listed`,
         );
     }
+    out.push(...lintCluster(c).warnings);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import {
   Name,
   SecretRef,
   Sha256Hex,
+  ShardCount,
   Version,
 } from './common';
 
@@ -139,6 +140,11 @@ export const BackupSpec = z.strictObject({ passwordRef: SecretRef });
 export const ClusterFields = {
   /** The WA_API_VERSION the cluster runs now: haSetup installs it; update it after an upgrade. */
   version: Version.optional(),
+  /**
+   * The shard count the cluster runs now: 1 after haSetup; update it after multiconnectExpand. The
+   * topology lint counts standby Coreapps against it (absent: 1).
+   */
+  shards: ShardCount.optional(),
   hosts: z.array(InventoryHost).min(1, 'a cluster needs at least one host').max(200),
   workDir: AbsolutePath.default('/root/biz'),
   api: ApiSpec,
@@ -157,6 +163,7 @@ export const ClusterFields = {
 export interface ClusterSpec {
   name: string;
   version?: string;
+  shards?: number;
   hosts: HostSpec[];
   spareHosts: HostSpec[];
   workDir: string;

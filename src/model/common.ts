@@ -85,3 +85,11 @@ export const HttpsBaseUrl = z
 
 /** A WA_API_VERSION like 2.29.3. */
 export const Version = z.string().regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'expected a version like 2.29.3');
+
+/** A shard count the product accepts (POST /v1/account/shards). */
+export const ShardCount = z.union(
+  [z.literal(1), z.literal(2), z.literal(4), z.literal(8), z.literal(16), z.literal(32)],
+  {
+    error: 'expected one of 1, 2, 4, 8, 16, 32',
+  },
+);

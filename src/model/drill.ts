@@ -2,6 +2,7 @@
 // which host the drill stops. Pure code, shared by the workflow and its tests.
 import type { HostSpec } from './cluster';
 import type { HealthSummary } from './health';
+import { SIZING_GUIDE } from './topology';
 
 /** The name a host has in /v1/health keys: its EXTERNAL_HOSTNAME (COREAPP_HOSTNAME), else its address. */
 export const healthNameOf = (host: Pick<HostSpec, 'address' | 'externalHostname'>): string =>
@@ -56,7 +57,9 @@ export function chooseTarget(hosts: HostSpec[], s: HealthSummary, target: string
   }
   const healthName = healthNameOf(chosen);
   if (!view.standby.some((n) => n !== healthName))
-    return refuse(`no standby Coreapp (disconnected) could take over from ${chosen.name}`);
+    return refuse(
+      `no standby Coreapp (disconnected) could take over from ${chosen.name}; the guide advises "${SIZING_GUIDE.coreapp}"`,
+    );
   return { ok: true, target: { host: chosen.name, healthName } };
 }
 

@@ -29,7 +29,9 @@ describe('haDrill health reading', () => {
     });
     expect(chooseTarget(hosts, summary(seed['B2-two-shards']), 'connected')).toEqual({
       ok: false,
-      why: 'no standby Coreapp (disconnected) could take over from core1',
+      why:
+        'no standby Coreapp (disconnected) could take over from core1' +
+        '; the guide advises "shards + X Coreapps on different hosts to tolerate X host failures"',
     });
   });
 

@@ -5,9 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { checkInventory } from '../../src/inventory/check';
+import { checkInventory, reportText } from '../../src/inventory/check';
 import { InventoryError, loadInventory } from '../../src/inventory/load';
 import { InventoryStore } from '../../src/inventory/store';
+import { inventoryWarnings } from '../../src/inventory/warnings';
 import { policyFor } from '../../src/model/policy';
 import { formatPath, hasUnsafeCharacters } from '../../src/model/validate';
 import { testClusterEntry, testInventory, testInventoryDoc } from '../support/inventory';
@@ -39,9 +40,11 @@ describe('inventory file', () => {
       'web2',
       'master1',
       'master2',
+      'master3',
       'core1',
       'core2',
     ]);
+    expect(prod?.cluster.shards).toBe(1);
     expect(prod?.cluster.spareHosts.map((h) => h.name)).toEqual(['core3']);
     expect(prod?.cluster.hosts[0]).toEqual({
       name: 'web1',
@@ -306,6 +309,27 @@ describe('inventory file', () => {
     expect(report.warnings).toContain(
       'clusters.lab.api.passwordRef: environment variable WABA_ADMIN_PASSWORD is not set',
     );
+    // The topology lint: the seed's HA cluster (1 Webapp, 2 Masters, 2 Coreapps) against the guide.
+    expect(report.clusters[0]?.tolerance).toBe(
+      'host failures tolerated: Masters 1 (2 on 2 hosts), Coreapps 1 (2 on 2 hosts for 1 shard), Webapps 0 (1 on 1 host)',
+    );
+    expect(report.warnings.filter((w) => w.startsWith('cluster lab: '))).toEqual([
+      'cluster lab: Webapps: 1 Webapp on 1 host tolerates 0 host failures; the guide advises ' +
+        '"at least 2 Webapps for 100-150 messages/s, behind a load balancer (HAProxy, Nginx, ELB) for Webapp HA"',
+      'cluster lab: Masters: 2 Masters on 2 hosts tolerate 1 host failure; the guide advises ' +
+        '"3 Masters on different hosts (no more needed; they are light and may share hosts with Coreapps)"',
+    ]);
+    expect(reportText(report)).toContain('  host failures tolerated: Masters 1 (2 on 2 hosts)');
+    // With 2 shards in the inventory, the 2 Coreapps leave no standby: the worker says so at start.
+    writeFileSync(file, stringify(testInventoryDoc({ lab: { ...bare, shards: 2 } })));
+    expect(inventoryWarnings(loadInventory(file), {})).toContain(
+      'cluster lab: Coreapps: 2 Coreapps on 2 hosts for 2 shards tolerate 0 host failures ' +
+        '(no standby: one host failure leaves a shard without a Coreapp); ' +
+        'the guide advises "shards + X Coreapps on different hosts to tolerate X host failures"',
+    );
+    // A shard count the product does not take is refused, naming the field.
+    writeFileSync(file, stringify(testInventoryDoc({ lab: { ...bare, shards: 3 } })));
+    expect(() => loadInventory(file)).toThrow('clusters.lab.shards: expected one of 1, 2, 4, 8, 16, 32');
   });
 });
 

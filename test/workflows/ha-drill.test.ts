@@ -46,6 +46,14 @@ const phases = (fake: FakeCluster) => fake.names().filter((n, i, all) => n !== a
 const onHosts = (fake: FakeCluster, name: 'composeStop' | 'composeUp') =>
   fake.callsOf(name).map((c) => `${c.host}/${c.service}`);
 
+/** The topology lint on the fake's lab (1 Webapp, 2 Masters, 2 Coreapps, 1 shard). */
+const LAB_WARNINGS = [
+  'cluster lab: Webapps: 1 Webapp on 1 host tolerates 0 host failures; the guide advises ' +
+    '"at least 2 Webapps for 100-150 messages/s, behind a load balancer (HAProxy, Nginx, ELB) for Webapp HA"',
+  'cluster lab: Masters: 2 Masters on 2 hosts tolerate 1 host failure; the guide advises ' +
+    '"3 Masters on different hosts (no more needed; they are light and may share hosts with Coreapps)"',
+];
+
 const STOP_CORE1 =
   'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp1-hostname WA_API_VERSION=2.23.4 docker-compose -f x.yml stop wacore';
 const UP_CORE1 =
@@ -71,6 +79,15 @@ describe('haDrill', () => {
         stage: 'resolve cluster',
         note: `cluster lab from the inventory ${source}: spec sha256 ${specHash}, policy sha256 ${policyHash}`,
       });
+      // Then the topology lint, in the plan the approver signs and in status.
+      expect(steps.slice(1, 4)).toEqual([
+        {
+          stage: 'topology',
+          note: 'host failures tolerated: Masters 1 (2 on 2 hosts), Coreapps 1 (2 on 2 hosts for 1 shard), Webapps 0 (1 on 1 host)',
+        },
+        ...LAB_WARNINGS.map((note) => ({ stage: 'topology warning', note })),
+      ]);
+      expect(atGate.warnings).toEqual(LAB_WARNINGS);
       expect(steps.filter((p) => p.command)).toEqual([
         { stage: 'stop wacore', host: 'core1', command: STOP_CORE1 },
         { stage: 'start wacore', host: 'core1', command: UP_CORE1 },
@@ -190,7 +207,8 @@ describe('haDrill', () => {
       'no standby',
       [withoutStandby()],
       haDrillInput(),
-      'no standby Coreapp (disconnected) could take over from core1',
+      'no standby Coreapp (disconnected) could take over from core1' +
+        '; the guide advises "shards + X Coreapps on different hosts to tolerate X host failures"',
     ],
     [
       'unhealthy',
@@ -220,6 +238,30 @@ describe('haDrill', () => {
       });
     });
   }
+
+  it('no standby by the inventory (2 Coreapps, 2 shards): warned in status, and the precheck refuses from the health', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      health: [withoutStandby()],
+      entry: (e) => {
+        e.shards = 2;
+      },
+    });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('haDrill', 'no-standby-lint', haDrillInput());
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('PrecheckFailed');
+      expect(failure.message).toContain('no standby Coreapp (disconnected) could take over from core1');
+      const s = await statusOf(handle);
+      expect(s.warnings).toEqual([
+        ...LAB_WARNINGS,
+        'cluster lab: Coreapps: 2 Coreapps on 2 hosts for 2 shards tolerate 0 host failures ' +
+          '(no standby: one host failure leaves a shard without a Coreapp); ' +
+          'the guide advises "shards + X Coreapps on different hosts to tolerate X host failures"',
+      ]);
+      expect(fake.names()).toEqual(['wabaHealth']);
+    });
+  });
 
   it('a rejection at the drill gate stops nothing', async () => {
     const fake = fakeCluster({ setUp: true, health: failoverHealth() });

@@ -153,6 +153,15 @@ function specificCases(): HostileCase[] {
   for (const n of [0, -1, 1.5, 1e9, Number.MAX_SAFE_INTEGER])
     out.push(c('upgrade', `maxUnavailable ${n}`, { maxUnavailable: n }, 'maxUnavailable'));
   for (const n of [0, 3, 64, -2]) out.push(c('multiconnectExpand', `shards ${n}`, { shards: n }, 'shards'));
+  for (const v of ['yes', 'true', 1, 0, null, [], { accept: true }])
+    out.push(
+      c(
+        'multiconnectExpand',
+        `acceptNoStandby ${JSON.stringify(v)}`,
+        { acceptNoStandby: v },
+        'acceptNoStandby',
+      ),
+    );
   for (const n of [0, 1023, 1e12])
     out.push(c('collectLogs', `maxBytesPerService ${n}`, { maxBytesPerService: n }, 'maxBytesPerService'));
   out.push(
@@ -169,6 +178,20 @@ function specificCases(): HostileCase[] {
       'a host the inventory lacks',
       { addCoreapps: ['core9'] },
       'addCoreapps[0]',
+      'resolve',
+    ),
+    c(
+      'multiconnectExpand',
+      'no standby Coreapp left (2 shards, no Coreapp added)',
+      { shards: 2, addCoreapps: [] },
+      'shards',
+      'resolve',
+    ),
+    c(
+      'multiconnectExpand',
+      'no standby Coreapp left, acceptNoStandby false',
+      { shards: 2, addCoreapps: [], acceptNoStandby: false },
+      'shards',
       'resolve',
     ),
     c(

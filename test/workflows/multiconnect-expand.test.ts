@@ -37,7 +37,28 @@ const gateOpen = (h: WorkflowHandle, gate = 'shards') =>
 const result = (h: WorkflowHandle, ms = 30_000) =>
   within(ms, `run ${h.workflowId}`, h.result() as Promise<MulticonnectExpandResult>);
 
+/** The activity types a run's history scheduled, in order. */
+async function scheduledActivities(h: WorkflowHandle): Promise<string[]> {
+  const history = await h.fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
+
 const phases = (fake: FakeCluster) => fake.names().filter((n, i, all) => n !== all[i - 1]);
+
+/** The topology lint on the fake's lab (1 Webapp, 2 Masters): what falls short of the guide. */
+const LAB_WARNINGS = [
+  'cluster lab: Webapps: 1 Webapp on 1 host tolerates 0 host failures; the guide advises ' +
+    '"at least 2 Webapps for 100-150 messages/s, behind a load balancer (HAProxy, Nginx, ELB) for Webapp HA"',
+  'cluster lab: Masters: 2 Masters on 2 hosts tolerate 1 host failure; the guide advises ' +
+    '"3 Masters on different hosts (no more needed; they are light and may share hosts with Coreapps)"',
+];
+const NO_STANDBY_WARNING =
+  'cluster lab: Coreapps: 2 Coreapps on 2 hosts for 2 shards tolerate 0 host failures ' +
+  '(no standby: one host failure leaves a shard without a Coreapp); ' +
+  'the guide advises "shards + X Coreapps on different hosts to tolerate X host failures"';
 
 /** The inventory's policy of lab asks two approvals (of alice and bob) at each gate. */
 const twoApprovals = {
@@ -79,6 +100,9 @@ describe('multiconnectExpand', () => {
         [
           'validate',
           'resolve cluster',
+          'topology',
+          'topology warning',
+          'topology warning',
           'run guard',
           'health precheck: GET /v1/health',
           'host keys core3',
@@ -109,6 +133,13 @@ describe('multiconnectExpand', () => {
       });
       expect(steps.find((p) => p.stage === 'check containers')?.command).toContain('basename "$(pwd -L)"');
       expect(steps.find((p) => p.stage === 'set shards')?.note).toBe('shards: 2');
+      // The topology lint of the cluster as it will be (core3 added, 2 shards), in the plan the
+      // approvers sign and in status.
+      expect(steps.find((p) => p.stage === 'topology')?.note).toBe(
+        'host failures tolerated: Masters 1 (2 on 2 hosts), Coreapps 1 (3 on 3 hosts for 2 shards), Webapps 0 (1 on 1 host)',
+      );
+      expect(steps.filter((p) => p.stage === 'topology warning').map((p) => p.note)).toEqual(LAB_WARNINGS);
+      expect(atGate.warnings).toEqual(LAB_WARNINGS);
 
       expect(await approve(client, id, 'shards', 'alice')).toEqual({
         gate: 'shards',
@@ -222,14 +253,19 @@ describe('multiconnectExpand', () => {
   it('a rejection at the shards gate fails with ApprovalRejected before wabaSetShards', async () => {
     const fake = fakeCluster({ setUp: true, ...twoApprovals });
     await scenario(fake, async ({ client, start }) => {
-      const handle = await start('multiconnectExpand', 'reject', multiconnectInput());
+      const handle = await start(
+        'multiconnectExpand',
+        'reject',
+        multiconnectInput({ addCoreapps: ['core3'] }),
+      );
       await gateOpen(handle);
       await approve(client, handle.workflowId, 'shards', 'alice');
       await reject(client, handle.workflowId, 'shards', 'bob', 'not this week');
       const { failure } = await runFailure(handle, 20_000);
       expect(failure.type).toBe('ApprovalRejected');
       expect(failure.message).toBe('gate "shards" rejected by bob: not this week');
-      expect(fake.names()).toEqual(['wabaHealth']);
+      // core3 was checked before the gate; the shards were never set, nothing started.
+      expect(fake.names()).toEqual(['wabaHealth', 'preflightHost']);
     });
   });
 
@@ -326,6 +362,56 @@ describe('multiconnectExpand', () => {
     });
   });
 
+  it('a shard count that leaves no standby Coreapp is refused before anything is touched, naming the numbers', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async ({ start }) => {
+      // 2 shards on the 2 Coreapps of the cluster, none added: nobody would stand by.
+      const handle = await start('multiconnectExpand', 'no-standby-refused', multiconnectInput());
+      const { failure } = await runFailure(handle, 20_000);
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        'invalid multiconnectExpand input: shards: 2 shards on 2 Coreapp(s) (2 in the cluster, 0 added) leave no standby Coreapp: ' +
+          'one host failure would stop a shard; the guide advises "shards + X Coreapps on different hosts to tolerate X host failures": ' +
+          'add a spare Coreapp host in addCoreapps, or set acceptNoStandby: true to go ahead without a standby',
+      );
+      // No activity with a side effect ran: the run's history schedules the inventory read and the
+      // chat notification of the failure, nothing else (no health read, key check, SSH or API
+      // call, not the cluster's lock).
+      expect(await scheduledActivities(handle)).toEqual(['resolveCluster', 'notify']);
+      expect(fake.calls).toEqual([]);
+      expect(fake.hostKeyChecks).toEqual([]);
+      const s = await statusOf(handle);
+      expect(s.pendingGates).toEqual([]);
+      expect(s.warnings).toEqual([...LAB_WARNINGS, NO_STANDBY_WARNING]);
+      expect(s.lastError).toContain('leave no standby Coreapp');
+    });
+  });
+
+  it('acceptNoStandby: true goes ahead without a standby; the warning stays in status and in the plan', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async ({ client, start }) => {
+      const handle = await start(
+        'multiconnectExpand',
+        'no-standby-accepted',
+        multiconnectInput({ acceptNoStandby: true }),
+      );
+      const atGate = await gateOpen(handle);
+      expect(atGate.warnings).toEqual([...LAB_WARNINGS, NO_STANDBY_WARNING]);
+      const steps = (await plan(client, handle.workflowId)) as PlanStep[];
+      expect(steps.filter((p) => p.stage.startsWith('topology')).map((p) => p.note)).toEqual([
+        'host failures tolerated: Masters 1 (2 on 2 hosts), Coreapps 0 (2 on 2 hosts for 2 shards), Webapps 0 (1 on 1 host)',
+        ...LAB_WARNINGS,
+        NO_STANDBY_WARNING,
+      ]);
+      await approve(client, handle.workflowId, 'shards', 'alice');
+      const out = await result(handle);
+      expect(out.shards).toBe(2);
+      expect(out.addedHosts).toEqual([]);
+      expect(fake.callsOf('wabaSetShards')).toHaveLength(1);
+    });
+  });
+
   it('invalid inputs fail with InvalidInput naming the field, before any activity call', async () => {
     const cases: [string, unknown, string][] = [
       [
@@ -357,6 +443,17 @@ describe('multiconnectExpand', () => {
         'bad-name',
         multiconnectInput({ addCoreapps: ['core3;reboot'] }),
         'addCoreapps[0]: expected a name of lowercase letters, digits, ".", "_" or "-" (max 63)',
+      ],
+      [
+        'accept-no-standby-string',
+        multiconnectInput({ acceptNoStandby: 'yes' as never }),
+        'acceptNoStandby: ',
+      ],
+      ['accept-no-standby-number', multiconnectInput({ acceptNoStandby: 1 as never }), 'acceptNoStandby: '],
+      [
+        'accept-no-standby-false',
+        multiconnectInput({ acceptNoStandby: false }),
+        'shards: 2 shards on 2 Coreapp(s) (2 in the cluster, 0 added) leave no standby Coreapp',
       ],
       [
         'zero-health-timeout',

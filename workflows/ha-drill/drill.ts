@@ -7,12 +7,14 @@ import { type DrillSnapshot, type DrillTarget, snapshotOf } from '../../src/mode
 import { DRILL_RESTORE_FAILED } from '../../src/model/errors';
 import type { HealthSummary } from '../../src/model/health';
 import type { HaDrillInput } from '../../src/model/inputs';
+import type { TopologyReport } from '../../src/model/topology';
 import type { PlanStep } from '../api';
 import { failureText } from '../lib/failure-text';
 import { hostActs } from '../lib/hosts';
 import { resolveStep } from '../lib/plan';
 import type { Progress } from '../lib/progress';
 import type { RunCluster } from '../lib/resolve';
+import { topologySteps } from '../lib/topology';
 import { drillPlan, SERVICE } from './plan';
 
 export class DrillRun {
@@ -23,6 +25,8 @@ export class DrillRun {
   takeoverMs: number | null = null;
   stopIssuedAt: number | null = null;
   resolved: RunCluster | undefined;
+  /** The topology lint, shown in the plan (runs since TOPOLOGY_LINT_PATCH). */
+  topology: TopologyReport | undefined;
   /** The target while its wacore is stopped: what a failure starts again. */
   private stopped: DrillTarget | undefined;
   private stage = 'validate';
@@ -48,6 +52,7 @@ export class DrillRun {
     return resolved
       ? [
           resolveStep(this.input.cluster, resolved.resolution),
+          ...topologySteps(this.topology),
           ...drillPlan(this.input, resolved.cluster as OperableCluster, this.target?.host, this.variant),
         ]
       : [resolveStep(this.input.cluster)];

@@ -53,6 +53,14 @@ export class Progress {
     this.publish();
   }
 
+  /** Warnings for `status` and the details (not a stage: the search attributes do not change). */
+  warn(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    this.state.warnings = [...(this.state.warnings ?? []), ...lines];
+    for (const line of lines) log.warn(`${this.state.runbook} on ${this.state.cluster}: ${line}`);
+    this.publish();
+  }
+
   host(name: string, what: string): void {
     this.state.hosts[name] = what;
     this.publish();
@@ -87,6 +95,7 @@ export function renderDetails(s: RunStatus, summary?: string): string {
     lines.push('', '| host | progress |', '| --- | --- |', ...hosts.map(([h, p]) => `| ${h} | ${p} |`));
   }
   if (s.inventory) lines.push('', `inventory spec sha256 ${s.inventory.specHash.slice(0, 16)}…`);
+  if (s.warnings?.length) lines.push('', ...s.warnings.map((w) => `warning: ${w}`));
   if (s.lastError) lines.push('', `last error: ${s.lastError}`);
   return lines.join('\n');
 }

@@ -32,15 +32,18 @@ export async function resolveRun<I extends { cluster: string }>(
 ): Promise<RunCluster> {
   const resolution = await resolveCluster({ cluster: input.cluster, runbook });
   const { cluster, policy } = resolution;
-  const problems = issues(input, { cluster, policy }).map((i) =>
-    clean(`${formatPath(i.path)}: ${i.message}`, 400),
-  );
-  if (problems.length > 0)
-    throw ApplicationFailure.create({
-      type: INVALID_INPUT,
-      nonRetryable: true,
-      message: `invalid ${runbook} input: ${problems.join('; ')}`,
-      details: [problems],
-    });
+  const problems = issues(input, { cluster, policy });
+  if (problems.length > 0) throw invalidInput(runbook, problems);
   return { cluster, policy, resolution, ref: { name: cluster.name, specHash: resolution.specHash } };
+}
+
+/** The InvalidInput failure of a valid input that does not fit its cluster, naming every field. */
+export function invalidInput(runbook: RunbookName, issues: InputIssue[]): ApplicationFailure {
+  const problems = issues.map((i) => clean(`${formatPath(i.path)}: ${i.message}`, 400));
+  return ApplicationFailure.create({
+    type: INVALID_INPUT,
+    nonRetryable: true,
+    message: `invalid ${runbook} input: ${problems.join('; ')}`,
+    details: [problems],
+  });
 }

@@ -2,6 +2,7 @@
 import type { HostSpec, OperableCluster } from '../../src/model/cluster';
 import type { MulticonnectExpandInput } from '../../src/model/inputs';
 import type { Resolution } from '../../src/model/inventory';
+import type { TopologyReport } from '../../src/model/topology';
 import type { PlanStep } from '../api';
 import {
   hostKeySteps,
@@ -13,18 +14,23 @@ import {
   upSteps,
   type Variants,
 } from '../lib/plan';
+import { topologySteps } from '../lib/topology';
 
 /** The health verdict `shards` connected Coreapps give. */
 export const connectedTarget = (shards: number) =>
   shards === 1 ? 'ha-connected' : `multiconnect-connected:${shards}`;
 
-/** Every stage of the run, with the command or API call per host; `variants` once preflight ran. */
+/**
+ * Every stage of the run, with the command or API call per host; `variants` once preflight ran;
+ * `topology`: the lint of the cluster after the expansion (runs since TOPOLOGY_LINT_PATCH).
+ */
 export function multiconnectPlan(
   input: MulticonnectExpandInput,
   cluster: OperableCluster,
   addCoreappHosts: HostSpec[],
   resolution: Resolution,
   variants?: Variants,
+  topology?: TopologyReport,
 ): PlanStep[] {
   const { shards, timeouts } = input;
   const approvals = resolution.policy;
@@ -33,6 +39,7 @@ export function multiconnectPlan(
   return [
     { stage: 'validate', note: 'the input against the multiconnectExpand schema, before anything else' },
     resolveStep(cluster.name, resolution),
+    ...topologySteps(topology),
     { stage: 'run guard', note: `no other disruptive run open on cluster ${cluster.name}` },
     { stage: 'health precheck', api: 'GET /v1/health', note: 'registered and healthy' },
     ...hostKeySteps(addCoreappHosts),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { Name } from '../common';
+import { Name, ShardCount } from '../common';
 import { durationIn, durationMs } from '../duration';
+import { SIZING_GUIDE } from '../topology';
 import {
   ApprovalTimeout,
   approvalTimeoutIssues,
@@ -21,9 +22,7 @@ export const MulticonnectExpandInput = z
     $schema: SchemaRef,
     cluster: ClusterName,
     ...ClusterLockFields,
-    shards: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8), z.literal(16), z.literal(32)], {
-      error: 'expected one of 1, 2, 4, 8, 16, 32',
-    }),
+    shards: ShardCount,
     /** Spare hosts of the cluster in the inventory, started as standby Coreapps; each at most once. */
     addCoreapps: z
       .array(Name)
@@ -37,6 +36,11 @@ export const MulticonnectExpandInput = z
             ctx.addIssue({ code: 'custom', path: [i], message: `${n} is listed twice` });
         });
       }),
+    /** true: go ahead even when the cluster would have no standby Coreapp (Coreapps <= shards). */
+    acceptNoStandby: z.boolean().optional().meta({
+      description:
+        'true: set the shards even when no standby Coreapp would be left (Coreapps <= shards): one host failure would stop a shard',
+    }),
     requestedBy: RequestedBy,
     request: StartRequest,
     preview: Preview,
@@ -71,4 +75,20 @@ export function multiconnectExpandIssues(input: MulticonnectExpandInput, r: Reso
       message: `${input.shards} shards need at least ${input.shards} Coreapp hosts; the cluster would have ${coreapps}`,
     });
   return issues;
+}
+
+/**
+ * The expansion's refusal when it leaves no standby Coreapp (`coreapps` after it, at most `shards`),
+ * unless the input accepts that: the run stops before anything is touched.
+ */
+export function noStandbyIssue(input: MulticonnectExpandInput, coreapps: number): InputIssue | undefined {
+  if (coreapps > input.shards || input.acceptNoStandby) return undefined;
+  const added = input.addCoreapps.length;
+  return {
+    path: ['shards'],
+    message:
+      `${input.shards} shards on ${coreapps} Coreapp(s) (${coreapps - added} in the cluster, ${added} added) leave no standby Coreapp: ` +
+      `one host failure would stop a shard; the guide advises "${SIZING_GUIDE.coreapp}": ` +
+      'add a spare Coreapp host in addCoreapps, or set acceptNoStandby: true to go ahead without a standby',
+  };
 }
