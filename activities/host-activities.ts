@@ -178,6 +178,21 @@ export function hostActivities(deps: HostDeps) {
       },
     ),
 
+    /** `restart <service>` (as `docker restart` of its containers: same container, same version). */
+    composeRestart: onCluster(
+      'compose restart',
+      async (a: HostRequest & { service: string; version: string; variant: ComposeVariant }, cluster) => {
+        await run(
+          cluster,
+          a.host,
+          composeCommand(composeCall(cluster, a.host, a.version, a.variant), ['restart', a.service]),
+          `restart ${a.service}`,
+          300_000,
+        );
+        return { host: a.host, service: a.service };
+      },
+    ),
+
     /** Container states of the project on the host, stopped ones too (`ps -a -q` + `docker inspect`). */
     composePs: onCluster(
       'compose ps',

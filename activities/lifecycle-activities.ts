@@ -38,6 +38,7 @@ import { dbUpgradeVerdict, parseJobState, parsePs } from './compose';
 import { renderDbEnv, sha256 } from './files';
 import { composeCall } from './host-activities';
 import { type ClusterRequest, type HostDeps, type HostRequest, remote, sshTarget } from './remote';
+import { writeBackupRecord } from './settings-backups';
 import { WabaApi, type WabaApiDeps } from './waba-api';
 
 export interface LifecycleDeps extends HostDeps, WabaApiDeps {
@@ -92,6 +93,15 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         const file = path.join(dir, `settings-backup-${a.label}.json`);
         const body = JSON.stringify({ cluster: cluster.name, version: cluster.version, data });
         await writeFile(file, body, { mode: 0o600 });
+        // Who took it and its checksum, beside it: what a restore finds it by and verifies it against.
+        const taker = Context.current().info.workflowExecution;
+        await writeBackupRecord(file, {
+          ...(taker ? { runId: taker.runId, workflowId: taker.workflowId } : {}),
+          cluster: cluster.name,
+          fromVersion: cluster.version ?? 'unknown',
+          sha256: sha256(body),
+          takenAt: new Date().toISOString(),
+        });
         return { path: file, sha256: sha256(body), bytes: body.length };
       },
     ),

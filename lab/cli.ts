@@ -28,13 +28,13 @@ const USAGE = `usage: scripts/lab <command>
   images                        rebuild and load the simulator images into every host
   sms-code [--engine E]         the verification code the simulator "sent by SMS"
   stats [--engine E]            counters of side-effecting API calls and dbupgrade runs (JSON)
-  fault NAME on|off [--engine E]  dbupgrade_fail | shards_403_once | register_blocked
+  fault NAME on|off [--engine E]  dbupgrade_fail | shards_403_once | register_blocked | settings_drift
   reset-db [--engine E]         forget the simulated cluster's state (registration, nodes, stats)
   stop-host|start-host|cut-host|heal-host NAME
   seed-media HOST COUNT         COUNT media files per folder, owned by a non-root user
   exec HOST -- CMD...           run a command as root on a lab host`;
 
-const FAULTS = ['dbupgrade_fail', 'shards_403_once', 'register_blocked'];
+const FAULTS = ['dbupgrade_fail', 'shards_403_once', 'register_blocked', 'settings_drift'];
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

@@ -7,5 +7,6 @@ export { haSetup } from './ha-setup';
 export { healthCheck } from './health-check';
 export { mediaChown } from './media-chown';
 export { multiconnectExpand } from './multiconnect-expand';
+export { settingsRestore } from './settings-restore';
 export { uninstall } from './uninstall';
 export { upgrade } from './upgrade';

@@ -116,7 +116,7 @@ export const upgrade = defineRunbook(
       first,
       survey,
       gateText: (s) =>
-        `upgrade cluster ${cluster.name} from v${fromVersion} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback}; backup ${backup.path}${s.doneText}`,
+        `upgrade cluster ${cluster.name} from v${fromVersion} to v${toVersion}: ${dbUp ? 'dbupgrade job, then ' : ''}webapps, masters, coreapps in batches of ${input.maxUnavailable}; rollback ${rollback.mode}${rollback.restoreSettings ? ' with settings restore' : ''}; backup ${backup.path}${s.doneText}`,
       showPlan: (steps) => run.showPlan(steps),
     });
     const done = services.filter((s) => s.onTarget);
@@ -134,6 +134,8 @@ export const upgrade = defineRunbook(
       gates,
       progress,
       rollback,
+      backup,
+      healthTimeout: input.timeouts.health,
       upgraded,
       doneText,
       expected: before.connectedCoreapps,

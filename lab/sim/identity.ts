@@ -6,6 +6,8 @@ export interface NodeIdentity {
   version: string;
   primary: boolean;
   lastStatus?: string;
+  /** When this process started (ms): a settings restore after it stops a Coreapp until restarted. */
+  startedAt: number;
 }
 
 export function identityFromEnv(env: NodeJS.ProcessEnv): NodeIdentity {
@@ -21,5 +23,11 @@ export function identityFromEnv(env: NodeJS.ProcessEnv): NodeIdentity {
   const host =
     (role === 'webapp' ? env.WEBAPP_HOSTNAME : env.COREAPP_HOSTNAME) ?? env.HOSTNAME ?? 'localhost';
   const shortId = (env.HOSTNAME ?? 'unknown').slice(0, 12);
-  return { id: `${host}:${shortId}`, role, version: env.WA_SIM_VERSION ?? '0.0.0', primary: false };
+  return {
+    id: `${host}:${shortId}`,
+    role,
+    version: env.WA_SIM_VERSION ?? '0.0.0',
+    primary: false,
+    startedAt: Date.now(),
+  };
 }

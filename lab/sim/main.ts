@@ -6,7 +6,7 @@ import { type Db, dbConfigFromEnv, getKv, openDb, setKv } from './db';
 import { identityFromEnv } from './identity';
 import { prepareMedia, seedMedia } from './media';
 import { runNode } from './node';
-import { fault, schemaCheck } from './state';
+import { driftSettingsOnNewVersion, fault, schemaCheck } from './state';
 import { startWebapp } from './webapp';
 
 const me = identityFromEnv(process.env);
@@ -79,6 +79,9 @@ async function main(): Promise<void> {
     }
     case 'webapp': {
       prepareMedia(me.version, log);
+      await driftSettingsOnNewVersion(db, me.version, log).catch((err) =>
+        log(`settings drift check failed: ${(err as Error).message}`),
+      );
       const server = startWebapp(db, me, dbConfigFromEnv(process.env).engine, log);
       await stop;
       server.close();

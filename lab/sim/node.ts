@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db, setKv } from './db';
 import type { NodeIdentity } from './identity';
-import { isRegistered, schemaCheck, settings, shardCount } from './state';
+import { isRegistered, restoredAt, schemaCheck, settings, shardCount } from './state';
 
 const LEASE = 'primary_master';
 
@@ -42,6 +42,11 @@ function refuse(me: NodeIdentity, schema: string | undefined, log: (m: string) =
 const NOT_INSTANTIATED = {
   code: 1011,
   details: 'Wacore is not instantiated. Please check wacore log for details.',
+};
+
+const STOPPED_BY_RESTORE = {
+  code: 1011,
+  details: 'Settings were restored: the application stopped. Restart this Coreapp (docker restart).',
 };
 
 /** One tick of a master: renew or take the lease; the primary initialises, migrates and assigns shards. */
@@ -128,6 +133,13 @@ async function coreappTick(db: Db, me: NodeIdentity, log: (m: string) => void): 
   }
   if (!(await isRegistered(db))) {
     await writeRow(db, me, null, NOT_INSTANTIATED);
+    return;
+  }
+  if ((await restoredAt(db)) > me.startedAt) {
+    if (me.lastStatus !== 'stopped') log('settings were restored: stopped until this Coreapp is restarted');
+    me.lastStatus = 'stopped';
+    await db.exec('DELETE FROM shard_map WHERE node = ?', [me.id]);
+    await writeRow(db, me, null, STOPPED_BY_RESTORE);
     return;
   }
   const mine = await db.query<{ shard: number }>('SELECT shard FROM shard_map WHERE node = ?', [me.id]);

@@ -11,6 +11,7 @@ export interface AppSettings {
 /** The product's defaults (reference §3.9); the lab may lower unhealthy_interval for fast tests. */
 const DEFAULT_SETTINGS: AppSettings = {
   callback_persist: true,
+  callback_backoff_delay_ms: 3000,
   heartbeat_interval: 5,
   unhealthy_interval: 30,
   sent_status: false,
@@ -51,4 +52,30 @@ export async function schemaCheck(
 ): Promise<{ ok: boolean; schema: string | undefined }> {
   const schema = await getKv(db, 'schema_version');
   return { ok: schema !== undefined && compareVersions(schema, version) >= 0, schema };
+}
+
+/**
+ * Fault `settings_drift`: the first start of a Webapp newer than any started before changes an
+ * application setting, as a new version may, so an upgrade leaves settings other than the backup's.
+ */
+export const DRIFTED_SETTINGS = { callback_backoff_delay_ms: 7000 };
+
+export async function driftSettingsOnNewVersion(
+  db: Db,
+  version: string,
+  log: (m: string) => void,
+): Promise<void> {
+  const seen = await getKv(db, 'newest_webapp_version');
+  if (seen !== undefined && compareVersions(version, seen) <= 0) return;
+  await setKv(db, 'newest_webapp_version', version);
+  if (seen === undefined || !(await fault(db, 'settings_drift'))) return;
+  await saveSettings(db, DRIFTED_SETTINGS);
+  log(
+    `first start of v${version} (newer than v${seen}): settings changed (${JSON.stringify(DRIFTED_SETTINGS)})`,
+  );
+}
+
+/** When the settings were last restored (ms): Coreapps started before it stop until restarted. */
+export async function restoredAt(db: Db): Promise<number> {
+  return Number((await getKv(db, 'restored_at')) ?? '0');
 }

@@ -233,12 +233,23 @@ export function startWebapp(
     } catch {
       throw new ApiError(400, 1009, 'the backup data or password is not valid');
     }
+    // Reference §3.8: Multiconnect restores onto the same shard count.
+    const shards = await shardCount(db);
+    if (snapshot.shards !== undefined && snapshot.shards !== shards)
+      throw new ApiError(
+        400,
+        1009,
+        `the backup was taken with ${snapshot.shards} shard(s); this cluster has ${shards}: restore onto the same shard count`,
+      );
     if (snapshot.settings) await saveSettings(db, snapshot.settings);
     if (snapshot.registration) {
       await setKv(db, 'registration', snapshot.registration);
       await setKv(db, 'registered', '1');
     }
+    // An existing registered app stops after a restore until its Coreapps are restarted (§3.8).
+    await setKv(db, 'restored_at', String(Date.now()));
     await db.bump('restore');
+    log('settings restored: the Coreapps stop until restarted');
     return { status: 200, body: { meta } };
   }
 

@@ -51,6 +51,12 @@ export const HEALTH_GATE_FAILED = 'HealthGateFailed';
 
 // --- Runbook outcomes -----------------------------------------------------------------------------
 export const BACKUP_FAILED = 'BackupFailed';
+/** No stored settings backup of the cluster matches the run id or checksum asked for (or several do). */
+export const BACKUP_NOT_FOUND = 'BackupNotFound';
+/** A stored backup's sha256 is not the one recorded when it was taken (or asked for): never sent. */
+export const BACKUP_CHECKSUM_MISMATCH = 'BackupChecksumMismatch';
+/** POST /v1/settings/restore failed, or the cluster did not come back healthy after it. */
+export const RESTORE_FAILED = 'RestoreFailed';
 export const PLAN_UNSTABLE = 'PlanUnstable';
 export const UPGRADE_FAILED = 'UpgradeFailed';
 export const UPGRADE_ROLLED_BACK = 'UpgradeRolledBack';

@@ -87,7 +87,7 @@ export function requirementProblems(runbook: RunbookName, entry: InventoryCluste
   }
   if (runbook === 'haSetup' || runbook === 'multiconnectExpand')
     need(entry.registration, 'registration', 'the number, its certificate and PIN');
-  if (runbook === 'upgrade')
+  if (runbook === 'upgrade' || runbook === 'settingsRestore')
     need(entry.backup, 'backup', 'the password the settings backup is encrypted with');
   if (isGated(runbook)) need(entry.approvals, 'approvals', 'its approval gates follow that policy');
   return problems;

@@ -13,6 +13,7 @@ export const RUNBOOK_NAMES = [
   'uninstall',
   'collectLogs',
   'haDrill',
+  'settingsRestore',
 ] as const;
 export type RunbookName = (typeof RUNBOOK_NAMES)[number];
 
@@ -25,10 +26,18 @@ export const DISRUPTIVE_RUNBOOKS = [
   'mediaChown',
   'uninstall',
   'haDrill',
+  'settingsRestore',
 ] as const;
 
 /** Runbooks with approval gates: the cluster's inventory entry must carry an approval policy. */
-export const GATED_RUNBOOKS = ['haSetup', 'multiconnectExpand', 'upgrade', 'uninstall', 'haDrill'] as const;
+export const GATED_RUNBOOKS = [
+  'haSetup',
+  'multiconnectExpand',
+  'upgrade',
+  'uninstall',
+  'haDrill',
+  'settingsRestore',
+] as const;
 
 export const isRunbook = (name: string): name is RunbookName =>
   (RUNBOOK_NAMES as readonly string[]).includes(name);

@@ -24,6 +24,7 @@ import type { InventoryStore } from '../../src/inventory/store';
 import type { MediaChownProgress } from '../../src/model/chown-progress';
 import type { ComposeVariant } from '../../src/model/commands';
 import type { ContainersWaitRequest } from '../../src/model/containers-wait';
+import { BACKUP_CHECKSUM_MISMATCH, BACKUP_NOT_FOUND } from '../../src/model/errors';
 import type { HealthBody } from '../../src/model/health';
 import type { HealthWaitRequest } from '../../src/model/health-condition';
 import type {
@@ -134,6 +135,7 @@ export const FAKE_ACTIVITIES = [
   'uploadSetupFiles',
   'composeUp',
   'composeStop',
+  'composeRestart',
   'composePs',
   'wabaLogin',
   'wabaHealth',
@@ -141,6 +143,8 @@ export const FAKE_ACTIVITIES = [
   'wabaVerify',
   'wabaSetShards',
   'settingsBackup',
+  'findSettingsBackup',
+  'settingsRestore',
   'uploadDbUpgradeFiles',
   'startDbUpgrade',
   'waitDbUpgrade',
@@ -199,6 +203,19 @@ export interface FakeState {
   volumes: Set<string>;
   /** Labels of the settings backups taken. */
   backups: string[];
+  /** The backups stored on the (fake) worker: taken by settingsBackup or given in the options. */
+  stored: StoredBackup[];
+  /** Paths of the backups POSTed to /v1/settings/restore. */
+  restores: string[];
+}
+
+/** A backup on the fake worker; `actual` differs from `sha256` when the file changed since it was taken. */
+export interface StoredBackup {
+  path: string;
+  sha256: string;
+  actual: string;
+  version: string;
+  runId?: string;
 }
 
 export interface DbUpgradeJob {
@@ -282,6 +299,23 @@ export interface FakeClusterOptions {
   notify?: 'delivered' | 'fails';
   /** Hosts whose SSH server presents a key other than the pinned one (checkHostKeys fails naming them). */
   hostKeyMismatch?: string[];
+  /** Settings backups already stored on the worker (see {@link storedBackup}). */
+  storedBackups?: StoredBackup[];
+}
+
+/** A stored backup of cluster `lab` labelled `label`; `tampered`: its file changed since it was taken. */
+export function storedBackup(
+  label: string,
+  opts: { runId?: string; tampered?: boolean; version?: string } = {},
+) {
+  const sha = createHash('sha256').update(`backup ${label}`).digest('hex');
+  return {
+    path: `/artifacts/lab/settings-backup-${label}.json`,
+    sha256: sha,
+    actual: opts.tampered ? createHash('sha256').update(`changed ${label}`).digest('hex') : sha,
+    version: opts.version ?? '2.23.4',
+    ...(opts.runId ? { runId: opts.runId } : {}),
+  };
 }
 
 /** One attempt of `checkHostKeys`: the hosts, and how many cluster calls (`calls`) came before it. */
@@ -410,6 +444,8 @@ export class FakeCluster {
       },
       volumes: new Set(options.setUp ? ALL_UP.map((u) => u.split('/')[0] as string) : []),
       backups: [],
+      stored: [...(options.storedBackups ?? [])],
+      restores: [],
     };
     this.activities = {
       ...this.build(),
@@ -637,6 +673,11 @@ export class FakeCluster {
         return { host, service };
       }),
 
+      composeRestart: this.record('composeRestart', ({ host, service }: HostArgs & { service: string }) => {
+        if (!s.up.has(`${host}/${service}`)) throw new Error(`no ${service} container on ${host} to restart`);
+        return { host, service };
+      }),
+
       composePs: this.record('composePs', ({ host, version }: HostArgs & { version: string }) =>
         [...s.up]
           .filter((u) => u.startsWith(`${host}/`))
@@ -736,11 +777,66 @@ export class FakeCluster {
           const cluster = this.spec(ref);
           s.backups.push(label);
           const body = `backup of ${cluster.name} ${label}`;
-          return {
-            path: `/artifacts/${cluster.name}/settings-backup-${label}.json`,
+          const path = `/artifacts/${cluster.name}/settings-backup-${label}.json`;
+          let runId: string | undefined;
+          try {
+            runId = activityInfo().workflowExecution?.runId;
+          } catch {
+            // outside an activity
+          }
+          s.stored.push({
+            path,
             sha256: hash(body),
-            bytes: body.length,
+            actual: hash(body),
+            version: cluster.version ?? 'unknown',
+            ...(runId ? { runId } : {}),
+          });
+          return { path, sha256: hash(body), bytes: body.length };
+        },
+      ),
+
+      // As the real activities (activities/settings-backups.ts): one match by run id or checksum,
+      // verified against what was recorded when it was taken; a restore verifies once more.
+      findSettingsBackup: this.record(
+        'findSettingsBackup',
+        ({ runId, sha256 }: ClusterArgs & { runId?: string; sha256?: string }) => {
+          const hits = s.stored.filter((b) =>
+            runId
+              ? b.runId === runId || (runId.length === 8 && b.runId?.startsWith(runId))
+              : b.sha256 === sha256 || b.actual === sha256,
+          );
+          const [hit] = hits;
+          if (!hit || hits.length > 1)
+            throw ApplicationFailure.nonRetryable(
+              `${hits.length} settings backups of cluster lab match ${runId ?? sha256}`,
+              BACKUP_NOT_FOUND,
+            );
+          if (hit.actual !== (sha256 ?? hit.sha256))
+            throw ApplicationFailure.nonRetryable(
+              `${hit.path} has sha256 ${hit.actual}, not the ${sha256 ?? hit.sha256} recorded when it was taken: it is not sent`,
+              BACKUP_CHECKSUM_MISMATCH,
+            );
+          return {
+            path: hit.path,
+            sha256: hit.actual,
+            version: hit.version,
+            ...(hit.runId ? { runId: hit.runId } : {}),
+            bytes: 100,
           };
+        },
+      ),
+
+      settingsRestore: this.record(
+        'settingsRestore',
+        ({ path, sha256 }: ClusterArgs & { path: string; sha256: string }) => {
+          const b = s.stored.find((x) => x.path === path);
+          if (!b || b.actual !== sha256)
+            throw ApplicationFailure.nonRetryable(
+              `${path}: no such backup or sha256 differs`,
+              BACKUP_CHECKSUM_MISMATCH,
+            );
+          s.restores.push(path);
+          return { path, sha256, version: b.version };
         },
       ),
 

@@ -437,6 +437,7 @@ describe('whenBusy and lockWait in the inputs', () => {
       mediaChown: { cluster: 'lab' },
       uninstall: { cluster: 'lab', requestedBy: 'carol' },
       haDrill: { cluster: 'lab', target: 'connected', takeoverSlo: '45s', requestedBy: 'carol' },
+      settingsRestore: { cluster: 'lab', backup: { runId: '0b4c1f2e' }, requestedBy: 'carol' },
     } as const;
     for (const [runbook, input] of Object.entries(base) as [keyof typeof base, object][]) {
       expect(problems(runbook, input), runbook).toEqual([]);

@@ -1,5 +1,5 @@
 // A careless or hostile colleague with namespace access writes a run's input (TRUST.md): hundreds of
-// hostile inputs, generated from the examples of all nine runbooks, started as real runs on the
+// hostile inputs, generated from the examples of all ten runbooks, started as real runs on the
 // suite's dev server. Every one must fail as InvalidInput (or UnknownCluster) naming the field,
 // before any activity touches a host or an API: the fake cluster records no call at all, and the
 // resolution of the cluster (a read of the worker's own inventory) runs only for the checks that
@@ -287,6 +287,47 @@ function specificCases(): HostileCase[] {
     c('collectLogs', 'a service listed twice', { services: ['waweb', 'waweb'] }, 'services'),
     c('collectLogs', 'a since that climbs', { since: '../../../etc' }, 'since'),
   );
+  // The settings restore: exactly one backup choice, each written as what it is.
+  const sha = 'ab'.repeat(32);
+  for (const [what, backup] of [
+    ['both a run id and a checksum', { runId: '0b4c1f2e', sha256: sha }],
+    ['no backup choice', {}],
+    ['a path for a backup', '/var/lib/waba/artifacts/lab/settings-backup-x.json'],
+    ['a file name for a backup', { file: 'settings-backup-x.json' }],
+  ] as [string, unknown][])
+    out.push(c('settingsRestore', what, { backup }, 'backup'));
+  for (const [what, runId] of [
+    ['a short run id', '0b4c'],
+    ['a run id with a glob', '0b4c1f2e*'],
+    ['a run id that climbs', '../0b4c1f2e'],
+    ['an upper-case run id', '0B4C1F2E'],
+  ] as [string, string][])
+    out.push(c('settingsRestore', what, { backup: { runId } }, 'backup.runId'));
+  for (const [what, sha256] of [
+    ['a short checksum', 'ab'.repeat(31)],
+    ['an upper-case checksum', 'AB'.repeat(32)],
+    ['a checksum with a prefix', `sha256:${sha}`],
+  ] as [string, string][])
+    out.push(c('settingsRestore', what, { backup: { sha256 } }, 'backup.sha256'));
+  for (const d of durations)
+    out.push(c('settingsRestore', `health timeout ${d}`, { timeouts: { health: d } }, 'timeouts.health'));
+  out.push(
+    c('settingsRestore', 'restartCoreapps as text', { restartCoreapps: 'yes' }, 'restartCoreapps'),
+    c('upgrade', 'a rollback mode of its own', { rollback: 'restore' }, 'rollback'),
+    c('upgrade', 'a rollback object with an unknown mode', { rollback: { mode: 'never' } }, 'rollback'),
+    c(
+      'upgrade',
+      'restoreSettings as text',
+      { rollback: { mode: 'auto', restoreSettings: 'yes' } },
+      'rollback',
+    ),
+    c(
+      'upgrade',
+      'a rollback naming a backup file',
+      { rollback: { mode: 'auto', restoreSettings: true, backup: '/tmp/x.json' } },
+      'rollback.backup',
+    ),
+  );
   return out;
 }
 
@@ -302,7 +343,7 @@ describe('hostile inputs', () => {
 
   it('the corpus covers every runbook with hundreds of cases', () => {
     expect(all.length).toBeGreaterThanOrEqual(300);
-    expect(new Set(all.map((c) => c.runbook)).size).toBe(9);
+    expect(new Set(all.map((c) => c.runbook)).size).toBe(10);
   });
 
   it(

@@ -24,8 +24,6 @@ export interface GateOutcome {
 export interface BatchContext extends RollbackContext {
   input: UpgradeInput;
   apiReq: { cluster: ClusterRef };
-  /** Connected Coreapps before the upgrade: every health gate wants at least as many. */
-  expected: number;
   gateLog: GateOutcome[];
   window: UpgradeWindow;
 }

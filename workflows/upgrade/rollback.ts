@@ -1,14 +1,17 @@
 // What an upgrade does when a batch fails (its `up -d` or its health gate): by `rollback`, put the
-// upgraded hosts back on what they ran (auto), ask first (ask), or leave them as they are (off).
-import { ApplicationFailure } from '@temporalio/workflow';
+// upgraded hosts back on what they ran (auto), ask first (ask), or leave them as they are (off);
+// with `restoreSettings`, then the run's settings backup restored and the Coreapps restarted.
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { HostSpec, OperableCluster } from '../../src/model/cluster';
 import { type ComposeVariant, composeCommand, hostComposeCall } from '../../src/model/commands';
 import { UPGRADE_FAILED, UPGRADE_ROLLED_BACK } from '../../src/model/errors';
+import type { UpgradeRollback } from '../../src/model/inputs';
 import type { ClusterRef } from '../../src/model/inventory';
 import type { PlanStep } from '../api';
 import type { ApprovalGates } from '../lib/approval';
 import { hostActs } from '../lib/hosts';
 import type { Progress } from '../lib/progress';
+import { RESTORE_STEP_NOTE, restoreSettingsAfterRollback } from './restore';
 import type { ServiceOnHost } from './versions';
 
 /** "web1, master1 to v2.29.3" or, when they differ, "web1 to v2.29.2, master1 to v2.29.3". */
@@ -23,8 +26,10 @@ export function rollbackSteps(
   cluster: OperableCluster,
   upgraded: ServiceOnHost[],
   variants: Map<string, ComposeVariant>,
+  restoreSettings = false,
 ): PlanStep[] {
-  return [...upgraded].reverse().map((u) => ({
+  const restore = restoreSettings ? [{ stage: 'restore settings', note: RESTORE_STEP_NOTE }] : [];
+  const ups = [...upgraded].reverse().map((u) => ({
     stage: 'rollback',
     host: u.host.name,
     command: composeCommand(hostComposeCall(cluster, u.host.name, u.rollbackTo, variants.get(u.host.name)), [
@@ -34,10 +39,20 @@ export function rollbackSteps(
     ]),
     note: `back on v${u.rollbackTo}`,
   }));
+  return [...ups, ...restore];
 }
 
+/** Runs started before a rollback could restore settings never took that path; the marker says it did. */
+export const RESTORE_ON_ROLLBACK_PATCH = 'rollback-restores-settings';
+
 export interface RollbackContext {
-  rollback: 'auto' | 'ask' | 'off';
+  rollback: UpgradeRollback;
+  /** The run's settings backup (restored with `rollback.restoreSettings`). */
+  backup: { path: string; sha256: string };
+  /** Connected Coreapps before the upgrade: the health gate after a restore wants as many. */
+  expected: number;
+  /** The input's timeouts.health. */
+  healthTimeout: string;
   cluster: OperableCluster;
   ref: ClusterRef;
   variants: Map<string, ComposeVariant>;
@@ -51,13 +66,13 @@ export interface RollbackContext {
 
 /** A failed batch (`why`): roll back, ask, or leave the hosts; the run fails in every case. */
 export async function onFailedGate(c: RollbackContext, why: string): Promise<never> {
-  if (c.rollback === 'auto') return rollbackAll(c, why);
-  if (c.rollback === 'ask') {
+  if (c.rollback.mode === 'auto') return rollbackAll(c, why);
+  if (c.rollback.mode === 'ask') {
     try {
       await c.gates.require(
         'rollback',
-        `${why}. Approve to put ${rollbackText(c.upgraded, 'back on')}; reject to leave them as they are`,
-        rollbackSteps(c.cluster, c.upgraded, c.variants),
+        `${why}. Approve to put ${rollbackText(c.upgraded, 'back on')}${c.rollback.restoreSettings ? ', then restore the settings backup and restart the Coreapps' : ''}; reject to leave them as they are`,
+        rollbackSteps(c.cluster, c.upgraded, c.variants, c.rollback.restoreSettings),
       );
     } catch (err) {
       if (err instanceof ApplicationFailure) {
@@ -92,9 +107,11 @@ async function rollbackAll(c: RollbackContext, why: string): Promise<never> {
     });
     c.progress.host(u.host.name, `back on v${u.rollbackTo}`);
   }
+  if (c.rollback.restoreSettings && patched(RESTORE_ON_ROLLBACK_PATCH))
+    await restoreSettingsAfterRollback(c, `${why}; rolled back ${rollbackText(c.upgraded)}${c.doneText}`);
   throw ApplicationFailure.create({
     type: UPGRADE_ROLLED_BACK,
     nonRetryable: true,
-    message: `${why}; rolled back ${rollbackText(c.upgraded)}${c.doneText}`,
+    message: `${why}; rolled back ${rollbackText(c.upgraded)}${c.rollback.restoreSettings ? '; settings restored from the backup' : ''}${c.doneText}`,
   });
 }

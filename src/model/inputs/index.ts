@@ -10,6 +10,7 @@ import { HaSetupInput, haSetupIssues } from './ha-setup';
 import { HealthCheckInput } from './health-check';
 import { MediaChownInput } from './media-chown';
 import { MulticonnectExpandInput, multiconnectExpandIssues } from './multiconnect-expand';
+import { SettingsRestoreInput, settingsRestoreIssues } from './settings-restore';
 import { UninstallInput, uninstallIssues } from './uninstall';
 import { UpgradeInput, upgradeIssues } from './upgrade';
 
@@ -35,6 +36,7 @@ export const RUNBOOK_INPUTS = {
   uninstall: entry(UninstallInput, uninstallIssues),
   collectLogs: entry(CollectLogsInput),
   haDrill: entry(HaDrillInput, haDrillIssues),
+  settingsRestore: entry(SettingsRestoreInput, settingsRestoreIssues),
 } satisfies Record<RunbookName, RunbookInput>;
 
 export { CollectLogsInput } from './collect-logs';
@@ -45,5 +47,6 @@ export { HaSetupInput } from './ha-setup';
 export { HealthCheckInput } from './health-check';
 export { MEDIA_WINDOW_FIELDS, MediaChownInput } from './media-chown';
 export { MulticonnectExpandInput } from './multiconnect-expand';
+export { SettingsRestoreInput } from './settings-restore';
 export { UninstallInput } from './uninstall';
-export { UpgradeInput } from './upgrade';
+export { UpgradeInput, UpgradeRollback } from './upgrade';

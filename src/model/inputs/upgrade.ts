@@ -37,6 +37,33 @@ export const UpgradeWindow = windowChecked(
 );
 export type UpgradeWindow = z.infer<typeof UpgradeWindow>;
 
+const RollbackMode = z.enum(['auto', 'ask', 'off']);
+
+/**
+ * What a failed batch does: `auto` puts the upgraded hosts back, `ask` asks first, `off` leaves them.
+ * Written as the mode alone (as before) or as `{ mode, restoreSettings }`; the run always sees the
+ * object. `restoreSettings`: after the images are back, the run's own settings backup is restored
+ * (its sha256 verified first) and the Coreapps restarted, then the health gate.
+ */
+export const UpgradeRollback = z
+  .union([
+    RollbackMode,
+    z.strictObject({
+      mode: RollbackMode.default('ask'),
+      restoreSettings: z.boolean().default(false).meta({
+        description:
+          'after a rollback puts the images back: restore the settings backup this run took, restart the Coreapps, wait for health',
+      }),
+    }),
+  ])
+  .transform((r) => (typeof r === 'string' ? { mode: r, restoreSettings: false } : r))
+  .default({ mode: 'ask', restoreSettings: false })
+  .meta({
+    description:
+      'when a batch fails: "auto", "ask" (default) or "off", or { "mode": ..., "restoreSettings": true } to restore the settings backup too',
+  });
+export type UpgradeRollback = z.output<typeof UpgradeRollback>;
+
 /** upgrade: back up, approve, dbupgrade when needed, roll the hosts role by role (seed C, D, E). */
 export const UpgradeInput = z
   .strictObject({
@@ -52,7 +79,7 @@ export const UpgradeInput = z
     preview: Preview,
     /** Approvals given in advance for a scheduled run (gate `upgrade` only; see docs/schedules.md). */
     preApproved: z.array(PreApproval).max(10).default([]),
-    rollback: z.enum(['auto', 'ask', 'off']).default('ask'),
+    rollback: UpgradeRollback,
     /** Hosts of one role upgraded at once; at most the cluster's size. */
     maxUnavailable: z.number().int().min(1).max(16).default(1),
     approvalTimeout: ApprovalTimeout,
