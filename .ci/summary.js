@@ -16,6 +16,12 @@ const failedSuites = (report.testResults ?? []).filter(
 );
 for (const suite of failedSuites)
   console.log(`file failed outside its tests: ${suite.name}: ${(suite.message ?? '').slice(0, 300)}`);
+// The slowest files, to keep the run well inside CI's time.
+const slowest = (report.testResults ?? [])
+  .map((r) => ({ name: r.name.replace(`${process.cwd()}/`, ''), s: (r.endTime - r.startTime) / 1000 }))
+  .sort((a, b) => b.s - a.s)
+  .slice(0, 12);
+for (const f of slowest) console.log(`slow: ${f.s.toFixed(0).padStart(5)} s  ${f.name}`);
 const failed = report.numFailedTests + failedSuites.length;
 const skipped = report.numPendingTests + (report.numTodoTests ?? 0);
 console.log(`${skipped} skipped (recorders and benchmarks that run only on request)`);

@@ -144,7 +144,7 @@ describe('scripts/lab says what is missing', () => {
     expect(res.out).toContain('unknown command "frobnicate"');
     expect(res.out).toContain('usage: scripts/lab');
     expect((await lab(['fault', 'nosuch', 'on'])).out).toContain(
-      'usage: scripts/lab fault dbupgrade_fail|shards_403_once|register_blocked on|off',
+      'usage: scripts/lab fault dbupgrade_fail|shards_403_once|register_blocked|settings_drift on|off',
     );
   });
 });

@@ -2,7 +2,7 @@
 // batch in progress finishes and passes its health gate, no batch starts while the window is
 // closed, every host runs either the old or the new version and the cluster is healthy while the
 // run is parked, and the run resumes with the next batch at the next opening. Short windows: open
-// nearly all day, closed for two minutes (whole minutes, Europe/Rome wall-clock times).
+// nearly all day, closed for one minute (whole minutes, Europe/Rome wall-clock times).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
@@ -81,10 +81,10 @@ describe.skipIf(unavailable)('an upgrade whose window closes mid-way, on the lab
     async () => {
       await inventory.setVersion(CLUSTER, FROM);
       await setUpHa(client, TASK_QUEUE, CLUSTER, 'PGSQL');
-      // Open now; closed for two minutes from a whole minute at least 90 s ahead (time for the gate).
-      const closesAt = nextWholeMinute(Date.now() + 90_000);
-      const reopens = closesAt + 2 * 60_000;
-      const window = windowClosingAt(closesAt, ZONE, 2);
+      // Open now; closed for one minute from a whole minute at least 45 s ahead (time for the gate).
+      const closesAt = nextWholeMinute(Date.now() + 45_000);
+      const reopens = closesAt + 60_000;
+      const window = windowClosingAt(closesAt, ZONE, 1);
       const { workflowId } = await startRunbook(
         client,
         TASK_QUEUE,

@@ -1,7 +1,7 @@
 // A production-shaped Temporal (temporal-server on PostgreSQL) for one test file, through the same
 // script an operator runs (scripts/temporal-server), in a directory and on ports of its own.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,11 +46,18 @@ function portFree(port: number): Promise<boolean> {
 /** A base port whose service ports (base..base+6, base+100..base+103) are all free. */
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // At most 32664: the membership ports (base+100..103) must fit PostgreSQL's smallint.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = [0, 1, 2, 3, 5, 6, 100, 101, 102, 103].map((d) => base + d);
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }
   throw new Error('no free range of ports for the Temporal server after 50 tries');
+}
+
+/** The last lines of a log file, or why there are none. */
+function tail(file: string, lines = 40): string {
+  if (!existsSync(file)) return '(none)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 export async function startProductionServer(): Promise<ProductionServer> {
@@ -70,8 +77,12 @@ export async function startProductionServer(): Promise<ProductionServer> {
   try {
     await script('up');
   } catch (err) {
+    // The directory goes with `down`: keep the end of each log in the error, for CI's output.
+    const logs = ['server.log', 'postgres.log', 'schema.log'].map(
+      (f) => `--- ${f}\n${tail(path.join(dir, f))}`,
+    );
     await down();
-    throw err;
+    throw new Error(`${(err as Error).message}\n${logs.join('\n')}`);
   }
   return {
     address: `127.0.0.1:${port}`,
