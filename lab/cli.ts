@@ -1,6 +1,6 @@
 // scripts/lab: bring the simulated cluster up and down, inject faults, read evidence.
 
-import { applyLabSettings, type Engine, requireDatabase, resetDatabase, withLabDb } from './database';
+import { applyLabSettings, type Engine, PORTS, requireDatabase, resetDatabase, withLabDb } from './database';
 import { cutHost, healHost, inHost, startHost, stopHost } from './hosts';
 import { buildRootfs, loadImages } from './image';
 import {
@@ -15,7 +15,8 @@ import {
   seedMedia,
   up,
 } from './lab';
-import { PRODUCT_TIMING, TEST_TIMING, TIMING_ENV } from './paths';
+import { DB_HOST, PRODUCT_TIMING, TEST_TIMING, TIMING_ENV } from './paths';
+import { startRelay } from './relay';
 import { getKv, readStats, setKv } from './sim/db';
 
 const USAGE = `usage: scripts/lab <command>
@@ -32,7 +33,10 @@ const USAGE = `usage: scripts/lab <command>
   reset-db [--engine E]         forget the simulated cluster's state (registration, nodes, stats)
   stop-host|start-host|cut-host|heal-host NAME
   seed-media HOST COUNT         COUNT media files per folder, owned by a non-root user
-  exec HOST -- CMD...           run a command as root on a lab host`;
+  exec HOST -- CMD...           run a command as root on a lab host
+  db-relay HOST PORT [--delay-ms N] [--mysql-version V] [--engine E]
+                                until interrupted: HOST's address:PORT relays to the lab database
+                                (a database "on" HOST; a slow link; a server reporting version V)`;
 
 const FAULTS = ['dbupgrade_fail', 'shards_403_once', 'register_blocked', 'settings_drift'];
 
@@ -162,6 +166,28 @@ async function main(args: string[]): Promise<void> {
       const cmd = dash >= 0 ? rest.slice(dash + 1) : rest.slice(1);
       if (cmd.length === 0) throw new Error('usage: scripts/lab exec HOST -- CMD...');
       process.stdout.write(await inHost(host, cmd));
+      return;
+    }
+    case 'db-relay': {
+      const engine = await onDatabase(command, rest);
+      const host = rest[0] === 'db' ? DB_HOST : findHost(rest[0]);
+      const port = intOption(['--port', rest[1] ?? ''], '--port');
+      if (!port || port > 65535)
+        throw new Error('usage: scripts/lab db-relay HOST PORT [--delay-ms N] [--mysql-version V]');
+      const relay = await startRelay({
+        host: host.name,
+        listen: { address: host.address, port },
+        target: { address: DB_HOST.address, port: PORTS[engine] },
+        delayMs: intOption(rest, '--delay-ms'),
+        mysqlVersion: option(rest, '--mysql-version'),
+      });
+      console.log(
+        `${host.address}:${port} relays to the ${engine} database (pid ${relay.pid}); Ctrl-C stops it`,
+      );
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await relay.stop();
       return;
     }
     default:
