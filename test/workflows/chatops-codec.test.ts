@@ -180,7 +180,8 @@ describe('ChatOps with the payload codec (real dev server, real HTTP)', () => {
           () => slash('U_NOBODY', 'pending'),
           (r) => r.status === 200 && (r.body.text ?? '').includes(workflowId),
         );
-        expect(listed.body.text).not.toMatch(/did not answer/);
+        // Its own line shows the gate, so its query answered (runs of other test files sharing
+        // the dev server may not answer in time: the list says so, which is not this run's doing).
         expect((listed.body.text ?? '').split('\n').find((l) => l.includes(workflowId))).toMatch(
           /gate register \(0\/1\) · requested by carol/,
         );
