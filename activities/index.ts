@@ -8,6 +8,7 @@ import { hostKeyActivities } from './host-keys';
 import { inventoryActivities } from './inventory';
 import { lifecycleActivities } from './lifecycle-activities';
 import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
+import { prerequisiteActivities } from './prerequisite-activities';
 import { settingsActivities } from './settings-activities';
 import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
@@ -53,6 +54,7 @@ export function createActivities(deps: ActivityDeps) {
     ...wabaApiActivities(deps),
     ...hostKeyActivities(deps),
     ...hostActivities(deps),
+    ...prerequisiteActivities(deps),
     ...lifecycleActivities(deps),
     ...settingsActivities(deps),
     ...notifyActivities(deps),

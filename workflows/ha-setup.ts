@@ -25,6 +25,7 @@ import { defineRunbook, type GatedRunbookRun } from './lib/define-runbook';
 import { waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
 import { SERVICE_OF_ROLE } from './lib/plan';
+import { prerequisitesPatched, requirePrerequisites } from './lib/prerequisites';
 import { VerificationCode } from './lib/verification-code';
 
 const api = proxyActivities<Activities>(API_STEP);
@@ -76,6 +77,8 @@ export const haSetup = defineRunbook(
 
     // Step 3 (A2-A3): host keys and preflight of every host.
     const preflight = await preflightHosts(ref, cluster, cluster.hosts, (s) => progress.stage(s));
+    // The seed's prerequisites (database host, reach, version; media modes): before anything is sent.
+    if (prerequisitesPatched()) await requirePrerequisites(ref, cluster, cluster.hosts, progress);
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
     const plan = haSetupPlan(input, cluster, resolution, variant);
     run.showPlan(plan);

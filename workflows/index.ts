@@ -7,6 +7,7 @@ export { haSetup } from './ha-setup';
 export { healthCheck } from './health-check';
 export { mediaChown } from './media-chown';
 export { multiconnectExpand } from './multiconnect-expand';
+export { preflightCheck } from './preflight-check';
 export { settingsRestore } from './settings-restore';
 export { uninstall } from './uninstall';
 export { upgrade } from './upgrade';

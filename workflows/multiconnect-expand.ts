@@ -15,6 +15,7 @@ import { API_STEP } from './lib/activity-options';
 import { defineRunbook } from './lib/define-runbook';
 import { waitForHealth } from './lib/health-gate';
 import { hostActs, preflightHosts } from './lib/hosts';
+import { prerequisitesPatched, requirePrerequisites } from './lib/prerequisites';
 import type { Progress } from './lib/progress';
 import { invalidInput } from './lib/resolve';
 import { showTopology, topologyLintPatched } from './lib/topology';
@@ -80,6 +81,8 @@ export const multiconnectExpand = defineRunbook(
     // Step 3: the added hosts checked before the gate: a wrong key or a host without Docker stops
     // the run before the shards change.
     const preflight = await preflightHosts(ref, cluster, addCoreappHosts, (s) => progress.stage(s));
+    // The seed's prerequisites from every host as the cluster will be (the added ones too).
+    if (prerequisitesPatched()) await requirePrerequisites(ref, cluster, cluster.hosts, progress);
     const variant = new Map<string, ComposeVariant>(preflight.map((p) => [p.host, p.compose.variant]));
     if (preflight.length > 0) {
       plan = multiconnectPlan(input, cluster, addCoreappHosts, resolution, variant, lint);

@@ -11,6 +11,7 @@ import { defineRunbook } from './lib/define-runbook';
 import { waitForHealth } from './lib/health-gate';
 import { detectCompose, hostActs } from './lib/hosts';
 import { resolveStep } from './lib/plan';
+import { prerequisiteSteps, prerequisitesPatched, requirePrerequisites } from './lib/prerequisites';
 import { requireScheduledForPreApproval } from './lib/validate';
 import type { MediaChownResult } from './media-chown';
 import { type BatchContext, type GateOutcome, upgradeRole } from './upgrade/batches';
@@ -77,9 +78,11 @@ export const upgrade = defineRunbook(
     gates.preApprove(input.preApproved);
     const dbUp = needsDbUpgrade(cluster.db.engine, toVersion);
     const chown = needsMediaChown(fromVersion, toVersion);
+    const prerequisites = prerequisitesPatched();
+    const prereqSteps = prerequisites ? prerequisiteSteps(cluster, cluster.hosts) : [];
     const plan = () => [
       resolveStep(cluster.name, resolved.resolution),
-      ...upgradePlan(input, cluster, dbUp, chown, window.onClosePolicy),
+      ...upgradePlan(input, cluster, dbUp, chown, window.onClosePolicy, prereqSteps),
     ];
     run.showPlan(plan());
     await run.holdClusterLock(cluster.name);
@@ -95,6 +98,8 @@ export const upgrade = defineRunbook(
     );
     progress.stage('preflight');
     const variants = await detectCompose(ref, cluster);
+    // The seed's prerequisites (database host, reach, version; media modes): before the backup and any restart.
+    if (prerequisites) await requirePrerequisites(ref, cluster, cluster.hosts, progress);
     const survey = () => surveyHosts({ progress, ref, cluster, variants, fromVersion, toVersion, plan });
     const first = await survey();
     run.showPlan(first.steps);

@@ -77,6 +77,15 @@ export const DbSpec = z.strictObject({
   user: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a database user name'),
   /** Written into db.env on the cluster's own hosts, for the server at host:port. */
   passwordRef: SecretRef,
+  /**
+   * The prerequisites stage warns when the median TCP connect from an app host to host:port takes
+   * longer (default 5 ms: the seed's "a few milliseconds away").
+   */
+  maxLatencyMs: z
+    .number()
+    .positive('expected a positive number of milliseconds')
+    .max(1000, 'expected at most 1000 ms: a database further away than that is not "a few milliseconds away"')
+    .optional(),
 });
 
 export const DEFAULT_MEDIA_DIR = '/usr/local/wamedia';

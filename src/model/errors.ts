@@ -40,6 +40,8 @@ export const TLS_TRUST_ERROR = 'TlsTrustError';
 // --- Hosts and containers -------------------------------------------------------------------------
 export const PREFLIGHT_FAILED = 'PreflightFailed';
 export const PRECHECK_FAILED = 'PrecheckFailed';
+/** A prerequisite of the seed failed (database host, reachability, engine version, media modes). */
+export const PREREQUISITE_FAILED = 'PrerequisiteFailed';
 export const HOST_NEWER_THAN_TARGET = 'HostNewerThanTarget';
 export const COMPOSE_FILE_MISSING = 'ComposeFileMissing';
 export const COMPOSE_FILE_CHANGED = 'ComposeFileChanged';

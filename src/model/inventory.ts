@@ -76,7 +76,10 @@ export function requirementProblems(runbook: RunbookName, entry: InventoryCluste
   const need = (present: unknown, what: string, why: string) => {
     if (!present) problems.push(`${what}: ${runbook} needs it (${why})`);
   };
-  if (runbook !== 'healthCheck') {
+  if (runbook === 'preflightCheck') {
+    need(entry.db, 'db', 'the database the prerequisites are checked against');
+    need(entry.ssh, 'ssh', 'the SSH key and pinned host keys');
+  } else if (runbook !== 'healthCheck') {
     need(entry.version, 'version', 'the WA_API_VERSION the cluster runs');
     need(entry.db, 'db', 'the database db.env points to');
     need(entry.compose, 'compose', 'the compose file to run');

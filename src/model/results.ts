@@ -1,4 +1,5 @@
 import type { HealthSummary } from './health';
+import type { PrerequisiteProbe, PrerequisiteReport } from './prerequisites';
 
 /** Where a run's cluster was resolved and the hashes of its spec and policy (every result has it). */
 export interface InventoryStamp {
@@ -11,6 +12,16 @@ export interface HealthCheckResult extends HealthSummary {
   cluster: string;
   checkedAt: string;
   inventory: InventoryStamp;
+}
+
+/** preflightCheck: every prerequisite finding, and what each host's probes read. */
+export interface PreflightCheckResult extends PrerequisiteReport {
+  cluster: string;
+  checkedAt: string;
+  inventory: InventoryStamp;
+  /** No failure: haSetup, multiconnectExpand and upgrade would pass their prerequisites stage. */
+  ok: boolean;
+  probes: PrerequisiteProbe[];
 }
 
 /**

@@ -14,6 +14,7 @@ export const RUNBOOK_NAMES = [
   'collectLogs',
   'haDrill',
   'settingsRestore',
+  'preflightCheck',
 ] as const;
 export type RunbookName = (typeof RUNBOOK_NAMES)[number];
 

@@ -15,6 +15,10 @@
 // workflows/lib/health-gate.ts): each health gate is one waitWabaHealth, haSetup's wait for running
 // containers one waitContainersRunning. The histories recorded before, which poll wabaHealth and `ps`
 // from the workflow with timers, are kept as `*.polled-in-workflow.json`: they guard the patch's old branch.
+// Re-recorded for the prerequisites stage (PREREQUISITES_PATCH in workflows/lib/prerequisites.ts):
+// haSetup, multiconnectExpand and upgrade probe every host (prerequisitesHost) after preflight and
+// show the stage in their plans. Only those three were re-recorded; the histories from before are
+// kept as `*.before-prerequisites.json` and guard the patch's old branch.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

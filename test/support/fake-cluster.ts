@@ -38,6 +38,7 @@ import type {
 } from '../../src/model/inputs';
 import { type ClusterRef, canonicalJson, runbookPolicy } from '../../src/model/inventory';
 import type { NotifyEvent } from '../../src/model/notify';
+import type { PrerequisiteProbe } from '../../src/model/prerequisites';
 import type { RunbookName } from '../../src/model/runbooks';
 import seed from '../fixtures/seed-health.json';
 import { signedInput } from './decide';
@@ -132,6 +133,7 @@ export const SEED = {
 export const FAKE_ACTIVITIES = [
   'checkDbSecret',
   'preflightHost',
+  'prerequisitesHost',
   'uploadSetupFiles',
   'composeUp',
   'composeStop',
@@ -299,6 +301,11 @@ export interface FakeClusterOptions {
   notify?: 'delivered' | 'fails';
   /** Hosts whose SSH server presents a key other than the pinned one (checkHostKeys fails naming them). */
   hostKeyMismatch?: string[];
+  /**
+   * What the prerequisites probes read, per host (default: the database answers in 0.4-0.6 ms, MySQL
+   * 8.0.36 or PostgreSQL's "not read", no writable media directory).
+   */
+  prerequisites?: Record<string, Partial<Omit<PrerequisiteProbe, 'host'>>>;
   /** Settings backups already stored on the worker (see {@link storedBackup}). */
   storedBackups?: StoredBackup[];
 }
@@ -647,6 +654,30 @@ export class FakeCluster {
           compose: variant === 'v1' ? { variant } : { variant, version: '2.24.0' },
         };
       }),
+
+      prerequisitesHost: this.record(
+        'prerequisitesHost',
+        (a: HostArgs & { cluster: ClusterRef; engineVersion: boolean; mediaTree: boolean }) => {
+          const spec = this.spec(a.cluster);
+          const db = spec.db as NonNullable<typeof spec.db>;
+          const given = o.prerequisites?.[a.host] ?? {};
+          const probe: PrerequisiteProbe = {
+            host: a.host,
+            target: `${db.host}:${db.port}`,
+            connect: given.connect ?? { ms: [0.4, 0.5, 0.6], failed: [] },
+            connectTimeoutS: 3,
+          };
+          if (a.engineVersion)
+            probe.engineVersion =
+              given.engineVersion ??
+              (db.engine === 'MYSQL'
+                ? { version: '8.0.36' }
+                : { unread: 'PostgreSQL reports its version only to an authenticated session' });
+          if (a.mediaTree && spec.media?.hostPath)
+            probe.media = given.media ?? { dir: spec.media.hostPath, stdout: '', exit: 0, timeoutS: 120 };
+          return probe;
+        },
+      ),
 
       uploadSetupFiles: this.record('uploadSetupFiles', ({ host }: HostArgs) => {
         const uploaded = !s.files.has(host);

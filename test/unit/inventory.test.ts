@@ -301,7 +301,13 @@ describe('inventory file', () => {
     const file = path.join(dir, 'inventory.yaml');
     writeFileSync(file, stringify(testInventoryDoc({ lab: bare })));
     const report = checkInventory(file, {});
-    expect(report.clusters[0]?.runbooks).toEqual(['healthCheck', 'dbUpgrade', 'mediaChown', 'collectLogs']);
+    expect(report.clusters[0]?.runbooks).toEqual([
+      'healthCheck',
+      'dbUpgrade',
+      'mediaChown',
+      'collectLogs',
+      'preflightCheck',
+    ]);
     expect(report.clusters[0]?.notRunnable.upgrade).toEqual([
       'backup: upgrade needs it (the password the settings backup is encrypted with)',
       'approvals: upgrade needs it (its approval gates follow that policy)',

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as compose from '../../src/model/commands';
 import * as container from '../../src/model/container-commands';
 import * as host from '../../src/model/host-commands';
+import * as prereq from '../../src/model/prerequisite-commands';
 
 /** The part of HOSTILE a shell would run if it ever saw it unquoted. */
 const CORE = '$(touch PWNED);';
@@ -70,7 +71,8 @@ function words(script: string): Word[] {
 function scripts(command: string): string[] {
   const ws = words(command);
   const nested = ws.flatMap((w, i) => {
-    if (w.text === 'sh' && ws[i + 1]?.text === '-c' && ws[i + 2]) return [ws[i + 2] as Word];
+    if ((w.text === 'sh' || w.text === 'bash') && ws[i + 1]?.text === '-c' && ws[i + 2])
+      return [ws[i + 2] as Word];
     if (w.text === 'trap' && ws[i + 1]) return [ws[i + 1] as Word];
     return [];
   });
@@ -165,6 +167,16 @@ const CASES: Record<string, ((v: string) => string)[]> = {
     (v) => container.mediaChownProgressCommand('web', `/srv/${v}`),
   ],
   stopMediaChownCommand: [(v) => container.stopMediaChownCommand(v)],
+  mediaTreeCommand: [(v) => prereq.mediaTreeCommand(`/srv/${v}`, 5)],
+};
+
+/**
+ * Builders whose values must match a strict shape (a database host is put into a /dev/tcp path):
+ * a hostile value is refused, never quoted into a command.
+ */
+const REFUSING: Record<string, ((v: string) => string)[]> = {
+  dbConnectTimesCommand: [(v) => prereq.dbConnectTimesCommand(v, 3306)],
+  dbGreetingCommand: [(v) => prereq.dbGreetingCommand(v, 3306)],
 };
 
 /** Exported functions that describe a compose call rather than build a command. */
@@ -172,12 +184,14 @@ const NOT_BUILDERS = ['composeFileOf', 'hostComposeCall'];
 
 describe('remote command builders', () => {
   it('every exported builder has cases here', () => {
-    const exported = [compose, host, container].flatMap((m) =>
+    const exported = [compose, host, container, prereq].flatMap((m) =>
       Object.entries(m)
         .filter(([, v]) => typeof v === 'function')
         .map(([k]) => k),
     );
-    expect(exported.filter((k) => !NOT_BUILDERS.includes(k)).sort()).toEqual(Object.keys(CASES).sort());
+    expect(exported.filter((k) => !NOT_BUILDERS.includes(k)).sort()).toEqual(
+      [...Object.keys(CASES), ...Object.keys(REFUSING)].sort(),
+    );
   });
 
   const all = Object.entries(CASES).flatMap(([name, cases]) =>
@@ -189,6 +203,12 @@ describe('remote command builders', () => {
     expect(unquotedCore(command)).toEqual([]);
     expect(reachesWhole(command)).toBe(true);
     for (const s of scripts(command)) expect(parses(s), s).toBe(true);
+  });
+
+  it.each(
+    Object.entries(REFUSING).flatMap(([name, cases]) => cases.map((build) => ({ name, build }))),
+  )('$name refuses a hostile value', ({ build }) => {
+    expect(() => build(HOSTILE)).toThrow();
   });
 
   it('the checker itself catches a pasted or double-quoted value', () => {
@@ -208,6 +228,8 @@ describe('remote command builders', () => {
       host.MAKE_TEMP_FILE,
       container.DBUPGRADE_JOBS,
       container.REMOVE_DBUPGRADE_JOBS,
+      prereq.dbConnectTimesCommand('10.0.0.5', 3306),
+      prereq.dbGreetingCommand('db.example.com', 5432),
     ])
       for (const s of scripts(c)) expect(parses(s), s).toBe(true);
   });

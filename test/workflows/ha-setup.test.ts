@@ -75,6 +75,7 @@ const EXTERNAL: Record<string, string> = {
 const SETUP_PHASES = [
   'checkDbSecret',
   'preflightHost',
+  'prerequisitesHost',
   'uploadSetupFiles',
   'composePs',
   'composeUp',
@@ -255,6 +256,7 @@ describe('haSetup', () => {
       expect(phases(fake)).toEqual([
         'checkDbSecret',
         'preflightHost',
+        'prerequisitesHost',
         'uploadSetupFiles',
         'composePs',
         'wabaLogin',
@@ -789,6 +791,7 @@ describe('haSetup', () => {
         'database password',
         'host keys',
         'preflight',
+        'prerequisites',
         'upload',
         'check containers',
         'start waweb',

@@ -89,9 +89,16 @@ describe('multiconnectExpand', () => {
         },
       ]);
 
-      // The added host was checked before the gate: its key, then preflight; nothing else yet.
+      // The added host was checked before the gate: its key, then preflight; then the prerequisites
+      // from every host of the cluster as it will be; nothing else yet.
       expect(fake.hostKeyChecks).toEqual([{ hosts: ['core3'], attempt: 1, callsBefore: 1 }]);
-      expect(fake.names()).toEqual(['wabaHealth', 'preflightHost']);
+      expect(phases(fake)).toEqual(['wabaHealth', 'preflightHost', 'prerequisitesHost']);
+      expect(
+        fake
+          .callsOf('prerequisitesHost')
+          .map((c) => c.host)
+          .sort(),
+      ).toEqual(['core1', 'core2', 'core3', 'master1', 'master2', 'web1']);
 
       // The plan: every stage; SSH only to the added host; wacore started there with the compose
       // preflight found (v2) and both compose variables.
@@ -108,6 +115,9 @@ describe('multiconnectExpand', () => {
           'host keys core3',
           'preflight core3',
           'preflight core3',
+          'prerequisites',
+          ...['web1', 'master1', 'master2', 'core1', 'core2', 'core3'].map((h) => `prerequisites ${h}`),
+          'prerequisites web1',
           'approval',
           'set shards: POST /v1/account/shards',
           'wait connected: GET /v1/health',
@@ -204,6 +214,7 @@ describe('multiconnectExpand', () => {
       expect(phases(fake)).toEqual([
         'wabaHealth',
         'preflightHost',
+        'prerequisitesHost',
         'wabaSetShards',
         'wabaHealth',
         'uploadSetupFiles',
@@ -265,7 +276,7 @@ describe('multiconnectExpand', () => {
       expect(failure.type).toBe('ApprovalRejected');
       expect(failure.message).toBe('gate "shards" rejected by bob: not this week');
       // core3 was checked before the gate; the shards were never set, nothing started.
-      expect(fake.names()).toEqual(['wabaHealth', 'preflightHost']);
+      expect(phases(fake)).toEqual(['wabaHealth', 'preflightHost', 'prerequisitesHost']);
     });
   });
 

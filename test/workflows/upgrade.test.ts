@@ -174,6 +174,7 @@ describe('upgrade', () => {
       expect([...new Set(fake.names())]).toEqual([
         'wabaHealth',
         'preflightHost',
+        'prerequisitesHost',
         'composePs',
         'settingsBackup',
       ]);
@@ -191,6 +192,7 @@ describe('upgrade', () => {
       expect(steps.map((p) => p.stage)).toEqual([
         'resolve cluster',
         'pre-upgrade health',
+        ...Array(7).fill('prerequisites'),
         'settings backup',
         'approval',
         'dbUpgrade',
@@ -204,7 +206,7 @@ describe('upgrade', () => {
       expect(steps.find((p) => p.stage === 'mediaChown')?.note).toBe(
         'child workflow after the Webapps: chown -R root /usr/local/wamedia/{incoming,outgoing,shared}',
       );
-      expect(steps.find((p) => p.host === 'core1')?.command).toBe(
+      expect(steps.find((p) => p.host === 'core1' && p.stage === 'start wacore')?.command).toBe(
         'cd /root/biz && EXTERNAL_HOSTNAME=your-coreapp1-hostname WA_API_VERSION=2.29.3 docker-compose -f x.yml up -d wacore',
       );
 
@@ -563,6 +565,7 @@ describe('upgrade', () => {
       expect([...new Set(fake.names())]).toEqual([
         'wabaHealth',
         'preflightHost',
+        'prerequisitesHost',
         'composePs',
         'settingsBackup',
       ]);

@@ -13,6 +13,7 @@ import {
   upSteps,
   type Variants,
 } from '../lib/plan';
+import { prerequisiteSteps, prerequisitesPatched } from '../lib/prerequisites';
 
 /** Every stage of the run, with the command or API call per host; `variants` once preflight ran. */
 export function haSetupPlan(
@@ -36,6 +37,7 @@ export function haSetupPlan(
     },
     ...hostKeySteps(all),
     ...preflightSteps(cluster, all),
+    ...(prerequisitesPatched() ? prerequisiteSteps(cluster, all) : []),
     ...uploadSteps(cluster, all),
     ...psSteps(
       cluster,

@@ -14,6 +14,7 @@ import {
   upSteps,
   type Variants,
 } from '../lib/plan';
+import { prerequisiteSteps, prerequisitesPatched } from '../lib/prerequisites';
 import { topologySteps } from '../lib/topology';
 
 /** The health verdict `shards` connected Coreapps give. */
@@ -44,6 +45,7 @@ export function multiconnectPlan(
     { stage: 'health precheck', api: 'GET /v1/health', note: 'registered and healthy' },
     ...hostKeySteps(addCoreappHosts),
     ...preflightSteps(cluster, addCoreappHosts),
+    ...(prerequisitesPatched() ? prerequisiteSteps(cluster, cluster.hosts) : []),
     {
       stage: 'approval',
       note: `gate "shards": ${approvals?.minApprovals} of ${approvals?.approvers.join(', ')}, within ${input.approvalTimeout ?? approvals?.timeout.default}`,

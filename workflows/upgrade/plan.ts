@@ -14,6 +14,8 @@ export function upgradePlan(
   dbUp: boolean,
   chown: boolean,
   knowsOnClose: () => boolean,
+  /** The prerequisites stage's steps (runs since PREREQUISITES_PATCH), after the health before. */
+  prerequisites: PlanStep[] = [],
 ): PlanStep[] {
   const { toVersion } = input;
   return [
@@ -26,6 +28,7 @@ export function upgradePlan(
         ]
       : []),
     { stage: 'pre-upgrade health', note: 'registered and healthy' },
+    ...prerequisites,
     { stage: 'settings backup', note: 'POST /v1/settings/backup, stored on the worker' },
     {
       stage: 'approval',

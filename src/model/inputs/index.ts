@@ -10,6 +10,7 @@ import { HaSetupInput, haSetupIssues } from './ha-setup';
 import { HealthCheckInput } from './health-check';
 import { MediaChownInput } from './media-chown';
 import { MulticonnectExpandInput, multiconnectExpandIssues } from './multiconnect-expand';
+import { PreflightCheckInput } from './preflight-check';
 import { SettingsRestoreInput, settingsRestoreIssues } from './settings-restore';
 import { UninstallInput, uninstallIssues } from './uninstall';
 import { UpgradeInput, upgradeIssues } from './upgrade';
@@ -37,6 +38,7 @@ export const RUNBOOK_INPUTS = {
   collectLogs: entry(CollectLogsInput),
   haDrill: entry(HaDrillInput, haDrillIssues),
   settingsRestore: entry(SettingsRestoreInput, settingsRestoreIssues),
+  preflightCheck: entry(PreflightCheckInput),
 } satisfies Record<RunbookName, RunbookInput>;
 
 export { CollectLogsInput } from './collect-logs';
@@ -47,6 +49,7 @@ export { HaSetupInput } from './ha-setup';
 export { HealthCheckInput } from './health-check';
 export { MEDIA_WINDOW_FIELDS, MediaChownInput } from './media-chown';
 export { MulticonnectExpandInput } from './multiconnect-expand';
+export { PreflightCheckInput } from './preflight-check';
 export { SettingsRestoreInput } from './settings-restore';
 export { UninstallInput } from './uninstall';
 export { UpgradeInput, UpgradeRollback } from './upgrade';

@@ -1,0 +1,103 @@
+// Remote commands of the prerequisites stage, run on the cluster's hosts. The scripts are fixed
+// text; every value (database host and port, media directory, counts) reaches them as a quoted
+// positional argument or a shellCommand word, never inside a script. Bash is needed for /dev/tcp.
+import { shellCommand, shellInt } from './shell';
+
+/** What a database host may look like here: a DNS name or an address, nothing a path or shell would read. */
+const DB_HOST = /^[A-Za-z0-9]([A-Za-z0-9.:-]{0,251}[A-Za-z0-9])?$/;
+
+function checkTarget(host: string, port: number): void {
+  if (!DB_HOST.test(host))
+    throw new Error(`not a database host name or address: ${JSON.stringify(host.slice(0, 80))}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`not a TCP port: ${port}`);
+}
+
+function checkCount(n: number, max: number, what: string): string {
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${what} must be 1..${max}, got ${n}`);
+  return shellInt(n);
+}
+
+/** The clock in microseconds: bash 5's EPOCHREALTIME (no fork, so it does not add to the round trip), else date. */
+const NOW = (v: string) =>
+  `if [ -n "\${EPOCHREALTIME:-}" ]; then ${v}=\${EPOCHREALTIME/[.,]/}; else ${v}=$(( $(date +%s%N) / 1000 )); fi`;
+
+/** One TCP connect to $1:$2, timed: prints `ok <microseconds>`. */
+const CONNECT_ONCE = [
+  NOW('s'),
+  'exec 3<>"/dev/tcp/$1/$2" || exit 1',
+  NOW('e'),
+  'exec 3>&-',
+  'echo "ok $((e - s))"',
+].join('\n');
+
+/** $3 connects, each under `timeout $4`: `ok <us>` or `fail <exit code>` (124: no answer in time) per line. */
+const CONNECT_TIMES = [
+  'i=0',
+  'while [ "$i" -lt "$3" ]; do',
+  '  i=$((i + 1))',
+  '  timeout "$4" bash -c "$5" waba-connect "$1" "$2" 2>/dev/null || echo "fail $?"',
+  'done',
+].join('\n');
+
+/** Time `tries` TCP connects from the host to the database port, each bounded by `timeoutS`. */
+export function dbConnectTimesCommand(host: string, port: number, tries = 3, timeoutS = 3): string {
+  checkTarget(host, port);
+  return shellCommand([
+    'bash',
+    '-c',
+    CONNECT_TIMES,
+    'waba-db-probe',
+    host,
+    String(port),
+    checkCount(tries, 10, 'tries'),
+    checkCount(timeoutS, 60, 'the connect timeout'),
+    CONNECT_ONCE,
+  ]);
+}
+
+/** Connect, and hex-dump what the server says first within $3 s (a MySQL server greets with its version). */
+const GREETING = [
+  'exec 3<>"/dev/tcp/$1/$2" || exit 1',
+  'timeout "$3" cat <&3 | head -c 512 | od -An -tx1 -v',
+].join('\n');
+
+/** The first bytes the database server sends, as hex; the whole command bounded by `waitS` + 5 s. */
+export function dbGreetingCommand(host: string, port: number, waitS = 2): string {
+  checkTarget(host, port);
+  const wait = checkCount(waitS, 30, 'the greeting wait');
+  return shellCommand([
+    'timeout',
+    shellInt(waitS + 5),
+    'bash',
+    '-c',
+    GREETING,
+    'waba-db-greeting',
+    host,
+    String(port),
+    wait,
+  ]);
+}
+
+/**
+ * Directories under `dir` (itself included, following it when it is a symlink) writable by group or
+ * others, `<mode> <path>` per line, at most `limit` + 1 of them; the walk bounded by `timeoutS`. Its
+ * exit code goes to stderr as `find-exit <code>` (head would cut it from stdout).
+ */
+export function mediaTreeCommand(dir: string, limit: number, timeoutS = 120): string {
+  if (!dir.startsWith('/') || dir.includes('\0') || dir.split('/').includes('..'))
+    throw new Error(`not a normalised absolute path: ${JSON.stringify(dir.slice(0, 80))}`);
+  const find = shellCommand([
+    'timeout',
+    checkCount(timeoutS, 3600, 'the walk timeout'),
+    'find',
+    '-H',
+    dir,
+    '-type',
+    'd',
+    '-perm',
+    '/022',
+    '-printf',
+    '%m %p\\n',
+  ]);
+  return `{ ${find} 2>/dev/null; echo "find-exit $?" >&2; } | ${shellCommand(['head', '-n', checkCount(limit + 1, 1000, 'the limit')])}`;
+}
