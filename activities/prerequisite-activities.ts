@@ -42,7 +42,7 @@ export function prerequisiteActivities(deps: HostDeps) {
         const connectOut = await exec(
           cluster,
           a.host,
-          dbConnectTimesCommand(db.host, db.port, CONNECT_TRIES, CONNECT_TIMEOUT_S),
+          dbConnectTimesCommand(db.host, db.port, CONNECT_TRIES, CONNECT_TIMEOUT_S, db.engine),
           (CONNECT_TRIES * CONNECT_TIMEOUT_S + 10) * 1000,
         );
         const probe: PrerequisiteProbe = {

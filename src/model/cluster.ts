@@ -78,7 +78,7 @@ export const DbSpec = z.strictObject({
   /** Written into db.env on the cluster's own hosts, for the server at host:port. */
   passwordRef: SecretRef,
   /**
-   * The prerequisites stage warns when the median TCP connect from an app host to host:port takes
+   * The prerequisites stage warns when the median round trip (connect to first answer) from an app host to host:port takes
    * longer (default 5 ms: the seed's "a few milliseconds away").
    */
   maxLatencyMs: z

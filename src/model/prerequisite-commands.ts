@@ -21,26 +21,42 @@ function checkCount(n: number, max: number, what: string): string {
 const NOW = (v: string) =>
   `if [ -n "\${EPOCHREALTIME:-}" ]; then ${v}=\${EPOCHREALTIME/[.,]/}; else ${v}=$(( $(date +%s%N) / 1000 )); fi`;
 
-/** One TCP connect to $1:$2, timed: prints `ok <microseconds>`. */
+/**
+ * One round trip to the server at $1:$2, timed from before the connect to its first byte of answer
+ * (a TCP connect alone would time only the nearest hop: a proxy's, or a relay's). $3 is what to say
+ * first, a printf format: nothing for MySQL (it greets), an SSLRequest for PostgreSQL (it answers
+ * one byte). Prints `ok <microseconds>`.
+ */
 const CONNECT_ONCE = [
   NOW('s'),
   'exec 3<>"/dev/tcp/$1/$2" || exit 1',
+  '[ -z "$3" ] || printf "$3" >&3 || exit 1',
+  'IFS= read -r -N 1 -u 3 b || exit 1',
   NOW('e'),
   'exec 3>&-',
   'echo "ok $((e - s))"',
 ].join('\n');
 
-/** $3 connects, each under `timeout $4`: `ok <us>` or `fail <exit code>` (124: no answer in time) per line. */
+/** $3 tries, each under `timeout $4`: `ok <us>` or `fail <exit code>` (124: no answer in time) per line. */
 const CONNECT_TIMES = [
   'i=0',
   'while [ "$i" -lt "$3" ]; do',
   '  i=$((i + 1))',
-  '  timeout "$4" bash -c "$5" waba-connect "$1" "$2" 2>/dev/null || echo "fail $?"',
+  '  timeout "$4" bash -c "$5" waba-connect "$1" "$2" "$6" 2>/dev/null || echo "fail $?"',
   'done',
 ].join('\n');
 
-/** Time `tries` TCP connects from the host to the database port, each bounded by `timeoutS`. */
-export function dbConnectTimesCommand(host: string, port: number, tries = 3, timeoutS = 3): string {
+/** PostgreSQL's SSLRequest (length 8, code 80877103), as printf octal escapes: the server answers S or N. */
+const PG_SSL_REQUEST = '\\000\\000\\000\\010\\004\\322\\026\\057';
+
+/** Time `tries` round trips from the host to the database's first answer, each bounded by `timeoutS`. */
+export function dbConnectTimesCommand(
+  host: string,
+  port: number,
+  tries = 3,
+  timeoutS = 3,
+  engine: 'MYSQL' | 'PGSQL' = 'MYSQL',
+): string {
   checkTarget(host, port);
   return shellCommand([
     'bash',
@@ -52,6 +68,7 @@ export function dbConnectTimesCommand(host: string, port: number, tries = 3, tim
     checkCount(tries, 10, 'tries'),
     checkCount(timeoutS, 60, 'the connect timeout'),
     CONNECT_ONCE,
+    engine === 'PGSQL' ? PG_SSL_REQUEST : '',
   ]);
 }
 
@@ -79,8 +96,8 @@ export function dbGreetingCommand(host: string, port: number, waitS = 2): string
 }
 
 /**
- * Directories under `dir` (itself included, following it when it is a symlink) writable by group or
- * others, `<mode> <path>` per line, at most `limit` + 1 of them; the walk bounded by `timeoutS`. Its
+ * Directories under `dir` (itself included, following it when it is a symlink) not 755 for group and
+ * others (writable by them, or not readable and searchable by them), `<mode> <path>` per line, at most `limit` + 1 of them; the walk bounded by `timeoutS`. Its
  * exit code goes to stderr as `find-exit <code>` (head would cut it from stdout).
  */
 export function mediaTreeCommand(dir: string, limit: number, timeoutS = 120): string {
@@ -94,8 +111,14 @@ export function mediaTreeCommand(dir: string, limit: number, timeoutS = 120): st
     dir,
     '-type',
     'd',
+    '(',
     '-perm',
     '/022',
+    '-o',
+    '!',
+    '-perm',
+    '-055',
+    ')',
     '-printf',
     '%m %p\\n',
   ]);

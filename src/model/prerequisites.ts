@@ -19,7 +19,7 @@ export interface PrerequisiteReport {
 /** `host: rule: detail`, as the failure message and the warnings list them. */
 export const findingText = (f: Finding): string => `${f.host}: ${f.rule}: ${f.detail}`;
 
-/** "A few milliseconds away": the median TCP connect over this is a warning, unless db.maxLatencyMs says otherwise. */
+/** "A few milliseconds away": the median round trip to the server's first answer over this is a warning, unless db.maxLatencyMs says otherwise. */
 export const DEFAULT_MAX_DB_LATENCY_MS = 5;
 
 /** Connects per host, and each one's bound: the report says "no answer within" it. */
@@ -132,7 +132,7 @@ export function latencyFindings(
             {
               host,
               rule: 'db-latency',
-              detail: `${target}: median TCP connect ${ms(m)} over ${tries} tries (${times.ms.map(ms).join(', ')}), more than ${maxMs} ms (db.maxLatencyMs)`,
+              detail: `${target}: median round trip ${ms(m)} over ${tries} tries (${times.ms.map(ms).join(', ')}), more than ${maxMs} ms (db.maxLatencyMs)`,
             },
           ]
         : [],
@@ -250,10 +250,13 @@ export function parseModeLines(stdout: string): ModeLine[] {
     .map((m) => ({ mode: m[1] as string, path: printable(m[2] as string, 200) }));
 }
 
-/** 755 or stricter means: neither group nor others may write. */
-export const groupOrOtherWritable = (mode: string): boolean => (Number.parseInt(mode, 8) & 0o022) !== 0;
+/**
+ * The seed's 755, for group and others: read and search, no write. Writable (775, 777) lets anyone
+ * change media; unreadable (750, 700) hides it from the containers' user. The owner's bits are free.
+ */
+export const notMediaMode = (mode: string): boolean => (Number.parseInt(mode, 8) & 0o077) !== 0o055;
 
-/** What the media walk saw: the writable directories (at most limit + 1), and how the walk ended. */
+/** What the media walk saw: the directories not 755 for group and others (at most limit + 1), and how the walk ended. */
 export interface MediaWalk {
   dir: string;
   stdout: string;
@@ -272,7 +275,7 @@ export function mediaTreeFindings(
   host: string,
   walk: MediaWalk,
 ): { failures: Finding[]; warnings: Finding[] } {
-  const bad = parseModeLines(walk.stdout).filter((l) => groupOrOtherWritable(l.mode));
+  const bad = parseModeLines(walk.stdout).filter((l) => notMediaMode(l.mode));
   const failures: Finding[] = [];
   const warnings: Finding[] = [];
   if (bad.length > 0) {
@@ -281,7 +284,7 @@ export function mediaTreeFindings(
     failures.push({
       host,
       rule: 'media-tree',
-      detail: `${walk.dir}: directories writable by group or others (want 755 or stricter): ${shown.join(', ')}${more}`,
+      detail: `${walk.dir}: directories not 755 for group and others: ${shown.join(', ')}${more}`,
     });
   }
   if (walk.exit === 124)

@@ -90,17 +90,21 @@ describe('media tree command', () => {
     for (const n of [0, -1, 1.5, Number.NaN, 1e20]) expect(() => mediaTreeCommand('/srv/m', 5, n)).toThrow();
   });
 
-  it('lists 755-or-stricter trees as clean, and at most limit + 1 offenders', () => {
+  it('lists 755 trees as clean, and at most limit + 1 offenders: writable or unreadable by group and others', () => {
     const root = path.join(dir, 'tree');
     for (const d of ['a/b/c', 'd', 'e/f']) mkdirSync(path.join(root, d), { recursive: true });
     for (const d of ['', 'a', 'a/b', 'a/b/c', 'd', 'e', 'e/f']) chmodSync(path.join(root, d), 0o755);
-    chmodSync(path.join(root, 'd'), 0o700);
+    chmodSync(path.join(root, 'd'), 0o555);
     const clean = spawnSync('/bin/sh', ['-c', mediaTreeCommand(root, 5)], { encoding: 'utf8' });
     expect(clean.stdout).toBe('');
     chmodSync(path.join(root, 'a/b/c'), 0o775);
     chmodSync(path.join(root, 'e/f'), 0o757);
-    const deep = spawnSync('/bin/sh', ['-c', mediaTreeCommand(root, 1)], { encoding: 'utf8' });
-    expect(deep.stdout.trim().split('\n').sort()).toEqual([`757 ${root}/e/f`, `775 ${root}/a/b/c`].sort());
+    chmodSync(path.join(root, 'e'), 0o700);
+    const deep = spawnSync('/bin/sh', ['-c', mediaTreeCommand(root, 2)], { encoding: 'utf8' });
+    expect(deep.stdout.trim().split('\n').sort()).toEqual(
+      [`757 ${root}/e/f`, `775 ${root}/a/b/c`, `700 ${root}/e`].sort(),
+    );
+    chmodSync(path.join(root, 'e'), 0o755);
     for (let i = 0; i < 5; i++) {
       mkdirSync(path.join(root, `w${i}`));
       chmodSync(path.join(root, `w${i}`), 0o777);
@@ -168,12 +172,39 @@ describe('database probes', () => {
     greeting.close();
   });
 
-  it('times each connect to a port that answers', async () => {
-    const out = await run(dbConnectTimesCommand('127.0.0.1', portOf(answering), 3, 3));
+  it('times each round trip to a MySQL server up to its greeting', async () => {
+    const out = await run(dbConnectTimesCommand('127.0.0.1', portOf(greeting), 3, 3));
     const t = parseConnectTimes(out.stdout);
     expect(t.failed).toEqual([]);
     expect(t.ms).toHaveLength(3);
     for (const ms of t.ms) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a PostgreSQL server gets an SSLRequest and is timed up to its one-byte answer', async () => {
+    const received: Buffer[] = [];
+    const pg = createServer((sock) => {
+      sock.once('data', (d: Buffer) => {
+        received.push(d);
+        sock.end('N');
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => pg.listen(0, '127.0.0.1', r));
+    try {
+      const out = await run(dbConnectTimesCommand('127.0.0.1', portOf(pg), 2, 3, 'PGSQL'));
+      expect(parseConnectTimes(out.stdout)).toMatchObject({
+        failed: [],
+        ms: [expect.any(Number), expect.any(Number)],
+      });
+      expect(received.map((b) => b.toString('hex'))).toEqual(['0000000804d2162f', '0000000804d2162f']);
+    } finally {
+      pg.close();
+    }
+  });
+
+  it('a port that accepts but never answers (or closes at once) fails each try', async () => {
+    const out = await run(dbConnectTimesCommand('127.0.0.1', portOf(answering), 2, 1));
+    expect(parseConnectTimes(out.stdout)).toEqual({ ms: [], failed: [1, 1] });
   });
 
   it('reports each failed connect to a port that refuses', async () => {

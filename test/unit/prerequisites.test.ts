@@ -8,10 +8,10 @@ import {
   evaluatePrerequisites,
   findExitOf,
   findingText,
-  groupOrOtherWritable,
   latencyFindings,
   median,
   mediaTreeFindings,
+  notMediaMode,
   type PrerequisiteProbe,
   parseConnectTimes,
   parseModeLines,
@@ -65,7 +65,7 @@ describe('db-reachable and db-latency', () => {
     });
     const slow = latencyFindings('web1', 'db:3306', { ms: [6, 7, 1], failed: [] }, 5, 3);
     expect(slow.warnings.map(findingText)).toEqual([
-      'web1: db-latency: db:3306: median TCP connect 6 ms over 3 tries (6 ms, 7 ms, 1 ms), more than 5 ms (db.maxLatencyMs)',
+      'web1: db-latency: db:3306: median round trip 6 ms over 3 tries (6 ms, 7 ms, 1 ms), more than 5 ms (db.maxLatencyMs)',
     ]);
   });
   it('any failed connect is a failure; a timeout says so', () => {
@@ -146,21 +146,11 @@ describe('db-engine-version', () => {
 });
 
 describe('media-tree', () => {
-  it('group or other write is what 755-or-stricter forbids', () => {
-    expect(['755', '750', '700', '555', '2755'].map(groupOrOtherWritable)).toEqual([
-      false,
-      false,
-      false,
-      false,
-      false,
-    ]);
-    expect(['775', '757', '777', '1777', '765'].map(groupOrOtherWritable)).toEqual([
-      true,
-      true,
-      true,
-      true,
-      true,
-    ]);
+  it("755 for group and others: no write, and read and search (700 hides media from the containers' user)", () => {
+    const ok = ['755', '555', '2755', '4755', '0755'];
+    const bad = ['775', '757', '777', '1777', '765', '750', '700', '711', '705', '754'];
+    expect(ok.filter(notMediaMode)).toEqual([]);
+    expect(bad.filter(notMediaMode)).toEqual(bad);
   });
   it('parses mode lines, paths made printable', () => {
     expect(parseModeLines('775 /m/a b\n777 /m/\x1bx\nbad line\n')).toEqual([

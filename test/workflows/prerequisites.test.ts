@@ -76,7 +76,7 @@ const FAILURES: { rule: string; options: FakeClusterOptions; says: string[] }[] 
       },
     },
     says: [
-      'web1: media-tree: /srv/wamedia: directories writable by group or others (want 755 or stricter): /srv/wamedia/incoming/x (777), /srv/wamedia/shared (775)',
+      'web1: media-tree: /srv/wamedia: directories not 755 for group and others: /srv/wamedia/incoming/x (777), /srv/wamedia/shared (775)',
     ],
   },
 ];
@@ -139,7 +139,7 @@ describe('prerequisites in haSetup', () => {
       expect(s.warnings).toEqual(
         expect.arrayContaining([
           expect.stringMatching(
-            /^core1: db-latency: 10\.0\.0\.5:3306: median TCP connect 4 ms .* more than 2 ms/,
+            /^core1: db-latency: 10\.0\.0\.5:3306: median round trip 4 ms .* more than 2 ms/,
           ),
           expect.stringMatching(
             /^web1: db-engine-version: MariaDB 5\.5\.5-10\.11\.6-MariaDB-0\+deb12u1 is not in the seed's set/,

@@ -50,8 +50,8 @@ export function prerequisiteSteps(cluster: DbCluster, hosts: readonly HostSpec[]
     ...hosts.map((h) => ({
       stage: 'prerequisites',
       host: h.name,
-      command: dbConnectTimesCommand(db.host, db.port, CONNECT_TRIES, CONNECT_TIMEOUT_S),
-      note: `db-reachable: ${db.host}:${db.port} answers within ${CONNECT_TIMEOUT_S} s; db-latency: median connect over ${CONNECT_TRIES} at most ${max} ms (else a warning)`,
+      command: dbConnectTimesCommand(db.host, db.port, CONNECT_TRIES, CONNECT_TIMEOUT_S, db.engine),
+      note: `db-reachable: ${db.host}:${db.port} answers within ${CONNECT_TIMEOUT_S} s; db-latency: median round trip to its first answer over ${CONNECT_TRIES} at most ${max} ms (else a warning)`,
     })),
   ];
   if (!first) return steps;
@@ -74,7 +74,7 @@ export function prerequisiteSteps(cluster: DbCluster, hosts: readonly HostSpec[]
       stage: 'prerequisites',
       host: first.name,
       command: mediaTreeCommand(cluster.media.hostPath, MEDIA_REPORT_LIMIT, MEDIA_WALK_TIMEOUT_S),
-      note: 'media-tree: the mount and every directory under it 755 or stricter (no group or other write)',
+      note: 'media-tree: the mount and every directory under it 755 for group and others (read and search, no write)',
     });
   return steps;
 }
