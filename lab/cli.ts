@@ -1,6 +1,6 @@
 // scripts/lab: bring the simulated cluster up and down, inject faults, read evidence.
 
-import { applyLabSettings, type Engine, PORTS, requireDatabase, resetDatabase, withLabDb } from './database';
+import { applyLabSettings, type Engine, requireDatabase, resetDatabase, withLabDb } from './database';
 import { cutHost, healHost, inHost, startHost, stopHost } from './hosts';
 import { buildRootfs, loadImages } from './image';
 import {
@@ -16,7 +16,7 @@ import {
   up,
 } from './lab';
 import { DB_HOST, PRODUCT_TIMING, TEST_TIMING, TIMING_ENV } from './paths';
-import { startRelay } from './relay';
+import { relayToDatabase } from './relay';
 import { getKv, readStats, setKv } from './sim/db';
 
 const USAGE = `usage: scripts/lab <command>
@@ -174,10 +174,7 @@ async function main(args: string[]): Promise<void> {
       const port = intOption(['--port', rest[1] ?? ''], '--port');
       if (!port || port > 65535)
         throw new Error('usage: scripts/lab db-relay HOST PORT [--delay-ms N] [--mysql-version V]');
-      const relay = await startRelay({
-        host: host.name,
-        listen: { address: host.address, port },
-        target: { address: DB_HOST.address, port: PORTS[engine] },
+      const relay = await relayToDatabase(host, port, engine, {
         delayMs: intOption(rest, '--delay-ms'),
         mysqlVersion: option(rest, '--mysql-version'),
       });

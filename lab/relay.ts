@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROJECT_ROOT } from '../src/config';
-import { netnsName } from './paths';
+import { type Engine, PORTS } from './database';
+import { DB_HOST, netnsName } from './paths';
 import { alive } from './run';
 
 export interface RelaySpec {
@@ -71,4 +72,19 @@ export async function startRelay(spec: RelaySpec): Promise<Relay> {
     throw new Error(`the relay did not listen within 15 s: ${output.trim().slice(-500)}`);
   }
   return { pid, stop };
+}
+
+/** A relay at `at`:`port` (a lab host, or the database host) to the lab's `engine` server. */
+export function relayToDatabase(
+  at: { name: string; address: string },
+  port: number,
+  engine: Engine,
+  fault: Pick<RelaySpec, 'delayMs' | 'mysqlVersion'> = {},
+): Promise<Relay> {
+  return startRelay({
+    host: at.name,
+    listen: { address: at.address, port },
+    target: { address: DB_HOST.address, port: PORTS[engine] },
+    ...fault,
+  });
 }

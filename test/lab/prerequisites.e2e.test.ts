@@ -9,7 +9,7 @@ import { inHost } from '../../lab/hosts';
 import { labState, up } from '../../lab/lab';
 import { cleanSlate } from '../../lab/operator';
 import { DB_HOST, MEDIA_MOUNT } from '../../lab/paths';
-import { type Relay, startRelay } from '../../lab/relay';
+import { type Relay, relayToDatabase } from '../../lab/relay';
 import { startRunbook } from '../../src/client/runbooks';
 import { testClient } from '../support/temporal';
 import type { WorkerProcess } from '../support/worker-process';
@@ -73,13 +73,7 @@ describe.skipIf(unavailable)('prerequisite checks on the lab', () => {
   it('a database on an app host: core1 named, rule db-host', async () => {
     // The database answers on core1's address, as if it ran there.
     const c1 = core1();
-    relays.push(
-      await startRelay({
-        host: c1.name,
-        listen: { address: c1.address, port: PORTS.MYSQL },
-        target: { address: DB_HOST.address, port: PORTS.MYSQL },
-      }),
-    );
+    relays.push(await relayToDatabase(c1, PORTS.MYSQL, 'MYSQL'));
     await clusterWithDb('prereq-dbhost', c1.address, PORTS.MYSQL);
     expect(await haSetupStopped('prereq-dbhost')).toMatch(
       /core1: db-host: db\.host 198\.18\.77\.14 is this host/,
@@ -87,14 +81,7 @@ describe.skipIf(unavailable)('prerequisite checks on the lab', () => {
   });
 
   it('a server reporting MySQL 5.6.51: rule db-engine-version with the version read', async () => {
-    relays.push(
-      await startRelay({
-        host: DB_HOST.name,
-        listen: { address: DB_HOST.address, port: RELAY_PORT.oldVersion },
-        target: { address: DB_HOST.address, port: PORTS.MYSQL },
-        mysqlVersion: '5.6.51',
-      }),
-    );
+    relays.push(await relayToDatabase(DB_HOST, RELAY_PORT.oldVersion, 'MYSQL', { mysqlVersion: '5.6.51' }));
     await clusterWithDb('prereq-version', DB_HOST.address, RELAY_PORT.oldVersion);
     expect(await haSetupStopped('prereq-version')).toMatch(/\w+: db-engine-version: .*5\.6\.51/);
   });
@@ -130,14 +117,7 @@ describe.skipIf(unavailable)('prerequisite checks on the lab', () => {
   });
 
   it('a slow database link: preflightCheck warns db-latency for every app host and starts nothing', async () => {
-    relays.push(
-      await startRelay({
-        host: DB_HOST.name,
-        listen: { address: DB_HOST.address, port: RELAY_PORT.slow },
-        target: { address: DB_HOST.address, port: PORTS.MYSQL },
-        delayMs: 25,
-      }),
-    );
+    relays.push(await relayToDatabase(DB_HOST, RELAY_PORT.slow, 'MYSQL', { delayMs: 25 }));
     await clusterWithDb('prereq-slow', DB_HOST.address, RELAY_PORT.slow);
     await cleanSlate('MYSQL');
     const { workflowId } = await startRunbook(client, TASK_QUEUE, 'preflightCheck', {
