@@ -1,6 +1,6 @@
 // Command line of `npm run bench`.
 
-const SECTIONS = ['activities', 'crash', 'fleet', 'ha', 'upgrade'] as const;
+const SECTIONS = ['activities', 'crash', 'fleet', 'ha', 'upgrade', 'scaling'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -8,11 +8,14 @@ export interface BenchArgs {
   /** Concurrent runs of each fleet round (the largest is `fleet` in the results, every one `fleetSizes`). */
   fleetRuns: number[];
   activities: number;
+  /** Repetitions of A and B on each topology of the scaling section. */
+  scalingReps: number;
   sections: Section[];
 }
 
-export const USAGE = `usage: npm run bench -- [--reps N] [--fleet N] [--activities N] [--only ${SECTIONS.join(',')}]
+export const USAGE = `usage: npm run bench -- [--reps N] [--scaling-reps N] [--fleet N] [--activities N] [--only ${SECTIONS.join(',')}]
   --reps N        repetitions of A and of B (and B2) for HA setup and upgrade (default 3)
+  --scaling-reps N  repetitions of A and of B on each lab size of the scaling section (default 2)
   --fleet N,N     concurrent runs in each round of the fleet section (default 100,300,1000)
   --activities N  sequential no-op activities in the overhead section (default 200)
   --only LIST     run only these sections (SSH reuse comes with "ha")
@@ -25,10 +28,17 @@ function whole(name: string, value: string | undefined, min: number): number {
 }
 
 export function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { reps: 3, fleetRuns: [100, 300, 1000], activities: 200, sections: [...SECTIONS] };
+  const args: BenchArgs = {
+    reps: 3,
+    fleetRuns: [100, 300, 1000],
+    activities: 200,
+    scalingReps: 2,
+    sections: [...SECTIONS],
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--reps') args.reps = whole(flag, value, 1);
+    else if (flag === '--scaling-reps') args.scalingReps = whole(flag, value, 1);
     else if (flag === '--fleet') args.fleetRuns = (value ?? '').split(',').map((n) => whole(flag, n, 1));
     else if (flag === '--activities') args.activities = whole(flag, value, 2);
     else if (flag === '--only') {

@@ -1,5 +1,5 @@
-// The lab for the bench: 1 Webapp, 3 Masters, 3 Coreapps on MySQL, no spares; a clean slate before
-// every repetition; down at the end. The caller holds /tmp/waba-lab.lock (the lab is shared).
+// The lab for the bench: 1 Webapp, 3 Masters, 3 Coreapps on MySQL, no spares (the scaling section
+// also 6 Coreapps); a clean slate before every repetition; down at the end. The caller holds /tmp/waba-lab.lock (the lab is shared).
 import path from 'node:path';
 import { DB_PASSWORD_FILE, DB_USER, PORTS } from '../lab/database';
 import { SSH_DIR } from '../lab/hosts';
@@ -18,12 +18,27 @@ import { DB_HOST, type LabHost, TEST_TIMING, topology, UPSTREAM_DIR } from '../l
 import { PROJECT_ROOT } from '../src/config';
 import { onCleanup } from './cleanup';
 
-const TOPOLOGY = { webs: 1, masters: 3, cores: 3, spares: 0 } as const;
+export interface BenchTopology {
+  webs: number;
+  masters: number;
+  cores: number;
+  spares: number;
+}
+
+export const TOPOLOGY: BenchTopology = { webs: 1, masters: 3, cores: 3, spares: 0 };
+
+/** "1/3/3": Webapps/Masters/Coreapps, as the issues and the README write a cluster's size. */
+export const topologyName = (t: BenchTopology) => `${t.webs}/${t.masters}/${t.cores}`;
 
 const sameHosts = (a: LabHost[], b: LabHost[]) => JSON.stringify(a) === JSON.stringify(b);
 
-export async function bringUpLab(log: (m: string) => void): Promise<LabHost[]> {
-  const wanted = topology(TOPOLOGY.webs, TOPOLOGY.masters, TOPOLOGY.cores, TOPOLOGY.spares);
+let downRegistered = false;
+
+export async function bringUpLab(
+  log: (m: string) => void,
+  size: BenchTopology = TOPOLOGY,
+): Promise<LabHost[]> {
+  const wanted = topology(size.webs, size.masters, size.cores, size.spares);
   let existing: LabHost[] | undefined;
   try {
     existing = labState().hosts;
@@ -34,9 +49,10 @@ export async function bringUpLab(log: (m: string) => void): Promise<LabHost[]> {
     log('a lab with another topology is up: taking it down first');
     await down(log);
   }
-  onCleanup('the lab', () => down(log));
+  if (!downRegistered) onCleanup('the lab', () => down(log));
+  downRegistered = true;
   // Takeovers in seconds, as in the tests (the product's 30 s unhealthy_interval is lab up's default).
-  const state = await up({ engine: 'MYSQL', ...TOPOLOGY, ...TEST_TIMING, log: () => {} });
+  const state = await up({ engine: 'MYSQL', ...size, ...TEST_TIMING, log: () => {} });
   return state.hosts;
 }
 

@@ -60,6 +60,7 @@ async function main(): Promise<number> {
       reps: args.reps,
       fleetRuns: args.fleetRuns,
       activities: args.activities,
+      scalingReps: args.scalingReps,
       sections: args.sections,
       topology: { webs: 1, masters: 3, cores: 3, spares: 0, engine: 'MYSQL' },
       setupVersion: '2.23.4',
@@ -90,7 +91,7 @@ async function main(): Promise<number> {
     results.fleet = rounds.at(-1);
   }
 
-  if (want('ha') || want('upgrade')) {
+  if (want('ha') || want('upgrade') || want('scaling')) {
     // Loaded only when needed: the lab sections pull in the lab and the runbooks' client code.
     const { labState } = await import('../lab/lab');
     const { bringUpLab } = await import('./lab-session');
@@ -117,6 +118,13 @@ async function main(): Promise<number> {
         paired(() => upgradeRuns(t, hosts, args.reps, artifacts, log)),
       );
     }
+    if (want('scaling')) {
+      // Last: it takes the lab down to bring it up with 6 Coreapps.
+      const { scalingRuns } = await import('./sections/scaling');
+      results.scaling = await attempt('7. scaling line, upgrade on 1/3/3 and 1/3/6', () =>
+        scalingRuns(t, (size) => bringUpLab(log, size), args.scalingReps, artifacts, log),
+      );
+    }
   }
 
   results.finishedAt = new Date().toISOString();
@@ -129,6 +137,7 @@ async function main(): Promise<number> {
     results.upgrade,
     results.activityOverhead,
     results.crashRecovery,
+    results.scaling,
     ...(results.fleetSizes ?? []),
   ].filter((o) => o && 'error' in o);
   return failures.length ? 1 : 0;

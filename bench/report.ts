@@ -6,6 +6,7 @@ import type { ActivityOverhead } from './sections/activity-overhead';
 import type { CrashRecovery } from './sections/crash-recovery';
 import type { FleetResult } from './sections/fleet';
 import type { RunRecord } from './sections/paired-run';
+import { perHostLine, type ScalingResult } from './sections/scaling';
 import type { Spread } from './stats';
 import { type PairedSummary, type SshReuse, type VariantSummary, variantB } from './summarize';
 
@@ -28,6 +29,8 @@ export interface BenchResults {
   fleet?: Outcome<FleetResult>;
   fleetSizes?: Outcome<FleetResult>[];
   crashRecovery?: Outcome<CrashRecovery>;
+  /** The upgrade on 1/3/3 and on 1/3/6: time per host. */
+  scaling?: Outcome<ScalingResult>;
   /** Each goal of issue 15 with its measured figure (null: not measured in this run). */
   goals?: GoalRow[];
 }
@@ -176,6 +179,23 @@ export function table(r: BenchResults): string {
             `  the step ran again ${(c.killToRetryMs / 1000).toFixed(1)} s after the kill, ${(c.pollToRetryMs / 1000).toFixed(1)} s after the new worker polled (attempt ${c.attempt})`,
           ]),
     ]);
+  const sc = r.scaling;
+  if (sc)
+    blocks.push([
+      '7. Scaling line: upgrade 2.29.1 -> 2.29.3, A and B (maxUnavailable 1), on two lab sizes',
+      ...(failed(sc)
+        ? [`  FAILED: ${sc.error}`]
+        : [
+            ...sc.points.flatMap((p) => [
+              line(`${p.topology} (${p.hosts} hosts)  A`, `${s(p.a)}; ${s(p.perHostA, 's/host')}`),
+              line('  B', `${s(p.b)}; ${s(p.perHostB, 's/host')}; composeUp ${s(p.composeUpB)}`),
+            ]),
+            line(
+              'each added host adds',
+              `A ${sc.addedHostSeconds.a.toFixed(1)} s, B ${sc.addedHostSeconds.b.toFixed(1)} s (medians)`,
+            ),
+          ]),
+    ]);
   const goals = r.goals ?? goalRows(r);
   blocks.push([
     'Goals (issue 15)',
@@ -221,11 +241,12 @@ export function goalRows(r: BenchResults): GoalRow[] {
   const big = (r.fleetSizes ?? []).map(ok).find((f) => f?.runs === 1000);
   row('fleet 1,000 runs: worker peak RSS', big?.workerRssMiB.peak, 500, 'MiB');
   row('fleet 1,000 runs: schedule-to-start p99', big ? big.scheduleToStartMs.p99 / 1000 : undefined, 1, 's');
+  const scaling = ok(r.scaling);
   rows.push({
     goal: 'scaling line, bigger lab cluster (1/3/6)',
     target: 'reported',
-    measured: null,
-    met: null,
+    measured: scaling ? perHostLine(scaling) : null,
+    met: scaling ? scaling.points.length > 1 : null,
   });
   return rows;
 }

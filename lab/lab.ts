@@ -48,7 +48,7 @@ export interface LabState extends LabTiming {
 
 const STATE_FILE = path.join(LAB_DIR, 'lab.json');
 
-const labIsUp = () => existsSync(STATE_FILE);
+export const labIsUp = () => existsSync(STATE_FILE);
 
 export function labState(): LabState {
   if (!labIsUp()) throw new Error('the lab is not up: run scripts/lab up first');

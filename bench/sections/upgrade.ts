@@ -68,6 +68,15 @@ const runB = (
     }),
   );
 
+/** One repetition of A or of a runbook variant, each from a fresh 2.29.1 cluster. */
+export const upgradeRep = (
+  t: BenchTemporal,
+  hosts: LabHost[],
+  rep: number,
+  artifactsDir: string,
+  variant: Variant,
+): Promise<RunRecord> => (variant === 'A' ? runA(hosts, rep) : runB(t, hosts, rep, artifactsDir, variant));
+
 export async function upgradeRuns(
   t: BenchTemporal,
   hosts: LabHost[],

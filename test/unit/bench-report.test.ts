@@ -3,6 +3,8 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
 import { stepBreakdown } from '../../bench/history';
 import { type BenchResults, goalRows } from '../../bench/report';
+import type { RunRecord } from '../../bench/sections/paired-run';
+import { scalingPoint, scalingSummary } from '../../bench/sections/scaling';
 import { median } from '../../bench/stats';
 
 /** One sequential activity step as the server records it, times in ms from `t0`. */
@@ -81,5 +83,35 @@ describe('bench', () => {
     expect(rows['fleet 1,000 runs: worker peak RSS']).toMatchObject({ met: false });
     expect(rows['fleet 1,000 runs: schedule-to-start p99']).toMatchObject({ met: true });
     expect(rows['haSetup wall / seed script']).toMatchObject({ measured: null, met: null });
+  });
+
+  it('scaling: seconds per host and what each added host costs, from the runs of two lab sizes', () => {
+    const run = (variant: 'A' | 'B', seconds: number, composeUp?: number) =>
+      ({
+        variant,
+        rep: 1,
+        seconds,
+        ...(composeUp === undefined
+          ? {}
+          : { breakdown: { byType: [{ type: 'composeUp', count: 7, seconds: composeUp }] } }),
+      }) as unknown as RunRecord;
+    const small = scalingPoint({ webs: 1, masters: 3, cores: 3, spares: 0 }, [
+      run('A', 14),
+      run('B', 21, 12),
+      run('A', 16),
+      run('B', 19, 13),
+    ]);
+    expect(small).toMatchObject({ topology: '1/3/3', hosts: 7 });
+    expect(small.b.median).toBe(20);
+    expect(small.perHostB.median).toBeCloseTo(20 / 7, 2);
+    expect(small.composeUpB.median).toBe(12.5);
+    const big = scalingPoint({ webs: 1, masters: 3, cores: 6, spares: 0 }, [run('A', 21), run('B', 29, 18)]);
+    const line = scalingSummary([small, big]);
+    expect(line.addedHostSeconds).toEqual({ a: 2, b: 3 });
+    const goal = goalRows({ scaling: line } as unknown as BenchResults).find((g) =>
+      g.goal.startsWith('scaling'),
+    );
+    expect(goal).toMatchObject({ met: true, measured: '1/3/3 2.9 s/host, 1/3/6 2.9 s/host' });
+    expect(goalRows({} as BenchResults).find((g) => g.goal.startsWith('scaling'))?.met).toBeNull();
   });
 });
