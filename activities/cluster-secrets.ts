@@ -1,7 +1,7 @@
 // The one way activities read a secret: by the field of the cluster's inventory entry that holds
 // its reference. The field says what the secret is for and, by the rest of the entry, where it
 // may go (TRUST.md rule 2): api.passwordRef to api.baseUrl, db.passwordRef into db.env on the
-// cluster's hosts, ssh.privateKeyRef to the cluster's hosts, registration and backup to the API.
+// cluster's hosts and in a login to db.host:db.port (PostgreSQL's version), ssh.privateKeyRef to the cluster's hosts, registration and backup to the API.
 import type { ClusterSpec } from '../src/model/cluster';
 import { INVENTORY_INCOMPLETE, nonRetryable } from '../src/model/errors';
 import type { SecretResolver } from '../src/secrets';

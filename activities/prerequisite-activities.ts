@@ -19,8 +19,10 @@ import {
   parseMysqlGreeting,
   printable,
 } from '../src/model/prerequisites';
+import { clusterSecret } from './cluster-secrets';
+import { postgresVersion } from './postgres-version';
 import type { HostDeps, HostRequest } from './remote';
-import { remote } from './remote';
+import { remote, sshTarget } from './remote';
 
 export interface PrerequisiteProbeRequest extends HostRequest {
   /** Read the database server's version from this host (one host per run is enough). */
@@ -78,9 +80,7 @@ export function prerequisiteActivities(deps: HostDeps) {
     host: string,
   ): Promise<NonNullable<PrerequisiteProbe['engineVersion']>> {
     const db = cluster.db as NonNullable<ClusterSpec['db']>;
-    if (db.engine === 'PGSQL')
-      // PostgreSQL says its version only after authentication: see docs/runbooks/preflight-check.md.
-      return { unread: 'PostgreSQL reports its version only to an authenticated session' };
+    if (db.engine === 'PGSQL') return postgresEngineVersion(cluster, host, db);
     const out = await exec(cluster, host, dbGreetingCommand(db.host, db.port), 15_000);
     if (out.code !== 0 && !out.stdout.trim())
       return {
@@ -88,4 +88,30 @@ export function prerequisiteActivities(deps: HostDeps) {
       };
     return parseMysqlGreeting(out.stdout);
   }
+
+  /**
+   * PostgreSQL says its version only after a login (docs/runbooks/preflight-check.md): as db.user,
+   * through `host`'s SSH connection to the server. A login or connection the server refuses is a
+   * warning (the version is unknown), not a failure: db-reachable judges the port.
+   */
+  async function postgresEngineVersion(
+    cluster: ClusterSpec,
+    host: string,
+    db: NonNullable<ClusterSpec['db']>,
+  ): Promise<NonNullable<PrerequisiteProbe['engineVersion']>> {
+    const password = await clusterSecret(deps.secrets, cluster, 'db.passwordRef');
+    try {
+      const version = await deps.ssh.throughHost(sshTarget(cluster, host), db.host, db.port, (channel) =>
+        postgresVersion(channel, { user: db.user, password }, PG_LOGIN_TIMEOUT_MS),
+      );
+      return { version };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return {
+        unread: `logging in as ${db.user} from ${host} failed: ${printable(password ? why.replaceAll(password, '***') : why, 160)}`,
+      };
+    }
+  }
 }
+
+const PG_LOGIN_TIMEOUT_MS = 10_000;

@@ -407,6 +407,38 @@ export class SshPool {
     }
   }
 
+  /**
+   * A TCP connection from the host to `toHost`:`toPort` through its SSH connection (a direct-tcpip
+   * channel, what `ssh -L` opens), given to `use` and closed after it, whatever it returns or throws.
+   * For reading what a server says to that host (the database's version); sshd may refuse it
+   * (AllowTcpForwarding no): the error says so.
+   */
+  async throughHost<R>(
+    t: SshTarget,
+    toHost: string,
+    toPort: number,
+    use: (channel: ClientChannel) => Promise<R>,
+  ): Promise<R> {
+    const release = await this.slot(t);
+    try {
+      const client = await this.client(t);
+      const channel = await new Promise<ClientChannel>((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 0, toHost, toPort, (err, ch) =>
+          err
+            ? reject(new Error(`${t.host} did not open a connection to ${toHost}:${toPort} (${err.message})`))
+            : resolve(ch),
+        ),
+      );
+      try {
+        return await use(channel);
+      } finally {
+        channel.destroy();
+      }
+    } finally {
+      release();
+    }
+  }
+
   async close(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();

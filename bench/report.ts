@@ -201,7 +201,7 @@ export function table(r: BenchResults): string {
     'Goals (issue 15)',
     ...goals.map(
       (g) =>
-        `  ${g.met === null ? '  ?' : g.met ? ' ok' : 'MISS'}  ${g.goal.padEnd(46)}${(g.measured ?? 'not measured').padEnd(24)}goal ${g.target}`,
+        `  ${g.met === null ? '  ?' : g.met ? ' ok' : 'MISS'}  ${g.goal.padEnd(46)}${(g.measured ?? 'not measured').padEnd(24)} goal ${g.target}`,
     ),
   ]);
   return blocks

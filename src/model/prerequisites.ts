@@ -150,6 +150,12 @@ export const SUPPORTED_VERSIONS = { MySQL: ['5.7', '8.0'], PostgreSQL: ['11', '1
  */
 export const MARIADB_MIN = [10, 2] as const;
 
+/**
+ * PostgreSQL majors after the seed's newest (13) keep the SQL and protocol the app uses: accepted
+ * with a warning (the lab's is Debian's 15). Older ones than the seed's oldest are refused.
+ */
+export const POSTGRES_NEWEST_NAMED = 13;
+
 export interface ServerVersion {
   product: 'MySQL' | 'MariaDB' | 'PostgreSQL';
   /** `major.minor` (MySQL, MariaDB, PostgreSQL < 10) or `major` (PostgreSQL >= 10). */
@@ -212,6 +218,15 @@ export function engineFindings(
       : { failures: [finding(`MariaDB ${v.text} is too old (${supported})`)], warnings: [] };
   }
   const ok = (SUPPORTED_VERSIONS[v.product] as readonly string[]).includes(v.major);
+  if (!ok && v.product === 'PostgreSQL' && Number(v.major) > POSTGRES_NEWEST_NAMED)
+    return {
+      failures: [],
+      warnings: [
+        finding(
+          `PostgreSQL ${v.text} is newer than the seed's set (${supported}); accepted: newer majors keep the SQL and protocol the app uses`,
+        ),
+      ],
+    };
   return ok
     ? { failures: [], warnings: [] }
     : { failures: [finding(`${v.product} ${v.text} is not supported (${supported})`)], warnings: [] };

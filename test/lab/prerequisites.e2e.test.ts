@@ -2,6 +2,9 @@
 // stage, naming the host and the rule, before any container exists on any host and before any API
 // call; a slow database link is a warning of the read-only preflightCheck. The faults are real:
 // relays (lab/relay.ts) in front of the lab's MariaDB, a 700 directory in the shared media tree.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORTS } from '../../lab/database';
@@ -131,5 +134,54 @@ describe.skipIf(unavailable)('prerequisite checks on the lab', () => {
     const slow = result.warnings.filter((w) => w.rule === 'db-latency').map((w) => w.host);
     expect(slow).toEqual(expect.arrayContaining(appHosts().map((h) => h.name)));
     for (const h of appHosts()) expect(await appContainersCreated(h.name)).toEqual([]);
+  });
+
+  /** preflightCheck of `cluster` (read-only): its report. */
+  async function preflightReport(cluster: string) {
+    const { workflowId } = await startRunbook(client, TASK_QUEUE, 'preflightCheck', { cluster });
+    return (await client.workflow.getHandle(workflowId).result()) as {
+      failures: { host: string; rule: string; detail: string }[];
+      warnings: { host: string; rule: string; detail: string }[];
+    };
+  }
+
+  it("PostgreSQL: the version read by a login through web1 (the lab's 15: newer than the seed's set, a warning)", async () => {
+    const installed = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))[0];
+    const result = await preflightReport('lab-pg');
+    expect(result.failures).toEqual([]);
+    const version = result.warnings.filter((w) => w.rule === 'db-engine-version');
+    expect(version).toEqual([
+      {
+        host: 'web1',
+        rule: 'db-engine-version',
+        detail: expect.stringMatching(
+          new RegExp(`^PostgreSQL ${installed}\\.\\d+ .*is newer than the seed's set`),
+        ),
+      },
+    ]);
+  });
+
+  it('PostgreSQL with a wrong password: the version is "not read", the login named, the password not', async () => {
+    const wrong = path.join(os.tmpdir(), `waba-prereq-${process.pid}-wrong-db-password`);
+    writeFileSync(wrong, 'not-the-lab-password-9271', { mode: 0o600 });
+    try {
+      await inventory.addCluster(
+        'prereq-pg-wrong',
+        (entry) => {
+          (entry.db as { passwordRef: string }).passwordRef = `file:${wrong}`;
+        },
+        'lab-pg',
+      );
+      const result = await preflightReport('prereq-pg-wrong');
+      expect(result.failures).toEqual([]);
+      const version = result.warnings.filter((w) => w.rule === 'db-engine-version');
+      expect(version).toHaveLength(1);
+      expect(version[0]?.detail).toMatch(
+        /^not read: logging in as \S+ from web1 failed: .*password authentication failed/,
+      );
+      expect(JSON.stringify(result)).not.toContain('not-the-lab-password-9271');
+    } finally {
+      rmSync(wrong, { force: true });
+    }
   });
 });

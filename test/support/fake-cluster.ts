@@ -669,10 +669,7 @@ export class FakeCluster {
           };
           if (a.engineVersion)
             probe.engineVersion =
-              given.engineVersion ??
-              (db.engine === 'MYSQL'
-                ? { version: '8.0.36' }
-                : { unread: 'PostgreSQL reports its version only to an authenticated session' });
+              given.engineVersion ?? (db.engine === 'MYSQL' ? { version: '8.0.36' } : { version: '13.14' });
           if (a.mediaTree && spec.media?.hostPath)
             probe.media = given.media ?? { dir: spec.media.hostPath, stdout: '', exit: 0, timeoutS: 120 };
           return probe;

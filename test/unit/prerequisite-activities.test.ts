@@ -17,7 +17,11 @@ import { type RawEntry, testClusterEntry, testInventoryStore } from '../support/
 
 const GREETING = ' 30 00 00 00 0a 38 2e 30 2e 33 36 00 07 07 07 07\n';
 
-function setup(edit: (e: RawEntry) => void, answer: (command: string) => Partial<ExecResult>) {
+function setup(
+  edit: (e: RawEntry) => void,
+  answer: (command: string) => Partial<ExecResult>,
+  more: Partial<Record<keyof SshPool, unknown>> = {},
+) {
   const entry = testClusterEntry();
   edit(entry);
   const inventory = testInventoryStore({ lab: entry });
@@ -27,6 +31,7 @@ function setup(edit: (e: RawEntry) => void, answer: (command: string) => Partial
       ran.push({ host: t.host, command });
       return { code: 0, stdout: '', stderr: '', truncated: false, ...answer(command) };
     },
+    ...more,
   } as unknown as SshPool;
   const found = inventory.byName('lab');
   if (!found.ok) throw new Error(found.message);
@@ -81,20 +86,46 @@ describe('prerequisitesHost', () => {
     expect(out.engineVersion).toBeUndefined();
   });
 
-  it('PostgreSQL: the version is not read (no login), and no greeting command runs', async () => {
-    const { ran, probe } = setup(
+  /** A PostgreSQL cluster whose probe's tunnel `through` answers (the fake pool records where it led). */
+  function pgSetup(through: (password: string) => Promise<string>) {
+    process.env.DB_PASSWORD = 'pg-Secret-4711';
+    const tunnels: { host: string; to: string }[] = [];
+    const s = setup(
       (e) => {
         e.db.engine = 'PGSQL';
         e.db.port = 5432;
       },
       () => ({ stdout: 'ok 100\nok 100\nok 100\n' }),
+      {
+        throughHost: async (t: SshTarget, toHost: string, toPort: number) => {
+          tunnels.push({ host: t.host, to: `${toHost}:${toPort}` });
+          return through('pg-Secret-4711');
+        },
+      },
     );
+    return { ...s, tunnels };
+  }
+
+  it('PostgreSQL: the version is read by a login through the host, to the db host and port the inventory names', async () => {
+    const { ran, tunnels, probe } = pgSetup(async () => '15.14 (Debian 15.14-0+deb12u1)');
     const out = await probe({ host: 'web1', engineVersion: true, mediaTree: true });
-    expect(ran).toHaveLength(1);
-    expect(out.engineVersion).toEqual({
-      unread: 'PostgreSQL reports its version only to an authenticated session',
-    });
+    expect(ran).toHaveLength(1); // the connects only: no greeting command
+    expect(tunnels).toEqual([{ host: 'web1', to: '10.0.0.5:5432' }]);
+    expect(out.engineVersion).toEqual({ version: '15.14 (Debian 15.14-0+deb12u1)' });
     expect(out.media).toBeUndefined();
+  });
+
+  it('PostgreSQL: a refused login is "not read", naming the user and host, never the password', async () => {
+    const { probe } = pgSetup(async (password) => {
+      throw new Error(`password authentication failed for user "waba" (tried ${password})`);
+    });
+    const out = await probe({ host: 'web1', engineVersion: true, mediaTree: false });
+    const v = out.engineVersion as { unread: string };
+    expect(v.unread).toMatch(
+      /^logging in as \S+ from web1 failed: password authentication failed for user "waba"/,
+    );
+    expect(v.unread).toContain('***');
+    expect(v.unread).not.toContain('pg-Secret-4711');
   });
 
   it('no greeting: the error says why, bounded and printable', async () => {

@@ -100,8 +100,9 @@ describe('db-engine-version', () => {
     ['PGSQL', '11.22', true],
     ['PGSQL', '12.18', true],
     ['PGSQL', '13.14', true],
-    ['PGSQL', '15.6', false],
+    ['PGSQL', '15.6', true],
     ['PGSQL', '10.23', false],
+    ['PGSQL', '9.6.24', false],
   ] as const)('%s %s supported: %s', (engine, raw, ok) => {
     const r = engineFindings('web1', engine, raw);
     expect(r.failures.length === 0).toBe(ok);
@@ -114,6 +115,18 @@ describe('db-engine-version', () => {
       warnings: [{ rule: 'db-engine-version' }],
     });
     expect(engineFindings('web1', 'MYSQL', '5.5.5-10.1.48-MariaDB').failures).toHaveLength(1);
+  });
+
+  it('PostgreSQL after 13: a warning naming it; before 11: a failure', () => {
+    for (const v of ['14.11', '15.14 (Debian 15.14-0+deb12u1)', '17.2'])
+      expect(engineFindings('web1', 'PGSQL', v)).toMatchObject({
+        failures: [],
+        warnings: [
+          { rule: 'db-engine-version', detail: expect.stringContaining(`PostgreSQL ${v} is newer`) },
+        ],
+      });
+    expect(engineFindings('web1', 'PGSQL', '13.14').warnings).toEqual([]);
+    expect(engineFindings('web1', 'PGSQL', '10.23').failures).toHaveLength(1);
   });
 
   it('an answer that is no version is a failure, quoted printable and bounded', () => {

@@ -32,6 +32,12 @@ import type { Progress } from './progress';
  */
 export const PREREQUISITES_PATCH = 'prerequisites';
 
+/**
+ * Runs started before the probe logged in to PostgreSQL showed "not read" for its version in their
+ * plans (a decision signs the plan's text): they keep that note on replay.
+ */
+export const POSTGRES_VERSION_PATCH = 'prerequisites-postgres-version';
+
 /** Does this run check the prerequisites? Only from workflow code: it asks `patched()`. */
 export const prerequisitesPatched = (): boolean => patched(PREREQUISITES_PATCH);
 
@@ -66,7 +72,9 @@ export function prerequisiteSteps(cluster: DbCluster, hosts: readonly HostSpec[]
       : {
           stage: 'prerequisites',
           host: first.name,
-          note: 'db-engine-version: PostgreSQL tells its version only after a login: not read (a warning)',
+          note: patched(POSTGRES_VERSION_PATCH)
+            ? `db-engine-version: SHOW server_version, logged in as ${db.user} through ${first.name}'s SSH connection: PostgreSQL 11/12/13 (newer: a warning)`
+            : 'db-engine-version: PostgreSQL tells its version only after a login: not read (a warning)',
         },
   );
   if (cluster.media?.hostPath)
