@@ -1,6 +1,12 @@
 // Create a schedule that starts a runbook: the input validated (and signed, for gated runbooks) here,
 // overlap SKIP, a catch-up window for actions missed while the server was down.
-import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  type Client,
+  ScheduleAlreadyRunning,
+  type ScheduleHandle,
+  ScheduleOverlapPolicy,
+  ServiceError,
+} from '@temporalio/client';
 import { WabaCluster, WabaRunbook } from '../../../workflows/api';
 import { isGated } from '../../model/runbooks';
 import { runSummary } from '../../model/summary';
@@ -110,7 +116,7 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
       memo: memo as unknown as Record<string, unknown>,
       typedSearchAttributes: searchAttributes,
     });
-    const d = await handle.describe();
+    const d = await describeCreated(handle);
     return {
       scheduleId,
       workflowId,
@@ -124,5 +130,29 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
       );
     }
     throw err;
+  }
+}
+
+/** Tries of {@link describeCreated}. */
+const DESCRIBE_TRIES = 3;
+
+/**
+ * The new schedule's description (its next run times). The server answers it by asking the
+ * schedule's own workflow, which may not have run its first task yet on a busy server: a timeout
+ * then is tried again (the schedule exists: failing here would make the caller create it twice).
+ */
+export async function describeCreated(handle: Pick<ScheduleHandle, 'scheduleId' | 'describe'>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.describe();
+    } catch (err) {
+      const timedOut = err instanceof ServiceError && /DEADLINE_EXCEEDED/.test(String(err.cause));
+      if (!timedOut) throw err;
+      if (attempt >= DESCRIBE_TRIES)
+        throw new Error(
+          `schedule ${handle.scheduleId} was created, but reading it back timed out ${DESCRIBE_TRIES} times (${err.cause}); see it with: waba-runbooks schedule list`,
+          { cause: err },
+        );
+    }
   }
 }
