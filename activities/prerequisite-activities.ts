@@ -104,7 +104,8 @@ export function prerequisiteActivities(deps: HostDeps) {
       const version = await deps.ssh.throughHost(sshTarget(cluster, host), db.host, db.port, (channel) =>
         postgresVersion(channel, { user: db.user, password }, PG_LOGIN_TIMEOUT_MS),
       );
-      return { version };
+      // The server's answer is untrusted text bound for history: printable and bounded, as MySQL's greeting.
+      return { version: printable(version, 120) };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return {

@@ -73,12 +73,23 @@ export function dbConnectTimesCommand(
 }
 
 /** Connect, and hex-dump what the server says first within $3 s (a MySQL server greets with its version). */
+// The greeting packet alone, as hex: its 4-byte header (payload length, little-endian 3 bytes, and
+// a sequence number), then exactly that many bytes (at most 508). The server then waits for the
+// client's answer: reading to the end would sit out the whole wait. dd reads one byte at a time, so
+// nothing past the packet is taken from the socket.
 const GREETING = [
+  'w=$3',
   'exec 3<>"/dev/tcp/$1/$2" || exit 1',
-  'timeout "$3" cat <&3 | head -c 512 | od -An -tx1 -v',
+  'h=$(timeout "$w" dd bs=1 count=4 <&3 2>/dev/null | od -An -tu1)',
+  'set -- $h',
+  '[ "$#" -eq 4 ] || exit 1',
+  'n=$(( $1 + $2 * 256 + $3 * 65536 ))',
+  '[ "$n" -le 508 ] || n=508',
+  'printf " %02x %02x %02x %02x" "$1" "$2" "$3" "$4"',
+  'timeout "$w" dd bs=1 count="$n" <&3 2>/dev/null | od -An -tx1 -v',
 ].join('\n');
 
-/** The first bytes the database server sends, as hex; the whole command bounded by `waitS` + 5 s. */
+/** The MySQL server's greeting packet, as hex; each read bounded by `waitS`, the whole command by `waitS` + 5 s. */
 export function dbGreetingCommand(host: string, port: number, waitS = 2): string {
   checkTarget(host, port);
   const wait = checkCount(waitS, 30, 'the greeting wait');

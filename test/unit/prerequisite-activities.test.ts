@@ -115,6 +115,14 @@ describe('prerequisitesHost', () => {
     expect(out.media).toBeUndefined();
   });
 
+  it("PostgreSQL: the server's answer is kept printable and bounded (it goes into the run's history)", async () => {
+    const { probe } = pgSetup(async () => `\x1b[2J15.1${'9'.repeat(5000)}`);
+    const out = await probe({ host: 'web1', engineVersion: true, mediaTree: false });
+    const v = out.engineVersion as { version: string };
+    expect(v.version.startsWith('?[2J15.1999')).toBe(true);
+    expect(v.version.length).toBeLessThanOrEqual(120);
+  });
+
   it('PostgreSQL: a refused login is "not read", naming the user and host, never the password', async () => {
     const { probe } = pgSetup(async (password) => {
       throw new Error(`password authentication failed for user "waba" (tried ${password})`);

@@ -220,4 +220,42 @@ describe('database probes', () => {
     const out = await run(dbGreetingCommand('127.0.0.1', portOf(greeting), 1));
     expect(parseMysqlGreeting(out.stdout)).toEqual({ version: '8.0.36' });
   });
+
+  it('reads the greeting packet and nothing after it, without waiting for the server to close', async () => {
+    // The server keeps the connection open (as MySQL does, waiting for the client's login) and sends
+    // bytes after the packet: the command takes the packet's 4 + 48 bytes and returns; with a 20 s
+    // wait, reading on to the end would outlast this test's timeout.
+    const chatty = createServer((sock) => {
+      sock.write(
+        Buffer.concat([
+          Buffer.from([0x30, 0, 0, 0, 0x0a]),
+          Buffer.from('8.0.36\0'),
+          Buffer.alloc(40, 7),
+          Buffer.from('after the packet'),
+        ]),
+      );
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => chatty.listen(0, '127.0.0.1', r));
+    try {
+      const out = await run(dbGreetingCommand('127.0.0.1', portOf(chatty), 20));
+      expect(out.code).toBe(0);
+      expect(out.stdout.match(/[0-9a-f]{2}/g)).toHaveLength(52);
+      expect(parseMysqlGreeting(out.stdout)).toEqual({ version: '8.0.36' });
+    } finally {
+      chatty.close();
+    }
+  });
+
+  it('a server that says nothing: no greeting, exit non-zero', async () => {
+    const silent = createServer((sock) => sock.on('error', () => {}));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const out = await run(dbGreetingCommand('127.0.0.1', portOf(silent), 1));
+      expect(out.code).not.toBe(0);
+      expect(out.stdout.trim()).toBe('');
+    } finally {
+      silent.close();
+    }
+  });
 });
