@@ -6,6 +6,7 @@ import { INVENTORY_INCOMPLETE, nonRetryable } from '../src/model/errors';
 import {
   dbConnectTimesCommand,
   dbGreetingCommand,
+  type GreetingRead,
   mediaTreeCommand,
 } from '../src/model/prerequisite-commands';
 import {
@@ -29,6 +30,8 @@ export interface PrerequisiteProbeRequest extends HostRequest {
   engineVersion: boolean;
   /** Walk the media tree from this host (a shared mount: one host per run). */
   mediaTree: boolean;
+  /** How to read MySQL's greeting, as the run's plan shows it (absent: runs of before the choice, `until-wait`). */
+  greetingRead?: GreetingRead;
 }
 
 export function prerequisiteActivities(deps: HostDeps) {
@@ -53,7 +56,8 @@ export function prerequisiteActivities(deps: HostDeps) {
           connect: parseConnectTimes(connectOut.stdout),
           connectTimeoutS: CONNECT_TIMEOUT_S,
         };
-        if (a.engineVersion) probe.engineVersion = await engineVersion(cluster, a.host);
+        if (a.engineVersion)
+          probe.engineVersion = await engineVersion(cluster, a.host, a.greetingRead ?? 'until-wait');
         if (a.mediaTree && cluster.media?.hostPath) {
           const dir = cluster.media.hostPath;
           const out = await exec(
@@ -78,10 +82,11 @@ export function prerequisiteActivities(deps: HostDeps) {
   async function engineVersion(
     cluster: ClusterSpec,
     host: string,
+    read: GreetingRead,
   ): Promise<NonNullable<PrerequisiteProbe['engineVersion']>> {
     const db = cluster.db as NonNullable<ClusterSpec['db']>;
     if (db.engine === 'PGSQL') return postgresEngineVersion(cluster, host, db);
-    const out = await exec(cluster, host, dbGreetingCommand(db.host, db.port), 15_000);
+    const out = await exec(cluster, host, dbGreetingCommand(db.host, db.port, 2, read), 15_000);
     if (out.code !== 0 && !out.stdout.trim())
       return {
         error: `no greeting from ${db.host}:${db.port} (exit ${out.code}${out.stderr ? `: ${printable(out.stderr, 120)}` : ''})`,

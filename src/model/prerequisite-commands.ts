@@ -73,6 +73,15 @@ export function dbConnectTimesCommand(
 }
 
 /** Connect, and hex-dump what the server says first within $3 s (a MySQL server greets with its version). */
+/**
+ * How runs started before the packet read took the greeting: everything the server sent until the
+ * wait ran out (a MySQL server waits for the login, so always the whole wait). Their plans show it.
+ */
+const GREETING_UNTIL_WAIT = [
+  'exec 3<>"/dev/tcp/$1/$2" || exit 1',
+  'timeout "$3" cat <&3 | head -c 512 | od -An -tx1 -v',
+].join('\n');
+
 // The greeting packet alone, as hex: its 4-byte header (payload length, little-endian 3 bytes, and
 // a sequence number), then exactly that many bytes (at most 508). The server then waits for the
 // client's answer: reading to the end would sit out the whole wait. dd reads one byte at a time, so
@@ -89,8 +98,16 @@ const GREETING = [
   'timeout "$w" dd bs=1 count="$n" <&3 2>/dev/null | od -An -tx1 -v',
 ].join('\n');
 
+/** `packet`: the greeting packet alone; `until-wait`: runs started before that (see GREETING_UNTIL_WAIT). */
+export type GreetingRead = 'packet' | 'until-wait';
+
 /** The MySQL server's greeting packet, as hex; each read bounded by `waitS`, the whole command by `waitS` + 5 s. */
-export function dbGreetingCommand(host: string, port: number, waitS = 2): string {
+export function dbGreetingCommand(
+  host: string,
+  port: number,
+  waitS = 2,
+  read: GreetingRead = 'packet',
+): string {
   checkTarget(host, port);
   const wait = checkCount(waitS, 30, 'the greeting wait');
   return shellCommand([
@@ -98,7 +115,7 @@ export function dbGreetingCommand(host: string, port: number, waitS = 2): string
     shellInt(waitS + 5),
     'bash',
     '-c',
-    GREETING,
+    read === 'packet' ? GREETING : GREETING_UNTIL_WAIT,
     'waba-db-greeting',
     host,
     String(port),

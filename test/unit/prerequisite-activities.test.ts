@@ -59,10 +59,10 @@ describe('prerequisitesHost', () => {
             ? { stdout: GREETING }
             : { stdout: '777 /srv/wamedia/x\n', stderr: 'find-exit 0\n' },
     );
-    const out = await probe({ host: 'web1', engineVersion: true, mediaTree: true });
+    const out = await probe({ host: 'web1', engineVersion: true, mediaTree: true, greetingRead: 'packet' });
     expect(ran).toEqual([
       { host: 'web1', command: dbConnectTimesCommand('10.0.0.5', 3306, 3, 3) },
-      { host: 'web1', command: dbGreetingCommand('10.0.0.5', 3306) },
+      { host: 'web1', command: dbGreetingCommand('10.0.0.5', 3306, 2, 'packet') },
       { host: 'web1', command: mediaTreeCommand('/srv/wamedia', 5, 120) },
     ]);
     expect(out).toEqual({
@@ -73,6 +73,16 @@ describe('prerequisitesHost', () => {
       engineVersion: { version: '8.0.36' },
       media: { dir: '/srv/wamedia', stdout: '777 /srv/wamedia/x\n', exit: 0, timeoutS: 120 },
     });
+  });
+
+  it('a request without greetingRead (a run of before the packet read) runs the read its plan shows', async () => {
+    const { ran, probe } = setup(
+      () => {},
+      (c) => (c.startsWith('bash -c') ? { stdout: 'ok 100\n' } : { stdout: GREETING }),
+    );
+    await probe({ host: 'web1', engineVersion: true, mediaTree: false });
+    expect(ran[1]?.command).toBe(dbGreetingCommand('10.0.0.5', 3306, 2, 'until-wait'));
+    expect(ran[1]?.command).not.toBe(dbGreetingCommand('10.0.0.5', 3306, 2, 'packet'));
   });
 
   it('only the connects on the other hosts; a dead port is reported, not thrown', async () => {

@@ -135,7 +135,11 @@ describe('database probes', () => {
   });
 
   it('the scripts parse with bash -n', () => {
-    for (const c of [dbConnectTimesCommand('db.example.com', 3306), dbGreetingCommand('10.0.0.5', 5432)]) {
+    for (const c of [
+      dbConnectTimesCommand('db.example.com', 3306),
+      dbGreetingCommand('10.0.0.5', 5432),
+      dbGreetingCommand('10.0.0.5', 5432, 2, 'until-wait'),
+    ]) {
       const argv = spawnSync('/bin/sh', ['-c', `printf '%s\\0' ${c.replace(/^(timeout \d+ )?bash -c /, '')}`])
         .stdout.toString()
         .split('\0');

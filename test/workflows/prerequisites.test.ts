@@ -4,6 +4,7 @@
 // shard change; warnings reach `status`; preflightCheck returns the report.
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { dbGreetingCommand } from '../../src/model/prerequisite-commands';
 import type { PreflightCheckResult } from '../../src/model/results';
 import { type RunStatus, statusQuery } from '../../workflows/api';
 import {
@@ -161,6 +162,11 @@ describe('prerequisites in haSetup', () => {
       expect(prereq.find((p) => p.command?.startsWith('{ timeout 120 find -H /srv/wamedia'))?.host).toBe(
         'web1',
       );
+      // A new run reads the greeting packet alone, and its plan shows that command.
+      expect(fake.callsOf('prerequisitesHost').find((c) => c.host === 'web1')?.args.greetingRead).toBe(
+        'packet',
+      );
+      expect(prereq.some((p) => p.command === dbGreetingCommand('10.0.0.5', 3306, 2, 'packet'))).toBe(true);
     });
   });
 });

@@ -8,6 +8,7 @@ import type { ClusterRef } from '../../src/model/inventory';
 import {
   dbConnectTimesCommand,
   dbGreetingCommand,
+  type GreetingRead,
   mediaTreeCommand,
 } from '../../src/model/prerequisite-commands';
 import {
@@ -38,6 +39,15 @@ export const PREREQUISITES_PATCH = 'prerequisites';
  */
 export const POSTGRES_VERSION_PATCH = 'prerequisites-postgres-version';
 
+/**
+ * Runs started before the greeting probe read the packet alone showed (and ran) the read that sits
+ * out its whole wait: they keep that command in their plans on replay.
+ */
+export const GREETING_PACKET_PATCH = 'prerequisites-greeting-packet';
+
+/** How this run reads MySQL's greeting. Only from workflow code: it asks `patched()`. */
+const greetingRead = (): GreetingRead => (patched(GREETING_PACKET_PATCH) ? 'packet' : 'until-wait');
+
 /** Does this run check the prerequisites? Only from workflow code: it asks `patched()`. */
 export const prerequisitesPatched = (): boolean => patched(PREREQUISITES_PATCH);
 
@@ -66,7 +76,7 @@ export function prerequisiteSteps(cluster: DbCluster, hosts: readonly HostSpec[]
       ? {
           stage: 'prerequisites',
           host: first.name,
-          command: dbGreetingCommand(db.host, db.port),
+          command: dbGreetingCommand(db.host, db.port, 2, greetingRead()),
           note: 'db-engine-version: the version in the server greeting: MySQL 5.7/8.0 (MariaDB >= 10.2: a warning)',
         }
       : {
@@ -95,7 +105,13 @@ export async function probePrerequisites(
 ): Promise<{ report: PrerequisiteReport; probes: PrerequisiteProbe[] }> {
   const probes = await Promise.all(
     hosts.map((h, i) =>
-      hostActs.prerequisitesHost({ cluster: ref, host: h.name, engineVersion: i === 0, mediaTree: i === 0 }),
+      hostActs.prerequisitesHost({
+        cluster: ref,
+        host: h.name,
+        engineVersion: i === 0,
+        mediaTree: i === 0,
+        ...(i === 0 && cluster.db.engine === 'MYSQL' ? { greetingRead: greetingRead() } : {}),
+      }),
     ),
   );
   const judged: PrerequisiteCluster = { hosts: cluster.hosts, db: cluster.db };
