@@ -128,7 +128,11 @@ export class SshPool {
   /** Counters for benchmarks and tests: handshakes made versus commands run. */
   readonly counters = { handshakes: 0, commands: 0, uploads: 0 };
 
-  constructor(private readonly secrets: (ref: string) => Promise<string>) {}
+  /** `noDelay: false` keeps Nagle's algorithm on: only for the bench's before/after figure. */
+  constructor(
+    private readonly secrets: (ref: string) => Promise<string>,
+    private readonly opts: { noDelay?: boolean } = {},
+  ) {}
 
   /** A connection is reused only for the same login, pinned key and private key. */
   private key(t: SshTarget): string {
@@ -170,6 +174,10 @@ export class SshPool {
                 return key.equals(pinned);
               },
             });
+          // No Nagle: a command is a few small packets each way, and Nagle's wait for the peer's
+          // delayed ACK (40 ms on Linux) cost every exec ~90 ms and every upload ~400 ms on the lab
+          // instead of 3 and 8 (bench/README.md). ssh2 has made its socket by now; it applies on connect.
+          client.setNoDelay(this.opts.noDelay ?? true);
         }),
     );
   }

@@ -1,6 +1,6 @@
 // Command line of `npm run bench`.
 
-const SECTIONS = ['activities', 'crash', 'fleet', 'ha', 'upgrade', 'scaling'] as const;
+const SECTIONS = ['activities', 'crash', 'fleet', 'ssh', 'ha', 'upgrade', 'scaling'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -18,7 +18,7 @@ export const USAGE = `usage: npm run bench -- [--reps N] [--scaling-reps N] [--f
   --scaling-reps N  repetitions of A and of B on each lab size of the scaling section (default 2)
   --fleet N,N     concurrent runs in each round of the fleet section (default 100,300,1000)
   --activities N  sequential no-op activities in the overhead section (default 200)
-  --only LIST     run only these sections (SSH reuse comes with "ha")
+  --only LIST     run only these sections (SSH reuse comes with "ha"; "ssh": the round trips)
 Run it under the lab lock: flock -w 3000 /tmp/waba-lab.lock npm run bench`;
 
 function whole(name: string, value: string | undefined, min: number): number {

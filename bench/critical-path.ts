@@ -22,13 +22,22 @@ export interface CriticalPath {
    * daemon's side alone, which is all the lab's timestamps can see.
    */
   withComposeCli?: { slowestUpCommand: number; total: number };
+  /**
+   * B only: the path of the procedure as the run ordered it: seconds with at least one of its `up -d`
+   * commands running (one host after another they add up; a batch counts once, as its slowest), plus
+   * the dbupgrade job and the convergence. The `up -d` of a rolling upgrade cannot overlap (one host
+   * down at a time), so this is the least time the run could take with no orchestration at all.
+   */
+  inRunOrder?: { upCommands: number; total: number };
 }
 
-/** Add the slowest whole `up -d` command (seconds) as the runbook measured it. */
-export function withComposeCli(cp: CriticalPath, slowestUpCommand: number): CriticalPath {
+/** Add the run's own `up -d` commands (seconds): the slowest one, and the time any of them was running. */
+export function withComposeCli(cp: CriticalPath, slowestUpCommand: number, upCommands: number): CriticalPath {
+  const rest = cp.total - cp.slowestUp;
   return {
     ...cp,
-    withComposeCli: { slowestUpCommand, total: cp.total - cp.slowestUp + slowestUpCommand },
+    withComposeCli: { slowestUpCommand, total: rest + slowestUpCommand },
+    inRunOrder: { upCommands, total: rest + upCommands },
   };
 }
 

@@ -50,6 +50,29 @@ export async function slowestActivity(client: Client, workflowId: string, type: 
   return Math.max(...times.map((a) => (a.completed - a.started) / 1000));
 }
 
+/** Length of the union of [from, to] intervals: the time at least one of them was open. */
+export function unionLength(spans: (readonly [number, number])[]): number {
+  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const [from, to] of [...spans].sort((x, y) => x[0] - y[0])) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
+}
+
+/**
+ * Seconds with at least one activity of `type` running in a run (started to completed): their sum
+ * when the run ran them one after another, the longest batch's when it ran them side by side.
+ */
+export async function activitySpan(client: Client, workflowId: string, type: string): Promise<number> {
+  const times = activityTimes(await historyEvents(client, workflowId)).filter(
+    (a) => a.type === type && Number.isFinite(a.completed),
+  );
+  return unionLength(times.map((a) => [a.started, a.completed] as const)) / 1000;
+}
+
 /** Medians (ms) of the parts of one sequential activity step, from server timestamps. */
 export interface StepBreakdown {
   /** Activity scheduled -> started: matching's dispatch to a poller (about 0 with eager dispatch). */
@@ -140,15 +163,7 @@ export async function runBreakdown(client: Client, workflowIds: string[]): Promi
     });
   }
   const done = all.filter((a) => Number.isFinite(a.completed));
-  // The union of [scheduled, completed] intervals.
-  const spans = done.map((a) => [a.scheduled, a.completed] as const).sort((x, y) => x[0] - y[0]);
-  let busy = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const [s, e] of spans) {
-    if (e <= end) continue;
-    busy += e - Math.max(s, end);
-    end = e;
-  }
+  const busy = unionLength(done.map((a) => [a.scheduled, a.completed] as const));
   const byType = new Map<string, RunBreakdown['byType'][number]>();
   for (const a of done) {
     const ms = a.completed - a.scheduled;

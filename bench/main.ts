@@ -91,10 +91,10 @@ async function main(): Promise<number> {
     results.fleet = rounds.at(-1);
   }
 
-  if (want('ha') || want('upgrade') || want('scaling')) {
+  if (want('ssh') || want('ha') || want('upgrade') || want('scaling')) {
     // Loaded only when needed: the lab sections pull in the lab and the runbooks' client code.
     const { labState } = await import('../lab/lab');
-    const { bringUpLab } = await import('./lab-session');
+    const { benchInventory, bringUpLab } = await import('./lab-session');
     const { haSetupRuns } = await import('./sections/ha-setup');
     const { RUNBOOK_VARIANTS, upgradeRuns } = await import('./sections/upgrade');
     log('bringing up the lab (1 Webapp, 3 Masters, 3 Coreapps, MySQL)...');
@@ -105,6 +105,12 @@ async function main(): Promise<number> {
       const records = await runs();
       return { summary: summarizePairs(records), runs: records };
     };
+    if (want('ssh')) {
+      const { sshRoundTrip } = await import('./sections/ssh-round-trip');
+      results.sshRoundTrip = await attempt('4. one SSH command and upload, Nagle on and off', () =>
+        sshRoundTrip(benchInventory('2.23.4')),
+      );
+    }
     if (want('ha')) {
       results.haSetup = await attempt('1. HA setup, A and B alternating', () =>
         paired(() => haSetupRuns(t, hosts, args.reps, artifacts, log)),
@@ -138,6 +144,7 @@ async function main(): Promise<number> {
     results.activityOverhead,
     results.crashRecovery,
     results.scaling,
+    results.sshRoundTrip,
     ...(results.fleetSizes ?? []),
   ].filter((o) => o && 'error' in o);
   return failures.length ? 1 : 0;

@@ -7,6 +7,7 @@ import type { CrashRecovery } from './sections/crash-recovery';
 import type { FleetResult } from './sections/fleet';
 import type { RunRecord } from './sections/paired-run';
 import { perHostLine, type ScalingResult } from './sections/scaling';
+import type { SshRoundTrip } from './sections/ssh-round-trip';
 import type { Spread } from './stats';
 import { type PairedSummary, type SshReuse, type VariantSummary, variantB } from './summarize';
 
@@ -25,6 +26,8 @@ export interface BenchResults {
   upgrade?: Outcome<{ summary: PairedSummary; runs: RunRecord[] }>;
   activityOverhead?: Outcome<ActivityOverhead>;
   sshReuse?: Outcome<SshReuse>;
+  /** One SSH command and upload on a warm pooled connection, Nagle on and off. */
+  sshRoundTrip?: Outcome<SshRoundTrip>;
   /** The largest fleet round (as before); every round in fleetSizes. */
   fleet?: Outcome<FleetResult>;
   fleetSizes?: Outcome<FleetResult>[];
@@ -75,6 +78,14 @@ function variantLines(v: string, m: VariantSummary, patch?: object): string[] {
       `path with compose CLI (${v})`,
       `${s(m.criticalPathWithCompose)}; ${v} overhead over it ${s(m.overhead.overPathWithCompose)}`,
     ),
+    ...(m.inRunOrder
+      ? [
+          line(
+            `path in ${v}'s own up -d order`,
+            `${s(m.inRunOrder.path)}; ${v} / it ${s(m.inRunOrder.wallOverPath, 'x')}`,
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -113,6 +124,20 @@ function breakdownLines(runs: RunRecord[]): string[] {
       `    ${top.join(', ')}`,
     ];
   });
+}
+
+/** Section 4's round trips: Nagle on, off, and how many times faster. */
+function roundTripLines(rt: Outcome<SshRoundTrip>): string[] {
+  const title = '4. One SSH command and upload on a warm pooled connection (medians), Nagle on -> off';
+  if (failed(rt)) return [title, `  FAILED: ${rt.error}`];
+  const row = (what: string, on: number, off: number) =>
+    line(what, `${on} ms -> ${off} ms (${(on / off).toFixed(1)}x faster)`);
+  return [
+    `${title} (${rt.host}, n=${rt.samples})`,
+    row('exec `true`', rt.nagle.execTrueMs, rt.noDelay.execTrueMs),
+    row('exec `docker version`', rt.nagle.dockerVersionMs, rt.noDelay.dockerVersionMs),
+    row('upload 2 KiB', rt.nagle.upload2KiBMs, rt.noDelay.upload2KiBMs),
+  ];
 }
 
 export function table(r: BenchResults): string {
@@ -156,6 +181,8 @@ export function table(r: BenchResults): string {
             `  sshd logins seen by the hosts: B ${s(ssh.sshdLoginsB, '')}, A ${s(ssh.sshdLoginsA, '')}`,
           ]),
     ]);
+  const rt = r.sshRoundTrip;
+  if (rt) blocks.push(roundTripLines(rt));
   const rounds = r.fleetSizes ?? (r.fleet ? [r.fleet] : []);
   if (rounds.length)
     blocks.push([

@@ -16,6 +16,12 @@ export interface VariantSummary {
   criticalPathWithCompose: Spread;
   /** Wall − critical path, per run: absolute (s), over the critical path, and as a share of the wall time. */
   overhead: { seconds: Spread; overCriticalPath: number; shareOfWall: number; overPathWithCompose: Spread };
+  /**
+   * The path with the run's own `up -d` commands in the order it ran them (CriticalPath.inRunOrder),
+   * and wall / that path per run: what the orchestration costs beyond the procedure's own order.
+   * Absent in results recorded before it existed.
+   */
+  inRunOrder?: { path: Spread; wallOverPath: Spread };
 }
 
 export interface PairedSummary {
@@ -29,6 +35,8 @@ export interface PairedSummary {
   criticalPathA: Spread;
   /** The B runs' critical path with their slowest whole `up -d` command (compose CLI included). */
   criticalPathWithComposeB: Spread;
+  /** B's path in its own order (VariantSummary.inRunOrder); absent in older results. */
+  inRunOrderB?: VariantSummary['inRunOrder'];
   /** B − its critical path, per run: absolute (s), over the critical path, and as a share of B. */
   overheadB: VariantSummary['overhead'];
   overheadA: { seconds: Spread };
@@ -45,6 +53,7 @@ function summarizeVariant(a: RunRecord[], runs: RunRecord[]): VariantSummary {
   const cp = runs.map((r) => r.criticalPath.total);
   const overhead = runs.map((r) => r.seconds - r.criticalPath.total);
   const withCompose = runs.map((r) => r.criticalPath.withComposeCli?.total ?? Number.NaN);
+  const inOrder = runs.map((r) => r.criticalPath.inRunOrder?.total ?? Number.NaN);
   return {
     wall: spread(wall),
     ratioToA: round(median(wall) / median(a.map((r) => r.seconds))),
@@ -57,6 +66,14 @@ function summarizeVariant(a: RunRecord[], runs: RunRecord[]): VariantSummary {
       shareOfWall: round(median(overhead) / median(wall)),
       overPathWithCompose: spread(runs.map((r, i) => r.seconds - (withCompose[i] as number))),
     },
+    ...(inOrder.every(Number.isFinite)
+      ? {
+          inRunOrder: {
+            path: spread(inOrder),
+            wallOverPath: spread(runs.map((r, i) => r.seconds / (inOrder[i] as number))),
+          },
+        }
+      : {}),
   };
 }
 
@@ -73,6 +90,7 @@ export function summarizePairs(runs: RunRecord[]): PairedSummary {
     criticalPathB: b.criticalPath,
     criticalPathA: spread(a.map((r) => r.criticalPath.total)),
     criticalPathWithComposeB: b.criticalPathWithCompose,
+    ...(b.inRunOrder ? { inRunOrderB: b.inRunOrder } : {}),
     overheadB: b.overhead,
     overheadA: { seconds: spread(a.map((r) => r.seconds - r.criticalPath.total)) },
     ...(others.length
@@ -89,6 +107,7 @@ export const variantB = (m: PairedSummary): VariantSummary => ({
   criticalPath: m.criticalPathB,
   criticalPathWithCompose: m.criticalPathWithComposeB,
   overhead: m.overheadB,
+  ...(m.inRunOrderB ? { inRunOrder: m.inRunOrderB } : {}),
 });
 
 export interface SshReuse {

@@ -4,7 +4,7 @@
 import type { LabHost } from '../../lab/paths';
 import { type CriticalPath, withComposeCli } from '../critical-path';
 import type { HealthState } from '../health-watch';
-import { runBreakdown, slowestActivity } from '../history';
+import { activitySpan, runBreakdown, slowestActivity } from '../history';
 import { driveRunbook } from '../runbook-driver';
 import { round } from '../stats';
 import { type BenchTemporal, startRunbooksWorker } from '../temporal';
@@ -43,12 +43,14 @@ export async function runbookRep(
       spec.criticalPath,
     );
     const upCommand = round(await slowestActivity(t.client, workflowId, 'composeUp'));
-    const cp = withComposeCli(record.criticalPath, upCommand);
+    const upCommands = round(await activitySpan(t.client, workflowId, 'composeUp'));
+    const cp = withComposeCli(record.criticalPath, upCommand, upCommands);
     return {
       ...record,
       criticalPath: {
         ...cp,
         withComposeCli: { slowestUpCommand: upCommand, total: round(cp.withComposeCli?.total ?? Number.NaN) },
+        inRunOrder: { upCommands, total: round(cp.inRunOrder?.total ?? Number.NaN) },
       },
       sshPool: { ...worker.deps.ssh.counters },
       breakdown: await runBreakdown(t.client, [

@@ -1,11 +1,13 @@
 // The bench's pure parts: the per-step breakdown read from a history, and the goals table.
 import { msToTs } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
-import { stepBreakdown } from '../../bench/history';
+import { withComposeCli } from '../../bench/critical-path';
+import { stepBreakdown, unionLength } from '../../bench/history';
 import { type BenchResults, goalRows } from '../../bench/report';
 import type { RunRecord } from '../../bench/sections/paired-run';
 import { scalingPoint, scalingSummary } from '../../bench/sections/scaling';
 import { median } from '../../bench/stats';
+import { summarizePairs } from '../../bench/summarize';
 
 /** One sequential activity step as the server records it, times in ms from `t0`. */
 function step(
@@ -113,5 +115,57 @@ describe('bench', () => {
     );
     expect(goal).toMatchObject({ met: true, measured: '1/3/3 2.9 s/host, 1/3/6 2.9 s/host' });
     expect(goalRows({} as BenchResults).find((g) => g.goal.startsWith('scaling'))?.met).toBeNull();
+  });
+
+  it('unionLength: sequential spans add up, overlapping ones count once, nested ones not at all', () => {
+    expect(unionLength([])).toBe(0);
+    expect(
+      unionLength([
+        [0, 2],
+        [3, 5],
+        [5, 6],
+      ]),
+    ).toBe(5);
+    expect(
+      unionLength([
+        [4, 9],
+        [0, 3],
+        [1, 2],
+        [2, 5],
+      ]),
+    ).toBe(9);
+    expect(
+      unionLength([
+        [0, 10],
+        [2, 4],
+        [3, 9],
+      ]),
+    ).toBe(10);
+  });
+
+  it("the path in the run's own order: its up -d commands' busy time instead of the slowest one", () => {
+    const cp = withComposeCli(
+      { slowestUp: 1, slowestHost: 'core1', dbUpgradeJob: 1.5, convergence: 0.5, total: 3 },
+      2,
+      14,
+    );
+    expect(cp.withComposeCli).toEqual({ slowestUpCommand: 2, total: 4 });
+    expect(cp.inRunOrder).toEqual({ upCommands: 14, total: 16 });
+    const rec = (variant: 'A' | 'B', seconds: number, inOrder?: number) =>
+      ({
+        variant,
+        rep: 1,
+        seconds,
+        criticalPath: {
+          total: 3,
+          withComposeCli: { total: 4 },
+          ...(inOrder === undefined ? {} : { inRunOrder: { total: inOrder } }),
+        },
+      }) as unknown as RunRecord;
+    const m = summarizePairs([rec('A', 19), rec('B', 20, 16)]);
+    expect(m.inRunOrderB?.path.median).toBe(16);
+    expect(m.inRunOrderB?.wallOverPath.median).toBe(1.25);
+    // Results recorded before the field existed: no figure, not NaN.
+    expect(summarizePairs([rec('A', 19), rec('B', 20)]).inRunOrderB).toBeUndefined();
   });
 });
