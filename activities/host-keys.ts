@@ -52,6 +52,7 @@ function checkKey(t: SshTarget, timeoutMs = 15_000): Promise<void> {
           settle(ok ? undefined : mismatch(key));
         },
       });
+    client.setNoDelay(true); // as the pool's connections (activities/ssh.ts): no delayed-ACK waits
   });
 }
 

@@ -120,7 +120,7 @@ async function main(): Promise<number> {
     }
     if (want('upgrade')) {
       results.settings.upgradeVariants = RUNBOOK_VARIANTS;
-      results.upgrade = await attempt('2. upgrade, A, B and B2 alternating', () =>
+      results.upgrade = await attempt('2. upgrade, A, B, B2 and B3 alternating', () =>
         paired(() => upgradeRuns(t, hosts, args.reps, artifacts, log)),
       );
     }

@@ -1,5 +1,6 @@
 // Section 2: upgrade 2.29.1 -> 2.29.3 on MySQL (dbupgrade job, media chown), A = seed-upgrade.sh,
-// B = the upgrade runbook with its defaults, B2 = the same with `maxUnavailable: 2`, alternating;
+// B = the upgrade runbook with its defaults, B2 and B3 = the same with `maxUnavailable: 2` and 3,
+// alternating;
 // every repetition starts from a fresh 2.29.1 cluster.
 import type { LabHost } from '../../lab/paths';
 import { upgradeCriticalPath } from '../critical-path';
@@ -12,9 +13,17 @@ import { runbookRep } from './runbook-rep';
 export const FROM = '2.29.1';
 export const TO = '2.29.3';
 
-/** The runbook's variants, each a patch of its input: B = the defaults (`maxUnavailable: 1`, one host
- * at a time); B2 = batches of 2 hosts per role (of 3 Masters and 3 Coreapps one keeps serving). */
-export const RUNBOOK_VARIANTS: Record<RunbookVariant, object> = { B: {}, B2: { maxUnavailable: 2 } };
+/**
+ * The runbook's variants, each a patch of its input: B = the defaults (`maxUnavailable: 1`, one host
+ * at a time); B2 = batches of 2 hosts per role (of 3 Masters and 3 Coreapps one keeps serving);
+ * B3 = every host of a role at once (the seed's upgrade, which accepts downtime: the lower bound of
+ * a procedure that restarts several hosts at once, still role after role with a gate after each).
+ */
+export const RUNBOOK_VARIANTS: Record<RunbookVariant, object> = {
+  B: {},
+  B2: { maxUnavailable: 2 },
+  B3: { maxUnavailable: 3 },
+};
 type RunbookVariant = Exclude<Variant, 'A'>;
 
 /** The upgrade of the lab's cluster from FROM (the bench inventory says so) to TO. */

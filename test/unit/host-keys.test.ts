@@ -8,7 +8,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hostKeyActivities } from '../../activities/host-keys';
 import { SshPool } from '../../activities/ssh';
 import { freePort } from '../../src/free-port';
@@ -99,6 +100,16 @@ describe.skipIf(!existsSync(SSHD))('checkHostKeys (a real sshd)', () => {
     const text = await disconnects(1);
     expect(text).toMatch(/Disconnected from .* \[preauth\]/);
     expect(text).not.toContain('Accepted');
+  });
+
+  it('the key exchange runs without Nagle (TCP_NODELAY), as the pooled connections do', async () => {
+    const spy = vi.spyOn(Client.prototype, 'setNoDelay');
+    try {
+      expect(await run(cluster(pub('host')))).toEqual({ ok: { checked: ['h1'] } });
+      expect(spy.mock.calls).toEqual([[true]]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('another key: HostKeyMismatch, non-retryable, naming the host and both fingerprints', async () => {
