@@ -45,11 +45,23 @@ export interface GoalRow {
   met: boolean | null;
 }
 
+/**
+ * `<date>.json`, or `<date>-2.json`, `-3`, ... when that day has one already: a second run the same
+ * day never overwrites the first (flag `wx`: created only if absent, even against a concurrent run).
+ */
 export function writeResults(results: BenchResults, dir: string): string {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${results.date}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  return file;
+  const text = `${JSON.stringify(results, null, 2)}\n`;
+  for (let n = 1; n <= 100; n++) {
+    const file = path.join(dir, `${results.date}${n === 1 ? '' : `-${n}`}.json`);
+    try {
+      writeFileSync(file, text, { flag: 'wx' });
+      return file;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`bench results: ${results.date}.json to -100 exist in ${dir}; move some away`);
 }
 
 const s = (x: Spread, unit = 's') =>

@@ -1,9 +1,12 @@
 // The bench's pure parts: the per-step breakdown read from a history, and the goals table.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
 import { withComposeCli } from '../../bench/critical-path';
 import { stepBreakdown, unionLength } from '../../bench/history';
-import { type BenchResults, goalRows } from '../../bench/report';
+import { type BenchResults, goalRows, writeResults } from '../../bench/report';
 import type { RunRecord } from '../../bench/sections/paired-run';
 import { scalingPoint, scalingSummary } from '../../bench/sections/scaling';
 import { median } from '../../bench/stats';
@@ -167,5 +170,24 @@ describe('bench', () => {
     expect(m.inRunOrderB?.wallOverPath.median).toBe(1.25);
     // Results recorded before the field existed: no figure, not NaN.
     expect(summarizePairs([rec('A', 19), rec('B', 20)]).inRunOrderB).toBeUndefined();
+  });
+
+  it('writeResults: a second run the same day gets its own file, the first is kept', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-results-'));
+    try {
+      const r = (startedAt: string) => ({ date: '2026-12-02', startedAt }) as BenchResults;
+      const first = writeResults(r('first'), dir);
+      const second = writeResults(r('second'), dir);
+      const third = writeResults(r('third'), dir);
+      expect([first, second, third].map((f) => path.basename(f))).toEqual([
+        '2026-12-02.json',
+        '2026-12-02-2.json',
+        '2026-12-02-3.json',
+      ]);
+      expect(JSON.parse(readFileSync(first, 'utf8')).startedAt).toBe('first');
+      expect(JSON.parse(readFileSync(third, 'utf8')).startedAt).toBe('third');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
