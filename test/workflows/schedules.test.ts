@@ -75,16 +75,22 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
  */
 async function scheduledRunFailure(s: Scenario, label: string, input: unknown) {
   const cluster = (input as { cluster: string }).cluster;
-  const { scheduleId } = await createSchedule(s.client, {
-    runbook: 'upgrade',
-    input,
-    calendar: 'sun 03:00',
-    timeZone: 'UTC',
-    note: `alice: ${label}`,
-    taskQueue: s.taskQueue,
-    scheduleId: `test/${cluster}/upgrade-${label}`,
-  });
+  // Every step bounded and named: a stuck dev server says which step, within the test's timeout.
+  const scheduleId = `test/${cluster}/upgrade-${label}`;
   created.add(scheduleId);
+  await within(
+    30_000,
+    `creating schedule ${scheduleId}`,
+    createSchedule(s.client, {
+      runbook: 'upgrade',
+      input,
+      calendar: 'sun 03:00',
+      timeZone: 'UTC',
+      note: `alice: ${label}`,
+      taskQueue: s.taskQueue,
+      scheduleId,
+    }),
+  );
   try {
     const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
     if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
@@ -92,7 +98,7 @@ async function scheduledRunFailure(s: Scenario, label: string, input: unknown) {
     s.track(handle);
     return await runFailure(handle, 20_000);
   } finally {
-    await removeSchedule(s.client, scheduleId);
+    await within(30_000, `removing schedule ${scheduleId}`, removeSchedule(s.client, scheduleId));
   }
 }
 
@@ -581,5 +587,5 @@ describe('schedules on the dev server', () => {
       );
       expect(strict.calls).toEqual([]);
     });
-  });
+  }, 240_000); // 5 schedules (4 at once, then 1), each step bounded above: at most 2 x 100 s
 });
