@@ -4,6 +4,7 @@
 import type { LabHost } from '../lab/paths';
 import { type DockerEvent, dockerEvents, jobSpan, upSpan } from './docker-events';
 import { firstTime, type HealthState } from './health-watch';
+import { round } from './stats';
 
 const SERVICE = { webapp: 'waweb', master: 'master', coreapp: 'wacore' } as const;
 
@@ -32,12 +33,12 @@ export interface CriticalPath {
 }
 
 /** Add the run's own `up -d` commands (seconds): the slowest one, and the time any of them was running. */
-export function withComposeCli(cp: CriticalPath, slowestUpCommand: number, upCommands: number): CriticalPath {
+export function withUpCommands(cp: CriticalPath, slowestUpCommand: number, upCommands: number): CriticalPath {
   const rest = cp.total - cp.slowestUp;
   return {
     ...cp,
-    withComposeCli: { slowestUpCommand, total: rest + slowestUpCommand },
-    inRunOrder: { upCommands, total: rest + upCommands },
+    withComposeCli: { slowestUpCommand, total: round(rest + slowestUpCommand) },
+    inRunOrder: { upCommands, total: round(rest + upCommands) },
   };
 }
 

@@ -2,7 +2,7 @@
 // runbook driven to its end (gate approved and code sent at once), its health verdict checked, SSH
 // counters and the critical path recorded.
 import type { LabHost } from '../../lab/paths';
-import { type CriticalPath, withComposeCli } from '../critical-path';
+import { type CriticalPath, withUpCommands } from '../critical-path';
 import type { HealthState } from '../health-watch';
 import { activitySpan, runBreakdown, slowestActivity } from '../history';
 import { driveRunbook } from '../runbook-driver';
@@ -44,14 +44,9 @@ export async function runbookRep(
     );
     const upCommand = round(await slowestActivity(t.client, workflowId, 'composeUp'));
     const upCommands = round(await activitySpan(t.client, workflowId, 'composeUp'));
-    const cp = withComposeCli(record.criticalPath, upCommand, upCommands);
     return {
       ...record,
-      criticalPath: {
-        ...cp,
-        withComposeCli: { slowestUpCommand: upCommand, total: round(cp.withComposeCli?.total ?? Number.NaN) },
-        inRunOrder: { upCommands, total: round(cp.inRunOrder?.total ?? Number.NaN) },
-      },
+      criticalPath: withUpCommands(record.criticalPath, upCommand, upCommands),
       sshPool: { ...worker.deps.ssh.counters },
       breakdown: await runBreakdown(t.client, [
         workflowId,

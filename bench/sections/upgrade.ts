@@ -1,7 +1,6 @@
 // Section 2: upgrade 2.29.1 -> 2.29.3 on MySQL (dbupgrade job, media chown), A = seed-upgrade.sh,
 // B = the upgrade runbook with its defaults, B2 and B3 = the same with `maxUnavailable: 2` and 3,
-// alternating;
-// every repetition starts from a fresh 2.29.1 cluster.
+// alternating; every repetition starts from a fresh 2.29.1 cluster.
 import type { LabHost } from '../../lab/paths';
 import { upgradeCriticalPath } from '../critical-path';
 import { benchInventory, cleanLab, seedScriptEnv } from '../lab-session';

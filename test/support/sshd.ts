@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SshTarget } from '../../activities/ssh';
+import { afterAll, beforeAll } from 'vitest';
+import { SshPool, type SshTarget } from '../../activities/ssh';
 import { freePort } from '../../src/free-port';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -95,5 +96,35 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
     },
     log,
     stop,
+  };
+}
+
+/**
+ * A loopback sshd and an SshPool logged in to it for the enclosing describe: started in beforeAll,
+ * closed and stopped in afterAll. Read `sshd` and `pool` inside tests (they exist once beforeAll ran).
+ */
+export function useLoopbackPool(): { readonly sshd: LoopbackSshd; readonly pool: SshPool } {
+  let sshd: LoopbackSshd | undefined;
+  let pool: SshPool | undefined;
+  beforeAll(async () => {
+    sshd = await startLoopbackSshd();
+    const key = sshd.privateKey;
+    pool = new SshPool(async () => key);
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await sshd?.stop();
+  });
+  const ready = <T>(x: T | undefined, what: string): T => {
+    if (!x) throw new Error(`the loopback ${what} is not up: use it inside a test`);
+    return x;
+  };
+  return {
+    get sshd() {
+      return ready(sshd, 'sshd');
+    },
+    get pool() {
+      return ready(pool, 'pool');
+    },
   };
 }

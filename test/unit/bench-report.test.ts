@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { msToTs } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
-import { withComposeCli } from '../../bench/critical-path';
+import { withUpCommands } from '../../bench/critical-path';
 import { stepBreakdown, unionLength } from '../../bench/history';
 import { type BenchResults, goalRows, writeResults } from '../../bench/report';
 import type { RunRecord } from '../../bench/sections/paired-run';
@@ -147,7 +147,7 @@ describe('bench', () => {
   });
 
   it("the path in the run's own order: its up -d commands' busy time instead of the slowest one", () => {
-    const cp = withComposeCli(
+    const cp = withUpCommands(
       { slowestUp: 1, slowestHost: 'core1', dbUpgradeJob: 1.5, convergence: 0.5, total: 3 },
       2,
       14,

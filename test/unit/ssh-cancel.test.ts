@@ -11,10 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { guarded } from '../../activities/remote';
-import { SshPool, SshTimeoutError } from '../../activities/ssh';
-import { type LoopbackSshd, SSHD, startLoopbackSshd } from '../support/sshd';
+import { SshTimeoutError } from '../../activities/ssh';
+import { SSHD, useLoopbackPool } from '../support/sshd';
 
 /** Pids of processes whose command line matches `pattern` (pgrep -f), this test's own excluded. */
 function processesMatching(pattern: string): number[] {
@@ -38,17 +38,7 @@ async function waitFor(what: string, ok: () => boolean, ms: number): Promise<voi
 }
 
 describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real sshd)', () => {
-  let sshd: LoopbackSshd;
-  let pool: SshPool;
-
-  beforeAll(async () => {
-    sshd = await startLoopbackSshd();
-    pool = new SshPool(async () => sshd.privateKey);
-  });
-  afterAll(async () => {
-    await pool?.close();
-    await sshd?.stop();
-  });
+  const loopback = useLoopbackPool();
 
   /**
    * `sleep <unique>; echo done > <marker>`: the unique duration lets pgrep find exactly these processes:
@@ -56,7 +46,7 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
    */
   const sleeper = () => {
     const unique = `60.${randomInt(100_000, 999_999)}`;
-    const marker = path.join(sshd.dir, `marker-${unique}`);
+    const marker = path.join(loopback.sshd.dir, `marker-${unique}`);
     return {
       sleep: `^sleep ${unique.replace('.', '\\.')}$`,
       all: `sleep ${unique.replace('.', '\\.')}`,
@@ -67,13 +57,18 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
   const SUDO = existsSync('/usr/bin/sudo') && process.getuid?.() === 0;
 
   it('runs a command and returns its exit code and output, unchanged by the wrapper', async () => {
-    const r = await pool.exec(sshd.target, 'echo out; echo err >&2; exit 3');
+    const r = await loopback.pool.exec(loopback.sshd.target, 'echo out; echo err >&2; exit 3');
     expect(r).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n', truncated: false });
     // A comment at the end, a failing pipeline, several lines: as the login shell would run them.
-    const multi = await pool.exec(sshd.target, 'cd /tmp && pwd\nfalse | true; echo $? # the end');
+    const multi = await loopback.pool.exec(
+      loopback.sshd.target,
+      'cd /tmp && pwd\nfalse | true; echo $? # the end',
+    );
     expect(multi).toEqual({ code: 0, stdout: '/tmp\n0\n', stderr: '', truncated: false });
     if (SUDO)
-      expect(await pool.exec({ ...sshd.target, sudo: true }, 'id -un; exit 4')).toMatchObject({
+      expect(
+        await loopback.pool.exec({ ...loopback.sshd.target, sudo: true }, 'id -un; exit 4'),
+      ).toMatchObject({
         code: 4,
         stdout: 'root\n',
         stderr: '',
@@ -87,14 +82,14 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
     sudo,
   }) => {
     const { sleep: sleepOnly, all, marker, command } = sleeper();
-    const target = { ...sshd.target, sudo };
+    const target = { ...loopback.sshd.target, sudo };
     const logs: LogEntry[] = [];
     const env = new MockActivityEnvironment(
       { activityType: 'probe', heartbeatTimeoutMs: 30_000 },
       { logger: new DefaultLogger('WARN', (entry) => logs.push(entry)) },
     );
     // The activities' own wrapper (heartbeats, error classification) around a plain exec.
-    const activity = guarded('probe', async (_: { host: string }) => pool.exec(target, command));
+    const activity = guarded('probe', async (_: { host: string }) => loopback.pool.exec(target, command));
     const running = env.run(activity, { host: 'h1' }).then(
       (value) => ({ value }),
       (error: unknown) => ({ error: error as Error }),
@@ -109,7 +104,7 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
     expect(error).toBeInstanceOf(CancelledFailure);
     expect(error.message).toBe(
       `probe on h1: activity cancelled (CANCELLED): stopped "${command}" on h1 ` +
-        `(${sshd.user}@127.0.0.1:${sshd.port}); it ended on SIGTERM`,
+        `(${loopback.sshd.user}@127.0.0.1:${loopback.sshd.port}); it ended on SIGTERM`,
     );
     // The sleep is gone at once, the rest of the command's processes within the wrapper's 2 s grace;
     // the line after the sleep never runs.
@@ -124,19 +119,19 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
       expect.stringMatching(/^activity cancelled \(CANCELLED\): stopped "sleep 60\.\d+; echo done > /),
     );
     // The pooled connection is still good for the next command.
-    expect((await pool.exec(target, 'echo again')).stdout).toBe('again\n');
+    expect((await loopback.pool.exec(target, 'echo again')).stdout).toBe('again\n');
   });
 
   it('a timed-out command is stopped too, not left running', async () => {
     const { sleep: sleepOnly, all, marker, command } = sleeper();
     const started = Date.now();
-    const error = await pool.exec(sshd.target, command, 1_000).then(
+    const error = await loopback.pool.exec(loopback.sshd.target, command, 1_000).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
     expect(error).toBeInstanceOf(SshTimeoutError);
     expect(error?.message).toBe(
-      `command "${command}" on h1 (${sshd.user}@127.0.0.1:${sshd.port}) did not finish within 1 s and was stopped`,
+      `command "${command}" on h1 (${loopback.sshd.user}@127.0.0.1:${loopback.sshd.port}) did not finish within 1 s and was stopped`,
     );
     expect(Date.now() - started).toBeLessThan(3_000);
     await waitFor('the remote sleep to be gone', () => processesMatching(sleepOnly).length === 0, 1_000);
@@ -152,9 +147,9 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
     const { marker, command } = sleeper();
     const env = new MockActivityEnvironment({ activityType: 'probe' });
     env.cancel();
-    const commandsBefore = pool.counters.commands;
+    const commandsBefore = loopback.pool.counters.commands;
     const error = await env
-      .run(async () => pool.exec(sshd.target, command))
+      .run(async () => loopback.pool.exec(loopback.sshd.target, command))
       .then(
         () => undefined,
         (e: unknown) => e as Error,
@@ -163,7 +158,7 @@ describe.skipIf(!existsSync(SSHD))('ssh commands are stopped on the host (a real
     expect(error?.message).toMatch(
       /^activity cancelled \(CANCELLED\) before "sleep 60\.\d+; .*" was run on h1; nothing was run$/,
     );
-    expect(pool.counters.commands).toBe(commandsBefore + 1);
+    expect(loopback.pool.counters.commands).toBe(commandsBefore + 1);
     await sleep(200);
     expect(existsSync(marker)).toBe(false);
   });

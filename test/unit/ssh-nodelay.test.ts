@@ -3,30 +3,19 @@
 // the lab instead of ~3 (bench section 4 prints the figure; no timing is asserted here).
 import { existsSync } from 'node:fs';
 import { Client } from 'ssh2';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SshPool } from '../../activities/ssh';
-import { type LoopbackSshd, SSHD, startLoopbackSshd } from '../support/sshd';
+import { describe, expect, it, vi } from 'vitest';
+import { SSHD, useLoopbackPool } from '../support/sshd';
 
 describe.skipIf(!existsSync(SSHD))('SSH connections without Nagle (a real sshd)', () => {
-  let sshd: LoopbackSshd;
-  let pool: SshPool;
-
-  beforeAll(async () => {
-    sshd = await startLoopbackSshd();
-    pool = new SshPool(async () => sshd.privateKey);
-  });
-  afterAll(async () => {
-    await pool?.close();
-    await sshd?.stop();
-  });
+  const loopback = useLoopbackPool();
 
   it('sets TCP_NODELAY on every new connection, once', async () => {
     const spy = vi.spyOn(Client.prototype, 'setNoDelay');
     try {
-      const a = await pool.exec(sshd.target, 'echo one');
-      const b = await pool.exec(sshd.target, 'echo two');
+      const a = await loopback.pool.exec(loopback.sshd.target, 'echo one');
+      const b = await loopback.pool.exec(loopback.sshd.target, 'echo two');
       expect([a.stdout, b.stdout]).toEqual(['one\n', 'two\n']);
-      expect(pool.counters.handshakes).toBe(1);
+      expect(loopback.pool.counters.handshakes).toBe(1);
       expect(spy.mock.calls).toEqual([[true]]);
     } finally {
       spy.mockRestore();
