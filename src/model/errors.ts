@@ -62,6 +62,8 @@ export const RESTORE_FAILED = 'RestoreFailed';
 export const PLAN_UNSTABLE = 'PlanUnstable';
 export const UPGRADE_FAILED = 'UpgradeFailed';
 export const UPGRADE_ROLLED_BACK = 'UpgradeRolledBack';
+/** A rollback put some hosts back but not every one (named in the message): the cluster is mixed. */
+export const ROLLBACK_INCOMPLETE = 'RollbackIncomplete';
 export const DB_UPGRADE_FAILED = 'DbUpgradeFailed';
 export const DB_UPGRADE_TIMED_OUT = 'DbUpgradeTimedOut';
 export const DB_UPGRADE_JOB_GONE = 'DbUpgradeJobGone';

@@ -19,6 +19,9 @@
 // haSetup, multiconnectExpand and upgrade probe every host (prerequisitesHost) after preflight and
 // show the stage in their plans. Only those three were re-recorded; the histories from before are
 // kept as `*.before-prerequisites.json` and guard the patch's old branch.
+// Added (not re-recorded) for ROLLBACK_PAST_FAILED_HOST_PATCH (workflows/upgrade/rollback.ts): an
+// upgrade whose rollback cannot put master1 back. `upgrade-rollback-incomplete.json` goes on to
+// web1; `*.stopped-at-failed-host.json`, recorded with the code before the patch, failed at master1.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +36,8 @@ import {
   fakeCluster,
   haSetupInput,
   multiconnectInput,
+  nonRetryable,
+  SEED,
   uninstallInput,
   until,
   upgradeInput,
@@ -206,6 +211,40 @@ describe.runIf(recording)('record histories', () => {
       await approve(client, drill.workflowId, 'drill', 'alice');
       await drill.result();
       save(drill.workflowId, 'ha-drill-takeover.json');
+    });
+  });
+
+  it('upgrade whose rollback cannot put master1 back (unreachable), with faked activities', async () => {
+    // Health degrades while master1 runs the new version, and master1's rollback fails.
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      health: (state) => (state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
+    }).fail('composeUp', nonRetryable('SshConnectError', 'ssh to master1: connect ETIMEDOUT'), {
+      host: 'master1',
+      when: (c) => c.args.version === '2.29.3',
+    });
+    await withWorker(fake.activities, async ({ client, taskQueue }) => {
+      const id = 'lab/upgrade/recorded-rollback-incomplete';
+      const input = upgradeInput({
+        toVersion: '2.30.0',
+        rollback: 'auto',
+        timeouts: { health: '2s', dbUpgrade: '1m' },
+      });
+      const up = await client.workflow.start('upgrade', {
+        taskQueue,
+        workflowId: id,
+        args: [await signedInput('upgrade', id, input)],
+      });
+      await until(
+        'the upgrade gate',
+        () => up.query(statusQuery),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
+      await approve(client, id, 'upgrade', 'alice');
+      await expect(up.result()).rejects.toThrow();
+      save(id, process.env.RECORD_AS ?? 'upgrade-rollback-incomplete.json');
     });
   });
 });

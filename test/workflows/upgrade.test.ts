@@ -632,6 +632,63 @@ describe('upgrade', () => {
     });
   });
 
+  it('rollback auto: a host it cannot put back (unreachable) does not stop the others; RollbackIncomplete names it', async () => {
+    // master1 goes unreachable once upgraded: its batch's gate fails, and its own rollback fails.
+    const unreachable = nonRetryable('SshConnectError', 'ssh to master1 (wa@10.0.0.2:22): connect ETIMEDOUT');
+    const fake = degradesOnMaster().fail('composeUp', unreachable, {
+      host: 'master1',
+      when: (c) => c.args.version === '2.29.3',
+      times: 5,
+    });
+    await scenario(fake, async (s) => {
+      const handle = await startApproved(s, 'rollback-incomplete', rollbackInput('auto'));
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('RollbackIncomplete');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toBe(
+        `${MASTER_GATE_FAILED}; rolled back web1 to v2.29.3; could not roll back master1 ` +
+          '(composeUp: ssh to master1 (wa@10.0.0.2:22): connect ETIMEDOUT)',
+      );
+      // master1's rollback was tried, then web1 was still put back.
+      expect(ups(fake)).toEqual([
+        'web1 waweb 2.30.0',
+        'master1 master 2.30.0',
+        'master1 master 2.29.3',
+        'web1 waweb 2.29.3',
+      ]);
+      expect(fake.state.versions).toMatchObject({ web1: '2.29.3', master1: '2.30.0', master2: '2.29.3' });
+      const st = await statusOf(handle);
+      expect(st.hosts).toMatchObject({
+        web1: 'back on v2.29.3',
+        master1: expect.stringMatching(/^not rolled back: composeUp: ssh to master1 .*ETIMEDOUT$/),
+      });
+    });
+  });
+
+  it('rollback auto with restoreSettings: an incomplete rollback does not restore the settings onto a mixed cluster', async () => {
+    const unreachable = nonRetryable('SshConnectError', 'ssh to web1 (wa@10.0.0.1:22): connect ETIMEDOUT');
+    const fake = degradesOnMaster().fail('composeUp', unreachable, {
+      host: 'web1',
+      when: (c) => c.args.version === '2.29.3',
+    });
+    await scenario(fake, async (s) => {
+      const input = upgradeInput({
+        toVersion: '2.30.0',
+        rollback: { mode: 'auto', restoreSettings: true },
+        timeouts: { health: '2s', dbUpgrade: '1m' },
+      });
+      const handle = await startApproved(s, 'rollback-incomplete-restore', input);
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('RollbackIncomplete');
+      expect(failure.message).toMatch(
+        /; rolled back master1 to v2\.29\.3; could not roll back web1 \(composeUp: .*ETIMEDOUT\); settings not restored$/,
+      );
+      expect(fake.callsOf('settingsRestore')).toEqual([]);
+      expect(fake.callsOf('composeRestart')).toEqual([]);
+      expect(fake.state.versions).toMatchObject({ web1: '2.30.0', master1: '2.29.3' });
+    });
+  });
+
   it('rollback auto: a health gate failing after the master batch puts master1 then web1 back on the old version; UpgradeRolledBack', async () => {
     const fake = degradesOnMaster();
     await scenario(fake, async (s) => {
