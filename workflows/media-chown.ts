@@ -1,6 +1,6 @@
 // Seed section E: after upgrading from 2.29.1/2.29.2 to 2.29.3+, give the media files back to root,
 // in the background, inside the Webapp container; resumable across maintenance windows.
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import { chownPollMs, type MediaChownProgress } from '../src/model/chown-progress';
 import { type HostSpec, mediaDirOf, type OperableCluster } from '../src/model/cluster';
 import type { ComposeVariant } from '../src/model/commands';
@@ -31,6 +31,12 @@ export interface MediaChownResult {
 
 /** A chown that vanished without an exit code is started again at most this often per run. */
 const MAX_RESTARTS = 3;
+
+/**
+ * Runs started before a cancelled mediaChown stopped its chown left it running in the container
+ * (e.g. under an upgrade that was rolled back); the marker says this run stops it.
+ */
+export const CHOWN_STOPS_ON_CANCEL_PATCH = 'media-chown-stops-on-cancel';
 
 export const mediaChown = defineRunbook(
   // The window's bounds are checked with the schema: a bad one fails before anything shows.
@@ -84,7 +90,22 @@ export const mediaChown = defineRunbook(
     }
 
     // Step 4: follow it to its end, or stop it when the window closes (a follow-up run resumes it).
-    const last = await followChown({ ref, web, version, variant, opening, progress, resume }, job);
+    // A cancelled run (its upgrade failed or was cancelled) stops the chown too: a chown to root is
+    // for >= 2.29.3 only, and a rollback puts the older Webapp back.
+    const following = { container: job.container };
+    let last: MediaChownProgress;
+    try {
+      last = await followChown({ ref, web, version, variant, opening, progress, resume, following }, job);
+    } catch (err) {
+      if (isCancellation(err) && patched(CHOWN_STOPS_ON_CANCEL_PATCH)) {
+        progress.stage('cancelled: stopping the chown');
+        await CancellationScope.nonCancellable(() =>
+          hostActs.stopMediaChown({ cluster: ref, host: web.name, container: following.container }),
+        );
+        progress.stage('cancelled: chown stopped, what it did stays done');
+      }
+      throw err;
+    }
     if (last.exitCode !== 0 || last.remaining > 0) {
       throw ApplicationFailure.create({
         type: MEDIA_CHOWN_FAILED,
@@ -146,6 +167,8 @@ async function followChown(
     opening: Opening | undefined;
     progress: Progress;
     resume: (left: string) => Promise<never>;
+    /** The container the chown runs in now (it changes when the chown is started again). */
+    following: { container: string };
   },
   started: ChownJob,
 ): Promise<MediaChownProgress> {
@@ -178,6 +201,7 @@ async function followChown(
       restarts++;
       progress.host(web.name, `chown stopped without an exit code: starting it again (${restarts})`);
       job = await hostActs.startMediaChown({ cluster: ref, host: web.name, version, variant });
+      on.following.container = job.container;
       if (job.before.remaining === 0) {
         last = { total: job.before.total, remaining: 0, done: job.before.total, exitCode: 0 };
         break;

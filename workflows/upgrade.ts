@@ -150,8 +150,11 @@ export const upgrade = defineRunbook(
     let chownChild: Promise<MediaChownResult> | undefined;
     for (const role of ROLES) {
       await upgradeRole(batches, role, services);
-      if (role === 'webapp' && chown)
-        chownChild = (await startMediaChown(input, cluster.name, id, progress)).result;
+      if (role === 'webapp' && chown) {
+        const child = await startMediaChown(input, cluster.name, id, progress);
+        chownChild = child.result;
+        batches.stopBackground = () => child.stop();
+      }
     }
 
     // Step 6: the final health, and the media chown's end.

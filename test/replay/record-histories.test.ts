@@ -22,6 +22,11 @@
 // Added (not re-recorded) for ROLLBACK_PAST_FAILED_HOST_PATCH (workflows/upgrade/rollback.ts): an
 // upgrade whose rollback cannot put master1 back. `upgrade-rollback-incomplete.json` goes on to
 // web1; `*.stopped-at-failed-host.json`, recorded with the code before the patch, failed at master1.
+// Added for CHOWN_ENDS_WITH_UPGRADE_PATCH (workflows/upgrade/children.ts) and
+// CHOWN_STOPS_ON_CANCEL_PATCH (workflows/media-chown.ts): an upgrade from 2.29.1 rolled back while
+// its mediaChown child runs. `upgrade-rollback-stops-chown.json` and `media-chown-stopped-by-rollback.json`
+// cancel the child and stop its chown first; `*.chown-abandoned.json`, recorded before the patches,
+// rolled back with the child still running (its history ends open).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -58,6 +63,11 @@ function save(workflowId: string, file: string): void {
 }
 
 const recording = process.env.RECORD_HISTORIES === '1';
+/**
+ * `<name>.json`, or with RECORD_SUFFIX (e.g. `.stopped-at-failed-host`) the file of an older shape,
+ * recorded with the code from before a patch.
+ */
+const named = (name: string) => `${name}${process.env.RECORD_SUFFIX ?? ''}.json`;
 const ok = { cluster: 'prod' };
 /** An input that still carries the cluster's API: refused by the schema. */
 const invalid = { cluster: 'prod', api: { baseUrl: 'http://10.0.0.11:9090' } };
@@ -244,7 +254,40 @@ describe.runIf(recording)('record histories', () => {
       );
       await approve(client, id, 'upgrade', 'alice');
       await expect(up.result()).rejects.toThrow();
-      save(id, process.env.RECORD_AS ?? 'upgrade-rollback-incomplete.json');
+      save(id, named('upgrade-rollback-incomplete'));
+    });
+  });
+
+  it('upgrade from 2.29.1 rolled back while its mediaChown child runs, with faked activities', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.1',
+      engine: 'PGSQL',
+      media: { total: 100_000, remaining: 100_000, perPoll: 1 },
+      health: (state) => (state.versions.master1 === '2.29.3' ? SEED.degraded() : SEED.haConnected()),
+    });
+    await withWorker(fake.activities, async ({ client, taskQueue }) => {
+      const id = 'lab/upgrade/recorded-rollback-chown';
+      const input = upgradeInput({ rollback: 'auto', timeouts: { health: '2s', dbUpgrade: '1m' } });
+      const up = await client.workflow.start('upgrade', {
+        taskQueue,
+        workflowId: id,
+        args: [await signedInput('upgrade', id, input)],
+      });
+      await until(
+        'the upgrade gate',
+        () => up.query(statusQuery),
+        (s) => Boolean(s.pendingGates?.length),
+        30_000,
+      );
+      await approve(client, id, 'upgrade', 'alice');
+      await expect(up.result()).rejects.toThrow();
+      save(id, named('upgrade-rollback-stops-chown'));
+      save(`${id}/mediaChown`, named('media-chown-stopped-by-rollback'));
+      await client.workflow
+        .getHandle(`${id}/mediaChown`)
+        .terminate('recorded')
+        .catch(() => undefined);
     });
   });
 });

@@ -460,6 +460,34 @@ describe('mediaChown', () => {
     });
   });
 
+  it('a cancelled mediaChown stops its chown in the container it runs in (what it did stays done)', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      // One file per poll: still running when cancelled; the first poll finds it gone once, so the
+      // chown it stops is the one started again.
+      media: { total: 100_000, remaining: 100_000, perPoll: 1, vanishes: 1 },
+    });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('mediaChown', 'cancelled', mediaChownInput());
+      await until(
+        'the chown to run again',
+        () => statusOf(handle),
+        (st) => Object.values(st.hosts).some((h) => /files owned by root/.test(String(h))),
+        20_000,
+      );
+      expect(fake.state.chown).toMatchObject({ running: true, starts: 2, stops: 0 });
+      await handle.cancel();
+      await expect(within(20_000, 'the cancelled run', handle.result())).rejects.toThrow(/cancel/i);
+      expect(fake.callsOf('stopMediaChown').map((c) => c.args)).toEqual([
+        { cluster: fake.ref(), host: 'web1', container: containerId('web1/waweb') },
+      ]);
+      expect(fake.state.chown).toMatchObject({ running: false, stops: 1 });
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      expect((await statusOf(handle)).stage).toBe('cancelled: chown stopped, what it did stays done');
+    });
+  });
+
   it('a chown that keeps vanishing fails with MediaChownFailed after three restarts', async () => {
     const fake = fakeCluster({
       setUp: true,

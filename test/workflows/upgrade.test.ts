@@ -21,6 +21,7 @@ import {
 import type { Parked, UpgradeResult } from '../../workflows/upgrade';
 import { approve, reject } from '../support/decide';
 import {
+  containerId,
   type FakeCluster,
   fakeCluster,
   nonRetryable,
@@ -907,6 +908,66 @@ describe('upgrade', () => {
       expect(ups(fake)).toHaveLength(5);
       expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.29.3'])));
       expect((await statusOf(handle)).stage).toBe('waiting for mediaChown');
+    });
+  });
+
+  it('a rollback stops the mediaChown child first: its chown stopped before the Webapp goes back to 2.29.1', async () => {
+    // A long chown (one file per poll) still running when the master gate fails.
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.1',
+      engine: 'PGSQL',
+      media: { total: 100_000, remaining: 100_000, perPoll: 1 },
+      health: (state) => (state.versions.master1 === '2.29.3' ? SEED.degraded() : SEED.haConnected()),
+    });
+    await scenario(fake, async (s) => {
+      const input = upgradeInput({ rollback: 'auto', timeouts: { health: '2s', dbUpgrade: '1m' } });
+      const handle = await startApproved(s, 'rollback-stops-chown', input);
+      const { failure } = await runFailure(handle, 30_000);
+      expect(failure.type).toBe('UpgradeRolledBack');
+      expect(failure.message).toMatch(/; rolled back web1, master1 to v2\.29\.1$/);
+      // The chown was stopped (in the container it ran in) before any host went back.
+      const order = fake.calls
+        .filter((c) => c.name === 'stopMediaChown' || (c.name === 'composeUp' && c.args.version === '2.29.1'))
+        .map((c) => `${c.name} ${c.host}`);
+      expect(order).toEqual(['stopMediaChown web1', 'composeUp master1', 'composeUp web1']);
+      expect(fake.callsOf('stopMediaChown')[0]?.args).toMatchObject({ container: containerId('web1/waweb') });
+      expect(fake.state.chown).toMatchObject({ running: false, starts: 1, stops: 1 });
+      const child = await s.client.workflow.getHandle(`${handle.workflowId}/mediaChown`).describe();
+      expect(child.status.name).toBe('CANCELLED');
+      const st = await statusOf(handle);
+      expect(st.stagesDone.slice(-1)).toEqual(['stopping mediaChown']);
+      expect(st.stage).toBe('rollback');
+    });
+  });
+
+  it('an upgrade terminated while its mediaChown child runs: the child is cancelled and stops its chown', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.1',
+      engine: 'PGSQL',
+      media: { total: 100_000, remaining: 100_000, perPoll: 1 },
+    });
+    await scenario(fake, async (s) => {
+      const handle = await startApproved(s, 'terminated-chown', upgradeInput());
+      await until(
+        'the upgrade to wait for its mediaChown',
+        () => statusOf(handle),
+        (st) => st.stage === 'waiting for mediaChown',
+        30_000,
+      );
+      expect(fake.state.chown).toMatchObject({ running: true, stops: 0 });
+      await handle.terminate('operator stopped it');
+      const child = s.client.workflow.getHandle(`${handle.workflowId}/mediaChown`);
+      await until(
+        'the child to close',
+        () => child.describe(),
+        (d) => d.status.name !== 'RUNNING',
+        20_000,
+      );
+      expect((await child.describe()).status.name).toBe('CANCELLED');
+      expect(fake.callsOf('stopMediaChown').map((c) => c.host)).toEqual(['web1']);
+      expect(fake.state.chown).toMatchObject({ running: false, stops: 1 });
     });
   });
 

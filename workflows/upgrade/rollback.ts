@@ -69,6 +69,8 @@ export interface RollbackContext {
   upgraded: ServiceOnHost[];
   /** Appended to the failure: the hosts that were on the target already and left alone. */
   doneText: string;
+  /** Work the run started in the background (its mediaChown child): stopped before a rollback. */
+  stopBackground?: () => Promise<void>;
 }
 
 /** A failed batch (`why`): roll back, ask, or leave the hosts; the run fails in every case. */
@@ -106,6 +108,8 @@ export async function onFailedGate(c: RollbackContext, why: string): Promise<nev
  * others: they are still put back, and the run fails with RollbackIncomplete naming that host.
  */
 async function rollbackAll(c: RollbackContext, why: string): Promise<never> {
+  // A chown to root is for >= 2.29.3: it must not go on (or start again) under the Webapps put back.
+  await c.stopBackground?.();
   c.progress.stage('rollback');
   const notBack = new Map<ServiceOnHost, string>();
   for (const u of [...c.upgraded].reverse()) {
