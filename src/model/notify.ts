@@ -26,6 +26,16 @@ export type NotifyEvent =
       reopenedBecause?: string;
     }
   | { kind: 'waitingForWindow'; run: RunRef /** ISO 8601 */; opensAt: string }
+  | {
+      kind: 'waitingForLock';
+      run: RunRef;
+      /** The run holding the cluster's lock, e.g. `upgrade (workflow prod/upgrade/x)`. */
+      holder: string;
+      /** Runs queued before this one. */
+      ahead: number;
+      /** How long this run waits before it gives up (ConcurrentRun), e.g. `2h`. */
+      lockWait: string;
+    }
   | { kind: 'waitingForCode'; run: RunRef /** e.g. `30m` */; timeout: string }
   | { kind: 'runSucceeded'; run: RunRef; summary: string }
   | { kind: 'runFailed'; run: RunRef; reason: string };

@@ -112,6 +112,19 @@ export function slackMessage(event: NotifyEvent): SlackMessage {
           context(runLine(run)),
         ],
       };
+    case 'waitingForLock': {
+      const ahead =
+        event.ahead > 0 ? `; ${event.ahead} other run${event.ahead > 1 ? 's' : ''} before this one` : '';
+      return {
+        text: `${plainHead('Waiting for the cluster lock', run)}; held by ${event.holder}${ahead}`,
+        blocks: [
+          section(
+            `${head(':lock:', 'Waiting for the cluster lock', run)}\nheld by ${escapeMrkdwn(event.holder)}${escapeMrkdwn(ahead)}; this run starts when it is free, or gives up after ${escapeMrkdwn(event.lockWait)}`,
+          ),
+          context(runLine(run)),
+        ],
+      };
+    }
     case 'waitingForCode': {
       const send = WORD.test(run.workflowId)
         ? `\`/waba code ${escapeMrkdwn(run.workflowId)} &lt;code&gt;\``

@@ -27,6 +27,10 @@
 // its mediaChown child runs. `upgrade-rollback-stops-chown.json` and `media-chown-stopped-by-rollback.json`
 // cancel the child and stop its chown first; `*.chown-abandoned.json`, recorded before the patches,
 // rolled back with the child still running (its history ends open).
+// Re-recorded the upgrade case (its five files) for those patches and LOCK_WAIT_NOTIFY_PATCH
+// (workflows/lib/cluster-lock.ts: a run that queues for the lock notifies the chat once). The two
+// histories whose shape changed are kept from before: `upgrade-with-children.chown-abandoned.json`
+// (its mediaChown child started with ABANDON) and `uninstall-waited-for-lock.before-lock-notice.json`.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -195,11 +199,11 @@ describe.runIf(recording)('record histories', () => {
         (s) => Boolean(s.pendingGates?.length),
         30_000,
       );
-      save(up.workflowId, 'upgrade-with-children.json');
-      save(`${up.workflowId}/dbUpgrade`, 'db-upgrade-child.json');
-      save(`${up.workflowId}/mediaChown`, 'media-chown-child.json');
-      save(un.workflowId, 'uninstall-waited-for-lock.json');
-      save(clusterLockId('lab', taskQueue), 'cluster-lock-grants.json');
+      save(up.workflowId, named('upgrade-with-children'));
+      save(`${up.workflowId}/dbUpgrade`, named('db-upgrade-child'));
+      save(`${up.workflowId}/mediaChown`, named('media-chown-child'));
+      save(un.workflowId, named('uninstall-waited-for-lock'));
+      save(clusterLockId('lab', taskQueue), named('cluster-lock-grants'));
       await un.terminate('recorded');
     });
   });

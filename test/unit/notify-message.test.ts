@@ -33,6 +33,7 @@ const events: NotifyEvent[] = [
   },
   { kind: 'runSucceeded', run, summary: 'v2.29.1 → v2.29.3 on 5 hosts; health ha-connected' },
   { kind: 'runFailed', run, reason: 'gate "upgrade" rejected by bob: not tonight' },
+  { kind: 'waitingForLock', run, holder: 'uninstall (workflow prod/uninstall/x)', ahead: 0, lockWait: '1h' },
 ];
 
 /** Every mrkdwn and plain text of a message, joined. */
@@ -67,6 +68,23 @@ describe('notification messages', () => {
     expect(m.text).toContain(event.run.runbook);
     expect(m.blocks.length).toBeGreaterThanOrEqual(2);
     expect(allText(m)).toContain(event.run.workflowId);
+  });
+
+  it('waiting for the lock: who holds it, how many runs are before this one, how long it waits at most', () => {
+    const event: NotifyEvent = {
+      kind: 'waitingForLock',
+      run,
+      holder: 'uninstall (workflow prod/uninstall/x)',
+      ahead: 2,
+      lockWait: '1h',
+    };
+    const m = slackMessage(event);
+    expect(m.text).toBe(
+      'Waiting for the cluster lock: upgrade on prod; held by uninstall (workflow prod/uninstall/x); 2 other runs before this one',
+    );
+    expect(allText(m)).toContain('gives up after 1h');
+    expect(slackMessage({ ...event, ahead: 0 }).text).not.toContain('before this one');
+    expect(buttons(m)).toEqual([]);
   });
 
   it('gate opened: gate, summary, who asked, who may approve, and Approve/Reject buttons', () => {

@@ -189,6 +189,24 @@ describe('cluster lock', () => {
       await waitingFor(waiter, holder);
       expect((await queueOf(s, 'lab')).map((w) => w.workflowId)).toEqual([waiter.workflowId]);
       expect(callsBy(fake, waiter)).toEqual([]);
+      // The chat hears once that the waiter queued, behind whom, and for how long at most.
+      await until(
+        'the waiter to notify',
+        async () => fake.notifications.map((n) => n.event),
+        (events) => events.some((e) => e.kind === 'waitingForLock'),
+        10_000,
+      );
+      expect(fake.notifications.filter((n) => n.event.kind === 'waitingForLock').map((n) => n.event)).toEqual(
+        [
+          {
+            kind: 'waitingForLock',
+            run: { cluster: 'lab', runbook: 'uninstall', workflowId: waiter.workflowId },
+            holder: `uninstall (workflow ${holder.workflowId})`,
+            ahead: 0,
+            lockWait: '1m',
+          },
+        ],
+      );
 
       await holder.terminate('test: the holder is gone');
       const terminatedAt = Date.now();

@@ -6,6 +6,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,10 +26,14 @@ import type { RunbookName } from '../../src/model/runbooks';
 import { grantedSignal, waitingSignal } from '../api';
 import { LOCK_ASK, LOCK_RELEASE } from './activity-options';
 import { failureText } from './failure-text';
+import type { RunNotifier } from './notify';
 import type { Progress } from './progress';
 
 const { acquireClusterLock, leaveClusterLock } = proxyActivities<Activities>(LOCK_ASK);
 const { releaseClusterLock: release } = proxyActivities<Activities>(LOCK_RELEASE);
+
+/** Runs started before a wait for the lock was notified to chat sent nothing; the marker says it does. */
+export const LOCK_WAIT_NOTIFY_PATCH = 'notify-waiting-for-lock';
 
 /** The lock this run holds (module state is per run), released when the run ends. */
 let held: { cluster: string; runbook: string } | undefined;
@@ -47,13 +52,15 @@ export interface ClusterLockOptions {
  * `ConcurrentRun` while another disruptive run holds it, or (whenBusy "wait") wait for it, first
  * come first served, for at most `lockWait`, showing "waiting for <run> on cluster <c>" as the
  * stage. Children of a run share their parent's lock, a run continued as new keeps its first run's
- * lock, and a dry run takes none. Pair with {@link releaseClusterLock} in the run's `finally`.
+ * lock, and a dry run takes none. A run that queues tells the chat once (`notifier`). Pair with
+ * {@link releaseClusterLock} in the run's `finally`.
  */
 export async function holdClusterLock(
   progress: Progress,
   runbook: RunbookName,
   cluster: string,
   opts: ClusterLockOptions = {},
+  notifier?: RunNotifier,
 ): Promise<void> {
   const info = workflowInfo();
   if (opts.preview || info.parent) return;
@@ -96,6 +103,8 @@ export async function holdClusterLock(
   if (!wait) throw busy(cluster, runbook, answer.holder);
   if (!granted) showWaiting(answer.holder, answer.position);
   const lockWait = opts.lockWait ?? LOCK_WAIT.default;
+  if (!granted && notifier && patched(LOCK_WAIT_NOTIFY_PATCH))
+    notifier.waitingForLock(lockRunText(answer.holder), answer.position - 1, lockWait);
   const waitedFrom = Date.now();
   let inTime: boolean;
   try {

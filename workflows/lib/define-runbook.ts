@@ -95,7 +95,7 @@ export function defineRunbook<S extends z.ZodType, R, A extends unknown[]>(
         else progress.attach(fn);
       },
       holdClusterLock: (cluster: string) =>
-        holdClusterLock(progress, name, cluster, input as ClusterLockOptions),
+        holdClusterLock(progress, name, cluster, input as ClusterLockOptions, notifier),
       succeeded: <T>(result: T, summary: string) => notifier.succeeded(result, summary),
     } satisfies GatedRunbookRun;
     try {

@@ -47,6 +47,10 @@ export class RunNotifier {
     this.background({ kind: 'waitingForWindow', run: this.run, opensAt: new Date(opensAt).toISOString() });
   }
 
+  waitingForLock(holder: string, ahead: number, lockWait: string): void {
+    this.background({ kind: 'waitingForLock', run: this.run, holder, ahead, lockWait });
+  }
+
   waitingForCode(timeout: string): void {
     this.background({ kind: 'waitingForCode', run: this.run, timeout });
   }
