@@ -1,12 +1,13 @@
 // `watch <id>`: follow a run until it ends: what changed (stage, a host's progress, a gate opened or
-// closed, the code awaited, the last error), one line each (text) or one JSON object each (json,
-// newline-delimited), then how it ended.
+// closed, the code awaited, the last error, what a wait saw last), one line each (text) or one JSON
+// object each (json, newline-delimited), then how it ended.
 import type { Client } from '@temporalio/client';
 import { type RunStatus, statusQuery } from '../../workflows/api';
 import { InputError } from '../client/errors';
 import { oneLine } from '../client/views';
 import { Duration, durationMs } from '../model/duration';
 import type { Format } from './output';
+import { pendingWaits, withoutPollCount } from './wait-progress';
 
 export interface WatchEnd {
   outcome: 'completed' | 'failed' | 'canceled' | 'terminated' | 'timed out';
@@ -76,6 +77,8 @@ export async function watchRun(client: Client, id: string, o: WatchOptions): Pro
   const handle = client.workflow.getHandle(id);
   const until = Date.now() + (o.maxMs ?? MAX_WATCH_MS);
   let last: RunStatus | undefined;
+  /** The last reading printed per pending wait (activity id), without its poll count. */
+  let waitsSeen = new Map<string, string>();
   for (;;) {
     const described = await handle.describe();
     if (described.status.name !== 'RUNNING') break;
@@ -89,6 +92,24 @@ export async function watchRun(client: Client, id: string, o: WatchOptions): Pro
       if (o.format === 'text') for (const line of lines) print(`${clock()}  ${line}`);
       last = st;
     }
+    const waits = await pendingWaits(client, described.raw.pendingActivities);
+    const now = new Map<string, string>();
+    for (const w of waits) {
+      const seen = withoutPollCount(w.line);
+      now.set(w.activityId, seen);
+      if (waitsSeen.get(w.activityId) === seen) continue;
+      if (o.format === 'json')
+        print(
+          JSON.stringify({
+            event: 'wait',
+            at: new Date().toISOString(),
+            activity: w.activity,
+            details: w.details,
+          }),
+        );
+      else print(`${clock()}  wait: ${w.line}`);
+    }
+    waitsSeen = now;
     if (Date.now() + every > until) throw new InputError(`${id} is still running after the watch's limit`);
     await new Promise((resolve) => setTimeout(resolve, every));
   }

@@ -19,6 +19,7 @@ import { type CliResult, runCli } from '../support/cli-process';
 import {
   fakeCluster,
   haSetupInput,
+  SEED,
   scenario,
   TIMEOUTS,
   uninstallInput,
@@ -314,6 +315,81 @@ describe('-o json of every command, against runs on the dev server', () => {
       expect(events.at(-1)).toMatchObject({ event: 'end', outcome: 'completed' });
       const result = json<{ outcome: string; result: Record<string, unknown> }>(await cli('result', id));
       expect(result).toMatchObject({ outcome: 'completed', result: expect.objectContaining({ cluster }) });
+    });
+  });
+
+  it('watch shows what a wait saw last (a health gate polled inside its activity), once per new reading', async () => {
+    const cluster = `cli-${randomUUID().slice(0, 8)}`;
+    // Degraded from the start: the upgrade's pre-upgrade health wait polls (2 min) until terminated.
+    const fake = fakeCluster({
+      clusters: [cluster],
+      setUp: true,
+      version: '2.29.1',
+      health: () => SEED.degraded(),
+    });
+    await scenario(fake, async ({ client, taskQueue }) => {
+      const id = `${cluster}/upgrade`;
+      const input = file(`${cluster}-up.yaml`, stringify(upgradeInput({}, cluster)));
+      const watching = runCli(
+        [
+          '-o',
+          'text',
+          'start',
+          'upgrade',
+          '-i',
+          input,
+          '--key',
+          keyFile('carol'),
+          '--watch',
+          '--interval',
+          '1s',
+        ],
+        { env: env(taskQueue), timeoutMs: 90_000 },
+      );
+      const handle = client.workflow.getHandle(id);
+      await until('the run to start', () => handle.describe().catch(() => undefined), Boolean, 30_000);
+      const watchingJson = runCli(['-o', 'json', 'watch', id, '--interval', '1s'], {
+        env: env(taskQueue),
+        timeoutMs: 90_000,
+      });
+      await until(
+        'the health wait to heartbeat a reading',
+        () => handle.describe().catch(() => undefined),
+        (d) =>
+          (d?.raw.pendingActivities ?? []).some(
+            (a) =>
+              a.activityType?.name === 'waitWabaHealth' && (a.heartbeatDetails?.payloads?.length ?? 0) > 0,
+          ),
+        30_000,
+      );
+      // A few more polls of the wait and of the watch: the same reading is not printed again.
+      await new Promise((r) => setTimeout(r, 3_500));
+      await handle.terminate('test: seen enough');
+      const w = await watching;
+      expect(w.code).toBe(1);
+      const waits = w.out.split('\n').filter((l) => l.includes('  wait: '));
+      expect(waits, w.out).toHaveLength(1);
+      expect(waits[0]).toMatch(
+        /^\d\d:\d\d:\d\d {2}wait: health "registered and healthy": degraded \(.*error 1011 Service not ready.*\) \(poll \d+\)$/,
+      );
+      expect(w.out).toMatch(/stage: pre-upgrade health\n.*wait: health/);
+      // JSON: one `wait` event with the activity and its decoded details.
+      const j = await watchingJson;
+      const events = j.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(events.filter((e) => e.event === 'wait')).toEqual([
+        {
+          event: 'wait',
+          at: expect.any(String),
+          activity: 'waitWabaHealth',
+          details: expect.objectContaining({
+            what: 'registered and healthy',
+            summary: expect.objectContaining({ verdict: 'degraded', connectedCoreapps: 0 }),
+          }),
+        },
+      ]);
     });
   });
 

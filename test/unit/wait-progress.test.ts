@@ -1,0 +1,73 @@
+// What `watch` prints for a wait's heartbeat details: a health gate's verdict and reasons, the
+// containers not running yet, errors; nothing for a host step's heartbeat.
+import { describe, expect, it } from 'vitest';
+import { waitLine, withoutPollCount } from '../../src/cli/wait-progress';
+
+describe('wait progress lines', () => {
+  it('a health wait: what it waits for, the verdict and its reasons, the poll', () => {
+    const line = waitLine({
+      poll: 7,
+      what: '2 Coreapp(s) connected',
+      summary: {
+        verdict: 'degraded',
+        reasons: ['core2:abc reports error 1011 Service not ready'],
+        nodes: [],
+      },
+    });
+    expect(line).toBe(
+      'health "2 Coreapp(s) connected": degraded (core2:abc reports error 1011 Service not ready) (poll 7)',
+    );
+    expect(withoutPollCount(line ?? '')).toBe(
+      'health "2 Coreapp(s) connected": degraded (core2:abc reports error 1011 Service not ready)',
+    );
+  });
+
+  it('a health wait whose reads fail: the last error, and the last verdict read before', () => {
+    expect(waitLine({ poll: 2, what: 'registered and healthy', error: 'wabaHealth: ECONNREFUSED' })).toBe(
+      'health "registered and healthy": no answer yet; last error: wabaHealth: ECONNREFUSED (poll 2)',
+    );
+    expect(
+      waitLine({
+        poll: 9,
+        what: 'registered and healthy',
+        error: 'wabaHealth: timeout',
+        summary: { verdict: 'ha-connected', reasons: [] },
+      }),
+    ).toBe('health "registered and healthy": ha-connected; last error: wabaHealth: timeout (poll 9)');
+  });
+
+  it('a containers wait: the services not running yet, and the hosts whose ps failed', () => {
+    expect(waitLine({ poll: 3, missing: ['core1/wacore', 'core2/wacore'], errors: {} })).toBe(
+      'not running yet: core1/wacore, core2/wacore (poll 3)',
+    );
+    expect(waitLine({ poll: 4, missing: [], errors: { web1: 'ssh: connect ETIMEDOUT' } })).toBe(
+      'every container running; web1: ssh: connect ETIMEDOUT (poll 4)',
+    );
+  });
+
+  it('nothing for heartbeats that are not a poll reading, or are malformed', () => {
+    for (const details of [
+      'compose up -d waweb on web1',
+      undefined,
+      null,
+      42,
+      [],
+      { what: 'no poll count' },
+      { poll: '3', missing: ['x'] },
+      { poll: 1 },
+      { poll: 1, missing: 'not a list' },
+    ])
+      expect(waitLine(details), JSON.stringify(details)).toBeUndefined();
+  });
+
+  it('one line, bounded, whatever the reasons', () => {
+    const line = waitLine({
+      poll: 1,
+      what: 'x',
+      summary: { verdict: 'degraded', reasons: Array.from({ length: 200 }, (_, i) => `node${i}\nis down`) },
+    });
+    expect(line).toBeDefined();
+    expect(line?.includes('\n')).toBe(false);
+    expect(line?.length).toBeLessThanOrEqual(400);
+  });
+});
