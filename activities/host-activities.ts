@@ -54,10 +54,17 @@ export function hostActivities(deps: HostDeps) {
   const { exec, run, onCluster } = remote(deps);
 
   return {
-    /** SSH works, Docker and compose are there, the media mount has mode 755. */
+    /**
+     * SSH works, Docker and compose are there, the media mount has mode 755 (unless `media: false`:
+     * runbooks that neither start nor serve the apps, such as collectLogs and uninstall, must work
+     * on a cluster whose media mount is wrong).
+     */
     preflightHost: onCluster(
       'preflight',
-      async ({ host }: HostRequest, cluster): Promise<PreflightResult> => {
+      async (
+        { host, media = true }: HostRequest & { media?: boolean },
+        cluster,
+      ): Promise<PreflightResult> => {
         const dockerOut = await exec(cluster, host, DOCKER_VERSION);
         if (dockerOut.code !== 0)
           throw nonRetryable(
@@ -71,7 +78,7 @@ export function hostActivities(deps: HostDeps) {
             `neither docker-compose nor docker compose is installed on ${host}`,
           );
         const result: PreflightResult = { host, docker: dockerOut.stdout.trim(), compose };
-        if (cluster.media?.hostPath) {
+        if (media && cluster.media?.hostPath) {
           const dir = cluster.media.hostPath;
           const modes = await exec(cluster, host, dirModesCommand(dir));
           if (modes.code !== 0 && !modes.stdout)

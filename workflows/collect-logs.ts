@@ -40,10 +40,12 @@ export const collectLogs = defineRunbook(
 
     // Step 2: preflight of the hosts concerned, then every service's logs in parallel.
     run.progress.stage('logs');
+    // Not the media mount's mode: logs are what an operator reads when the cluster is wrong.
     const variants = await detectCompose(
       ref,
       cluster,
       cluster.hosts.filter((h) => wanted.some((w) => w.host === h.name)),
+      { media: false },
     );
     const files = await Promise.all(
       wanted.map(async (w) => {

@@ -42,7 +42,8 @@ export const uninstall = defineRunbook(
 
     // Step 2: what runs on each host; the gate shows and the approvers sign what was found.
     progress.stage('find containers');
-    const variants = await detectCompose(ref, cluster);
+    // Not the media mount's mode: a cluster set up on a wrong mount must still come down.
+    const variants = await detectCompose(ref, cluster, cluster.hosts, { media: false });
     const variantOf = (h: HostSpec) => variants.get(h.name) ?? 'v1';
     const inventory = await findContainers(ref, ordered, version, variants);
     const present = inventory.filter((i) => i.containers.length > 0);

@@ -171,7 +171,7 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
     });
   });
 
-  it('preflight reports docker and compose, and checks the media mount mode', async () => {
+  it('preflight reports docker and compose, and checks the media mount mode (unless told not to)', async () => {
     const { store, ref: withMedia } = onLab((lab) => {
       (lab as { media: unknown }).media = { hostPath: MEDIA_MOUNT };
     });
@@ -187,6 +187,12 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
       await expect(
         callOutsideWorker(() => acts.preflightHost({ cluster: withMedia, host: 'core1' })),
       ).rejects.toThrow('must be mode 755');
+      // collectLogs and uninstall: the same host passes, without a media mode.
+      const unchecked = await callOutsideWorker(() =>
+        acts.preflightHost({ cluster: withMedia, host: 'core1', media: false }),
+      );
+      expect(unchecked).toMatchObject({ host: 'core1', compose: { variant: 'v1' } });
+      expect(unchecked.mediaMode).toBeUndefined();
     } finally {
       await ssh(target.address, `chmod 755 ${MEDIA_MOUNT}`);
     }

@@ -24,7 +24,7 @@ import type { InventoryStore } from '../../src/inventory/store';
 import type { MediaChownProgress } from '../../src/model/chown-progress';
 import type { ComposeVariant } from '../../src/model/commands';
 import type { ContainersWaitRequest } from '../../src/model/containers-wait';
-import { BACKUP_CHECKSUM_MISMATCH, BACKUP_NOT_FOUND } from '../../src/model/errors';
+import { BACKUP_CHECKSUM_MISMATCH, BACKUP_NOT_FOUND, PREFLIGHT_FAILED } from '../../src/model/errors';
 import type { HealthBody } from '../../src/model/health';
 import type { HealthWaitRequest } from '../../src/model/health-condition';
 import type {
@@ -297,6 +297,8 @@ export interface FakeClusterOptions {
   logs?: Record<string, { bytes: number; errorLines: number }>;
   /** `<host>/<service>` containers that `down` does not remove. */
   stuck?: string[];
+  /** Hosts whose media mount is not mode 755: their preflight fails, unless it is told `media: false`. */
+  mediaModeWrong?: string[];
   /** The chat webhook: every `notify` delivers (default) or every attempt fails (retryable). */
   notify?: 'delivered' | 'fails';
   /** Hosts whose SSH server presents a key other than the pinned one (checkHostKeys fails naming them). */
@@ -646,14 +648,23 @@ export class FakeCluster {
     return {
       checkDbSecret: this.record('checkDbSecret', () => ({ ok: true })),
 
-      preflightHost: this.record('preflightHost', ({ host }: HostArgs) => {
-        const variant = o.variants?.[host] ?? 'v1';
-        return {
-          host,
-          docker: '24.0.7',
-          compose: variant === 'v1' ? { variant } : { variant, version: '2.24.0' },
-        };
-      }),
+      preflightHost: this.record(
+        'preflightHost',
+        ({ host, media = true }: HostArgs & { media?: boolean }) => {
+          if (media && o.mediaModeWrong?.includes(host))
+            throw ApplicationFailure.create({
+              type: PREFLIGHT_FAILED,
+              nonRetryable: true,
+              message: `media mount on ${host} must be mode 755: 777 /mnt/wamedia`,
+            });
+          const variant = o.variants?.[host] ?? 'v1';
+          return {
+            host,
+            docker: '24.0.7',
+            compose: variant === 'v1' ? { variant } : { variant, version: '2.24.0' },
+          };
+        },
+      ),
 
       prerequisitesHost: this.record(
         'prerequisitesHost',

@@ -26,6 +26,7 @@ import {
   scenario,
   uninstallInput,
   until,
+  upgradeInput,
   within,
 } from '../support/fake-cluster';
 import { PLAN_HASH, signedBy } from '../support/signed-decisions';
@@ -1055,6 +1056,34 @@ describe('collectLogs', () => {
       const st = await statusOf(handle);
       expect(st.stage).toBe('done');
       expect(st.hosts.core1).toBe('wacore: 6144 bytes, 4 error lines');
+    });
+  });
+
+  it("a media mount with the wrong mode blocks an upgrade's preflight, not collectLogs nor uninstall", async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', logs: LOGS, mediaModeWrong: ['core1'] });
+    await scenario(fake, async ({ client, start }) => {
+      // What an operator runs on a cluster that is wrong: its logs, then taking it down.
+      const logs = await resultOf<CollectLogsResult>(
+        await start('collectLogs', 'wrong-media', collectLogsInput()),
+      );
+      expect(logs.files.map((f) => f.host)).toContain('core1');
+      const down = await start('uninstall', 'wrong-media', uninstallInput());
+      await gateOpen(down, 'uninstall');
+      await approve(client, down.workflowId, 'uninstall', 'alice');
+      await resultOf<UninstallResult>(down);
+      expect(hostsOf(fake, 'composeDown')).toContain('core1');
+      // Both asked preflight to leave the media mount alone; the check itself still stands (below).
+      expect(fake.callsOf('preflightHost').every((c) => c.args.media === false)).toBe(true);
+    });
+    const upgradeFake = fakeCluster({ setUp: true, version: '2.29.3', mediaModeWrong: ['core1'] });
+    await scenario(upgradeFake, async ({ start }) => {
+      const up = await start('upgrade', 'wrong-media', upgradeInput({ toVersion: '2.30.0' }));
+      const { failure } = await runFailure(up, 20_000);
+      expect(failure).toMatchObject({
+        type: 'PreflightFailed',
+        message: 'media mount on core1 must be mode 755: 777 /mnt/wamedia',
+      });
+      expect(upgradeFake.callsOf('composeUp')).toEqual([]);
     });
   });
 

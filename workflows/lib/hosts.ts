@@ -17,27 +17,35 @@ export const hostsWithRole = (cluster: ClusterSpec, role: Role): HostSpec[] =>
 /**
  * Every runbook's first SSH stages: the host keys of all the given hosts (a handshake each, nothing
  * run; a wrong key anywhere fails the run before any command runs anywhere), then preflight of each
- * host in parallel (Docker, compose, media mount mode). `stage` names each stage as it starts.
+ * host in parallel (Docker, compose, and unless `media` is false the media mount mode). `stage`
+ * names each stage as it starts.
  */
 export async function preflightHosts(
   ref: ClusterRef,
   cluster: ClusterSpec,
   hosts: HostSpec[] = cluster.hosts,
   stage: (name: 'host keys' | 'preflight') => void = () => {},
+  media = true,
 ): Promise<PreflightResult[]> {
   if (hosts.length === 0) return [];
   stage('host keys');
   await hostActs.checkHostKeys({ cluster: ref, hosts: hosts.map((h) => h.name) });
   stage('preflight');
-  return Promise.all(hosts.map((h) => hostActs.preflightHost({ cluster: ref, host: h.name })));
+  // The flag is sent only when off: what runs already recorded schedule stays the same.
+  const args = (host: string) => (media ? { cluster: ref, host } : { cluster: ref, host, media: false });
+  return Promise.all(hosts.map((h) => hostActs.preflightHost(args(h.name))));
 }
 
-/** Preflight the given hosts (host keys first) and remember which compose each has. */
+/**
+ * Preflight the given hosts (host keys first) and remember which compose each has. `media: false`
+ * for runbooks that must work on a cluster whose media mount is wrong (collectLogs, uninstall).
+ */
 export async function detectCompose(
   ref: ClusterRef,
   cluster: ClusterSpec,
   hosts: HostSpec[] = cluster.hosts,
+  opts: { media?: boolean } = {},
 ): Promise<Map<string, ComposeVariant>> {
-  const results = await preflightHosts(ref, cluster, hosts);
+  const results = await preflightHosts(ref, cluster, hosts, undefined, opts.media ?? true);
   return new Map(results.map((r) => [r.host, r.compose.variant]));
 }
