@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   accessSync,
+  closeSync,
   constants,
   existsSync,
   mkdirSync,
@@ -33,7 +34,7 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port, or `false` for a headless server (tests). */
   uiPort?: number | false;
-  /** SQLite file so runs survive a restart; `null` keeps everything in memory (tests). */
+  /** SQLite file so runs survive a restart; `null` keeps everything in memory (lost on a restart). */
   dbFile?: string | null;
   namespace?: string;
   /** Where the server's own output goes. */
@@ -49,8 +50,16 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string | undefined;
-  pid: number | undefined;
+  /** The current server process (a restart starts a new one). */
+  readonly pid: number | undefined;
   source: string;
+  /** Whether the server process is still running. */
+  running(): boolean;
+  /**
+   * Stop the server and start it again on the same ports with the same database file: what a
+   * watchdog does to a server that stopped answering (src/devserver-watchdog.ts).
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +83,8 @@ function alive(pid: number): boolean {
 async function terminate(pid: number, graceMs = 10_000): Promise<void> {
   if (!alive(pid)) return;
   process.kill(pid, 'SIGTERM');
+  // A stopped (SIGSTOP) process would hold the signal until its grace ran out.
+  process.kill(pid, 'SIGCONT');
   for (let waited = 0; waited < graceMs && alive(pid); waited += 100) await sleep(100);
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
@@ -190,24 +201,42 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   // Not found: built with Go first (scripts/install-temporal-cli); without Go, its message says what to install.
   const cli = await ensureTemporalCli({ env: opts.env });
 
-  const log = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const [command, args] = withParentDeathSignal(cli.path, devServerArgs({ ...opts, ip, port, namespace }));
-  // Own process group: a Ctrl-C in the terminal reaches only our process, which drains the worker first.
-  const child = spawn(command, args, { stdio: ['ignore', log, log], detached: true });
-  if (opts.pidFile && child.pid) writeFileSync(opts.pidFile, String(child.pid));
-  try {
-    await waitReady(address, namespace, child, opts);
-  } catch (err) {
-    if (child.pid) await terminate(child.pid);
-    throw err;
-  }
+  const args = devServerArgs({ ...opts, ip, port, namespace });
+  const spawnServer = async (): Promise<ChildProcess> => {
+    const log = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+    const [command, argv] = withParentDeathSignal(cli.path, args);
+    // Own process group: a Ctrl-C in the terminal reaches only our process, which drains the worker first.
+    const started = spawn(command, argv, { stdio: ['ignore', log, log], detached: true });
+    if (typeof log === 'number') closeSync(log);
+    if (opts.pidFile && started.pid) writeFileSync(opts.pidFile, String(started.pid));
+    try {
+      await waitReady(address, namespace, started, opts);
+    } catch (err) {
+      if (started.pid) await terminate(started.pid);
+      throw err;
+    }
+    return started;
+  };
+  let child = await spawnServer();
+  let stopped = false;
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     address,
     uiUrl,
-    pid: child.pid,
+    get pid() {
+      return child.pid;
+    },
     source: `${cli.path} (${cli.source})`,
+    running,
+    async restart() {
+      if (stopped) return; // a watchdog late to notice a deliberate stop
+      if (child.pid && running()) await terminate(child.pid);
+      child = await spawnServer();
+      if (stopped && child.pid) await terminate(child.pid); // stopped while this one started
+    },
     async stop() {
-      if (child.pid && child.exitCode === null) await terminate(child.pid);
+      stopped = true;
+      if (child.pid && running()) await terminate(child.pid);
       if (opts.pidFile) rmSync(opts.pidFile, { force: true });
     },
   };

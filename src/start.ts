@@ -12,6 +12,7 @@ import { codecServerConfig } from './config/codec';
 import { dataDir } from './config/paths';
 import { devServerConfig, temporalConfig } from './config/temporal';
 import { type DevServer, startDevServer } from './devserver';
+import { type Watchdog, watchDevServer } from './devserver-watchdog';
 import { openInventory } from './inventory/open';
 import { connectClient, type TemporalClient } from './temporal-client';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   // The payload codec (WABA_CODEC_KEYS / WABA_CODEC_KEYS_FILE); undefined: off, nothing changes.
   const codec = codecFromEnv();
   let server: DevServer | undefined;
+  let watchdog: Watchdog | undefined;
   let codecServer: RunningCodecServer | undefined;
   let address = config.address;
   if (!address) {
@@ -56,6 +58,13 @@ async function main(): Promise<void> {
       throw err;
     });
     address = server.address;
+    // Restarted on the same ports and file when it stops answering; runs and the worker carry on.
+    watchdog = watchDevServer(server, {
+      namespace: config.namespace,
+      onRestart: (reason) => console.warn(`restarting the embedded Temporal dev server: ${reason}`),
+      onRestartFailed: (err) =>
+        console.warn(`the embedded Temporal dev server did not restart: ${String(err)}`),
+    });
     console.log(`Temporal dev server ${server.source} at ${address}`);
     console.log(`Temporal Web UI: ${server.uiUrl}`);
   } else {
@@ -89,6 +98,7 @@ async function main(): Promise<void> {
       await connection.close();
     }
   } finally {
+    await watchdog?.stop();
     await server?.stop();
     await codecServer?.close();
   }

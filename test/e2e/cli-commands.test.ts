@@ -51,6 +51,13 @@ const json = <T = Record<string, unknown>>(r: CliResult): T => {
   return JSON.parse(r.out) as T;
 };
 
+/** `watch -o json`'s output: one event object per line. */
+const jsonLines = <T = Record<string, unknown>>(r: CliResult): T[] =>
+  r.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
+
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'waba-cli-commands-'));
 });
@@ -308,10 +315,7 @@ describe('-o json of every command, against runs on the dev server', () => {
         timeoutMs: 90_000,
       });
       expect(watched.code, watched.err).toBe(0);
-      const events = watched.out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { event: string; outcome?: string });
+      const events = jsonLines<{ event: string; outcome?: string }>(watched);
       expect(events.at(-1)).toMatchObject({ event: 'end', outcome: 'completed' });
       const result = json<{ outcome: string; result: Record<string, unknown> }>(await cli('result', id));
       expect(result).toMatchObject({ outcome: 'completed', result: expect.objectContaining({ cluster }) });
@@ -375,10 +379,7 @@ describe('-o json of every command, against runs on the dev server', () => {
       expect(w.out).toMatch(/stage: pre-upgrade health\n.*wait: health/);
       // JSON: one `wait` event with the activity and its decoded details.
       const j = await watchingJson;
-      const events = j.out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = jsonLines(j);
       expect(events.filter((e) => e.event === 'wait')).toEqual([
         {
           event: 'wait',
@@ -433,10 +434,7 @@ describe('-o json of every command, against runs on the dev server', () => {
       expect(json(rejected)).toMatchObject({ state: 'rejected' });
       const w = await watching;
       expect(w.code).toBe(1);
-      const events = w.out
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = jsonLines(w);
       expect(events[0]).toMatchObject({ event: 'started', workflowId: id });
       expect(events.some((e) => e.event === 'status')).toBe(true);
       expect(events.at(-1)).toMatchObject({

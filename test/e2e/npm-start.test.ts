@@ -151,7 +151,7 @@ describe('npm start (embedded dev server + worker)', () => {
     expect(result.verdict).toBe('ha-connected');
     expect(webapp.healthCalls).toBeGreaterThanOrEqual(2);
 
-    // The restarted worker counted the run's success.
+    // The restarted worker counted the run's success (the one after the server's restart comes later).
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/^waba_runs_succeeded_total\{[^}]*runbook="healthCheck"[^}]*\} 1$/m);
     // Every line either worker logged is JSON (the first worker logged the run's stage above).
@@ -159,7 +159,27 @@ describe('npm start (embedded dev server + worker)', () => {
       expect(() => JSON.parse(line)).not.toThrow();
     expect(`${first.output()}${second.output()}`).not.toContain(PASSWORD);
 
-    // 5. Ctrl-C (SIGINT): worker drains, dev server stops, exit 0, nothing left behind.
+    // 5. The dev server alone dies: the watchdog starts it again on the same port and file, says why,
+    // and the same worker runs the next run.
+    const killedPid = Number(readFileSync(pidFile, 'utf8'));
+    process.kill(killedPid, 'SIGKILL');
+    await until(
+      'the dev server restarted',
+      () => second.output().includes('restarting the embedded Temporal dev server: its process exited'),
+      30_000,
+    );
+    await until('a new dev server pid', () => Number(readFileSync(pidFile, 'utf8')) !== killedPid, 60_000);
+    const connection3 = await Connection.connect({ address: `127.0.0.1:${port}` });
+    const again = (await new Client({ connection: connection3 }).workflow.execute('healthCheck', {
+      taskQueue: env.WABA_TASK_QUEUE as string,
+      workflowId: `${workflowId}-after-restart`,
+      args: [input],
+      workflowExecutionTimeout: '60s',
+    })) as HealthCheckResult;
+    await connection3.close();
+    expect(again.verdict).toBe('ha-connected');
+
+    // 6. Ctrl-C (SIGINT): worker drains, dev server stops, exit 0, nothing left behind.
     const serverPid2 = Number(readFileSync(pidFile, 'utf8'));
     const exited = new Promise<number | null>((resolve) => second.child.on('exit', resolve));
     second.child.kill('SIGINT');

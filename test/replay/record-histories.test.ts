@@ -34,6 +34,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { describe, expect, inject, it } from 'vitest';
 import { clusterLockId } from '../../activities/cluster-lock';
 import { inventoryActivities } from '../../activities/inventory';
@@ -42,11 +43,11 @@ import { statusQuery } from '../../workflows/api';
 import seed from '../fixtures/seed-health.json';
 import { approve, sendCode, signedInput } from '../support/decide';
 import {
+  degradesWhileMasterRuns,
   fakeCluster,
   haSetupInput,
   multiconnectInput,
   nonRetryable,
-  SEED,
   uninstallInput,
   until,
   upgradeInput,
@@ -64,6 +65,23 @@ function save(workflowId: string, file: string): void {
     { encoding: 'utf8' },
   );
   writeFileSync(path.join(__dirname, '../histories', file), json);
+}
+
+/** Start an upgrade, approve its gate as alice, and expect it to fail (its rollback is what is recorded). */
+async function approvedUpgradeFails(client: Client, taskQueue: string, id: string, input: unknown) {
+  const up = await client.workflow.start('upgrade', {
+    taskQueue,
+    workflowId: id,
+    args: [await signedInput('upgrade', id, input)],
+  });
+  await until(
+    'the upgrade gate',
+    () => up.query(statusQuery),
+    (s) => Boolean(s.pendingGates?.length),
+    30_000,
+  );
+  await approve(client, id, 'upgrade', 'alice');
+  await expect(up.result()).rejects.toThrow();
 }
 
 const recording = process.env.RECORD_HISTORIES === '1';
@@ -230,14 +248,14 @@ describe.runIf(recording)('record histories', () => {
 
   it('upgrade whose rollback cannot put master1 back (unreachable), with faked activities', async () => {
     // Health degrades while master1 runs the new version, and master1's rollback fails.
-    const fake = fakeCluster({
-      setUp: true,
-      version: '2.29.3',
-      health: (state) => (state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
-    }).fail('composeUp', nonRetryable('SshConnectError', 'ssh to master1: connect ETIMEDOUT'), {
-      host: 'master1',
-      when: (c) => c.args.version === '2.29.3',
-    });
+    const fake = degradesWhileMasterRuns().fail(
+      'composeUp',
+      nonRetryable('SshConnectError', 'ssh to master1: connect ETIMEDOUT'),
+      {
+        host: 'master1',
+        when: (c) => c.args.version === '2.29.3',
+      },
+    );
     await withWorker(fake.activities, async ({ client, taskQueue }) => {
       const id = 'lab/upgrade/recorded-rollback-incomplete';
       const input = upgradeInput({
@@ -245,47 +263,20 @@ describe.runIf(recording)('record histories', () => {
         rollback: 'auto',
         timeouts: { health: '2s', dbUpgrade: '1m' },
       });
-      const up = await client.workflow.start('upgrade', {
-        taskQueue,
-        workflowId: id,
-        args: [await signedInput('upgrade', id, input)],
-      });
-      await until(
-        'the upgrade gate',
-        () => up.query(statusQuery),
-        (s) => Boolean(s.pendingGates?.length),
-        30_000,
-      );
-      await approve(client, id, 'upgrade', 'alice');
-      await expect(up.result()).rejects.toThrow();
+      await approvedUpgradeFails(client, taskQueue, id, input);
       save(id, named('upgrade-rollback-incomplete'));
     });
   });
 
   it('upgrade from 2.29.1 rolled back while its mediaChown child runs, with faked activities', async () => {
-    const fake = fakeCluster({
-      setUp: true,
-      version: '2.29.1',
-      engine: 'PGSQL',
-      media: { total: 100_000, remaining: 100_000, perPoll: 1 },
-      health: (state) => (state.versions.master1 === '2.29.3' ? SEED.degraded() : SEED.haConnected()),
-    });
+    const fake = degradesWhileMasterRuns(
+      { from: '2.29.1', to: '2.29.3' },
+      { engine: 'PGSQL', media: { total: 100_000, remaining: 100_000, perPoll: 1 } },
+    );
     await withWorker(fake.activities, async ({ client, taskQueue }) => {
       const id = 'lab/upgrade/recorded-rollback-chown';
       const input = upgradeInput({ rollback: 'auto', timeouts: { health: '2s', dbUpgrade: '1m' } });
-      const up = await client.workflow.start('upgrade', {
-        taskQueue,
-        workflowId: id,
-        args: [await signedInput('upgrade', id, input)],
-      });
-      await until(
-        'the upgrade gate',
-        () => up.query(statusQuery),
-        (s) => Boolean(s.pendingGates?.length),
-        30_000,
-      );
-      await approve(client, id, 'upgrade', 'alice');
-      await expect(up.result()).rejects.toThrow();
+      await approvedUpgradeFails(client, taskQueue, id, input);
       save(id, named('upgrade-rollback-stops-chown'));
       save(`${id}/mediaChown`, named('media-chown-stopped-by-rollback'));
       await client.workflow

@@ -1056,6 +1056,21 @@ export class FakeCluster {
 
 export const fakeCluster = (options?: FakeClusterOptions) => new FakeCluster(options);
 
+/**
+ * A set-up cluster on `from` (default 2.29.3) whose health degrades while master1 runs `to` (default
+ * 2.30.0): an upgrade to `to` fails its first health gate and rolls back. `options`: the rest.
+ */
+export const degradesWhileMasterRuns = (
+  { from = '2.29.3', to = '2.30.0' }: { from?: string; to?: string } = {},
+  options: Omit<FakeClusterOptions, 'setUp' | 'version' | 'health'> = {},
+) =>
+  fakeCluster({
+    ...options,
+    setUp: true,
+    version: from,
+    health: (state) => (state.versions.master1 === to ? SEED.degraded() : SEED.haConnected()),
+  });
+
 // ---------------------------------------------------------------------------------------------
 // Driving runs (every wait bounded)
 

@@ -8,6 +8,7 @@ import { type GatedRunStatus, statusQuery } from '../../workflows/api';
 import type { SettingsRestoreResult } from '../../workflows/settings-restore';
 import { approve, reject } from '../support/decide';
 import {
+  degradesWhileMasterRuns,
   type FakeCluster,
   fakeCluster,
   nonRetryable,
@@ -182,13 +183,8 @@ describe('settingsRestore', () => {
   });
 });
 
-/** A set-up 2.29.3 cluster whose health degrades while master1 runs 2.30.0 (as upgrade.test.ts). */
-const degradesOnMaster = () =>
-  fakeCluster({
-    setUp: true,
-    version: '2.29.3',
-    health: (state) => (state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
-  });
+/** A set-up 2.29.3 cluster whose health degrades while master1 runs 2.30.0. */
+const degradesOnMaster = () => degradesWhileMasterRuns();
 
 const rollbackInput = (rollback: unknown) =>
   upgradeInput({

@@ -22,6 +22,7 @@ import type { Parked, UpgradeResult } from '../../workflows/upgrade';
 import { approve, reject } from '../support/decide';
 import {
   containerId,
+  degradesWhileMasterRuns,
   type FakeCluster,
   fakeCluster,
   nonRetryable,
@@ -94,12 +95,10 @@ const MASTER_GATE_FAILED = `health after master on master1 failed: ${DEGRADED_2S
 
 /** A set-up 2.29.3 cluster whose health degrades while master1 runs 2.30.0 (`entry` changes its inventory entry). */
 const degradesOnMaster = (entry?: (e: RawEntry) => void) =>
-  fakeCluster({
-    setUp: true,
-    version: '2.29.3',
-    health: (state) => (state.versions.master1 === '2.30.0' ? SEED.degraded() : SEED.haConnected()),
-    ...(entry ? { entry } : {}),
-  });
+  degradesWhileMasterRuns({}, entry ? { entry } : {});
+
+/** A PostgreSQL cluster whose media chown (from 2.29.1) takes one file per poll: still running when a test acts. */
+const LONG_CHOWN = { engine: 'PGSQL', media: { total: 100_000, remaining: 100_000, perPoll: 1 } } as const;
 
 /**
  * upgrade 2.29.3 -> 2.30.0 (MySQL: dbUpgrade child; no mediaChown) with a 2 s health deadline, on a
@@ -912,14 +911,8 @@ describe('upgrade', () => {
   });
 
   it('a rollback stops the mediaChown child first: its chown stopped before the Webapp goes back to 2.29.1', async () => {
-    // A long chown (one file per poll) still running when the master gate fails.
-    const fake = fakeCluster({
-      setUp: true,
-      version: '2.29.1',
-      engine: 'PGSQL',
-      media: { total: 100_000, remaining: 100_000, perPoll: 1 },
-      health: (state) => (state.versions.master1 === '2.29.3' ? SEED.degraded() : SEED.haConnected()),
-    });
+    // The chown still running when the master gate fails.
+    const fake = degradesWhileMasterRuns({ from: '2.29.1', to: '2.29.3' }, LONG_CHOWN);
     await scenario(fake, async (s) => {
       const input = upgradeInput({ rollback: 'auto', timeouts: { health: '2s', dbUpgrade: '1m' } });
       const handle = await startApproved(s, 'rollback-stops-chown', input);
@@ -942,12 +935,7 @@ describe('upgrade', () => {
   });
 
   it('an upgrade terminated while its mediaChown child runs: the child is cancelled and stops its chown', async () => {
-    const fake = fakeCluster({
-      setUp: true,
-      version: '2.29.1',
-      engine: 'PGSQL',
-      media: { total: 100_000, remaining: 100_000, perPoll: 1 },
-    });
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', ...LONG_CHOWN });
     await scenario(fake, async (s) => {
       const handle = await startApproved(s, 'terminated-chown', upgradeInput());
       await until(
