@@ -58,12 +58,19 @@ export async function pendingWaits(
   for (const a of pending ?? []) {
     const payloads = a.heartbeatDetails?.payloads;
     if (!payloads?.length) continue;
-    const details = await decodeFromPayloadsAtIndex<unknown>(
-      client.options.loadedDataConverter,
-      0,
-      payloads,
-    ).catch(() => undefined);
-    const line = waitLine(details);
+    let details: unknown;
+    let line: string | undefined;
+    try {
+      details = await decodeFromPayloadsAtIndex<unknown>(client.options.loadedDataConverter, 0, payloads);
+      line = waitLine(details);
+    } catch (err) {
+      // Said once rather than skipped: most often an encrypted reading and no codec key here.
+      line = oneLine(
+        `reading not decodable here (${err instanceof Error ? err.message : String(err)}); ` +
+          'is WABA_CODEC_KEYS set as on the worker?',
+        400,
+      );
+    }
     if (line)
       out.push({
         activityId: a.activityId ?? '',

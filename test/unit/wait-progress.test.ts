@@ -1,7 +1,12 @@
 // What `watch` prints for a wait's heartbeat details: a health gate's verdict and reasons, the
 // containers not running yet, errors; nothing for a host step's heartbeat.
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it } from 'vitest';
-import { waitLine, withoutPollCount } from '../../src/cli/wait-progress';
+import { pendingWaits, waitLine, withoutPollCount } from '../../src/cli/wait-progress';
+import { AesGcmCodec } from '../../src/codec/aes-gcm';
 
 describe('wait progress lines', () => {
   it('a health wait: what it waits for, the verdict and its reasons, the poll', () => {
@@ -69,5 +74,36 @@ describe('wait progress lines', () => {
     expect(line).toBeDefined();
     expect(line?.includes('\n')).toBe(false);
     expect(line?.length).toBeLessThanOrEqual(400);
+  });
+});
+
+describe('pendingWaits', () => {
+  const reading = { poll: 3, what: 'registered and healthy', summary: { verdict: 'degraded' } };
+  const codec = new AesGcmCodec([{ id: 'k1', key: randomBytes(32) }]);
+  const clientWith = (payloadCodecs: AesGcmCodec[]) =>
+    ({ options: { loadedDataConverter: loadDataConverter({ payloadCodecs }) } }) as unknown as Client;
+  const pending = async () => [
+    {
+      activityId: '7',
+      activityType: { name: 'waitWabaHealth' },
+      heartbeatDetails: {
+        payloads: await codec.encode([defaultPayloadConverter.toPayload(reading) as Payload]),
+      },
+    },
+  ];
+
+  it('reads an encrypted reading with the codec key', async () => {
+    const [wait] = await pendingWaits(clientWith([codec]), await pending());
+    expect(wait).toMatchObject({ activity: 'waitWabaHealth', details: reading });
+    expect(wait?.line).toBe('health "registered and healthy": degraded (poll 3)');
+  });
+
+  it('says so, naming the likely cause, when the reading cannot be decoded here', async () => {
+    const waits = await pendingWaits(clientWith([]), await pending());
+    expect(waits).toHaveLength(1);
+    expect(waits[0]?.details).toBeUndefined();
+    expect(waits[0]?.line).toMatch(
+      /^reading not decodable here \(.*binary\/encrypted.*\); is WABA_CODEC_KEYS set as on the worker\?$/,
+    );
   });
 });
