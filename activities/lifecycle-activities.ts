@@ -265,6 +265,18 @@ export function lifecycleActivities(deps: LifecycleDeps) {
             'reading chown progress',
           ),
         );
+        // The container is gone (re-created, stopped) and the job with it: nothing to count in
+        // it; the workflow starts the chown again in the service's container of now.
+        if (p.containerGone)
+          return {
+            total: 0,
+            remaining: 0,
+            done: 0,
+            exitCode: null,
+            changed: 0,
+            state: 'gone',
+            container: false,
+          };
         // A chown started by an older worker kept no counts: count once now (and keep them).
         const counts = p.counts ??
           parseChownCounts(

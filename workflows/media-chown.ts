@@ -196,10 +196,14 @@ async function followChown(
         throw ApplicationFailure.create({
           type: MEDIA_CHOWN_FAILED,
           nonRetryable: true,
-          message: `the chown on ${web.name} stopped without an exit code ${restarts + 1} times (the Webapp container restarted?); ${last.remaining} files not owned by root`,
+          message: `the chown on ${web.name} stopped without an exit code ${restarts + 1} times (the Webapp container restarted?); ${last.container === false ? job.before.remaining : last.remaining} files not owned by root`,
         });
       restarts++;
-      progress.host(web.name, `chown stopped without an exit code: starting it again (${restarts})`);
+      const why =
+        last.container === false
+          ? `its container ${job.container.slice(0, 12)} is gone`
+          : 'it stopped without an exit code';
+      progress.host(web.name, `chown: ${why}: starting it again (${restarts})`);
       job = await hostActs.startMediaChown({ cluster: ref, host: web.name, version, variant });
       on.following.container = job.container;
       if (job.before.remaining === 0) {
@@ -210,6 +214,7 @@ async function followChown(
       await sleep(opening ? Math.max(1, Math.min(pollMs, opening.closesAt - Date.now())) : pollMs);
     }
     last = await hostActs.mediaChownProgress({ cluster: ref, host: web.name, container: job.container });
+    if (last.state === 'gone') continue;
     const rate = (first.remaining - last.remaining) / Math.max(1, (Date.now() - startedAt) / 1000);
     const eta = rate > 0 ? `${Math.ceil(last.remaining / rate)} s left` : 'estimating';
     progress.host(web.name, `${last.done}/${last.total} files owned by root, ${eta}`);

@@ -19,6 +19,11 @@ export interface MediaChownProgress {
    * job was killed). Absent in results recorded before this field existed (read as running).
    */
   state?: 'running' | 'exited' | 'gone';
+  /**
+   * false when the container itself is gone or stopped (the counts then are unknown: 0). Absent
+   * when the container was there, and in results recorded before this field existed.
+   */
+  container?: false;
 }
 
 /** Counts taken in one walk: `<total> <not root's yet>`, e.g. `9007 6004`; undefined for anything else. */
@@ -30,8 +35,9 @@ export function parseChownCounts(line: string | undefined): { total: number; rem
 
 /**
  * The lines of mediaChownProgressCommand: the counts kept at the start (or `-`), files changed so
- * far, then `running`, `gone`, or the exit code followed by the files still not root's.
- * `counts` is undefined when none were kept (a chown started by an older worker).
+ * far, then `running`, `gone`, `no-container` (gone with its container), or the exit code followed
+ * by the files still not root's. `counts` is undefined when none were kept (a chown started by an
+ * older worker).
  */
 export function parseChownProgress(out: string): {
   counts: { total: number; remaining: number } | undefined;
@@ -39,15 +45,19 @@ export function parseChownProgress(out: string): {
   state: 'running' | 'exited' | 'gone';
   exitCode: number | null;
   left: number | undefined;
+  containerGone: boolean;
 } {
   const [counts, changed, state, left] = out.trim().split('\n');
   const exited = /^\s*\d+\s*$/.test(state ?? '');
+  const said = state?.trim();
+  const containerGone = said === 'no-container';
   return {
     counts: parseChownCounts(counts),
     changed: Number(changed?.trim()) || 0,
-    state: exited ? 'exited' : state?.trim() === 'gone' ? 'gone' : 'running',
+    state: exited ? 'exited' : said === 'gone' || containerGone ? 'gone' : 'running',
     exitCode: exited ? Number(state) : null,
     left: exited && /^\s*\d+\s*$/.test(left ?? '') ? Number(left) : undefined,
+    containerGone,
   };
 }
 

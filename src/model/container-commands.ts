@@ -125,7 +125,9 @@ export function startMediaChownCommand(container: string, mediaDir: string): str
  * The chown's progress without walking the tree: the counts kept at its start (`<total> <not
  * root's>`, or `-`), how many files it reported changed so far, then its exit code, `running`, or
  * `gone` (no exit code and no live process: the container restarted, or it was stopped). Once it
- * has exited, a last line: how many files are still not root's (one walk, the final check).
+ * has exited, a last line: how many files are still not root's (one walk, the final check). A
+ * container that is no longer there or not running (re-created by an `up -d`, stopped) prints
+ * `-`, `0`, `no-container`: the job died with it, and `docker exec` into it could only fail.
  */
 export function mediaChownProgressCommand(container: string, mediaDir: string): string {
   const script = [
@@ -137,7 +139,8 @@ export function mediaChownProgressCommand(container: string, mediaDir: string): 
     `if test -f ${CHOWN_CHANGED}; then wc -c < ${CHOWN_CHANGED}; else echo 0; fi`,
     `case $s in running) echo running ;; exited) cat ${CHOWN_EXIT}; ${findNotRoot(mediaDir)} | wc -l ;; *) echo gone ;; esac`,
   ].join('; ');
-  return inContainer(container, script);
+  const running = shellCommand(['docker', 'inspect', '-f', '{{.State.Running}}', container]);
+  return `if ${running} 2>/dev/null | grep -qx true; then ${inContainer(container, script)}; else printf '%s\\n' - 0 no-container; fi`;
 }
 
 /** Stop a running chown: its whole process group (or its shell, without setsid); what is done stays done. */

@@ -4,7 +4,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostActivities } from '../../activities/host-activities';
+import { lifecycleActivities } from '../../activities/lifecycle-activities';
 import { HostKeyError, SshPool, type SshTarget } from '../../activities/ssh';
+import { TokenCache } from '../../activities/waba-api';
 import { hostPublicKey, SSH_DIR } from '../../lab/hosts';
 import { type LabInventoryDoc, readLabInventory } from '../../lab/inventory';
 import { labState, up } from '../../lab/lab';
@@ -195,6 +197,43 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
       expect(unchecked.mediaMode).toBeUndefined();
     } finally {
       await ssh(target.address, `chmod 755 ${MEDIA_MOUNT}`);
+    }
+  });
+
+  it('media chown progress: a container re-created (gone) or stopped under the chown reads as gone, nothing run in it', async () => {
+    const { store, ref } = onLab();
+    const acts = lifecycleActivities({
+      inventory: store,
+      secrets: createSecretResolver(),
+      ssh: pool,
+      tokens: new TokenCache(),
+      dispatchers: new Map(),
+      requestTimeoutMs: 5000,
+      artifactsDir: '/nonexistent',
+    });
+    const image = (
+      await ssh(target.address, "docker images --format '{{.Repository}}:{{.Tag}}' | head -n 1")
+    ).trim();
+    expect(image).toMatch(/^docker\.whatsapp\.biz\//);
+    // A container that exists but does not run (as one stopped under the chown), and an id no container has any more.
+    const stopped = (await ssh(target.address, shellCommand(['docker', 'create', image]))).trim();
+    try {
+      for (const container of [stopped, 'f00dfeedc0de']) {
+        const p = await callOutsideWorker(() =>
+          acts.mediaChownProgress({ cluster: ref, host: 'core1', container }),
+        );
+        expect(p).toEqual({
+          total: 0,
+          remaining: 0,
+          done: 0,
+          exitCode: null,
+          changed: 0,
+          state: 'gone',
+          container: false,
+        });
+      }
+    } finally {
+      await ssh(target.address, shellCommand(['docker', 'rm', '-f', stopped]));
     }
   });
 });

@@ -284,7 +284,8 @@ export interface FakeClusterOptions {
    * Media files: how many, how many are not root's yet, how many each progress poll gives to root
    * (defaults 1000, 400, 250; a function is asked at every poll), `failWith`: chown exits with this code at the first poll, and
    * `vanishes`: the first N polls of a running chown find it gone (no exit code, no process: the
-   * container restarted under it).
+   * container restarted under it); `withContainer`: gone with its container too (re-created by an
+   * `up -d`), so the poll reports no counts, as the real activity does.
    */
   media?: {
     total?: number;
@@ -292,6 +293,7 @@ export interface FakeClusterOptions {
     perPoll?: number | (() => number);
     failWith?: number;
     vanishes?: number;
+    withContainer?: boolean;
   };
   /** Log size and error lines per `<host>/<service>` (default 1024 bytes, 0 error lines). */
   logs?: Record<string, { bytes: number; errorLines: number }>;
@@ -807,6 +809,7 @@ export class FakeCluster {
       },
       failWith: o.media?.failWith,
       vanishes: o.media?.vanishes ?? 0,
+      withContainer: o.media?.withContainer ?? false,
     };
     const hash = (text: string) => createHash('sha256').update(text).digest('hex');
     return {
@@ -977,6 +980,16 @@ export class FakeCluster {
           c.running = false;
           c.remaining = Math.max(0, c.remaining - media.perPoll);
           const changed = c.remainingAtStart - c.remaining;
+          if (media.withContainer)
+            return {
+              total: 0,
+              remaining: 0,
+              done: 0,
+              exitCode: null,
+              changed: 0,
+              state: 'gone',
+              container: false,
+            };
           return {
             total: c.total,
             remaining: c.remaining,

@@ -25,8 +25,14 @@ const root = process.getuid?.() === 0;
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((b) => existsSync(b));
 const MARKERS = ['pid', 'counts', 'changed', 'rc', 'exit'].map((m) => `/tmp/waba-chown.${m}`);
 const SHIM = `#!/bin/sh
-# docker exec [-d] CONTAINER CMD...: run CMD here (detached with -d)
+# docker inspect -f FORMAT CONTAINER: container web runs, stopped does not, any other is gone.
+if [ "$1" = inspect ]; then
+  case "$4" in web) echo true ;; stopped) echo false ;; *) echo "Error: No such object: $4" >&2; exit 1 ;; esac
+  exit 0
+fi
+# docker exec [-d] CONTAINER CMD...: run CMD here (detached with -d), noted in EXEC_LOG
 [ "$1" = exec ] || exit 2
+[ -n "$EXEC_LOG" ] && echo "$*" >> "$EXEC_LOG"
 shift
 if [ "$1" = -d ]; then shift; shift; ( "$@" </dev/null >/dev/null 2>&1 & ); exit 0; fi
 shift
@@ -47,8 +53,14 @@ describe('media chown progress', () => {
       state: 'running',
       exitCode: null,
       left: undefined,
+      containerGone: false,
     });
-    expect(parseChownProgress('-\n0\ngone\n')).toMatchObject({ counts: undefined, state: 'gone' });
+    expect(parseChownProgress('-\n0\ngone\n')).toMatchObject({
+      counts: undefined,
+      state: 'gone',
+      containerGone: false,
+    });
+    expect(parseChownProgress('-\n0\nno-container\n')).toMatchObject({ state: 'gone', containerGone: true });
     expect(parseChownProgress('9007 6004\n6000\n1\n4\n')).toMatchObject({
       changed: 6000,
       state: 'exited',
@@ -146,9 +158,34 @@ describe.skipIf(!root)('media chown commands, run for real', () => {
         state: 'exited',
         exitCode: 0,
         left: 0,
+        containerGone: false,
       });
       expect(spawnSync('find', [media, '!', '-user', 'root'], { encoding: 'utf8' }).stdout).toBe('');
       expect(run(container.mediaChownRunningCommand('web')).status).not.toBe(0);
+    });
+
+    it('a container re-created or stopped under the job: gone, no count, nothing run in it', () => {
+      clearMarkers();
+      seed(2);
+      const execLog = path.join(dir, 'exec.log');
+      for (const gone of ['4f1e0c9a2b7d', 'stopped']) {
+        rmSync(execLog, { force: true });
+        const [shell, ...args] = tools.sh as [string, ...string[]];
+        const out = spawnSync(shell, [...args, '-c', container.mediaChownProgressCommand(gone, media)], {
+          encoding: 'utf8',
+          env: { PATH: tools.path, EXEC_LOG: execLog },
+        });
+        expect(out.status).toBe(0);
+        expect(parseChownProgress(out.stdout)).toEqual({
+          counts: undefined,
+          changed: 0,
+          state: 'gone',
+          exitCode: null,
+          left: undefined,
+          containerGone: true,
+        });
+        expect(existsSync(execLog)).toBe(false);
+      }
     });
 
     it.skipIf(tools.name === 'busybox')(

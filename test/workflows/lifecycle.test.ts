@@ -489,6 +489,39 @@ describe('mediaChown', () => {
     });
   });
 
+  it('a chown whose container was re-created under it is started again in the new one; one that keeps losing it fails naming what is left', async () => {
+    const fake = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      media: { total: 1000, remaining: 400, perPoll: 150, vanishes: 1, withContainer: true },
+    });
+    await scenario(fake, async ({ start }) => {
+      const handle = await start('mediaChown', 'recreated', mediaChownInput());
+      const out = await resultOf<MediaChownResult>(handle);
+      expect(out).toMatchObject({ total: 1000, outcome: 'completed', runs: 1 });
+      expect(fake.state.chown).toMatchObject({ starts: 2, vanished: 1, remaining: 0, exitCode: 0 });
+      expect(phases(fake)).toEqual([
+        'preflightHost',
+        'startMediaChown',
+        'mediaChownProgress',
+        'startMediaChown',
+        'mediaChownProgress',
+      ]);
+    });
+    const losing = fakeCluster({
+      setUp: true,
+      version: '2.29.3',
+      media: { total: 1000, remaining: 400, perPoll: 10, vanishes: 10, withContainer: true },
+    });
+    await scenario(losing, async ({ start }) => {
+      const { failure } = await runFailure(await start('mediaChown', 'losing', mediaChownInput()), 20_000);
+      // Not the 0 the poll of a missing container reports: what the last start counted.
+      expect(failure.message).toBe(
+        'the chown on web1 stopped without an exit code 4 times (the Webapp container restarted?); 370 files not owned by root',
+      );
+    });
+  });
+
   it('a chown that keeps vanishing fails with MediaChownFailed after three restarts', async () => {
     const fake = fakeCluster({
       setUp: true,
