@@ -1492,6 +1492,50 @@ describe('upgrade', () => {
         });
       },
     );
+
+    it(
+      'an upgrade terminated while its mediaChown child waits for the next opening (continued as new): that run is cancelled too',
+      { timeout: 200_000 },
+      async () => {
+        const fake = fakeCluster({ setUp: true, version: '2.29.1', ...LONG_CHOWN });
+        await scenario(fake, async (s) => {
+          const closesAt = nextWholeMinute(Date.now() + 20_000);
+          // onClose finish: the upgrade runs on to wait for its child, which stops at the close.
+          const window = { ...windowClosingAt(closesAt, 'Asia/Tokyo', 2), onClose: 'finish' as const };
+          const handle = await startApproved(s, 'terminated-chown-continued', upgradeInput({ window }));
+          const child = s.client.workflow.getHandle(`${handle.workflowId}/mediaChown`);
+          const first = await until(
+            'the chown child to start',
+            () => child.describe().catch(() => undefined),
+            (d) => d !== undefined,
+            30_000,
+          );
+          await until(
+            'the chown child to continue as new and wait for the next opening',
+            () => statusOf(child).catch(() => undefined),
+            (st) => st?.stage.startsWith('waiting for window opening') === true,
+            closesAt - Date.now() + 40_000,
+          );
+          const continued = await child.describe();
+          expect(continued.runId).not.toBe(first?.runId);
+          expect(fake.state.chown).toMatchObject({ running: false, stops: 1 });
+          await handle.terminate('operator stopped it');
+          await until(
+            'the continued child to close',
+            () => child.describe(),
+            (d) => d.status.name !== 'RUNNING',
+            20_000,
+          );
+          const closed = await child.describe();
+          expect({ run: closed.runId, status: closed.status.name }).toEqual({
+            run: continued.runId,
+            status: 'CANCELLED',
+          });
+          // Nothing started again in the container, nothing left running.
+          expect(fake.state.chown).toMatchObject({ running: false, starts: 1 });
+        });
+      },
+    );
   });
 
   it("the mediaChown child gets the upgrade's window (without onClose); a forced upgrade's child gets none", async () => {
