@@ -181,7 +181,7 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       expect(await imagesOn(h.name)).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
   });
 
-  it('a health gate that fails (a Coreapp host cut off) rolls the upgraded batch back', async () => {
+  it('a health gate that fails (a Coreapp host cut off) rolls the upgraded batch back, despite a worker SIGKILL during the gate', async () => {
     const core2 = appHosts().find((h) => h.name === 'core2') as { name: string };
     const { workflowId } = await startRunbook(
       client,
@@ -216,6 +216,16 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
       db.exec('UPDATE nodes SET last_seen = ? WHERE id LIKE ?', [staleSince, `%:${core2Node}`]),
     ).then((rows) => expect(rows).toBe(1));
     try {
+      // The worker dies while the gate after web1 waits (its health stays degraded with core2 cut
+      // off): a new worker's attempt goes on waiting to the same deadline, and the gate still fails.
+      await until(
+        'the health gate after web1 waiting',
+        () => client.workflow.getHandle(workflowId).describe(),
+        (d) => (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'waitWabaHealth'),
+        60_000,
+      );
+      await worker?.kill('SIGKILL');
+      await startWorker();
       const failure = await failureOf(client, workflowId);
       expect({ type: failure.type, message: failure.message }).toEqual({
         type: 'UpgradeRolledBack',
@@ -226,6 +236,19 @@ describe.skipIf(unavailable)('upgrade, uninstall and collectLogs on the lab', ()
     } finally {
       await healHost(core2.name);
     }
+    // The gate's wait ran again on the new worker (attempt 2), as the history records it.
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const healthWaits = new Set(
+      events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitWabaHealth')
+        .map((e) => String(e.eventId)),
+    );
+    const retried = events.filter(
+      (e) =>
+        healthWaits.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)) &&
+        (e.activityTaskStartedEventAttributes?.attempt ?? 1) >= 2,
+    );
+    expect(retried.length).toBeGreaterThanOrEqual(1);
     expect(await imagesOn('web1')).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
     for (const h of appHosts())
       expect(await imagesOn(h.name)).toEqual([expect.stringMatching(/:v2\.29\.3$/)]);
