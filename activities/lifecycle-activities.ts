@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { type MediaChownProgress, parseChownCounts, parseChownProgress } from '../src/model/chown-progress';
+import {
+  CHOWN_GONE_WITH_CONTAINER,
+  type MediaChownProgress,
+  parseChownCounts,
+  parseChownProgress,
+} from '../src/model/chown-progress';
 import { type ClusterSpec, mediaDirOf } from '../src/model/cluster';
 import { type ComposeVariant, composeCommand, composeLogsCommand, psCommand } from '../src/model/commands';
 import {
@@ -267,16 +272,7 @@ export function lifecycleActivities(deps: LifecycleDeps) {
         );
         // The container is gone (re-created, stopped) and the job with it: nothing to count in
         // it; the workflow starts the chown again in the service's container of now.
-        if (p.containerGone)
-          return {
-            total: 0,
-            remaining: 0,
-            done: 0,
-            exitCode: null,
-            changed: 0,
-            state: 'gone',
-            container: false,
-          };
+        if (p.containerGone) return { ...CHOWN_GONE_WITH_CONTAINER };
         // A chown started by an older worker kept no counts: count once now (and keep them).
         const counts = p.counts ??
           parseChownCounts(

@@ -26,6 +26,17 @@ export interface MediaChownProgress {
   container?: false;
 }
 
+/** What a poll reports when the container itself is gone or stopped: the job died with it, counts unknown. */
+export const CHOWN_GONE_WITH_CONTAINER: MediaChownProgress = {
+  total: 0,
+  remaining: 0,
+  done: 0,
+  exitCode: null,
+  changed: 0,
+  state: 'gone',
+  container: false,
+};
+
 /** Counts taken in one walk: `<total> <not root's yet>`, e.g. `9007 6004`; undefined for anything else. */
 export function parseChownCounts(line: string | undefined): { total: number; remaining: number } | undefined {
   const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line ?? '');

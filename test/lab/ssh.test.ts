@@ -15,6 +15,7 @@ import { MEDIA_MOUNT } from '../../lab/paths';
 import { run, tryRun } from '../../lab/run';
 import { inventoryOfDocuments } from '../../src/inventory/load';
 import { InventoryStore } from '../../src/inventory/store';
+import { CHOWN_GONE_WITH_CONTAINER } from '../../src/model/chown-progress';
 import type { ClusterSpec } from '../../src/model/cluster';
 import { makeDirCommand } from '../../src/model/host-commands';
 import type { ClusterRef } from '../../src/model/inventory';
@@ -222,15 +223,7 @@ describe.skipIf(unavailable)('SSH activities on the lab', () => {
         const p = await callOutsideWorker(() =>
           acts.mediaChownProgress({ cluster: ref, host: 'core1', container }),
         );
-        expect(p).toEqual({
-          total: 0,
-          remaining: 0,
-          done: 0,
-          exitCode: null,
-          changed: 0,
-          state: 'gone',
-          container: false,
-        });
+        expect(p).toEqual(CHOWN_GONE_WITH_CONTAINER);
       }
     } finally {
       await ssh(target.address, shellCommand(['docker', 'rm', '-f', stopped]));

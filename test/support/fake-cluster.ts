@@ -21,7 +21,7 @@ import { waitHealth } from '../../activities/health-wait';
 import { inventoryActivities } from '../../activities/inventory';
 import { activityPollDeps, type PollDeps } from '../../activities/poll';
 import type { InventoryStore } from '../../src/inventory/store';
-import type { MediaChownProgress } from '../../src/model/chown-progress';
+import { CHOWN_GONE_WITH_CONTAINER, type MediaChownProgress } from '../../src/model/chown-progress';
 import type { ComposeVariant } from '../../src/model/commands';
 import type { ContainersWaitRequest } from '../../src/model/containers-wait';
 import { BACKUP_CHECKSUM_MISMATCH, BACKUP_NOT_FOUND, PREFLIGHT_FAILED } from '../../src/model/errors';
@@ -980,16 +980,7 @@ export class FakeCluster {
           c.running = false;
           c.remaining = Math.max(0, c.remaining - media.perPoll);
           const changed = c.remainingAtStart - c.remaining;
-          if (media.withContainer)
-            return {
-              total: 0,
-              remaining: 0,
-              done: 0,
-              exitCode: null,
-              changed: 0,
-              state: 'gone',
-              container: false,
-            };
+          if (media.withContainer) return { ...CHOWN_GONE_WITH_CONTAINER };
           return {
             total: c.total,
             remaining: c.remaining,

@@ -438,6 +438,15 @@ describe('mediaChown', () => {
     });
   });
 
+  /** The steps of a mediaChown whose first chown was lost: started again, then done. */
+  const CHOWN_STARTED_TWICE = [
+    'preflightHost',
+    'startMediaChown',
+    'mediaChownProgress',
+    'startMediaChown',
+    'mediaChownProgress',
+  ];
+
   it('a chown gone without an exit code (the Webapp container restarted under it) is started again and completes', async () => {
     const fake = fakeCluster({
       setUp: true,
@@ -450,13 +459,7 @@ describe('mediaChown', () => {
       // The first poll found it gone after 150 files: started again, it finished the other 250.
       expect(out).toMatchObject({ total: 1000, changed: 400, outcome: 'completed', runs: 1 });
       expect(fake.state.chown).toMatchObject({ starts: 2, vanished: 1, remaining: 0, exitCode: 0 });
-      expect(phases(fake)).toEqual([
-        'preflightHost',
-        'startMediaChown',
-        'mediaChownProgress',
-        'startMediaChown',
-        'mediaChownProgress',
-      ]);
+      expect(phases(fake)).toEqual(CHOWN_STARTED_TWICE);
       expect((await statusOf(handle)).stagesDone).toContain('chown');
     });
   });
@@ -500,13 +503,7 @@ describe('mediaChown', () => {
       const out = await resultOf<MediaChownResult>(handle);
       expect(out).toMatchObject({ total: 1000, outcome: 'completed', runs: 1 });
       expect(fake.state.chown).toMatchObject({ starts: 2, vanished: 1, remaining: 0, exitCode: 0 });
-      expect(phases(fake)).toEqual([
-        'preflightHost',
-        'startMediaChown',
-        'mediaChownProgress',
-        'startMediaChown',
-        'mediaChownProgress',
-      ]);
+      expect(phases(fake)).toEqual(CHOWN_STARTED_TWICE);
     });
     const losing = fakeCluster({
       setUp: true,
