@@ -21,6 +21,7 @@ import {
 import {
   DOCKER_VERSION,
   dirModesCommand,
+  fileModeCommand,
   fileSha256Command,
   makeDirCommand,
 } from '../src/model/host-commands';
@@ -150,7 +151,12 @@ export function hostActivities(deps: HostDeps) {
         const want = sha256(f.content);
         const have = (await exec(cluster, host, fileSha256Command(f.path))).stdout.trim();
         if (have !== want) await deps.ssh.upload(target, Buffer.from(f.content), f.path, f.mode);
-        out.push({ path: f.path, sha256: want, uploaded: have !== want });
+        // db.env already in place may have been written by hand (seed A3) readable by everyone.
+        else if (f.mode === 0o600)
+          await run(cluster, host, fileModeCommand(f.path, f.mode), `chmod 600 ${f.path}`);
+        // No checksum in the result: it lands in history, and db.env's (a fixed template around the
+        // password) would let anyone who reads history test password guesses offline.
+        out.push({ path: f.path, uploaded: have !== want });
       }
       return out;
     }),

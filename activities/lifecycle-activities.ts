@@ -37,7 +37,12 @@ import {
   INVENTORY_INCOMPLETE,
   nonRetryable,
 } from '../src/model/errors';
-import { fileExistsCommand, fileSha256Command, makeDirCommand } from '../src/model/host-commands';
+import {
+  fileExistsCommand,
+  fileModeCommand,
+  fileSha256Command,
+  makeDirCommand,
+} from '../src/model/host-commands';
 import { clusterSecret } from './cluster-secrets';
 import { dbUpgradeVerdict, parseJobState, parsePs } from './compose';
 import { renderDbEnv, sha256 } from './files';
@@ -139,6 +144,9 @@ export function lifecycleActivities(deps: LifecycleDeps) {
       for (const f of files) {
         const have = (await exec(cluster, host, fileSha256Command(f.path))).stdout.trim();
         if (have !== sha256(f.content)) await deps.ssh.upload(target, Buffer.from(f.content), f.path, f.mode);
+        // db.env already in place may have been written by hand (seed A3) readable by everyone.
+        else if (f.mode === 0o600)
+          await run(cluster, host, fileModeCommand(f.path, f.mode), `chmod 600 ${f.path}`);
       }
       return { host, files: files.map((f) => f.path) };
     }),

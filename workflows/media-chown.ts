@@ -38,9 +38,22 @@ const MAX_RESTARTS = 3;
  */
 export const CHOWN_STOPS_ON_CANCEL_PATCH = 'media-chown-stops-on-cancel';
 
+/** More continued runs than this is not a chown that resumes night after night: a bad argument. */
+const MAX_RUNS = 10_000;
+
 export const mediaChown = defineRunbook(
   // The window's bounds are checked with the schema: a bad one fails before anything shows.
-  { schema: Schema, check: (input) => void chownWindow(input as MediaChownInput) },
+  {
+    schema: Schema,
+    check: (input) => void chownWindow(input as MediaChownInput),
+    // `runs` counts the continued runs (continue-as-new passes it); a start by hand may omit it.
+    extraArgs: ([runs, ...more]) =>
+      more.length > 0 ||
+      (runs !== undefined &&
+        !(Number.isSafeInteger(runs) && (runs as number) >= 1 && (runs as number) <= MAX_RUNS))
+        ? `mediaChown takes the input and, optionally, the count of its runs (a whole number from 1 to ${MAX_RUNS})`
+        : undefined,
+  },
   async (run, valid, runs: number = 1): Promise<MediaChownResult> => {
     const { progress, notifier } = run;
     const input = valid as MediaChownInput;

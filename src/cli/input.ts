@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { InputError } from '../client/errors';
-import { checkInput, RUNBOOKS } from '../client/runbooks';
+import { checkInput, runbookSpec } from '../client/runbooks';
 
 /** An input is a few lines; anything larger is a mistake (a log file, a binary). */
 const MAX_INPUT_BYTES = 256 * 1024;
@@ -55,8 +55,7 @@ function readInput(file: string, stdin: () => Buffer = () => readFileSync(0)): u
 
 /** The runbook known and its input valid: every bad field named, exit 2, no connection made. */
 export function checkedInput(runbook: string, file: string): unknown {
-  if (!RUNBOOKS[runbook])
-    throw new InputError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
+  runbookSpec(runbook);
   const input = readInput(file);
   const checked = checkInput(runbook, input);
   if (!checked.ok) throw new InputError(`invalid ${runbook} input:\n  ${checked.problems.join('\n  ')}`);

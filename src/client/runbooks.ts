@@ -5,7 +5,7 @@ import { planQuery, statusQuery, WabaCluster, WabaRunbook } from '../../workflow
 import { MOVED_TO_INVENTORY, RUNBOOK_INPUTS } from '../model/inputs';
 import { isDisruptive, isGated } from '../model/runbooks';
 import { runSummary } from '../model/summary';
-import { type Checked, check } from '../model/validate';
+import { type Checked, check, quote } from '../model/validate';
 import type { Signer } from '../signing/signer';
 import { signStart } from './decide';
 import { InputError } from './errors';
@@ -19,12 +19,16 @@ export const RUNBOOKS: Record<string, { schema: z.ZodType; disruptive: boolean }
 );
 
 /** An input against its runbook's schema, as the workflow checks it first (the cluster is checked by the worker). */
-export const checkInput = (runbook: string, input: unknown): Checked<unknown> => {
-  const spec = RUNBOOKS[runbook];
+export const checkInput = (runbook: string, input: unknown): Checked<unknown> =>
+  check(runbookSpec(runbook).schema, input, MOVED_TO_INVENTORY);
+
+/** A runbook by its name (own keys only: `constructor` is not a runbook), or an error that quotes it safely. */
+export function runbookSpec(runbook: string): (typeof RUNBOOKS)[string] & object {
+  const spec = Object.hasOwn(RUNBOOKS, runbook) ? RUNBOOKS[runbook] : undefined;
   if (!spec)
-    throw new InputError(`unknown runbook "${runbook}"; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
-  return check(spec.schema, input, MOVED_TO_INVENTORY);
-};
+    throw new InputError(`unknown runbook ${quote(runbook)}; one of: ${Object.keys(RUNBOOKS).join(', ')}`);
+  return spec;
+}
 
 export { InputError } from './errors';
 

@@ -20,6 +20,11 @@ export function fileSha256Command(path: string): string {
   return `${shellCommand(['sha256sum', path])} 2>/dev/null | ${CUT_FIRST_FIELD}`;
 }
 
+/** Sets a file's mode (e.g. 0o600): a file already in place keeps the mode it was created with otherwise. */
+export function fileModeCommand(path: string, mode: number): string {
+  return shellCommand(['chmod', mode.toString(8), path]);
+}
+
 /** Exit 0 when the file exists. */
 export function fileExistsCommand(path: string): string {
   return shellCommand(['test', '-f', path]);

@@ -20,6 +20,7 @@ import { waitContainers } from '../../activities/containers-wait';
 import { waitHealth } from '../../activities/health-wait';
 import { inventoryActivities } from '../../activities/inventory';
 import { activityPollDeps, type PollDeps } from '../../activities/poll';
+import { scheduleActivities } from '../../activities/schedules';
 import type { InventoryStore } from '../../src/inventory/store';
 import { CHOWN_GONE_WITH_CONTAINER, type MediaChownProgress } from '../../src/model/chown-progress';
 import type { ComposeVariant } from '../../src/model/commands';
@@ -396,6 +397,7 @@ export class FakeCluster {
       | 'resolveCluster'
       | 'waitWabaHealth'
       | 'waitContainersRunning'
+      | 'confirmScheduledRun'
       | ClusterLockActivityName
     >;
   /** The fake's inventory: what `resolveCluster` (the real activity) reads. */
@@ -464,6 +466,8 @@ export class FakeCluster {
       // The real cluster lock (workflows/cluster-lock.ts) on the scenario's own task queue, so
       // tests never share a lock; not cluster work either: kept out of `calls`, like notify.
       ...clusterLockActivities(),
+      // The real check that a run carrying TemporalScheduledById is that schedule's (asks the dev server).
+      ...scheduleActivities(),
       checkHostKeys: async (a) => this.checkHostKeys(a),
       // The real polling loops (activities/health-wait.ts, containers-wait.ts) over the fake's own
       // recorded `wabaHealth` and `composePs`: the same schedule, heartbeats, cancellation and failures.
@@ -692,11 +696,7 @@ export class FakeCluster {
       uploadSetupFiles: this.record('uploadSetupFiles', ({ host }: HostArgs) => {
         const uploaded = !s.files.has(host);
         s.files.add(host);
-        return ['/root/biz/x.yml', '/root/biz/db.env'].map((path) => ({
-          path,
-          sha256: 'f'.repeat(64),
-          uploaded,
-        }));
+        return ['/root/biz/x.yml', '/root/biz/db.env'].map((path) => ({ path, uploaded }));
       }),
 
       composeUp: this.record(
@@ -1090,7 +1090,7 @@ export interface Scenario {
     workflowType: string,
     label: string,
     input: unknown,
-    opts?: { unsigned?: boolean; executionTimeout?: string },
+    opts?: { unsigned?: boolean; executionTimeout?: string; extraArgs?: unknown[] },
   ): Promise<WorkflowHandle>;
   /** Track a handle started otherwise, so the scenario terminates it at the end. */
   track(handle: WorkflowHandle): void;
@@ -1120,7 +1120,7 @@ export async function scenario(
         const handle = await client.workflow.start(workflowType, {
           taskQueue,
           workflowId,
-          args: [args],
+          args: [args, ...(opts.extraArgs ?? [])],
           workflowExecutionTimeout: opts.executionTimeout ?? '2m',
         });
         handles.push(handle);

@@ -173,6 +173,28 @@ describe('runbook inputs', () => {
     expect(clean('a\u0007b\nc')).toBe('abc');
     expect(quote('x'.repeat(100), 5)).toBe('"xxxxx…"');
   });
+
+  it('an unknown runbook name is quoted clean and short, and prototype keys are no runbooks', () => {
+    const names = [
+      'health\u001b[31mCheck',
+      `upgrade${'x'.repeat(500)}`,
+      '\u202eevil',
+      'constructor',
+      '__proto__',
+      'toString',
+    ];
+    for (const name of names) {
+      let message = '';
+      try {
+        checkInput(name, { cluster: 'lab' });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^unknown runbook ".*"; one of: /);
+      expect(hasUnsafeCharacters(message)).toBe(false);
+      expect(message.length).toBeLessThan(400);
+    }
+  });
 });
 
 describe('JSON Schemas', () => {

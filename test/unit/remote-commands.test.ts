@@ -132,6 +132,7 @@ const CASES: Record<string, ((v: string) => string)[]> = {
   dirModesCommand: [(v) => host.dirModesCommand(`/srv/${v}`)],
   makeDirCommand: [(v) => host.makeDirCommand(`/srv/${v}`)],
   fileSha256Command: [(v) => host.fileSha256Command(`/srv/${v}`)],
+  fileModeCommand: [(v) => host.fileModeCommand(`/srv/${v}`, 0o600)],
   fileExistsCommand: [(v) => host.fileExistsCommand(`/srv/${v}`)],
   stoppableCommand: [(v) => host.stoppableCommand(host.fileExistsCommand(`/srv/${v}`))],
   removeFileCommand: [(v) => host.removeFileCommand(`/srv/${v}`)],

@@ -32,6 +32,8 @@ interface HostileCase {
   /** Refused by the schema (nothing resolved) or after resolving the cluster. */
   at: 'schema' | 'resolve';
   type?: string;
+  /** Arguments after the input (a start may carry more than one). */
+  extraArgs?: unknown[];
 }
 
 const EXAMPLES = path.join(__dirname, '../../examples');
@@ -150,6 +152,57 @@ function specificCases(): HostileCase[] {
     out.push(c('mediaChown', `resumeAfter ${d}`, { resumeAfter: d }, 'resumeAfter'));
     out.push(c('uninstall', `approval timeout ${d}`, { approvalTimeout: d }, 'approvalTimeout'));
   }
+  // Free text shown to approvers and in terminals (the plan's window note, `status`): one line, no
+  // control character or bidi override anywhere in it; $schema, which no run reads, likewise.
+  const unsafe = [
+    '\u0000',
+    '\u0007',
+    '\t',
+    '\n',
+    '\r',
+    '\u001b[2K',
+    '\u007f',
+    '\u0085',
+    '\u009b',
+    '\u202e',
+    '\u2066',
+  ];
+  for (const u of unsafe) {
+    for (const text of [`${u}CAB-1234 approved`, `CAB-1234${u} approved`, `CAB-1234 approved${u}`])
+      out.push(
+        c('upgrade', `force.reason ${JSON.stringify(text)}`, { force: { reason: text } }, 'force.reason'),
+      );
+    const schema = `./schemas/${u}x.schema.json`;
+    for (const runbook of RUNBOOK_NAMES)
+      out.push(c(runbook, `$schema ${JSON.stringify(schema)}`, { $schema: schema }, '$schema'));
+  }
+  for (const since of [
+    '0s',
+    '0h',
+    '2161h',
+    '129601m',
+    '7776001s',
+    '9999999h',
+    '2026-13-01T00:00Z',
+    '2026-02-30T03:00:00Z',
+    '2026-11-30T24:00',
+    '2026-11-30T03:60',
+    '2026-11-30T03:00:60Z',
+    '1999-12-31T23:59:59Z',
+    '9999-99-99T99:99:99.999999999',
+  ])
+    out.push(c('collectLogs', `since ${since}`, { since }, 'since'));
+  // Arguments after the input: none for any runbook; mediaChown's count of runs, bounded.
+  for (const runbook of RUNBOOK_NAMES)
+    for (const extraArgs of [[2], ['x'], [null, null], [{ cluster: 'prod' }]]) {
+      if (runbook === 'mediaChown' && extraArgs[0] === 2) continue; // its count of runs: below
+      out.push({
+        ...c(runbook, `extra arguments ${JSON.stringify(extraArgs)}`, {}, 'arguments'),
+        extraArgs,
+      });
+    }
+  for (const extraArgs of [[0], [-1], [1.5], [1e9], ['2'], [null], [1, 2]])
+    out.push({ ...c('mediaChown', `runs ${JSON.stringify(extraArgs)}`, {}, 'arguments'), extraArgs });
   for (const n of [0, -1, 1.5, 1e9, Number.MAX_SAFE_INTEGER])
     out.push(c('upgrade', `maxUnavailable ${n}`, { maxUnavailable: n }, 'maxUnavailable'));
   for (const n of [0, 3, 64, -2]) out.push(c('multiconnectExpand', `shards ${n}`, { shards: n }, 'shards'));
@@ -357,7 +410,7 @@ describe('hostile inputs', () => {
         fake,
         async ({ start }) => {
           const outcomes = await inBatches(all, 25, async (c) => {
-            const handle = await start(c.runbook, 'hostile', c.input);
+            const handle = await start(c.runbook, 'hostile', c.input, { extraArgs: c.extraArgs });
             const { failure } = await runFailure(handle, 60_000);
             return { c, id: handle.workflowId, failure };
           });

@@ -13,6 +13,7 @@ import type { RunNotifier } from './notify';
 import { resolveStep } from './plan';
 import type { Progress } from './progress';
 import type { RunCluster } from './resolve';
+import { invalidInput } from './resolve';
 import { validateInput } from './validate';
 
 /** What a runbook declares besides its steps. */
@@ -23,7 +24,15 @@ export interface RunbookOptions<S extends z.ZodType> {
   issues?: (input: z.output<S>, resolved: Resolved) => InputIssue[];
   /** Further checks of a valid input, before anything shows or notifies (throw InvalidInput). */
   check?: (input: z.output<S>, runbook: RunbookName) => void;
+  /**
+   * The problem with the arguments after the input, or undefined: a runbook that continues as new
+   * with more arguments checks them here. By default a start may carry the input alone.
+   */
+  extraArgs?: (args: unknown[]) => string | undefined;
 }
+
+const inputAlone = (args: unknown[]) =>
+  args.length === 0 ? undefined : `only one argument, the input, is accepted (${args.length} more given)`;
 
 /** What the steps of a runbook get: the run's progress, notifier, plan, lock and cluster. */
 export interface RunbookRun {
@@ -77,6 +86,8 @@ export function defineRunbook<S extends z.ZodType, R, A extends unknown[]>(
     // Step 0: the input, before anything shows (a run with a bad input notifies nobody).
     const name = workflowInfo().workflowType as RunbookName;
     const input = validateInput(name, options.schema, raw) as z.output<S> & GatedFields;
+    const argsProblem = (options.extraArgs ?? inputAlone)(args);
+    if (argsProblem) throw invalidInput(name, [{ path: ['arguments'], message: argsProblem }]);
     options.check?.(input, name);
     let extra: () => Record<string, unknown> = () => ({});
     const base = options.gated ? gatedRun(name, input, raw, () => extra()) : plainRun(name, input);

@@ -12,6 +12,7 @@ import {
   ClusterName,
   type InputIssue,
   lockWaitNeedsWait,
+  OneLineText,
   Preview,
   RequestedBy,
   type Resolved,
@@ -73,7 +74,7 @@ export const UpgradeInput = z
     toVersion: Version,
     window: UpgradeWindow.optional(),
     /** Start the disruptive stages outside the window anyway, saying why. */
-    force: z.strictObject({ reason: z.string().min(3).max(500) }).optional(),
+    force: z.strictObject({ reason: OneLineText(3, 500) }).optional(),
     requestedBy: RequestedBy,
     request: StartRequest,
     preview: Preview,
