@@ -9,6 +9,7 @@ import { inventoryActivities } from './inventory';
 import { lifecycleActivities } from './lifecycle-activities';
 import { type NotifyConfig, notifyActivities, notifyConfigFromEnv } from './notify';
 import { prerequisiteActivities } from './prerequisite-activities';
+import { scheduleActivities } from './schedules';
 import { settingsActivities } from './settings-activities';
 import { SshPool } from './ssh';
 import { wabaApiActivities } from './waba-activities';
@@ -59,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
     ...settingsActivities(deps),
     ...notifyActivities(deps),
     ...clusterLockActivities(),
+    ...scheduleActivities(),
   };
 }
 

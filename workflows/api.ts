@@ -25,7 +25,10 @@ export const WabaCluster = defineSearchAttributeKey('WabaCluster', SearchAttribu
 export const WabaRunbook = defineSearchAttributeKey('WabaRunbook', SearchAttributeType.KEYWORD);
 export const WabaStep = defineSearchAttributeKey('WabaStep', SearchAttributeType.KEYWORD);
 
-/** Set by the server on runs a Schedule started (the schedule's id); a start request cannot set it. */
+/**
+ * Set by the server on runs a Schedule started (the schedule's id), but not reserved: a start request
+ * may set it too. Trusted only once the schedule confirms the run (workflows/lib/scheduled-start.ts).
+ */
 export const TemporalScheduledById = defineSearchAttributeKey(
   'TemporalScheduledById',
   SearchAttributeType.KEYWORD,

@@ -6,6 +6,7 @@
 // (`release`, from its finally), or the lock finds out (it watches the holder's workflow through
 // an activity that describes it every 2 s, so a terminated or timed-out holder is released too).
 import {
+  ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -29,6 +30,15 @@ import {
   type LockRun,
   type LockWaiter,
 } from '../src/model/cluster-lock';
+import {
+  AcquireRequestSchema,
+  ClusterLockInputSchema,
+  checkLockMessage,
+  LOCK_QUEUE_MAX,
+  LockRunSchema,
+} from '../src/model/cluster-lock-check';
+import { INVALID_INPUT } from '../src/model/errors';
+import { clean } from '../src/model/validate';
 import {
   acquireUpdate,
   grantedSignal,
@@ -57,20 +67,27 @@ const runOf = (r: LockRun): LockRun => ({
   firstRunId: r.firstRunId,
   runbook: r.runbook,
 });
-const text = (s: unknown, max: number) => typeof s === 'string' && s.length > 0 && s.length <= max;
-/** Requests come from this project's activities; anything else is refused before it counts. */
-function checkRun(what: string, r: Partial<LockRun> | undefined): void {
-  if (
-    !r ||
-    !text(r.workflowId, 1000) ||
-    !text(r.runId, 100) ||
-    !text(r.firstRunId, 100) ||
-    !text(r.runbook, 100)
-  )
-    throw new Error(`${what}: expected {workflowId, runId, firstRunId, runbook}`);
+/**
+ * Requests come from this project's activities, but anyone with namespace access can send one:
+ * anything else is refused in the Update's validator, so it never enters the lock's history.
+ */
+function validator(what: string, schema: typeof LockRunSchema | typeof AcquireRequestSchema) {
+  return (req: unknown) => {
+    const checked = checkLockMessage(schema, req);
+    if (!checked.ok) throw new Error(`${what}: ${checked.problems}`);
+  };
 }
 
-export async function clusterLock(input: ClusterLockInput): Promise<void> {
+export async function clusterLock(raw: ClusterLockInput): Promise<void> {
+  // The start input is untrusted too (anyone may start `lock/<cluster>` first): refuse it whole.
+  const checked = checkLockMessage(ClusterLockInputSchema, raw);
+  if (!checked.ok)
+    throw ApplicationFailure.create({
+      type: INVALID_INPUT,
+      nonRetryable: true,
+      message: `the cluster lock's input is refused: ${checked.problems}`,
+    });
+  const input: ClusterLockInput = checked.value;
   const { cluster } = input;
   let holder: LockHolder | undefined = input.holder;
   const queue: LockWaiter[] = [...(input.queue ?? [])];
@@ -100,7 +117,7 @@ export async function clusterLock(input: ClusterLockInput): Promise<void> {
         log.info(`${to.workflowId} did not take the lock's signal: ${failureText(err)}`);
         const i = queue.findIndex((w) => sameChain(w, to));
         if (i >= 0) queue.splice(i, 1);
-        if (holder && sameChain(holder, to)) free(`gone: ${failureText(err).slice(0, 80)}`);
+        if (holder && sameChain(holder, to)) free(`gone: ${clean(failureText(err), 80)}`);
         changed();
       })
       .finally(() => sending.delete(sent));
@@ -209,17 +226,13 @@ export async function clusterLock(input: ClusterLockInput): Promise<void> {
         if (looked) break;
         await verifyHolder();
       }
-      if (!req.wait) return { granted: false, holder, position: 0 };
+      // A full queue refuses like a busy cluster: a flood of requests cannot grow the state unbounded.
+      if (!req.wait || queue.length >= LOCK_QUEUE_MAX) return { granted: false, holder, position: 0 };
       queue.push({ ...runOf(req), since: now() });
       changed();
       return { granted: false, holder, position: queue.length };
     },
-    {
-      validator: (req) => {
-        checkRun('acquire', req);
-        if (typeof req.wait !== 'boolean') throw new Error('acquire: expected wait: true or false');
-      },
-    },
+    { validator: validator('acquire', AcquireRequestSchema) },
   );
 
   setHandler(
@@ -233,7 +246,7 @@ export async function clusterLock(input: ClusterLockInput): Promise<void> {
       changed();
       return 'left';
     },
-    { validator: (run) => checkRun('leave', run) },
+    { validator: validator('leave', LockRunSchema) },
   );
 
   setHandler(
@@ -252,7 +265,7 @@ export async function clusterLock(input: ClusterLockInput): Promise<void> {
       changed();
       return 'left';
     },
-    { validator: (run) => checkRun('release', run) },
+    { validator: validator('release', LockRunSchema) },
   );
 
   /** Keep one watch on the current holder (restarted when the holder or its ending run changes). */

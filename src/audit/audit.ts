@@ -17,11 +17,12 @@ import {
 import { normalIdentity, sha256Hex } from '../model/decisions';
 import type { Resolution } from '../model/inventory';
 import { gatePolicy, type ResolvedPolicy } from '../model/policy';
+import type { ConfirmedSchedule } from '../model/scheduled-run';
 
 export interface AuditLine {
   /** When the run received it (the event's time). */
   at: string;
-  what: 'start' | 'approve' | 'reject' | 'code' | 'pre-approval' | 'counted';
+  what: 'schedule' | 'start' | 'approve' | 'reject' | 'code' | 'pre-approval' | 'counted';
   gate?: string;
   by?: string;
   plan?: string;
@@ -119,13 +120,13 @@ export async function decodeHistory(
   return { events: out, runId };
 }
 
-/** The resolution the run recorded (the result of its resolveCluster activity). */
-function recordedResolution(events: DecodedEvent[]): Resolution | undefined {
-  const scheduled = events.find((e) => e.kind === 'activityScheduled' && e.name === 'resolveCluster');
+/** The result the run recorded of its first `activity` (resolveCluster, confirmScheduledRun), if it completed. */
+function recorded<T>(events: DecodedEvent[], activity: string): T | undefined {
+  const scheduled = events.find((e) => e.kind === 'activityScheduled' && e.name === activity);
   const done = events.find(
     (e) => e.kind === 'activityCompleted' && e.scheduledEventId === scheduled?.eventId,
   );
-  return done?.value as Resolution | undefined;
+  return done?.value as T | undefined;
 }
 
 /**
@@ -144,11 +145,30 @@ export function auditRun(opts: {
   const started = events.find((e) => e.kind === 'started');
   const input = (started?.value ?? {}) as Record<string, unknown>;
   const runbook = started?.name ?? '?';
-  const resolution = recordedResolution(events);
+  const resolution = recorded<Resolution>(events, 'resolveCluster');
   const policy: ApprovalPolicy = gatePolicy(opts.policy);
   const keys: PolicyKeys = policyKeys(policy);
   const lines: AuditLine[] = [];
   const iso = (t: number) => new Date(t).toISOString();
+
+  // TemporalScheduledById: any start request may set it, so it counts only if the run recorded the
+  // schedule confirming it started the run (runs from before that check never did).
+  const schedule = started?.scheduledBy
+    ? recorded<ConfirmedSchedule>(events, 'confirmScheduledRun')
+    : undefined;
+  if (started?.scheduledBy)
+    lines.push({
+      at: iso(started.at),
+      what: 'schedule',
+      by: started.scheduledBy,
+      how: 'input',
+      ok: schedule?.scheduleId === started.scheduledBy,
+      ...(schedule?.scheduleId === started.scheduledBy
+        ? {}
+        : {
+            why: 'TemporalScheduledById is set, but the run did not record the schedule confirming it started the run (a start request can set it)',
+          }),
+    });
 
   // The start request: who asked, if it was signed.
   if (input.request && typeof input.requestedBy === 'string' && started) {
@@ -159,6 +179,7 @@ export function auditRun(opts: {
       inputHash: sha256Hex(canonicalJson(signed)),
       target: started.scheduledBy ? `schedule:${started.scheduledBy}` : workflowId,
       now: started.at,
+      ...(schedule ? { scheduleCreatedAt: Date.parse(schedule.createdAt) } : {}),
       keys,
     });
     lines.push({

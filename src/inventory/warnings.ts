@@ -5,6 +5,10 @@
 
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { type Env, processEnv } from '../config/env';
+import { approvableStarts } from '../model/approval-reach';
+import { normalIdentity } from '../model/decisions';
+import { policyFor } from '../model/policy';
+import type { RunbookName } from '../model/runbooks';
 import { lintCluster } from '../model/topology';
 import { type Inventory, type InventoryEntry, sha256Hex } from './load';
 
@@ -46,6 +50,29 @@ function fileProblem(file: string, sha256?: string): string | undefined {
   }
 }
 
+/**
+ * A policy the loader accepted (some signed start can pass its gates) where an unsigned start never
+ * can: the Web UI's form would fail at run start, so say so, for the cluster and each override.
+ */
+function unsignedStartWarnings(entry: InventoryEntry, at: string): string[] {
+  const spec = entry.entry.approvals;
+  if (!spec) return [];
+  const requesters = spec.requesters.map((r) => r.name);
+  const overridden = Object.entries(spec.runbooks).flatMap(([r, o]) =>
+    o && (o.approvers || o.minApprovals !== undefined || o.allowSelfApproval !== undefined)
+      ? [[`${at}.runbooks.${r}`, policyFor(spec, r as RunbookName)] as const]
+      : [],
+  );
+  const policies = [[at, { ...spec, approvers: spec.approvers.map((a) => a.name) }] as const, ...overridden];
+  return policies.flatMap(([where, p]) =>
+    approvableStarts({ ...p, requesters }).unsigned
+      ? []
+      : [
+          `${where}: with self-approval off, a run started unsigned needs ${p.minApprovals + 1} approvers (TRUST.md rule 7); only ${new Set(p.approvers.map(normalIdentity)).size} listed: start it signed (waba-runbooks start)`,
+        ],
+  );
+}
+
 export function inventoryWarnings(inventory: Inventory, env: Env = processEnv()): string[] {
   const out: string[] = [];
   for (const [name, e] of inventory.clusters) {
@@ -67,13 +94,7 @@ export function inventoryWarnings(inventory: Inventory, env: Env = processEnv())
       const p = fileProblem(c.api.tls.caFile);
       if (p) out.push(`${at('api.tls.caFile')}: ${p}`);
     }
-    if (e.entry.approvals && !e.entry.approvals.allowSelfApproval) {
-      const p = e.entry.approvals;
-      if (p.approvers.length < p.minApprovals + 1)
-        out.push(
-          `${at('approvals')}: with self-approval off, a run started unsigned needs ${p.minApprovals + 1} approvers (TRUST.md rule 7); only ${p.approvers.length} listed`,
-        );
-    }
+    out.push(...unsignedStartWarnings(e, at('approvals')));
     out.push(...lintCluster(c).warnings);
   }
   return out;

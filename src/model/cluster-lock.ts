@@ -5,6 +5,7 @@
  * the shapes both sides share (its messages are in workflows/api.ts). Workflow-safe: types, names
  * and pure functions only.
  */
+import { clean } from './validate';
 
 export const CLUSTER_LOCK_WORKFLOW = 'clusterLock';
 
@@ -84,6 +85,13 @@ export type HolderSeen =
   | { kind: 'continued'; runId: string }
   | { kind: 'ended'; status: string };
 
-/** `upgrade (workflow prod/upgrade)`: how messages name a run. */
+/** How long a workflow id may be in a message about the lock (ids may be up to 1000 characters). */
+export const LOCK_RUN_TEXT_ID_MAX = 200;
+
+/**
+ * `upgrade (workflow prod/upgrade)`: how messages name a run. Cleaned and cut (TRUST.md rule 9):
+ * the text reaches errors, `status`, the WabaStep search attribute and the chat, and a lock
+ * started by older code may still hold a run it never checked.
+ */
 export const lockRunText = (r: Pick<LockRun, 'runbook' | 'workflowId'>) =>
-  `${r.runbook} (workflow ${r.workflowId})`;
+  `${clean(String(r.runbook), 40)} (workflow ${clean(String(r.workflowId), LOCK_RUN_TEXT_ID_MAX)})`;

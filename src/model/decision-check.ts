@@ -54,13 +54,13 @@ export function policyKeys(policy: Pick<ApprovalPolicy, 'keys' | 'requesters' | 
 const iso = (t: number) => new Date(t).toISOString();
 
 /** `at` close enough to the run's clock `now`. */
-function timeProblem(at: string, now: number): string | undefined {
+function timeProblem(at: string, now: number, clock = "the run's clock"): string | undefined {
   const t = Date.parse(at);
   if (!Number.isFinite(t)) return 'its time is not a date';
   if (t < now - MAX_DECISION_AGE_MS)
-    return `signed at ${at}, more than ${MAX_DECISION_AGE_MS / 60_000} minutes before the run's clock (${iso(now)}): sign it again`;
+    return `signed at ${at}, more than ${MAX_DECISION_AGE_MS / 60_000} minutes before ${clock} (${iso(now)}): sign it again`;
   if (t > now + MAX_CLOCK_SKEW_MS)
-    return `signed at ${at}, ahead of the run's clock (${iso(now)}): check the signer's clock`;
+    return `signed at ${at}, ahead of ${clock} (${iso(now)}): check the signer's clock`;
   return undefined;
 }
 
@@ -197,8 +197,10 @@ export interface StartRequest {
 
 /**
  * A signed start: `requestedBy` signed this input (its hash) for this run, or for the schedule that
- * started it, with a key of an approver or a requester of the policy. Not a fresh time for a
- * schedule's runs: the signature is the schedule creator's, made once.
+ * started it, with a key of an approver or a requester of the policy. A run's start is signed just
+ * before it (fresh at `now`); a schedule's is the creator's, made once just before creating it: fresh
+ * at `scheduleCreatedAt` (the server's time), so it cannot serve a schedule re-created later under
+ * the same id.
  */
 export function checkStart(
   request: StartRequest,
@@ -206,14 +208,18 @@ export function checkStart(
     requestedBy: string;
     runbook: string;
     inputHash: string;
-    /** The workflow id, or `schedule:<id>` for a run a schedule started. */
+    /** The workflow id, or `schedule:<id>` for a run a schedule started (confirmed: see activities/schedules.ts). */
     target: string;
     now: number;
+    /** When the server created the schedule; unknown for runs from before that was confirmed: not checked. */
+    scheduleCreatedAt?: number;
     keys: PolicyKeys;
   },
 ): Check {
-  if (!c.target.startsWith('schedule:')) {
-    const late = timeProblem(request.at, c.now);
+  const scheduled = c.target.startsWith('schedule:');
+  const freshAt = scheduled ? c.scheduleCreatedAt : c.now;
+  if (freshAt !== undefined) {
+    const late = timeProblem(request.at, freshAt, scheduled ? "the schedule's creation" : undefined);
     if (late) return { ok: false, why: late };
   }
   const by = normalIdentity(c.requestedBy);

@@ -9,6 +9,11 @@ export const nonRetryable = (type: string, message: string, details?: unknown[])
 
 // --- The input and the inventory -----------------------------------------------------------------
 export const INVALID_INPUT = 'InvalidInput';
+/**
+ * The run carries `TemporalScheduledById` (a start request may set it) but the schedule it names did
+ * not start it: no such schedule, or this run is not among its actions.
+ */
+export const NOT_SCHEDULED = 'NotStartedBySchedule';
 /** The inventory lacks what the runbook needs (a compose file, db settings, an approval policy, ...). */
 export const INVENTORY_INCOMPLETE = 'InventoryIncomplete';
 /** No cluster of that name in the worker's inventory. */

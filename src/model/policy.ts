@@ -2,6 +2,7 @@
 // with which public keys, how many approvals a gate needs, the bounds of a gate's timeout, which
 // chat relays may speak for whom, and per-runbook differences. Pure.
 import { z } from 'zod';
+import { type GateCounting, whyNeverApprovable } from './approval-reach';
 import { type ApprovalPolicy, Identity } from './approvals';
 import { Duration, durationMsOrNaN } from './duration';
 import { GATED_RUNBOOKS, type RunbookName } from './runbooks';
@@ -141,20 +142,20 @@ export const PolicySpec = z
             path: ['relays', i, 'mayActFor', j],
             message: `${who} is not an approver of this policy`,
           });
-    const check = (where: (string | number)[], approvers: string[], min: number) => {
-      const eligible = new Set(approvers.map((a) => a.toLowerCase())).size;
-      if (min > eligible)
-        ctx.addIssue({
-          code: 'custom',
-          path: [...where, 'minApprovals'],
-          message: `${min} approvals can never be given: only ${eligible} approver(s)`,
-        });
+    // Every policy a gate may apply (the cluster's, and each override as merged) must be passable by
+    // some start; an override that changes nothing counted is covered by the cluster's verdict.
+    const requesters = p.requesters.filter((r) => valid(r.name)).map((r) => r.name);
+    const reach = (where: (string | number)[], counting: GateCounting) => {
+      const why = whyNeverApprovable(counting);
+      if (why) ctx.addIssue({ code: 'custom', path: [...where, 'minApprovals'], message: why });
     };
-    check(
-      [],
-      p.approvers.map((a) => a.name),
-      p.minApprovals,
-    );
+    const all = names.filter(Boolean);
+    reach([], {
+      approvers: all,
+      minApprovals: p.minApprovals,
+      allowSelfApproval: p.allowSelfApproval,
+      requesters,
+    });
     for (const [runbook, o] of Object.entries(p.runbooks)) {
       if (!o) continue;
       for (const [j, who] of (o.approvers ?? []).entries()) {
@@ -165,11 +166,16 @@ export const PolicySpec = z
             message: `${who} is not in this policy's approvers`,
           });
       }
-      check(
-        ['runbooks', runbook],
-        o.approvers ?? p.approvers.map((a) => a.name),
-        o.minApprovals ?? p.minApprovals,
-      );
+      if (o.approvers === undefined && o.minApprovals === undefined && o.allowSelfApproval === undefined)
+        continue;
+      // As policyFor merges it: the named approvers the cluster lists, the rest inherited.
+      const chosen = new Set((o.approvers ?? all).map((a) => a.toLowerCase()));
+      reach(['runbooks', runbook], {
+        approvers: all.filter((a) => chosen.has(a)),
+        minApprovals: o.minApprovals ?? p.minApprovals,
+        allowSelfApproval: o.allowSelfApproval ?? p.allowSelfApproval,
+        requesters,
+      });
     }
   });
 export type PolicySpec = z.output<typeof PolicySpec>;

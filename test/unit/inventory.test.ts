@@ -66,9 +66,14 @@ describe('inventory file', () => {
     const policy = prod?.entry.approvals;
     if (!policy) throw new Error('the example has a policy');
     expect(policyFor(policy, 'upgrade').minApprovals).toBe(2);
-    expect(policyFor(policy, 'uninstall').approvers).toEqual(['alice', 'bob']);
+    // Uninstall: two of three leads, so whoever of them starts it leaves two to approve (rule 7).
+    expect(policyFor(policy, 'uninstall')).toMatchObject({
+      approvers: ['alice', 'bob', 'dave'],
+      minApprovals: 2,
+    });
+    expect(inventoryWarnings(inventory, {}).filter((w) => w.includes('.approvals'))).toEqual([]);
     expect(policyFor(policy, 'haSetup')).toMatchObject({
-      approvers: ['alice', 'bob', 'carol'],
+      approvers: ['alice', 'bob', 'carol', 'dave'],
       minApprovals: 1,
       timeout: { default: '24h', min: '15m', max: '7d' },
     });
@@ -193,6 +198,59 @@ describe('inventory file', () => {
         for (const h of e.hosts) h.spare = true;
       }),
     ).toEqual(['clusters.lab.hosts: every host is spare: the cluster has no member']);
+  });
+
+  it('refuses a policy no start could pass once the requester is left out (TRUST.md rule 7)', () => {
+    const tooFew =
+      "2 approvals can never be given with self-approval off: an approver's signed start leaves 1 other " +
+      'approver(s), an unsigned start needs 3 of 2, and no requester outside the approvers may start it ' +
+      '(TRUST.md rule 7); add an approver, lower minApprovals or list a requester';
+    // lab: approvers alice and bob, requester carol. Two approvals: only carol's signed start passes.
+    expect(
+      problems((e) => {
+        e.approvals.minApprovals = 2;
+      }),
+    ).toEqual([]);
+    expect(
+      problems((e) => {
+        e.approvals.minApprovals = 2;
+        e.approvals.requesters = [];
+      }),
+    ).toEqual([`clusters.lab.approvals.minApprovals: ${tooFew}`]);
+    // An override is judged as merged, and named: the example's old uninstall policy.
+    expect(
+      problems((e) => {
+        e.approvals.requesters = [];
+        e.approvals.approvers.push({ name: 'carol', keys: [testKey('carol').publicLine] });
+        e.approvals.runbooks = { uninstall: { minApprovals: 2, approvers: ['alice', 'bob'] } };
+      }),
+    ).toEqual([`clusters.lab.approvals.runbooks.uninstall.minApprovals: ${tooFew}`]);
+    // Self-approval on for the cluster, off for upgrade: only upgrade is refused; a timeout-only
+    // override inherits the cluster's verdict and is not named again.
+    expect(
+      problems((e) => {
+        e.approvals.requesters = [];
+        e.approvals.minApprovals = 2;
+        e.approvals.allowSelfApproval = true;
+        e.approvals.runbooks = {
+          upgrade: { allowSelfApproval: false },
+          haDrill: { timeout: { default: '1h', min: '1s', max: '1d' } },
+        };
+      }),
+    ).toEqual([`clusters.lab.approvals.runbooks.upgrade.minApprovals: ${tooFew}`]);
+  });
+
+  it('warns where only a signed start can pass the gates, for the cluster and each override', () => {
+    const entry = testClusterEntry();
+    entry.approvals.minApprovals = 2;
+    entry.approvals.runbooks = { uninstall: { approvers: ['alice', 'bob'] }, upgrade: { minApprovals: 1 } };
+    const warnings = inventoryWarnings(testInventory(testInventoryDoc({ lab: entry })), {});
+    const unsigned = (where: string) =>
+      `clusters.lab.approvals${where}: with self-approval off, a run started unsigned needs 3 approvers (TRUST.md rule 7); only 2 listed: start it signed (waba-runbooks start)`;
+    expect(warnings.filter((w) => w.includes('started unsigned'))).toEqual([
+      unsigned(''),
+      unsigned('.runbooks.uninstall'),
+    ]);
   });
 
   it('refuses a policy that could never be satisfied, a key shared by two people, relays for strangers', () => {

@@ -5,10 +5,21 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { clusterLockId } from '../../activities/cluster-lock';
-import type { LockGrant } from '../../src/model/cluster-lock';
+import { type LockGrant, lockRunText } from '../../src/model/cluster-lock';
 import { RUNBOOK_INPUTS } from '../../src/model/inputs';
 import { check } from '../../src/model/validate';
-import { type GatedRunStatus, grantsQuery, holderQuery, queueQuery, statusQuery } from '../../workflows/api';
+import {
+  acquireUpdate,
+  type GatedRunStatus,
+  grantedSignal,
+  grantsQuery,
+  holderQuery,
+  leaveUpdate,
+  queueQuery,
+  releaseUpdate,
+  statusQuery,
+  waitingSignal,
+} from '../../workflows/api';
 import { approve, reject, signedInput } from '../support/decide';
 import {
   dbUpgradeInput,
@@ -20,9 +31,11 @@ import {
   scenario,
   uninstallInput,
   until,
+  updateRefusal,
   upgradeInput,
   within,
 } from '../support/fake-cluster';
+import { hostileNotices, hostileVariants, UNSAFE_TEXT } from '../support/hostile-lock-messages';
 
 const lockOf = (s: Scenario, cluster: string) =>
   s.client.workflow.getHandle(clusterLockId(cluster, s.taskQueue));
@@ -437,6 +450,224 @@ describe('cluster lock', () => {
       ]);
       expect((await lock.describe()).runId).not.toBe(after.runId);
     });
+  });
+});
+
+/** Every string inside a value (status, search attributes), to look for unsafe characters. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
+  return [];
+}
+
+/** What the lock or a run says about a message: bounded and free of control/bidi characters. */
+const expectSafe = (text: string, max: number, what: string) => {
+  expect(UNSAFE_TEXT.test(text), `${what}: ${JSON.stringify(text.slice(0, 200))}`).toBe(false);
+  expect(text.length, what).toBeLessThanOrEqual(max);
+};
+
+/** A run as the lock names it: all a forger needs is in the Web UI. */
+const runOf = async (h: WorkflowHandle) => {
+  const { runId } = await h.describe();
+  return { workflowId: h.workflowId, runId, firstRunId: runId, runbook: 'uninstall' };
+};
+
+/** A holder at its gate and a run waiting for it (whenBusy "wait"). */
+async function holderAndWaiter(s: Scenario) {
+  const holder = await s.start('uninstall', 'holder', uninstallInput());
+  await atGate(holder);
+  const waiter = await s.start('uninstall', 'waiter', uninstallInput({ whenBusy: 'wait', lockWait: '1m' }));
+  return { holder, waiter };
+}
+
+/** Send in small batches (the dev server shares two cores with the worker). */
+async function inBatches<T>(items: T[], fn: (item: T) => Promise<void>, size = 10): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
+
+async function historyOf(client: Client, workflowId: string) {
+  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+}
+
+describe('forged and hostile lock messages', () => {
+  it('a forged grant, even one naming the waiting run exactly, does not let it past the holder', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async (s) => {
+      const { holder, waiter } = await holderAndWaiter(s);
+      const forged = { ...(await runOf(waiter)), since: new Date().toISOString() };
+      // Sent at once: buffered until the run sets its handler, before it has even asked the lock.
+      await waiter.signal(grantedSignal, forged);
+      await waitingFor(waiter, holder);
+      await waiter.signal(grantedSignal, forged);
+      // Each grant that named it was checked with the lock (acquire again), which said "queued".
+      await until(
+        'the waiter to ask the lock about both grants',
+        async () =>
+          (await activitiesOf(s.client, waiter.workflowId)).filter((a) => a === 'acquireClusterLock'),
+        (asked) => asked.length === 3,
+      );
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(callsBy(fake, waiter)).toEqual([]);
+      expect((await statusOf(waiter)).pendingGates).toEqual([]);
+      expect((await statusOf(waiter)).stage).toBe(
+        `waiting for uninstall (workflow ${holder.workflowId}) on cluster lab`,
+      );
+      expect((await holderOf(s, 'lab'))?.workflowId).toBe(holder.workflowId);
+      expect((await queueOf(s, 'lab')).map((w) => w.workflowId)).toEqual([waiter.workflowId]);
+
+      // The genuine grant still gets through, and only after the holder's last call.
+      await holder.cancel();
+      await atGate(waiter, 15_000);
+      expect(Math.min(...callsBy(fake, waiter).map((c) => c.at))).toBeGreaterThanOrEqual(
+        Math.max(...callsBy(fake, holder).map((c) => c.at)),
+      );
+    });
+  }, 60_000);
+
+  it('hundreds of hostile acquire, leave and release requests and grant/waiting signals are refused or ignored, nothing unsafe shown', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async (s) => {
+      const { holder, waiter } = await holderAndWaiter(s);
+      await waitingFor(waiter, holder);
+      const lock = lockOf(s, 'lab');
+      const acceptedUpdates = async () =>
+        (await historyOf(s.client, lock.workflowId)).filter(
+          (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+        ).length;
+      const before = {
+        holder: await holderOf(s, 'lab'),
+        queue: await queueOf(s, 'lab'),
+        grants: await grantsOf(s, 'lab'),
+        accepted: await acceptedUpdates(),
+      };
+
+      // The lock refuses every one in its validator: nothing enters its history or its state.
+      const base = await runOf(waiter);
+      const requests = [
+        ...hostileVariants({ ...base, wait: true }).map((p) => ({ name: 'acquire', def: acquireUpdate, p })),
+        ...hostileVariants(base).map((p) => ({ name: 'leave', def: leaveUpdate, p })),
+        ...hostileVariants(base).map((p) => ({ name: 'release', def: releaseUpdate, p })),
+      ];
+      expect(requests.length).toBeGreaterThan(300);
+      await inBatches(requests, async ({ name, def, p }) => {
+        const failure = await updateRefusal(
+          lock.executeUpdate(def as typeof leaveUpdate, { args: [p as never] }),
+        );
+        expect(failure.message.startsWith(`${name}: `), failure.message).toBe(true);
+        expectSafe(failure.message, 600, `${name} ${JSON.stringify(p)?.slice(0, 100)}`);
+      });
+      expect({
+        holder: await holderOf(s, 'lab'),
+        queue: await queueOf(s, 'lab'),
+        grants: await grantsOf(s, 'lab'),
+        accepted: await acceptedUpdates(),
+      }).toEqual(before);
+
+      // The waiting run ignores every bad signal (and a well-formed grant of another run) without failing.
+      const holderText = { ...base, since: new Date().toISOString() };
+      const signals = [
+        ...hostileVariants(holderText).map((p) => ({ def: grantedSignal, p })),
+        { def: grantedSignal, p: { ...holderText, workflowId: 'someone/else' } },
+        ...hostileNotices(holderText).map((p) => ({ def: waitingSignal, p })),
+      ];
+      expect(signals.length).toBeGreaterThan(250);
+      await inBatches(signals, ({ def, p }) => waiter.signal(def as typeof waitingSignal, p as never));
+      await until(
+        'the waiter to take every signal',
+        () => historyOf(s.client, waiter.workflowId),
+        (events) =>
+          events.filter((e) => e.workflowExecutionSignaledEventAttributes).length === signals.length &&
+          Boolean(events.at(-1)?.workflowTaskCompletedEventAttributes),
+        30_000,
+      );
+      const events = await historyOf(s.client, waiter.workflowId);
+      expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      // No bad grant made it ask the lock again, let alone go on.
+      expect(
+        (await activitiesOf(s.client, waiter.workflowId)).filter((a) => a === 'acquireClusterLock'),
+      ).toHaveLength(1);
+      expect(callsBy(fake, waiter)).toEqual([]);
+      const status = await statusOf(waiter);
+      expect(status.stage).toBe(`waiting for uninstall (workflow ${holder.workflowId}) on cluster lab`);
+      for (const text of stringsIn(status)) expectSafe(text, 1_000, 'status');
+      const { searchAttributes } = await waiter.describe();
+      for (const text of stringsIn(searchAttributes)) expectSafe(text, 1_000, 'search attributes');
+
+      // A run refused meanwhile names the real holder, cleanly.
+      const refused = await s.start('uninstall', 'refused', uninstallInput());
+      const { failure } = await runFailure(refused);
+      expect(failure.type).toBe('ConcurrentRun');
+      expect(failure.message).toContain(`: uninstall (workflow ${holder.workflowId});`);
+    });
+  }, 150_000);
+
+  it('a lock started with a bad input is refused at once, naming the field, echoing nothing unsafe', async () => {
+    const fake = fakeCluster({ setUp: true });
+    await scenario(fake, async (s) => {
+      const id = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+      const run = { workflowId: 'prod/upgrade/1', runId: id, firstRunId: id, runbook: 'upgrade' };
+      const at = '2026-01-01T00:00:00.000Z';
+      const grant = { workflowId: run.workflowId, runId: id, runbook: 'upgrade', grantedAt: at, waitedMs: 0 };
+      const bad: [unknown, string][] = [
+        [null, '(input)'],
+        [{ cluster: 'lab', continueAfterGrants: 0 }, 'continueAfterGrants'],
+        [{ cluster: 'lab', continueAfterGrants: -1 }, 'continueAfterGrants'],
+        [{ cluster: 'lab', continueAfterGrants: 1.5 }, 'continueAfterGrants'],
+        [{ cluster: 'lab', continueAfterGrants: 1e9 }, 'continueAfterGrants'],
+        [{ cluster: 'lab', continueAfterGrants: '2' }, 'continueAfterGrants'],
+        [{ cluster: 'lab\u001b[2J' }, 'cluster'],
+        [{ cluster: 'lab', extra: 1 }, 'extra: unknown field'],
+        [
+          { cluster: 'lab', holder: { ...run, since: at, workflowId: 'x\u202e'.repeat(600) } },
+          'holder.workflowId',
+        ],
+        [{ cluster: 'lab', holder: { ...run, since: at, runbook: 'healthCheck' } }, 'holder.runbook'],
+        [{ cluster: 'lab', holder: run }, 'holder.since'],
+        [{ cluster: 'lab', queue: Array(101).fill({ ...run, since: at }) }, 'queue'],
+        [{ cluster: 'lab', queue: [{ ...run, since: 'now\u0007' }] }, 'queue[0].since'],
+        [{ cluster: 'lab', grants: [{ ...grant, waitedMs: -1 }] }, 'grants[0].waitedMs'],
+        [{ cluster: 'lab', grants: [{ ...grant, how: `\u001b]0;${'x'.repeat(300)}` }] }, 'grants[0].how'],
+        [{ cluster: 'lab', grants: Array(51).fill(grant) }, 'grants'],
+      ];
+      const start = (input: unknown, i: number) =>
+        s.client.workflow.start('clusterLock', {
+          taskQueue: s.taskQueue,
+          workflowId: `test/lock-input-${i}-${randomUUID()}`,
+          args: [input as never],
+          workflowExecutionTimeout: '1m',
+        });
+      await Promise.all(
+        bad.map(async ([input, field], i) => {
+          const h = await start(input, i);
+          s.track(h);
+          const { failure } = await runFailure(h, 20_000);
+          expect(failure.type, field).toBe('InvalidInput');
+          expect(failure.message, field).toContain(field.includes(':') ? field : `${field}: `);
+          expectSafe(failure.message, 600, field);
+        }),
+      );
+      // The state a lock carries across continue-as-new is accepted as it is (its made-up holder
+      // is then found gone and freed: the grant log shows both).
+      const good = await start(
+        { cluster: 'lab', holder: { ...run, since: at }, queue: [], grants: [grant], continueAfterGrants: 5 },
+        99,
+      );
+      s.track(good);
+      const grants = await until(
+        'the good lock to free its made-up holder',
+        () => good.query(grantsQuery),
+        (g) => g.length === 1 && Boolean(g[0]?.releasedAt),
+      );
+      expect(grants[0]).toMatchObject({ ...grant, how: 'closed: NOT_FOUND' });
+      expect((await good.describe()).status.name).toBe('RUNNING');
+    });
+  }, 60_000);
+
+  it('a run is named in messages cleaned and cut, whatever a lock holds', () => {
+    const text = lockRunText({ runbook: 'upgrade\u001b[2J', workflowId: `\u202e${'y'.repeat(5_000)}\u0007` });
+    expectSafe(text, 260, 'lockRunText');
+    expect(text.startsWith('upgrade[2J (workflow yyy')).toBe(true);
   });
 });
 

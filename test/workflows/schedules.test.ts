@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type Client, ScheduleNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signStart } from '../../src/client/decide';
 import { InputError } from '../../src/client/runbooks';
 import {
   checkTimeZone,
@@ -19,7 +20,13 @@ import {
   unpauseSchedule,
 } from '../../src/client/schedules';
 import type { PreviewResult } from '../../src/model/results';
-import { type GatedRunStatus, statusQuery, WabaCluster, WabaRunbook } from '../../workflows/api';
+import {
+  type GatedRunStatus,
+  statusQuery,
+  TemporalScheduledById,
+  WabaCluster,
+  WabaRunbook,
+} from '../../workflows/api';
 import type { Scenario } from '../support/fake-cluster';
 import { fakeCluster, runFailure, scenario, until, upgradeInput, within } from '../support/fake-cluster';
 import { testKey } from '../support/keys';
@@ -107,6 +114,30 @@ async function scheduledRunFailure(s: Scenario, label: string, input: unknown) {
   } finally {
     await within(30_000, `removing schedule ${scheduleId}`, removeSchedule(s.client, scheduleId));
   }
+}
+
+/** A dry run of an upgrade of `name`, and alice's approval of its plan given in advance. */
+async function dryRunPreApproved(s: Scenario, name: string) {
+  const dry = await s.start('upgrade', 'preview', { ...upgradeOn(name), preview: true });
+  const preview = (await within(30_000, 'the dry run', dry.result())) as PreviewResult;
+  const pre = await preApproval({
+    cluster: name,
+    runbook: 'upgrade',
+    gate: 'upgrade',
+    plan: preview.planHash,
+    by: 'alice',
+    reason: 'CHG-4711 approved by the CAB',
+  });
+  return { preview, pre };
+}
+
+/** The activity types a run scheduled, in order (from its history). */
+async function activityNames(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
 }
 
 /** The part of `at` that a calendar in `timeZone` matches: `Sun 03:00`. */
@@ -457,20 +488,11 @@ describe('schedules on the dev server', () => {
     const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
     await scenario(fake, async (s) => {
       // A dry run shows the plan the gate will show, and its hash: alice signs that in advance.
-      const dry = await s.start('upgrade', 'preview', { ...upgradeOn(name), preview: true });
-      const preview = (await within(30_000, 'the dry run', dry.result())) as PreviewResult;
+      const { preview, pre } = await dryRunPreApproved(s, name);
       expect(preview).toMatchObject({ preview: true, cluster: name, runbook: 'upgrade', gate: 'upgrade' });
       expect(preview.planHash).toMatch(/^[0-9a-f]{64}$/);
       expect(fake.callsOf('settingsBackup')).toEqual([]);
       expect(fake.callsOf('composeUp')).toEqual([]);
-      const pre = await preApproval({
-        cluster: name,
-        runbook: 'upgrade',
-        gate: 'upgrade',
-        plan: preview.planHash,
-        by: 'alice',
-        reason: 'CHG-4711 approved by the CAB',
-      });
       // The schedule's runs are requested by carol: creating it signs the input once, for the schedule.
       const scheduleId = `test/${name}/upgrade-preapproved`;
       const input = { ...upgradeOn(name), preApproved: [pre] };
@@ -506,6 +528,8 @@ describe('schedules on the dev server', () => {
         ]);
         expect(st.stagesDone).not.toContain('waiting for approval: upgrade');
         expect(fake.callsOf('composeUp').length).toBeGreaterThan(0);
+        // It was trusted as scheduled because the schedule confirmed it started this run.
+        expect(await activityNames(handle)).toContain('confirmScheduledRun');
       } finally {
         await removeSchedule(s.client, scheduleId);
       }
@@ -517,6 +541,92 @@ describe('schedules on the dev server', () => {
       expect(failure.failure.message).toMatch(/preApproved: honoured only in runs started by a Schedule/);
     });
   });
+
+  it('a run started by hand with a forged TemporalScheduledById and a copied scheduled input gets nothing from it', async () => {
+    const name = clusterName();
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
+    await scenario(fake, async (s) => {
+      const { pre } = await dryRunPreApproved(s, name);
+      const scheduleId = `test/${name}/upgrade-copied`;
+      await createSchedule(s.client, {
+        runbook: 'upgrade',
+        input: { ...upgradeOn(name), preApproved: [pre] },
+        calendar: 'sun 03:00',
+        timeZone: 'UTC',
+        note: 'alice: CHG-4711',
+        taskQueue: s.taskQueue,
+        scheduleId,
+        signer: testKey('carol').signer,
+      });
+      created.add(scheduleId);
+      // What anyone with namespace access can read: the schedule's input, carol's signed start and
+      // alice's pre-approval in it.
+      const [copied] = (await s.client.schedule.getHandle(scheduleId).describe()).action.args ?? [];
+      expect(copied).toMatchObject({ requestedBy: 'carol', request: expect.any(Object), preApproved: [pre] });
+      const callsBefore = fake.calls.length;
+
+      const forged = async (label: string) => {
+        const handle = await s.client.workflow.start('upgrade', {
+          taskQueue: s.taskQueue,
+          workflowId: `${name}/upgrade-${label}`,
+          args: [copied],
+          // Accepted by the server: only system search attributes are refused.
+          typedSearchAttributes: [{ key: TemporalScheduledById, value: scheduleId }],
+          workflowExecutionTimeout: '2m',
+        });
+        s.track(handle);
+        expect((await handle.describe()).typedSearchAttributes.get(TemporalScheduledById)).toBe(scheduleId);
+        const { failure } = await runFailure(handle, 60_000);
+        const st = (await handle.query(statusQuery)) as GatedRunStatus;
+        return { failure, st };
+      };
+
+      // The schedule exists, but never started this run.
+      const live = await forged('forged-1');
+      expect(live.failure.type).toBe('NotStartedBySchedule');
+      expect(live.failure.nonRetryable).toBe(true);
+      expect(live.failure.message).toBe(
+        `TemporalScheduledById says schedule "${scheduleId}" started run "${name}/upgrade-forged-1", but the run is not among the schedule's running or recent actions: a start request can set that attribute, so the run is not trusted as scheduled`,
+      );
+      expect(live.st.decisions).toEqual([]);
+
+      // The schedule is gone: the same.
+      await removeSchedule(s.client, scheduleId);
+      const gone = await forged('forged-2');
+      expect(gone.failure.type).toBe('NotStartedBySchedule');
+      expect(gone.failure.message).toContain(`schedule "${scheduleId}" started run`);
+      expect(gone.failure.message).toContain('but there is no such schedule');
+      expect(gone.st.decisions).toEqual([]);
+
+      // Nothing touched the cluster: no backup, no compose, no dbupgrade, no API call.
+      expect(fake.calls.slice(callsBefore)).toEqual([]);
+    });
+  }, 120_000);
+
+  it('a schedule start signed long before the schedule was created (re-created under its id) is refused', async () => {
+    const name = clusterName();
+    const fake = fakeCluster({ setUp: true, version: '2.29.1', clusters: [name] });
+    await scenario(fake, async (s) => {
+      // As if copied from a schedule deleted an hour ago and created again under the same id.
+      const scheduleId = `test/${name}/upgrade-recreated`;
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      const input = await signStart(
+        upgradeOn(name) as Record<string, unknown>,
+        'upgrade',
+        `schedule:${scheduleId}`,
+        testKey('carol').signer,
+        hourAgo,
+      );
+      const { failure } = await scheduledRunFailure(s, 'recreated', input);
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toMatch(
+        new RegExp(
+          `^invalid upgrade input: request: the start request's signature does not hold \\(signed at ${hourAgo.replace(/\./g, '\\.')}, more than 15 minutes before the schedule's creation `,
+        ),
+      );
+      expect(fake.calls).toEqual([]);
+    });
+  }, 120_000);
 
   it('a scheduled run the inventory refuses (older version, pre-approvals the policy does not allow) fails at once naming the field', async () => {
     // Well-formed and signed by their author: refused for who they are, not how they are written.

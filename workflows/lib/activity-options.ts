@@ -63,6 +63,15 @@ export const NOTIFY_STEP: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 },
 };
 
+/**
+ * Asking the schedule named by TemporalScheduledById whether it started this run (one describe, a
+ * few seconds more when the run is not listed yet); a busy server's slow describe is tried again.
+ */
+export const SCHEDULE_CHECK: ActivityOptions = {
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+};
+
 /** Asking a cluster's lock for it, or leaving its queue (an update to the lock workflow). */
 export const LOCK_ASK: ActivityOptions = {
   startToCloseTimeout: '30s',

@@ -15,14 +15,17 @@ import type { Activities } from '../../activities';
 import {
   type AcquireAnswer,
   type LeaveAnswer,
+  LOCK_RUN_TEXT_ID_MAX,
   LOCK_WAIT,
   type LockHolder,
   type LockRun,
   lockRunText,
 } from '../../src/model/cluster-lock';
+import { checkLockMessage, LockHolderSchema, WaitingNoticeSchema } from '../../src/model/cluster-lock-check';
 import { durationMs } from '../../src/model/duration';
 import { CONCURRENT_RUN } from '../../src/model/errors';
 import type { RunbookName } from '../../src/model/runbooks';
+import { clean } from '../../src/model/validate';
 import { grantedSignal, waitingSignal } from '../api';
 import { LOCK_ASK, LOCK_RELEASE } from './activity-options';
 import { failureText } from './failure-text';
@@ -34,6 +37,13 @@ const { releaseClusterLock: release } = proxyActivities<Activities>(LOCK_RELEASE
 
 /** Runs started before a wait for the lock was notified to chat sent nothing; the marker says it does. */
 export const LOCK_WAIT_NOTIFY_PATCH = 'notify-waiting-for-lock';
+
+/**
+ * Anyone with namespace access can signal `clusterLockGranted`, so a waiting run asks the lock
+ * itself (the same acquire request again) before it believes a grant. Runs started before took the
+ * signal at its word and asked nothing: the marker says this run asks.
+ */
+export const LOCK_GRANT_CONFIRM_PATCH = 'confirm-lock-grant';
 
 /** The lock this run holds (module state is per run), released when the run ends. */
 let held: { cluster: string; runbook: string } | undefined;
@@ -83,15 +93,23 @@ export async function holdClusterLock(
     const ahead = position > 1 ? `; ${position - 1} other run${position > 2 ? 's' : ''} before this one` : '';
     progress.stage(`waiting for ${lockRunText(h)} on cluster ${cluster}${ahead}`);
   };
-  // Set before asking: the lock may grant (signal) before the answer arrives.
-  setHandler(grantedSignal, () => {
-    granted = true;
+  // Set before asking: the lock may grant (signal) before the answer arrives. A bad or foreign
+  // signal is logged and ignored: throwing in a signal handler would fail the workflow task.
+  setHandler(grantedSignal, (g) => {
+    const problem = grantProblem(g, me);
+    if (problem) log.warn(`ignored a clusterLockGranted signal: ${problem}`);
+    else granted = true;
   });
-  setHandler(waitingSignal, (n) => showWaiting(n.holder, n.position));
+  setHandler(waitingSignal, (n) => {
+    const checked = checkLockMessage(WaitingNoticeSchema, n);
+    if (checked.ok) showWaiting(checked.value.holder, checked.value.position);
+    else log.warn(`ignored a clusterLockWaiting signal: ${checked.problems}`);
+  });
 
+  const ask = () => acquireClusterLock({ cluster, request: { ...me, wait } });
   let answer: AcquireAnswer;
   try {
-    answer = await acquireClusterLock({ cluster, request: { ...me, wait } });
+    answer = await ask();
   } catch (err) {
     if (isCancellation(err)) await leaveOnCancel(cluster, me);
     throw err;
@@ -106,10 +124,25 @@ export async function holdClusterLock(
   if (!granted && notifier && patched(LOCK_WAIT_NOTIFY_PATCH))
     notifier.waitingForLock(lockRunText(answer.holder), answer.position - 1, lockWait);
   const waitedFrom = Date.now();
+  const deadline = waitedFrom + durationMs(lockWait);
+  const waitForGrant = (ms: number) => (ms > 0 ? condition(() => granted, ms) : Promise.resolve(granted));
+  /** A grant counts once the lock itself says this run holds it (a forged signal gets no further). */
+  const confirmed = async (): Promise<boolean> => {
+    if (!patched(LOCK_GRANT_CONFIRM_PATCH)) return true;
+    granted = false; // a grant signalled while asking is looked at again
+    const again = await ask();
+    if (again.granted) return true;
+    log.warn(`a clusterLockGranted signal the lock of cluster ${cluster} does not confirm: still waiting`);
+    if (again.position === 0) throw busy(cluster, runbook, again.holder);
+    showWaiting(again.holder, again.position);
+    return false;
+  };
   let inTime: boolean;
   try {
-    inTime = await condition(() => granted, durationMs(lockWait));
+    inTime = await waitForGrant(durationMs(lockWait));
+    while (inTime && !(await confirmed())) inTime = await waitForGrant(deadline - Date.now());
   } catch (err) {
+    // Cancelled, or the lock could not be asked: leave the queue (a grant meanwhile is released).
     await leaveOnCancel(cluster, me);
     throw err;
   }
@@ -144,6 +177,15 @@ export async function releaseClusterLock(): Promise<void> {
   }
 }
 
+/** Why a `clusterLockGranted` payload is not a grant of this run's request; undefined when it is. */
+function grantProblem(g: unknown, me: LockRun): string | undefined {
+  const checked = checkLockMessage(LockHolderSchema, g);
+  if (!checked.ok) return checked.problems;
+  const h = checked.value;
+  const mine = h.workflowId === me.workflowId && h.runId === me.runId && h.firstRunId === me.firstRunId;
+  return mine && h.runbook === me.runbook ? undefined : `it grants ${lockRunText(h)}, not this run`;
+}
+
 /** Cancelled while asking or waiting: leave the queue; a lock granted meanwhile is freed by the finally. */
 async function leaveOnCancel(cluster: string, run: LockRun): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
@@ -168,6 +210,14 @@ function busy(cluster: string, runbook: string, holder: LockHolder, waited?: str
       `another run is changing cluster ${cluster}: ${lockRunText(holder)}` +
       (waited ? `, still after waiting ${waited} (lockWait)` : '') +
       `; this ${runbook} run stopped before doing anything. Wait for it to finish or cancel it, then start again`,
-    details: [[{ workflowId: holder.workflowId, runbook: holder.runbook }]],
+    // Cleaned and cut like the message: a lock started by older code may hold an unchecked run.
+    details: [
+      [
+        {
+          workflowId: clean(String(holder.workflowId), LOCK_RUN_TEXT_ID_MAX),
+          runbook: clean(String(holder.runbook), 40),
+        },
+      ],
+    ],
   });
 }

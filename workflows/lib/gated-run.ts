@@ -11,11 +11,12 @@ import type { PreviewResult } from '../../src/model/results';
 import type { RunbookName } from '../../src/model/runbooks';
 import { fingerprintOfLine } from '../../src/model/ssh/public-key';
 import { runSummary } from '../../src/model/summary';
-import { type PlanStep, TemporalScheduledById } from '../api';
+import type { PlanStep } from '../api';
 import { ApprovalGates, planHashOf } from './approval';
 import { RunNotifier } from './notify';
 import { Progress } from './progress';
 import { type RunCluster, resolveRun } from './resolve';
+import { type ScheduledStart, scheduledStart } from './scheduled-start';
 
 type Issues<I> = Parameters<typeof resolveRun<I & { cluster: string }>>[2];
 
@@ -130,7 +131,9 @@ export function gatedRun<
           message: `cluster ${input.cluster} has no approval policy in the inventory: ${runbook} has gates`,
         });
       policy = gatePolicy(resolved.policy, input.approvalTimeout);
-      const authenticated = checkStartRequest(runbook, input, raw, policy);
+      // Before the start request counts as the schedule's: the schedule must say it started this run.
+      const schedule = await scheduledStart();
+      const authenticated = checkStartRequest(runbook, input, raw, policy, schedule);
       gates.usePolicy(policy, {
         specHash: resolved.resolution.specHash,
         cluster: resolved.cluster.name,
@@ -156,25 +159,26 @@ export function gatedRun<
 }
 
 /**
- * True when the input's `request` proves `requestedBy` asked for this input; false without one. A
- * request whose signature does not hold fails the run: someone tried to start it in another's name.
+ * True when the input's `request` proves `requestedBy` asked for this input (for this run, or for
+ * the confirmed `schedule` that started it); false without one. A request whose signature does not
+ * hold fails the run: someone tried to start it in another's name.
  */
 function checkStartRequest(
   runbook: RunbookName,
   input: { requestedBy: string; request?: StartRequest },
   raw: unknown,
   policy: ApprovalPolicy,
+  schedule: ScheduledStart | undefined,
 ): boolean {
   if (!input.request) return false;
-  const info = workflowInfo();
-  const schedule = info.typedSearchAttributes.get(TemporalScheduledById);
   const { request: _request, ...signed } = raw as Record<string, unknown>;
   const checked = checkStart(input.request, {
     requestedBy: input.requestedBy,
     runbook,
     inputHash: sha256Hex(canonicalJson(signed)),
-    target: schedule ? `schedule:${schedule}` : info.workflowId,
+    target: schedule ? `schedule:${schedule.scheduleId}` : workflowInfo().workflowId,
     now: Date.now(),
+    ...(schedule?.createdAt ? { scheduleCreatedAt: Date.parse(schedule.createdAt) } : {}),
     keys: policyKeys(policy),
   });
   if (checked.ok) return true;

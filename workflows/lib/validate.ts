@@ -21,9 +21,10 @@ export function validateInput<S extends z.ZodType>(runbook: string, schema: S, i
 }
 
 /**
- * Approvals given in advance are honoured only in runs a Schedule started (the server sets
- * TemporalScheduledById; a manual start cannot), so a person starting a run by hand cannot skip
- * the gate by writing someone else's name into the input.
+ * Approvals given in advance are honoured only in runs a Schedule started, so a person starting a
+ * run by hand cannot skip the gate by writing someone else's name into the input. This only reads
+ * TemporalScheduledById, which a start request may set too: a run carrying it fails at `resolve()`
+ * (gatedRun, before any step touches the cluster) unless the schedule it names started it.
  */
 export function requireScheduledForPreApproval(runbook: string, preApproved: readonly unknown[]): void {
   if (preApproved.length === 0 || workflowInfo().typedSearchAttributes.get(TemporalScheduledById)) return;
