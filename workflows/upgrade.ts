@@ -1,6 +1,6 @@
 // Seed sections C, D, E: back up, approve, upgrade the schema (MySQL), re-create the containers on
 // the new version role by role with a health gate after each batch, roll back when a gate fails.
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { OperableCluster, Role } from '../src/model/cluster';
 import type { HealthSummary } from '../src/model/health';
 import { RUNBOOK_INPUTS } from '../src/model/inputs';
@@ -17,10 +17,11 @@ import type { MediaChownResult } from './media-chown';
 import { type BatchContext, type GateOutcome, upgradeRole } from './upgrade/batches';
 import { startMediaChown, upgradeDatabase } from './upgrade/children';
 import { upgradePlan } from './upgrade/plan';
-import { approvedSurvey, surveyHosts } from './upgrade/survey';
+import { approvedSurvey, PLAN_BINDS_HOSTS_PATCH, surveyHosts } from './upgrade/survey';
 import { needsDbUpgrade, needsMediaChown, ROLES, type ServiceOnHost } from './upgrade/versions';
 import { UpgradeWindow } from './upgrade/window';
 
+export { PLAN_BINDS_HOSTS_PATCH } from './upgrade/survey';
 export { needsDbUpgrade, needsMediaChown, versionOfImage } from './upgrade/versions';
 export { type Parked, WINDOW_ON_CLOSE_PATCH } from './upgrade/window';
 
@@ -80,9 +81,10 @@ export const upgrade = defineRunbook(
     const chown = needsMediaChown(fromVersion, toVersion);
     const prerequisites = prerequisitesPatched();
     const prereqSteps = prerequisites ? prerequisiteSteps(cluster, cluster.hosts) : [];
+    const bindsPlan = patched(PLAN_BINDS_HOSTS_PATCH);
     const plan = () => [
       resolveStep(cluster.name, resolved.resolution),
-      ...upgradePlan(input, cluster, dbUp, chown, window.onClosePolicy, prereqSteps),
+      ...upgradePlan(input, cluster, dbUp, chown, window.onClosePolicy, prereqSteps, bindsPlan),
     ];
     run.showPlan(plan());
     await run.holdClusterLock(cluster.name);
@@ -100,7 +102,8 @@ export const upgrade = defineRunbook(
     const variants = await detectCompose(ref, cluster);
     // The seed's prerequisites (database host, reach, version; media modes): before the backup and any restart.
     if (prerequisites) await requirePrerequisites(ref, cluster, cluster.hosts, progress);
-    const survey = () => surveyHosts({ progress, ref, cluster, variants, fromVersion, toVersion, plan });
+    const survey = () =>
+      surveyHosts({ progress, ref, cluster, variants, fromVersion, toVersion, plan, bindsHosts: bindsPlan });
     const first = await survey();
     run.showPlan(first.steps);
     if (input.preview) return run.preview('upgrade', first.steps, resolved);

@@ -31,6 +31,11 @@
 // (workflows/lib/cluster-lock.ts: a run that queues for the lock notifies the chat once). The two
 // histories whose shape changed are kept from before: `upgrade-with-children.chown-abandoned.json`
 // (its mediaChown child started with ABANDON) and `uninstall-waited-for-lock.before-lock-notice.json`.
+// Re-recorded the upgrade cases (`-t upgrade`: their seven files) for PLAN_BINDS_HOSTS_PATCH
+// (workflows/upgrade/survey.ts: the gate's plan says what each host runs and what a failed batch
+// leads to) and LOCK_GRANT_CONFIRM_PATCH (workflows/lib/cluster-lock.ts: a waiting run asks the lock
+// again before it believes a grant). Kept from before: `upgrade-with-children.before-plan-binds-hosts.json`
+// and `uninstall-waited-for-lock.before-grant-confirm.json`, which guard the patches' old branches.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -201,8 +201,16 @@ describe('upgrade', () => {
         'start master',
         'start wacore',
         'start wacore',
+        'on a failed batch',
         'mediaChown',
       ]);
+      // upgradeInput's timeouts (15s, 1m): the test's, not the defaults.
+      expect(steps.find((p) => p.stage === 'on a failed batch')?.note).toBe(
+        'rollback ask: gate "rollback" asks before every host upgraded so far is put back on what it ran; health gate timeout 15s, dbupgrade job timeout 1m',
+      );
+      expect(steps.find((p) => p.host === 'core1' && p.stage === 'start wacore')?.note).toBe(
+        'runs v2.29.1 now, rollback target v2.29.1; batches of 1, health gate after each',
+      );
       expect(steps.find((p) => p.stage === 'mediaChown')?.note).toBe(
         'child workflow after the Webapps: chown -R root /usr/local/wamedia/{incoming,outgoing,shared}',
       );
@@ -1268,6 +1276,45 @@ describe('upgrade', () => {
       // Read before the gate, after the first approval and after the second: three rounds of five hosts.
       expect(fake.callsOf('composePs')).toHaveLength(15);
       expect(fake.state.versions).toEqual(Object.fromEntries(ALL.map((h) => [h, '2.30.0'])));
+    });
+  });
+
+  it('a host found on another version after the approval (not the target) re-opens the gate: the plan binds what each host runs, and so what a rollback restores', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', engine: 'PGSQL' });
+    await scenario(fake, async (s) => {
+      const handle = await s.start('upgrade', 'from-changed', upgradeInput({ toVersion: '2.30.0' }));
+      const id = handle.workflowId;
+      trackChildren(s, id);
+      const first = await gateOpen(handle, 'upgrade');
+      const firstPlan = first.pendingGates[0]?.plan as string;
+      const before = (await plan(s.client, id)) as PlanStep[];
+      expect(before.find((p) => p.stage === 'start wacore' && p.host === 'core2')?.note).toMatch(
+        /^runs v2\.29\.3 now, rollback target v2\.29\.3; /,
+      );
+      expect(before.find((p) => p.stage === 'on a failed batch')?.note).toMatch(/^rollback ask: /);
+
+      // core2 is put back on an older version by hand while the gate waits: not the target, so the
+      // hosts left alone are the same, but an approved rollback would now restore v2.29.3 over it.
+      fake.state.versions.core2 = '2.29.2';
+      await approve(s.client, id, 'upgrade', 'alice', 'backup checked');
+      const again = await until(
+        'gate upgrade to open again',
+        () => statusOf(handle),
+        (st) => st.pendingGates.some((g) => g.gate === 'upgrade' && g.reopenedBecause !== undefined),
+      );
+      const reopened = again.pendingGates.find((g) => g.gate === 'upgrade');
+      expect(reopened?.plan).not.toBe(firstPlan);
+      expect(reopened?.approvals).toEqual([]);
+      expect(reopened?.reopenedBecause).toBe('core2/wacore ran v2.29.3 when the gate opened, now v2.29.2');
+      const after = (await plan(s.client, id)) as PlanStep[];
+      expect(after.find((p) => p.stage === 'start wacore' && p.host === 'core2')?.note).toMatch(
+        /^runs v2\.29\.2 now, rollback target v2\.29\.2; /,
+      );
+      await sleepMs(500);
+      expect(fake.callsOf('composeUp')).toEqual([]);
+      await approve(s.client, id, 'upgrade', 'alice', 'core2 checked');
+      const out = await result(handle);
+      expect(out.hosts.find((h) => h.host === 'core2')).toMatchObject({ from: '2.29.2', action: 'upgraded' });
     });
   });
 

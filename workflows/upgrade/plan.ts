@@ -16,6 +16,8 @@ export function upgradePlan(
   knowsOnClose: () => boolean,
   /** The prerequisites stage's steps (runs since PREREQUISITES_PATCH), after the health before. */
   prerequisites: PlanStep[] = [],
+  /** Runs since PLAN_BINDS_HOSTS_PATCH: the plan says what a failed batch leads to, and the timeouts. */
+  bindsFailure = false,
 ): PlanStep[] {
   const { toVersion } = input;
   return [
@@ -40,6 +42,7 @@ export function upgradePlan(
       ...s,
       note: `batches of ${input.maxUnavailable}, health gate after each`,
     })),
+    ...(bindsFailure ? [{ stage: 'on a failed batch', note: failedBatchNote(input) }] : []),
     ...(chown
       ? [
           {
@@ -49,4 +52,22 @@ export function upgradePlan(
         ]
       : []),
   ];
+}
+
+/**
+ * What a failed batch (its `up -d`, or its health gate past `timeouts.health`) leads to. It is part
+ * of what approvers sign: an input that changes it (rollback auto instead of ask, a 1s gate) is
+ * another plan, and approvals given for the first one do not count for it.
+ */
+export function failedBatchNote(input: UpgradeInput): string {
+  const { rollback, timeouts } = input;
+  const restore = rollback.restoreSettings
+    ? ', then the settings backup restored and the Coreapps restarted'
+    : '';
+  const what = {
+    auto: `rollback auto: every host upgraded so far put back on what it ran${restore}`,
+    ask: `rollback ask: gate "rollback" asks before every host upgraded so far is put back on what it ran${restore}`,
+    off: 'rollback off: the run stops, hosts left as they are',
+  }[rollback.mode];
+  return `${what}; health gate timeout ${timeouts.health}, dbupgrade job timeout ${timeouts.dbUpgrade}`;
 }

@@ -9,8 +9,9 @@ import { compareVersions, VERSION_PATTERN } from '../../src/model/version';
 import type { PlanStep } from '../api';
 import type { ApprovalGates } from '../lib/approval';
 import { planHashOf } from '../lib/approval';
+import { upSteps } from '../lib/plan';
 import type { Progress } from '../lib/progress';
-import { planChange, readRunningVersions, type ServiceOnHost } from './versions';
+import { planChange, ROLES, readRunningVersions, type ServiceOnHost } from './versions';
 import type { UpgradeWindow } from './window';
 
 export interface Survey {
@@ -20,6 +21,18 @@ export interface Survey {
   /** For the gate's summary and the failures: the services already on the target, or ''. */
   doneText: string;
 }
+
+/**
+ * Runs started before it signed a plan that did not say what each host ran, nor what a failed batch
+ * leads to: approvals stayed valid when a host was found on another version after the gate (TRUST.md
+ * rule 8), and an input with rollback auto signed the same plan as one with rollback ask. The marker
+ * says this run's plan binds them.
+ */
+export const PLAN_BINDS_HOSTS_PATCH = 'upgrade-plan-binds-hosts';
+
+/** A version as read from a host: `v2.29.1`, `no container`, or what the image said. */
+const shownVersion = (from: string): string =>
+  from === 'none' ? 'no container' : VERSION_PATTERN.test(from) ? `v${from}` : from;
 
 /** A gate re-opens at most this often because the hosts changed under it; then the run stops. */
 const MAX_REOPENS = 3;
@@ -33,15 +46,13 @@ export async function surveyHosts(s: {
   toVersion: string;
   /** The plan before the hosts were read (its resolve step included). */
   plan: () => PlanStep[];
+  /** Runs since PLAN_BINDS_HOSTS_PATCH: each host's step shows what it runs and the command for its compose. */
+  bindsHosts?: boolean;
 }): Promise<Survey> {
   const { progress, toVersion } = s;
   progress.stage('read running versions');
   const services = await readRunningVersions(s.ref, s.cluster, s.variants, s.fromVersion, toVersion);
-  for (const sv of services)
-    progress.host(
-      sv.host.name,
-      `${sv.service} runs ${sv.from === 'none' ? 'no container' : VERSION_PATTERN.test(sv.from) ? `v${sv.from}` : sv.from}`,
-    );
+  for (const sv of services) progress.host(sv.host.name, `${sv.service} runs ${shownVersion(sv.from)}`);
   const newer = services.filter(
     (sv) => VERSION_PATTERN.test(sv.from) && compareVersions(sv.from, toVersion) > 0,
   );
@@ -52,13 +63,21 @@ export async function surveyHosts(s: {
       message: `refusing to downgrade: ${newer.map((sv) => `${sv.service} on ${sv.host.name} runs v${sv.from}`).join(', ')}, newer than v${toVersion}`,
     });
   const done = services.filter((sv) => sv.onTarget);
-  const steps = s
-    .plan()
-    .map((step) =>
-      done.some((sv) => sv.host.name === step.host && step.stage === `start ${sv.service}`)
-        ? { ...step, note: `already on v${toVersion}: left alone` }
-        : step,
-    );
+  const bound = s.bindsHosts ? upSteps(s.cluster, toVersion, ROLES, s.variants) : [];
+  const steps = s.plan().map((step) => {
+    const sv = services.find((x) => x.host.name === step.host && step.stage === `start ${x.service}`);
+    if (!sv) return step;
+    if (sv.onTarget) return { ...step, note: `already on v${toVersion}: left alone` };
+    if (!s.bindsHosts) return step;
+    // What approvers sign binds what the host runs now (and so what a rollback restores) and the
+    // command its own compose runs: a host found on another version after the gate re-opens it.
+    const same = bound.find((b) => b.host === step.host && b.stage === step.stage);
+    return {
+      ...step,
+      ...(same?.command ? { command: same.command } : {}),
+      note: `runs ${shownVersion(sv.from)} now, rollback target v${sv.rollbackTo}; ${step.note ?? ''}`,
+    };
+  });
   const doneText = done.length
     ? `; already on v${toVersion}, left alone: ${done.map((sv) => `${sv.host.name}/${sv.service}`).join(', ')}`
     : '';
