@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
@@ -5,6 +6,20 @@ import type { ApiTls } from '../src/model/cluster';
 
 export class TlsTrustError extends Error {
   override name = 'TlsTrustError';
+}
+
+/**
+ * What the trust in the Webapp's certificate is, for cache keys: the pin, or the CA bundle's content
+ * (not only its path), so a CA replaced on the worker's disk is used at once and connections and
+ * tokens of the old one are not. Read on every call: a small file, read once per API request.
+ */
+export function trustOf(tls: ApiTls): string {
+  if (!tls.caFile) return `pin ${tls.pinnedSha256}`;
+  try {
+    return `ca ${createHash('sha256').update(readFileSync(tls.caFile)).digest('hex')}`;
+  } catch {
+    return 'ca unreadable'; // createDispatcher says why
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import type { ApiSpec, ClusterSpec } from '../src/model/cluster';
 import { canonicalJson } from '../src/model/inventory';
 import type { SecretResolver } from '../src/secrets';
 import { clusterSecret } from './cluster-secrets';
-import { createDispatcher } from './tls';
+import { createDispatcher, trustOf } from './tls';
 import { WabaApiError } from './waba-api-errors';
 
 interface CachedToken {
@@ -54,7 +54,13 @@ function parseExpiry(value: unknown, now: number): number {
 
 /** The cache key of a Webapp login: URL, certificate trust, user and password reference. */
 export const tokenCacheKey = (api: ApiSpec): string =>
-  canonicalJson({ url: api.baseUrl, tls: api.tls, user: api.adminUser, password: api.passwordRef });
+  canonicalJson({
+    url: api.baseUrl,
+    tls: api.tls,
+    trust: trustOf(api.tls),
+    user: api.adminUser,
+    password: api.passwordRef,
+  });
 
 /**
  * A small client for one cluster's Webapp (the URL and trust of its inventory entry): login with a
@@ -72,7 +78,7 @@ export class WabaApi {
   }
 
   private dispatcher(): Agent {
-    const key = canonicalJson({ url: this.api.baseUrl, tls: this.api.tls });
+    const key = canonicalJson({ url: this.api.baseUrl, tls: this.api.tls, trust: trustOf(this.api.tls) });
     let agent = this.deps.dispatchers.get(key);
     if (!agent) {
       agent = createDispatcher(this.api.tls);

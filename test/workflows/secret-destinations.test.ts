@@ -4,6 +4,7 @@
 // receives nothing. A cluster whose inventory entry names the listener proves the listener would
 // have seen the password (the test can fail). The login token cache is keyed by the certificate's
 // trust too: the same URL under other TLS settings logs in again.
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +151,23 @@ describe('secrets go only where the inventory says', () => {
           'healthCheck on lab again',
           (await start('healthCheck', 'lab-again', { cluster: 'lab' })).result(),
         );
+        expect(webapp.logins).toBe(2);
+
+        // The CA file replaced on the worker's disk (a rotation, the old CA withdrawn): trust is the
+        // file's content, not its path, so neither the open connections nor the token of the old
+        // CA are used; the Webapp's certificate is not the new CA's, and the run fails on TLS.
+        const original = readFileSync(certs.caFile);
+        writeFileSync(certs.caFile, readFileSync(makeTestCerts().caFile));
+        try {
+          const rotated = await runFailure(
+            await start('healthCheck', 'rotated-ca', { cluster: 'lab' }),
+            60_000,
+          );
+          expect(rotated.failure.message).toMatch(/certificate|self.signed|issuer/i);
+          expect(rotated.failure.message).not.toContain(PASSWORD);
+        } finally {
+          writeFileSync(certs.caFile, original);
+        }
         expect(webapp.logins).toBe(2);
 
         // The control: where the inventory names the listener, the listener does get the password.
