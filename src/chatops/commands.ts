@@ -18,7 +18,10 @@ export type Identities = ReadonlyMap<string, string>;
 
 const IdentityMap = z.record(z.string().min(1).max(128), Identity);
 
-/** `{"<chat user id>": "<identity>", ...}`, e.g. `{"U024BE7LH": "alice"}`. */
+/**
+ * `{"<chat user id>": "<identity>", ...}`, e.g. `{"slack:U024BE7LH": "alice", "webhook:ops-bot": "ops.bot"}`;
+ * a key without `slack:`/`webhook:` is the same id in every chat (see identitiesProblem).
+ */
 export function parseIdentities(json: string, source = 'identity map'): Map<string, string> {
   let raw: unknown;
   try {
@@ -34,6 +37,38 @@ export function parseIdentities(json: string, source = 'identity map'): Map<stri
     );
   }
   return new Map(Object.entries(parsed.data));
+}
+
+/** A map key that names its chat: `slack:U024BE7LH`, `webhook:ops-bot`. */
+const isScoped = (key: string): boolean => /^(slack|webhook):/.test(key);
+
+/**
+ * The identity `user` of `chat` acts as: its `<chat>:<user>` key, else its bare key. A user that
+ * itself looks scoped (a webhook body may carry any `user`) gets no bare lookup, so
+ * `{"user": "slack:U024BE7LH"}` sent to the webhook is nobody.
+ */
+export function identityOf(
+  identities: Identities,
+  chat: 'slack' | 'webhook',
+  user: string,
+): string | undefined {
+  return identities.get(`${chat}:${user}`) ?? (isScoped(user) ? undefined : identities.get(user));
+}
+
+/**
+ * Why the map cannot serve these endpoints, or undefined. A bare key is one id for every chat: with
+ * both Slack and the webhook served, a bot holding only the webhook secret could send a Slack user's
+ * id and act as that person (TRUST.md rule 6), so every key must then name its chat.
+ */
+export function identitiesProblem(
+  identities: Identities,
+  chats: { slack: boolean; webhook: boolean },
+): string | undefined {
+  if (!(chats.slack && chats.webhook)) return undefined;
+  const bare = [...identities.keys()].filter((k) => !isScoped(k));
+  if (bare.length === 0) return undefined;
+  const shown = bare.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 40)));
+  return `identity map: keys without a chat (${shown.join(', ')}${bare.length > 3 ? ` and ${bare.length - 3} more` : ''}); with both /slack and /webhook served, write "slack:<user id>" or "webhook:<user>", so a webhook bot cannot act as a Slack user`;
 }
 
 /** From `WABA_CHATOPS_IDENTITIES` (a JSON file) or `WABA_CHATOPS_IDENTITY_MAP` (inline JSON); empty if neither. */
@@ -132,7 +167,7 @@ export async function runCommand(
   ctx: CommandContext,
   user: string,
   text: string,
-  chat = 'slack',
+  chat: 'slack' | 'webhook' = 'slack',
 ): Promise<string> {
   const cmd = parseCommand(text);
   if ('error' in cmd) return cmd.error;
@@ -162,7 +197,7 @@ export async function runCommand(
       default:
         break;
     }
-    const by = ctx.identities.get(user);
+    const by = identityOf(ctx.identities, chat, user);
     if (!by) return 'you are not mapped to an approver identity (ask an admin to add your chat user id)';
     if (!ctx.relay)
       return 'this ChatOps endpoint has no relay key (WABA_CHATOPS_RELAY_KEY): it can read, not decide';

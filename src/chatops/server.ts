@@ -3,7 +3,8 @@
 // anything is parsed or done; refused requests get 401 and change nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
-import { type Identities, type Relay, runCommand } from './commands';
+import { InputError } from '../client/errors';
+import { type Identities, identitiesProblem, type Relay, runCommand } from './commands';
 import { ReplayCache, type Verified, verifySlack, verifyWebhook } from './verify';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -72,6 +73,11 @@ const slackReply = (text: string) => ({ response_type: 'ephemeral', text });
 
 /** A node http server (not listening yet) serving the ChatOps endpoints. */
 export function createChatopsServer(opts: ChatopsServerOptions): Server {
+  const problem = identitiesProblem(opts.identities, {
+    slack: Boolean(opts.slackSigningSecret),
+    webhook: Boolean(opts.webhookSecret),
+  });
+  if (problem) throw new InputError(problem);
   const now = opts.now ?? Date.now;
   const replay = opts.replay ?? new ReplayCache();
   const log = opts.log ?? ((line: string) => console.error(line));

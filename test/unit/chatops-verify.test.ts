@@ -2,8 +2,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { loadIdentities, parseCommand, parseIdentities } from '../../src/chatops/commands';
+import {
+  identitiesProblem,
+  identityOf,
+  loadIdentities,
+  parseCommand,
+  parseIdentities,
+} from '../../src/chatops/commands';
+import { createChatopsServer } from '../../src/chatops/server';
 import {
   MAX_SKEW_SECONDS,
   ReplayCache,
@@ -205,6 +213,38 @@ describe('identity maps', () => {
       /U1: expected a person or bot identity/,
     );
     expect(() => parseIdentities('{"U1": 3}', 'X')).toThrow(/U1/);
+  });
+
+  it('a key may name its chat; a bare key is the same id in every chat; a user that looks scoped gets no bare lookup', () => {
+    const ids = parseIdentities(
+      '{"slack:U024BE7LH": "alice", "webhook:ops-bot": "ops.bot", "U999": "bob", "slack:U999": "carol"}',
+    );
+    expect(identityOf(ids, 'slack', 'U024BE7LH')).toBe('alice');
+    expect(identityOf(ids, 'webhook', 'U024BE7LH')).toBeUndefined();
+    expect(identityOf(ids, 'webhook', 'slack:U024BE7LH')).toBeUndefined();
+    expect(identityOf(ids, 'webhook', 'ops-bot')).toBe('ops.bot');
+    expect(identityOf(ids, 'slack', 'ops-bot')).toBeUndefined();
+    expect(identityOf(ids, 'webhook', 'U999')).toBe('bob');
+    expect(identityOf(ids, 'slack', 'U999')).toBe('carol'); // the scoped key first
+  });
+
+  it('with both /slack and /webhook served, every key must name its chat (TRUST.md rule 6)', () => {
+    const bare = parseIdentities('{"U024BE7LH": "alice", "webhook:ops-bot": "ops.bot"}');
+    const scoped = parseIdentities('{"slack:U024BE7LH": "alice", "webhook:ops-bot": "ops.bot"}');
+    expect(identitiesProblem(bare, { slack: true, webhook: true })).toMatch(
+      /^identity map: keys without a chat \("U024BE7LH"\); with both \/slack and \/webhook served, write "slack:<user id>"/,
+    );
+    expect(identitiesProblem(scoped, { slack: true, webhook: true })).toBeUndefined();
+    expect(identitiesProblem(bare, { slack: true, webhook: false })).toBeUndefined();
+    expect(identitiesProblem(bare, { slack: false, webhook: true })).toBeUndefined();
+    const server = () =>
+      createChatopsServer({
+        client: {} as Client,
+        slackSigningSecret: 's',
+        webhookSecret: 'w',
+        identities: bare,
+      });
+    expect(server).toThrow(/keys without a chat \("U024BE7LH"\)/);
   });
 
   it('loads from a file or inline JSON, not both; empty when neither', () => {

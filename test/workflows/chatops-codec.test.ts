@@ -112,7 +112,7 @@ describe('ChatOps with the payload codec (real dev server, real HTTP)', () => {
       WABA_CODEC_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       SLACK_SIGNING_SECRET: SLACK_SECRET,
       WABA_CHATOPS_WEBHOOK_SECRET: HOOK_SECRET,
-      WABA_CHATOPS_IDENTITY_MAP: JSON.stringify({ U_ALICE: 'alice' }),
+      WABA_CHATOPS_IDENTITY_MAP: JSON.stringify({ 'slack:U_ALICE': 'alice', 'webhook:U_ALICE': 'alice' }),
       WABA_CHATOPS_RELAY_KEY: relayKeyFile,
       WABA_CHATOPS_PORT: '0',
       WABA_DATA_DIR: path.join(dir, 'data'),

@@ -15,11 +15,13 @@ import { ISO_TIME, keyOf, PLAN_HASH } from '../support/signed-decisions';
 
 const SLACK_SECRET = 'slack-signing-secret-for-tests';
 const HOOK_SECRET = 'webhook-secret-for-tests';
+// Both /slack and /webhook are served, so every key names its chat (a bare id would be the same
+// person in both: a webhook bot could send a Slack user's id).
 const IDENTITIES = new Map([
-  ['U_ALICE', 'alice'],
-  ['U_BOB', 'bob'], // an approver this relay may not speak for
-  ['U_DAVE', 'dave'], // mapped, but not an approver of the run
-  ['bot-carol', 'carol'], // an approver who requested the run: self-approval is off
+  ['slack:U_ALICE', 'alice'],
+  ['slack:U_BOB', 'bob'], // an approver this relay may not speak for
+  ['webhook:U_DAVE', 'dave'], // mapped, but not an approver of the run
+  ['webhook:bot-carol', 'carol'], // an approver who requested the run: self-approval is off
 ]);
 
 const statusOf = (h: WorkflowHandle) => h.query(statusQuery) as Promise<GatedRunStatus>;
@@ -230,8 +232,13 @@ describe('chatops endpoint', () => {
         );
         const unknown = await chat.slash('U_ALICE', 'status no/such-run');
         expect(unknown.body.text).toBe('no running or recent run "no/such-run"');
-        const unknownApprove = await chat.webhook('U_ALICE', 'approve no/such-run register');
+        const unknownApprove = await chat.slash('U_ALICE', 'approve no/such-run register');
         expect(unknownApprove.body.text).toBe('no running or recent run "no/such-run"');
+        // A webhook bot sending a Slack user's id, bare or with its chat, is nobody (TRUST.md rule 6).
+        for (const user of ['U_ALICE', 'slack:U_ALICE'])
+          expect((await chat.webhook(user, `approve ${id} register`)).body.text).toMatch(
+            /^you are not mapped to an approver identity/,
+          );
         const bad = await post(`${base}/webhook`, { 'content-type': 'application/json' }, 'not json');
         expect(bad.status).toBe(401);
         const huge = await post(
