@@ -106,7 +106,9 @@ async function scheduledRunFailure(s: Scenario, label: string, input: unknown) {
     }),
   );
   try {
-    const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
+    // The trigger reads visibility and describes the schedule until it acts: under the full suite's
+    // load that took over 20 s once (CI, 2026-12-03), so it gets 40 s, and 45 s in all.
+    const triggered = await within(45_000, 'the trigger', triggerSchedule(s.client, scheduleId, 40_000));
     if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
     const handle = s.client.workflow.getHandle(triggered.workflowId);
     s.track(handle);
@@ -430,7 +432,9 @@ describe('schedules on the dev server', () => {
       });
       created.add(scheduleId);
       try {
-        const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
+        // The trigger reads visibility and describes the schedule until it acts: under the full suite's
+        // load that took over 20 s once (CI, 2026-12-03), so it gets 40 s, and 45 s in all.
+        const triggered = await within(45_000, 'the trigger', triggerSchedule(s.client, scheduleId, 40_000));
         if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
         // The server appends the scheduled time to the schedule's workflow id.
         expect(triggered.workflowId).toMatch(
@@ -508,7 +512,9 @@ describe('schedules on the dev server', () => {
       });
       created.add(scheduleId);
       try {
-        const triggered = await within(20_000, 'the trigger', triggerSchedule(s.client, scheduleId));
+        // The trigger reads visibility and describes the schedule until it acts: under the full suite's
+        // load that took over 20 s once (CI, 2026-12-03), so it gets 40 s, and 45 s in all.
+        const triggered = await within(45_000, 'the trigger', triggerSchedule(s.client, scheduleId, 40_000));
         if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
         const handle: WorkflowHandle = s.client.workflow.getHandle(triggered.workflowId);
         s.track(handle);
@@ -626,7 +632,7 @@ describe('schedules on the dev server', () => {
       );
       expect(fake.calls).toEqual([]);
     });
-  }, 120_000);
+  }, 180_000); // create 30 s + trigger 45 s + the failure 20 s + remove 30 s, each bounded above
 
   it('a scheduled run the inventory refuses (older version, pre-approvals the policy does not allow) fails at once naming the field', async () => {
     // Well-formed and signed by their author: refused for who they are, not how they are written.
@@ -704,5 +710,5 @@ describe('schedules on the dev server', () => {
       );
       expect(strict.calls).toEqual([]);
     });
-  }, 240_000); // 5 schedules (4 at once, then 1), each step bounded above: at most 2 x 100 s
+  }, 300_000); // 5 schedules (4 at once, then 1), each step bounded above: at most 2 x 125 s
 });
