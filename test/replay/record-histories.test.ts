@@ -36,6 +36,8 @@
 // leads to) and LOCK_GRANT_CONFIRM_PATCH (workflows/lib/cluster-lock.ts: a waiting run asks the lock
 // again before it believes a grant). Kept from before: `upgrade-with-children.before-plan-binds-hosts.json`
 // and `uninstall-waited-for-lock.before-grant-confirm.json`, which guard the patches' old branches.
+// Added for CONFIRM_SCHEDULE_PATCH (workflows/lib/scheduled-start.ts): an upgrade a schedule started,
+// pre-approved, whose run asks the schedule (confirmScheduledRun) before its start and pre-approval count.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -43,7 +45,9 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, inject, it } from 'vitest';
 import { clusterLockId } from '../../activities/cluster-lock';
 import { inventoryActivities } from '../../activities/inventory';
+import { createSchedule, deleteSchedule, triggerSchedule } from '../../src/client/schedules';
 import { resolveTemporalCli } from '../../src/devserver';
+import type { PreviewResult } from '../../src/model/results';
 import { statusQuery } from '../../workflows/api';
 import seed from '../fixtures/seed-health.json';
 import { approve, sendCode, signedInput } from '../support/decide';
@@ -59,6 +63,8 @@ import {
 } from '../support/fake-cluster';
 import { failoverHealth, haDrillInput } from '../support/fake-drill';
 import { testClusterEntry, testInventoryStore } from '../support/inventory';
+import { testKey } from '../support/keys';
+import { preApproval } from '../support/signed-decisions';
 import { withWorker } from '../support/temporal';
 
 /** Save a run's history in the CLI's JSON format, which historyFromJSON reads. */
@@ -290,4 +296,45 @@ describe.runIf(recording)('record histories', () => {
         .catch(() => undefined);
     });
   });
+  it('upgrade started by a schedule, pre-approved (the schedule confirms it started the run), with faked activities', async () => {
+    const fake = fakeCluster({ setUp: true, version: '2.29.3', engine: 'PGSQL' });
+    await withWorker(fake.activities, async ({ client, taskQueue }) => {
+      const input = upgradeInput({ toVersion: '2.30.0' });
+      // The plan a dry run shows, approved in advance by alice for the schedule's run.
+      const dryId = 'lab/upgrade/recorded-dry-run';
+      const dry = await client.workflow.start('upgrade', {
+        taskQueue,
+        workflowId: dryId,
+        args: [await signedInput('upgrade', dryId, { ...input, preview: true })],
+      });
+      const { planHash } = (await dry.result()) as PreviewResult;
+      const pre = await preApproval({
+        cluster: 'lab',
+        runbook: 'upgrade',
+        gate: 'upgrade',
+        plan: planHash,
+        by: 'alice',
+        reason: 'CHG-1',
+      });
+      const scheduleId = 'lab/upgrade/recorded-schedule';
+      await createSchedule(client, {
+        runbook: 'upgrade',
+        input: { ...input, preApproved: [pre] },
+        calendar: 'sun 03:00',
+        timeZone: 'UTC',
+        note: 'carol: recorded',
+        taskQueue,
+        scheduleId,
+        signer: testKey('carol').signer,
+      });
+      try {
+        const triggered = await triggerSchedule(client, scheduleId, 40_000);
+        if (!triggered.started) throw new Error(`the trigger started nothing: ${triggered.reason}`);
+        await client.workflow.getHandle(triggered.workflowId).result();
+        save(triggered.workflowId, named('upgrade-scheduled-preapproved'));
+      } finally {
+        await deleteSchedule(client, scheduleId);
+      }
+    });
+  }, 120_000);
 });
