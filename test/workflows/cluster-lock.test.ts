@@ -582,7 +582,15 @@ describe('forged and hostile lock messages', () => {
         30_000,
       );
       const events = await historyOf(s.client, waiter.workflowId);
-      expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      // No workflow task failed in the worker (a handler that throws). The server itself may force
+      // one closed under a burst of signals (FORCE_CLOSE_COMMAND, identity history-service; seen
+      // once under the full suite's load): that is not the handlers', and the run goes on.
+      const failed = events.filter(
+        (e) =>
+          e.workflowTaskFailedEventAttributes &&
+          e.workflowTaskFailedEventAttributes.identity !== 'history-service',
+      );
+      expect(failed).toEqual([]);
       // No bad grant made it ask the lock again, let alone go on.
       expect(
         (await activitiesOf(s.client, waiter.workflowId)).filter((a) => a === 'acquireClusterLock'),
