@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalIdentity } from './decisions';
 import { Duration } from './duration';
-import { hasUnsafeCharacters } from './validate';
+import { oneLine } from './validate';
 
 /**
  * Human approval gates and verification codes: what a person (or a chat bot acting for one) sends
@@ -86,12 +86,7 @@ const GateName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a gate nam
  * A comment or reason: one line of text, as signed. Control characters (newlines) and bidi overrides
  * are refused, so no two notes sign the same text, none adds lines to it, none disguises itself.
  */
-const Note = (min: number) =>
-  z
-    .string()
-    .min(min)
-    .max(500)
-    .refine((t) => !hasUnsafeCharacters(t), 'one line of text without control characters');
+const Note = (min: number) => oneLine(z.string().min(min).max(500));
 
 /**
  * An approval given in advance by a named approver, in the input of a scheduled run (e.g. a change

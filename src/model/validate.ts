@@ -7,6 +7,10 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 /** True when `text` holds a control character or a bidirectional override. */
 export const hasUnsafeCharacters = (text: string): boolean => new RegExp(UNSAFE.source).test(text);
 
+/** One line of text: no control character (newline included) and no bidi override. */
+export const oneLine = <S extends z.ZodString>(s: S) =>
+  s.refine((t) => !hasUnsafeCharacters(t), 'one line of text without control characters');
+
 /** Text safe for an error, a log line or a terminal: no control characters, at most `max` characters. */
 export function clean(text: string, max = 300): string {
   const plain = text.replace(UNSAFE, '');

@@ -7,7 +7,7 @@ import type { ClusterSpec, HostSpec } from '../cluster';
 import { LOCK_WAIT } from '../cluster-lock';
 import { durationIn } from '../duration';
 import type { ResolvedPolicy } from '../policy';
-import { hasUnsafeCharacters } from '../validate';
+import { oneLine } from '../validate';
 
 const CLUSTER_HELP = 'expected the name of a cluster in the worker inventory, e.g. "prod"';
 
@@ -87,19 +87,10 @@ export function lockWaitNeedsWait(
  * Free text an input carries (a reason): one line, no control characters or bidi overrides. It is
  * shown to approvers in the plan and in terminals, where such characters could rewrite what they see.
  */
-export const OneLineText = (min: number, max: number) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((t) => !hasUnsafeCharacters(t), 'one line of text without control characters');
+export const OneLineText = (min: number, max: number) => oneLine(z.string().min(min).max(max));
 
 /** Editors validate `examples/*.json` through it; a run ignores it. */
-export const SchemaRef = z
-  .string()
-  .max(300)
-  .refine((t) => !hasUnsafeCharacters(t), 'one line of text without control characters')
-  .optional();
+export const SchemaRef = oneLine(z.string().max(300)).optional();
 
 /**
  * Fields people wrote in inputs before the inventory existed, and where each lives now: an unknown
